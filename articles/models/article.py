@@ -1,0 +1,231 @@
+"""Articles, their ordered authors, references and editor-picked related items."""
+
+from django.db import models
+from django.db.models import Count, F, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models.journal import Author, Issue, PublishState, Section, Topic
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> "ArticleQuerySet":
+        """What readers may see: published, due, and in a published issue (or in none).
+
+        The one rule every public path uses: pages, feeds, sitemap, search, related items.
+        """
+        now = timezone.now()
+        return self.filter(
+            Q(issue__isnull=True)
+            | Q(issue__status=PublishState.PUBLISHED, issue__published_at__lte=now),
+            status=PublishState.PUBLISHED,
+            published_at__lte=now,
+        )
+
+    def for_listing(self) -> "ArticleQuerySet":
+        """Everything a list item shows (issue label, section, topics, authors) in 3 queries."""
+        return self.select_related("issue__journal", "section").prefetch_related(
+            Prefetch("topics", queryset=Topic.objects.order_by("name")),
+            Prefetch(
+                "authorships",
+                queryset=Authorship.objects.select_related("author").order_by("position"),
+            ),
+        )
+
+    def newest_first(self) -> "ArticleQuerySet":
+        return self.order_by("-published_at", "-pk")
+
+
+class Article(models.Model):
+    Status = PublishState
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200, unique=True)
+    issue = models.ForeignKey(
+        Issue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+        help_text="Leave empty for a web-only article.",
+    )
+    section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, null=True, blank=True, related_name="articles"
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
+    authors = models.ManyToManyField(
+        Author, through="Authorship", blank=True, related_name="articles"
+    )
+    standfirst = models.TextField(
+        blank=True, help_text="Abstract or summary shown under the title."
+    )
+    body = models.TextField(
+        blank=True,
+        help_text="Cite references as [1], [1,2] or [3-5]; they become numbered links.",
+    )
+    lead_image = models.ImageField(upload_to="articles/%Y/%m/", blank=True)
+    lead_image_alt = models.CharField("lead image alt text", max_length=250, blank=True)
+    lead_image_caption = models.CharField(max_length=300, blank=True)
+    pdf = models.FileField("PDF", upload_to="pdf/%Y/", blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    first_page = models.CharField(max_length=10, blank=True)
+    last_page = models.CharField(max_length=10, blank=True)
+    keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
+    seo_description = models.CharField(
+        "SEO description",
+        max_length=300,
+        blank=True,
+        help_text="Meta description for search engines.",
+    )
+    is_featured = models.BooleanField("featured", default=False)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order within its section in the issue's table of contents."
+    )
+    status = models.CharField(
+        max_length=10, choices=PublishState.choices, default=PublishState.DRAFT
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="A future time schedules the article."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="article_status_pub_idx"),
+            models.Index(fields=["-published_at"], name="article_pub_desc_idx"),
+            models.Index(fields=["issue", "position"], name="article_issue_pos_idx"),
+            models.Index(fields=["is_featured", "-published_at"], name="article_featured_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:article-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self) -> bool:
+        now = timezone.now()
+        if (
+            self.status != PublishState.PUBLISHED
+            or not self.published_at
+            or self.published_at > now
+        ):
+            return False
+        return self.issue is None or self.issue.is_public
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == PublishState.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    @property
+    def is_scholarly(self) -> bool:
+        return self.section is None or self.section.is_scholarly
+
+    @property
+    def ordered_authors(self) -> list[Author]:
+        """Authors in byline order; uses the prefetch from for_listing() when present."""
+        return [a.author for a in self.authorships.all()]
+
+    @property
+    def categories(self) -> list[str]:
+        """Section first, then topics, as the seed prints them after "in"."""
+        names = [self.section.name] if self.section_id else []
+        return names + [t.name for t in self.topics.all()]
+
+    def related_items(self, n: int = 10) -> list["Article"]:
+        """Editor-picked related articles first, then those sharing most topics, then newest.
+
+        Never itself, never unpublished, never a duplicate. Runs a fixed number of queries.
+        """
+        picked = list(
+            Article.objects.published()
+            .for_listing()
+            .filter(related_from__article=self)
+            .exclude(pk=self.pk)
+            .order_by("related_from__position")[:n]
+        )
+        if len(picked) >= n:
+            return picked
+        exclude = [self.pk] + [a.pk for a in picked]
+        topic_ids = list(self.topics.values_list("pk", flat=True))
+        rest = (
+            Article.objects.published()
+            .for_listing()
+            .exclude(pk__in=exclude)
+            .annotate(shared=Count("topics", filter=Q(topics__in=topic_ids), distinct=True))
+            .filter(shared__gt=0)
+            .order_by("-shared", F("published_at").desc(nulls_last=True), "-pk")
+        )
+        return picked + list(rest[: n - len(picked)])
+
+
+class Authorship(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "author"], name="authorship_once_per_article"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.author} on {self.article}"
+
+
+class Reference(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="references")
+    position = models.PositiveSmallIntegerField(
+        help_text="The reference's number, as cited in the body."
+    )
+    citation = models.TextField(help_text="As the journal prints it (AMA style).")
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    pmid = models.CharField("PMID", max_length=12, blank=True)
+    url = models.URLField("URL", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "position"], name="reference_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.citation[:80]}"
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+
+class RelatedItem(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
+    related = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_from")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "related"], name="related_item_once"),
+            models.CheckConstraint(
+                condition=~Q(article=F("related")), name="related_item_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.article} → {self.related}"

@@ -1,0 +1,220 @@
+"""The journal, its issues, and the vocabularies articles are filed under."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class PublishState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Journal(models.Model):
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=30, help_text="As printed in issue labels, e.g. JHOP.")
+    slug = models.SlugField(max_length=60, unique=True)
+    issn_print = models.CharField("ISSN (print)", max_length=9, blank=True)
+    issn_online = models.CharField("ISSN (online)", max_length=9, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    doi_prefix = models.CharField(
+        "DOI prefix", max_length=50, blank=True, help_text="e.g. 10.12345"
+    )
+    copyright_line = models.CharField(
+        max_length=200, blank=True, help_text="Shown in every page's footer."
+    )
+    postal_address = models.TextField(
+        blank=True, help_text="The publisher's postal address, printed in every email."
+    )
+    description = models.TextField(blank=True)
+    is_primary = models.BooleanField(
+        default=False, help_text="The journal this site is about; exactly one should be primary."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_primary"], condition=Q(is_primary=True), name="journal_one_primary"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def primary(cls) -> "Journal | None":
+        return cls.objects.order_by("-is_primary", "pk").first()
+
+
+class IssueQuerySet(models.QuerySet):
+    def published(self) -> "IssueQuerySet":
+        """Issues readers may see: published and due. The one rule for issues."""
+        return self.filter(status=PublishState.PUBLISHED, published_at__lte=timezone.now())
+
+
+class Issue(models.Model):
+    class Kind(models.TextChoices):
+        REGULAR = "regular", "Regular issue"
+        SPECIAL_FEATURE = "special-feature", "Special Feature"
+        SUPPLEMENT = "supplement", "Supplement"
+        SPECIAL_ISSUE = "special-issue", "Special Issue"
+        YEAR_IN_REVIEW = "year-in-review", "Year in Review"
+
+    Status = PublishState
+
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="issues")
+    volume = models.PositiveSmallIntegerField(null=True, blank=True)
+    number = models.PositiveSmallIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REGULAR)
+    title = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='Optional, e.g. "2021 Year in Review - Breast Cancer" or '
+        '"Clinical Trials to Clinical Practice".',
+    )
+    slug = models.SlugField(max_length=120, unique=True)
+    cover_date = models.DateField(help_text="Readers see the month and year: June 2022.")
+    cover_image = models.ImageField(upload_to="covers/%Y/", blank=True)
+    cover_image_alt = models.CharField("cover alt text", max_length=250, blank=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=PublishState.choices, default=PublishState.DRAFT
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="A future time schedules the issue."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-cover_date", "-volume", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["journal", "volume", "number", "kind"], name="issue_unique_per_journal"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "published_at"], name="issue_status_pub_idx")]
+
+    def __str__(self):
+        return self.label
+
+    def get_absolute_url(self):
+        return reverse("articles:issue-detail", kwargs={"slug": self.slug})
+
+    @property
+    def month_label(self) -> str:
+        return self.cover_date.strftime("%B %Y")
+
+    @property
+    def label(self) -> str:
+        """The label as the journal prints it, e.g. "JHOP - June 2022 Vol 12, No 3"."""
+        if self.title and self.kind == self.Kind.YEAR_IN_REVIEW:
+            return self.title
+        if self.title:
+            return f"{self.month_label} {self.title}"
+        label = f"{self.journal.short_name} - {self.month_label}"
+        if self.volume:
+            label += f" Vol {self.volume}"
+        if self.number:
+            label += f", No {self.number}"
+        if self.kind != self.Kind.REGULAR:
+            label += f" {self.get_kind_display()}"
+        return label
+
+    @property
+    def is_special(self) -> bool:
+        return self.kind != self.Kind.REGULAR
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status == PublishState.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+
+class Section(models.Model):
+    class ContentKind(models.TextChoices):
+        SCHOLARLY = "scholarly", "Scholarly (original article, review, case report)"
+        NEWS = "news", "News (e.g. FDA Oncology Update)"
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    content_kind = models.CharField(
+        max_length=10, choices=ContentKind.choices, default=ContentKind.SCHOLARLY
+    )
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order of sections in an issue's table of contents."
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:section-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_scholarly(self) -> bool:
+        return self.content_kind == self.ContentKind.SCHOLARLY
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:topic-detail", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    given_name = models.CharField(max_length=100, help_text="With middle initials: Robert J.")
+    family_name = models.CharField(max_length=100)
+    credentials = models.CharField(
+        max_length=150, blank=True, help_text="Degrees and certifications: PharmD, BCOP."
+    )
+    slug = models.SlugField(max_length=120, unique=True)
+    affiliation = models.CharField(max_length=300, blank=True)
+    orcid = models.CharField("ORCID iD", max_length=19, blank=True, help_text="0000-0002-1825-0097")
+    bio = models.TextField(blank=True)
+    photo = models.ImageField(upload_to="authors/", blank=True)
+    photo_alt = models.CharField("photo alt text", max_length=250, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        indexes = [models.Index(fields=["family_name", "given_name"], name="author_name_idx")]
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("articles:author-detail", kwargs={"slug": self.slug})
+
+    @property
+    def name(self) -> str:
+        """The person's name alone, as machine-readable metadata needs it."""
+        return f"{self.given_name} {self.family_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        """Name with credentials, as the journal prints it: "Meg Barbor, MPH"."""
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JhopConfig(AppConfig):
+    name = "jhop"
+    verbose_name = "Site"
