@@ -4,8 +4,12 @@ from django.db import models
 from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
+from articles import citations
+from articles.fields import RichTextField
 from articles.models.journal import Author, Issue, PublishState, Section, Topic
+from articles.sanitizer import sanitize_html
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -59,7 +63,7 @@ class Article(models.Model):
     standfirst = models.TextField(
         blank=True, help_text="Abstract or summary shown under the title."
     )
-    body = models.TextField(
+    body = RichTextField(
         blank=True,
         help_text="Cite references as [1], [1,2] or [3-5]; they become numbered links.",
     )
@@ -106,6 +110,16 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:article-detail", kwargs={"slug": self.slug})
+
+    @property
+    def body_html(self) -> SafeString:
+        """The body as readers see it: sanitized, citations linked to the references."""
+        return citations.link_citations(sanitize_html(self.body))
+
+    @property
+    def cited_numbers(self) -> frozenset[int]:
+        """Reference numbers the body cites."""
+        return citations.cited_numbers(sanitize_html(self.body))
 
     @property
     def is_public(self) -> bool:
@@ -203,6 +217,18 @@ class Reference(models.Model):
 
     def __str__(self):
         return f"{self.position}. {self.citation[:80]}"
+
+    @property
+    def anchor_id(self) -> str:
+        """The id the body's citations link to: ref-N."""
+        return citations.ref_anchor(self.position)
+
+    @property
+    def backlink_id(self) -> str:
+        """The id of the body's first citation of this reference ("" if never cited)."""
+        if self.position in self.article.cited_numbers:
+            return citations.cite_anchor(self.position, 1)
+        return ""
 
     @property
     def doi_url(self) -> str:

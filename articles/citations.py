@@ -1,0 +1,108 @@
+"""In-text citations: editors type [1], [1,2], [3-5] or [1, 3-5] in the body.
+
+Only text is read: brackets inside a tag's attributes or inside a link are left alone.
+On the site each citation becomes a superscript link to its reference (#ref-N); the
+first citation of reference N gets the anchor cite-N-1 the reference links back to.
+"""
+
+import re
+from functools import lru_cache
+
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+CITATION_RE = re.compile(r"\[(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\]")
+# A tag, including quoted attribute values that may contain ">".
+_TAG_RE = re.compile(r"""(<(?:[^>"']|"[^"]*"|'[^']*')*>)""")
+_SKIPPED = {"a", "code", "pre"}
+MAX_RANGE = 50
+
+
+def ref_anchor(number: int) -> str:
+    return f"ref-{number}"
+
+
+def cite_anchor(number: int, occurrence: int = 1) -> str:
+    return f"cite-{number}-{occurrence}"
+
+
+def _parts(group: str) -> list[list[int]]:
+    """ "1, 3-5" -> [[1], [3, 4, 5]]: single numbers and expanded ranges, as written."""
+    parts = []
+    for part in re.split(r"\s*,\s*", group.strip()):
+        bounds = [int(b) for b in re.split(r"\s*[-–]\s*", part)]
+        if len(bounds) == 2 and 0 < bounds[1] - bounds[0] <= MAX_RANGE:
+            parts.append(list(range(bounds[0], bounds[1] + 1)))
+        else:
+            parts.extend([b] for b in bounds)
+    return parts
+
+
+def parse_group(group: str) -> list[int]:
+    """The numbers one citation stands for: "1, 3-5" -> [1, 3, 4, 5]."""
+    numbers: list[int] = []
+    for part in _parts(group):
+        numbers.extend(n for n in part if n not in numbers)
+    return numbers
+
+
+def _text_segments(html: str):
+    """Yield (chunk, is_citable_text) over html, in order."""
+    skip_depth = 0
+    for chunk in _TAG_RE.split(html):
+        if not chunk:
+            continue
+        if chunk.startswith("<") and _TAG_RE.fullmatch(chunk):
+            name = re.match(r"</?\s*([a-zA-Z0-9]+)", chunk)
+            tag = name.group(1).lower() if name else ""
+            if tag in _SKIPPED:
+                skip_depth += -1 if chunk.startswith("</") else 1
+                skip_depth = max(skip_depth, 0)
+            yield chunk, False
+        else:
+            yield chunk, skip_depth == 0
+
+
+@lru_cache(maxsize=512)
+def cited_numbers(html: str) -> frozenset[int]:
+    """Every reference number the text of html cites."""
+    found: set[int] = set()
+    for chunk, citable in _text_segments(html or ""):
+        if citable:
+            for match in CITATION_RE.finditer(chunk):
+                found.update(parse_group(match.group(1)))
+    return frozenset(found)
+
+
+_LINK = '<a href="#{}" id="{}" aria-label="Reference {}">{}</a>'
+
+
+def _render_group(group: str, counts: dict[int, int]) -> str:
+    rendered = []
+    for part in _parts(group):
+        anchors = []
+        for n in part:
+            counts[n] = counts.get(n, 0) + 1
+            anchors.append(cite_anchor(n, counts[n]))
+        first, last = part[0], part[-1]
+        html = format_html(_LINK, ref_anchor(first), anchors[0], first, first)
+        if len(part) > 1:
+            # Numbers inside a range keep a target for their reference's back-link.
+            for anchor in anchors[1:-1]:
+                html += format_html('<span id="{}"></span>', anchor)
+            html += "–" + format_html(_LINK, ref_anchor(last), anchors[-1], last, last)
+        rendered.append(html)
+    return format_html('<sup class="cite">{}</sup>', mark_safe(",".join(rendered)))
+
+
+@lru_cache(maxsize=256)
+def link_citations(html: str) -> SafeString:
+    """html (already sanitized) with each citation replaced by superscript reference links."""
+    counts: dict[int, int] = {}
+    out = []
+    for chunk, citable in _text_segments(html or ""):
+        if not citable:
+            out.append(chunk)
+            continue
+        out.append(CITATION_RE.sub(lambda m: _render_group(m.group(1), counts), chunk))
+    return mark_safe("".join(out))
