@@ -23,6 +23,7 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("admin/", admin.site.urls),
+    path("subscribe/", include("subscriptions.urls")),
     path("", include("articles.urls")),
     path("", views.home, name="home"),
 ]

@@ -1,0 +1,198 @@
+"""Subscription emails: rendered from templates, recorded, and delivered by a task after commit."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Journal
+from subscriptions.models import MailingList, OutboundEmail, Subscriber, Subscription
+from subscriptions.tokens import Purpose, make_token
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+DEFAULT_POSTAL_ADDRESS = "Amplity Health, 1 Main Street, Suite 100, Anytown, PA 19000, USA"
+
+
+def postal_address() -> str:
+    journal = Journal.primary()
+    if journal and journal.postal_address:
+        return journal.postal_address
+    return getattr(settings, "SUBSCRIPTIONS_POSTAL_ADDRESS", DEFAULT_POSTAL_ADDRESS)
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def link(purpose: Purpose, subscriber: Subscriber, mailing_list: MailingList | None = None) -> str:
+    token = make_token(subscriber=subscriber, purpose=purpose, mailing_list=mailing_list)
+    return absolute_url(reverse(f"subscriptions:{purpose}", args=[token]))
+
+
+def list_unsubscribe_headers(
+    *, subscriber: Subscriber, mailing_list: MailingList | None = None
+) -> dict[str, str]:
+    """RFC 2369 / RFC 8058 headers: mail clients show an unsubscribe button that POSTs."""
+    return {
+        "List-Unsubscribe": f"<{link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _render(template: str, context: dict) -> tuple[str, str, str]:
+    journal = Journal.primary()
+    context = {
+        "site_name": journal.name if journal else settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "postal_address": postal_address(),
+        **context,
+    }
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    return subject, text, html
+
+
+def queue_email(
+    *, kind: str, subscriber: Subscriber, context: dict, headers: dict | None = None
+) -> OutboundEmail:
+    """Record an email and hand it to the send task once the current transaction commits."""
+    subject, text, html = _render(f"subscriptions/{kind}", {"subscriber": subscriber, **context})
+    outbound = OutboundEmail.objects.create(
+        subscriber=subscriber,
+        kind=kind,
+        to_email=subscriber.email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=headers or {},
+    )
+    transaction.on_commit(lambda: _enqueue(outbound.pk))
+    return outbound
+
+
+def _enqueue(outbound_email_id: int, *, run_after=None) -> None:
+    from subscriptions.tasks import send_outbound_email
+
+    task = send_outbound_email
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return  # the retry_emails command sends it when it is due
+        task = task.using(run_after=run_after)
+    task.enqueue(outbound_email_id)
+
+
+def confirmation_email(subscriber: Subscriber, lists: list[MailingList]) -> OutboundEmail:
+    return queue_email(
+        kind="confirm",
+        subscriber=subscriber,
+        context={"lists": lists, "confirm_url": link(Purpose.CONFIRM, subscriber)},
+    )
+
+
+def manage_email(subscriber: Subscriber) -> OutboundEmail:
+    pending = subscriber.subscriptions.filter(status=Subscription.Status.PENDING).exists()
+    return queue_email(
+        kind="manage",
+        subscriber=subscriber,
+        context={
+            "manage_url": link(Purpose.MANAGE, subscriber),
+            "confirm_url": link(Purpose.CONFIRM, subscriber) if pending else "",
+        },
+    )
+
+
+def goodbye_email(subscriber: Subscriber, lists: list[MailingList]) -> OutboundEmail:
+    return queue_email(
+        kind="goodbye",
+        subscriber=subscriber,
+        context={"lists": lists, "manage_url": link(Purpose.MANAGE, subscriber)},
+    )
+
+
+def bulk_message(
+    *, subscription: Subscription, template: str, context: dict
+) -> EmailMultiAlternatives:
+    """A message to one member of a list (e.g. a new-issue alert), with one-click unsubscribe."""
+    subscriber, mailing_list = subscription.subscriber, subscription.mailing_list
+    unsubscribe_url = link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)
+    subject, text, html = _render(
+        template,
+        {
+            "subscriber": subscriber,
+            "mailing_list": mailing_list,
+            "unsubscribe_url": unsubscribe_url,
+            "manage_url": link(Purpose.MANAGE, subscriber),
+            **context,
+        },
+    )
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[subscriber.email],
+        headers=list_unsubscribe_headers(subscriber=subscriber, mailing_list=mailing_list),
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def deliver(outbound_email_id: int) -> str:
+    """Send one recorded email; on failure record why and schedule a retry with backoff."""
+    outbound = OutboundEmail.objects.filter(pk=outbound_email_id).first()
+    if outbound is None or outbound.status in {OutboundEmail.Status.SENT}:
+        return "skipped"
+    message = EmailMultiAlternatives(
+        subject=outbound.subject,
+        body=outbound.body_text,
+        to=[outbound.to_email],
+        headers=outbound.headers,
+    )
+    if outbound.body_html:
+        message.attach_alternative(outbound.body_html, "text/html")
+    outbound.attempts += 1
+    try:
+        message.send()
+    except Exception as exc:  # any transport failure must be recorded, not lost
+        outbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if outbound.attempts >= MAX_ATTEMPTS:
+            outbound.status = OutboundEmail.Status.FAILED
+            outbound.next_attempt_at = None
+            logger.error("Gave up sending email %s: %s", outbound.pk, outbound.last_error)
+        else:
+            outbound.status = OutboundEmail.Status.RETRYING
+            outbound.next_attempt_at = timezone.now() + retry_delay(outbound.attempts)
+        outbound.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+        if outbound.status == OutboundEmail.Status.RETRYING:
+            _enqueue(outbound.pk, run_after=outbound.next_attempt_at)
+        return outbound.status
+    outbound.status = OutboundEmail.Status.SENT
+    outbound.sent_at = timezone.now()
+    outbound.next_attempt_at = None
+    outbound.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at"])
+    return outbound.status
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 5, 25, 125 minutes: long enough for a mail service outage to pass."""
+    return timedelta(minutes=5 ** (attempts - 1))
+
+
+def retry_due(*, now=None) -> int:
+    """Hand every email whose retry is due to the send task; returns how many."""
+    now = now or timezone.now()
+    due = list(
+        OutboundEmail.objects.filter(
+            status__in=[OutboundEmail.Status.RETRYING, OutboundEmail.Status.QUEUED],
+            next_attempt_at__lte=now,
+        ).values_list("pk", flat=True)
+    )
+    for pk in due:
+        _enqueue(pk)
+    return len(due)

@@ -1,0 +1,206 @@
+import re
+import time
+import unicodedata
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django_countries import countries
+
+from subscriptions.models import MailingList, Profession
+
+# Right-to-left overrides, isolates and zero-width characters: invisible, and used to spoof names.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+FORM_STAMP_SALT = "subscriptions.form-started"
+ADDRESS_FIELDS = ("address_line1", "city", "postal_code", "country")
+
+
+def no_control_characters(value: str) -> None:
+    if CONTROL.search(value or ""):
+        raise ValidationError("Line breaks and control characters are not allowed here.")
+
+
+def clean_text(value: str) -> str:
+    value = INVISIBLE.sub("", unicodedata.normalize("NFC", value or ""))
+    return " ".join(value.split()) if not CONTROL.search(value) else value
+
+
+def normalise_email(value: str) -> str:
+    """Lower-case the domain and encode an international domain name as IDNA (punycode).
+
+    Look-alike domains stay distinct: their IDNA forms differ.
+    """
+    local, _, domain = value.strip().rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValidationError("Enter a valid email address.") from exc
+    return f"{local}@{domain}"
+
+
+def form_stamp() -> str:
+    return signing.dumps(time.time(), salt=FORM_STAMP_SALT)
+
+
+class SafeCharField(forms.CharField):
+    """A CharField that rejects CR/LF and strips invisible formatting characters."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", []).append(no_control_characters)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str) and CONTROL.search(value):
+            return value
+        return clean_text(super().to_python(value))
+
+
+class SafeEmailField(forms.EmailField):
+    def clean(self, value):
+        no_control_characters(value or "")
+        value = super().clean(value)
+        return normalise_email(value) if value else value
+
+
+class ListCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes that mark the lists needing a postal address, for static/js/subscribe.js."""
+
+    needs_address: frozenset[int] = frozenset()
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if getattr(value, "value", value) in self.needs_address:
+            option["attrs"]["data-needs-address"] = "true"
+        return option
+
+
+class ProfileFields(forms.Form):
+    """Who the person is and where the print edition goes: shared by signup and preferences."""
+
+    first_name = SafeCharField(max_length=100)
+    last_name = SafeCharField(max_length=100)
+    profession = forms.ChoiceField(choices=[("", "Choose…"), *Profession.choices])
+    organization = SafeCharField(max_length=200, required=False)
+    address_line1 = SafeCharField(label="Address line 1", max_length=200, required=False)
+    address_line2 = SafeCharField(label="Address line 2", max_length=200, required=False)
+    city = SafeCharField(label="City", max_length=100, required=False)
+    region = SafeCharField(label="State / region", max_length=100, required=False)
+    postal_code = SafeCharField(label="ZIP / postal code", max_length=20, required=False)
+    country = forms.ChoiceField(choices=[("", "Choose…")], required=False)
+    lists = forms.TypedMultipleChoiceField(
+        label="I'd like to receive:",
+        coerce=int,
+        widget=ListCheckboxes,
+        error_messages={"required": "Choose at least one publication."},
+    )
+
+    AUTOCOMPLETE = {
+        "email": "email",
+        "first_name": "given-name",
+        "last_name": "family-name",
+        "organization": "organization",
+        "address_line1": "address-line1",
+        "address_line2": "address-line2",
+        "city": "address-level2",
+        "region": "address-level1",
+        "postal_code": "postal-code",
+        "country": "country",
+    }
+
+    def __init__(self, *args, mailing_lists: tuple[MailingList, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mailing_lists = mailing_lists
+        self.fields["lists"].choices = [(m.pk, m.name) for m in mailing_lists]
+        self.fields["lists"].widget.needs_address = frozenset(
+            m.pk for m in mailing_lists if m.needs_address
+        )
+        self.fields["country"].choices = [("", "Choose…"), *countries]
+        for name, token in self.AUTOCOMPLETE.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["autocomplete"] = token
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"{self[name].auto_id}-error"}
+                )
+
+    def chosen_lists(self) -> list[MailingList]:
+        chosen = set(self.cleaned_data.get("lists") or ())
+        return [m for m in self.mailing_lists if m.pk in chosen]
+
+    def clean(self):
+        cleaned = super().clean()
+        if any(m.needs_address for m in self.chosen_lists()):
+            for name in ADDRESS_FIELDS:
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, "Needed to mail you the print edition.")
+        return cleaned
+
+    def profile(self) -> dict:
+        names = [n for n in self.fields if n not in {"lists", "consent_text", "website", "started"}]
+        return {n: self.cleaned_data.get(n, "") for n in names if n != "email"}
+
+
+class SubscribeForm(ProfileFields):
+    email = SafeEmailField(label="Email", max_length=254)
+    consent_text = forms.IntegerField(widget=forms.HiddenInput)
+    # Bots fill every field and post at once; people leave this empty and take a few seconds.
+    website = forms.CharField(label="Leave this field empty", required=False, max_length=200)
+    started = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
+
+    field_order = ["email", "first_name", "last_name", "profession", "organization"]
+
+    def __init__(self, *args, consent_text_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent_text"].initial = consent_text_id
+        self.fields["started"].initial = form_stamp()
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def looks_automated(self) -> bool:
+        """True when the honeypot is filled or the form came back too fast (or unsigned)."""
+        if self.data.get("website"):
+            return True
+        try:
+            started = signing.loads(self.data.get("started", ""), salt=FORM_STAMP_SALT)
+        except signing.BadSignature:
+            return True
+        return time.time() - float(started) < getattr(settings, "SUBSCRIPTIONS_MIN_FORM_SECONDS", 3)
+
+
+class PreferencesForm(ProfileFields):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lists"].required = False
+        self.fields["lists"].label = "Send me:"
+
+
+class ImportRowForm(ProfileFields):
+    """One row of an imported CSV; lists are given by slug, separated by ';'."""
+
+    email = SafeEmailField(max_length=254)
+    requested_on = forms.DateField(required=False)
+
+    def __init__(self, data, *, mailing_lists_by_slug: dict[str, MailingList]):
+        data = {k.strip(): (v or "").strip() for k, v in data.items() if k}
+        slugs = [s.strip() for s in data.get("lists", "").replace("|", ";").split(";") if s.strip()]
+        self.unknown_lists = [s for s in slugs if s not in mailing_lists_by_slug]
+        data["country"] = data.get("country", "").upper()
+        known = [mailing_lists_by_slug[s] for s in slugs if s in mailing_lists_by_slug]
+        data = {**data, "lists": [str(m.pk) for m in known]}
+        super().__init__(data, mailing_lists=tuple(mailing_lists_by_slug.values()))
+        for name in ("first_name", "last_name", "profession"):
+            self.fields[name].required = False
+
+    def clean(self):
+        if self.unknown_lists:
+            self.add_error("lists", f"unknown list {', '.join(self.unknown_lists)}")
+        return super().clean()
+
+
+class EmailOnlyForm(forms.Form):
+    email = SafeEmailField(label="Email", max_length=254)

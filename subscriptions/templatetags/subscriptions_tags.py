@@ -1,0 +1,21 @@
+from django import template
+
+from subscriptions.forms import SubscribeForm
+from subscriptions.models import current_offer
+
+register = template.Library()
+
+
+@register.inclusion_tag("subscriptions/includes/subscribe_box.html", takes_context=True)
+def subscribe_box(context):
+    """The "Subscribe Today!" box: a signup form posting to /subscribe/ (one query at most)."""
+    offer = current_offer()
+    request = context.get("request")
+    return {
+        "offer": offer,
+        "form": SubscribeForm(
+            mailing_lists=offer.lists, consent_text_id=offer.consent_text_id, auto_id="box-%s"
+        ),
+        "csrf_token": context.get("csrf_token"),
+        "source_url": request.get_full_path() if request else "",
+    }

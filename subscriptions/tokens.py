@@ -1,0 +1,72 @@
+"""Signed, expiring, single-purpose links for emailed actions.
+
+A token binds the subscriber's id, a hash of their current address and the purpose (and,
+for unsubscribe, the list). Each purpose signs with its own salt, so a confirm token cannot
+unsubscribe; changing or erasing the address voids every token issued for it.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.core import signing
+
+from subscriptions.models import MailingList, Subscriber
+
+
+class Purpose(StrEnum):
+    CONFIRM = "confirm"
+    MANAGE = "manage"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+MAX_AGE = {
+    Purpose.CONFIRM: timedelta(days=7),
+    # Unsubscribe links sit in old emails; they must keep working for a long time.
+    Purpose.MANAGE: timedelta(days=30),
+    Purpose.UNSUBSCRIBE: timedelta(days=400),
+}
+
+
+class InvalidToken(Exception):
+    """Forged, tampered, expired, for another purpose, or for an address that changed."""
+
+
+@dataclass(frozen=True)
+class TokenData:
+    subscriber: Subscriber
+    mailing_list: MailingList | None
+
+
+def _salt(purpose: Purpose) -> str:
+    return f"subscriptions.token.{purpose}"
+
+
+def make_token(
+    *, subscriber: Subscriber, purpose: Purpose, mailing_list: MailingList | None = None
+) -> str:
+    payload = {"s": subscriber.pk, "h": subscriber.email_hash[:20], "p": str(purpose)}
+    if mailing_list is not None:
+        payload["l"] = mailing_list.pk
+    return signing.dumps(payload, salt=_salt(purpose), compress=True)
+
+
+def read_token(token: str, *, purpose: Purpose) -> TokenData:
+    overrides = getattr(settings, "SUBSCRIPTIONS_TOKEN_MAX_AGE", {})
+    max_age = overrides.get(str(purpose), MAX_AGE[purpose])
+    try:
+        payload = signing.loads(token, salt=_salt(purpose), max_age=max_age)
+    except signing.BadSignature as exc:
+        raise InvalidToken(str(exc)) from exc
+    if not isinstance(payload, dict) or payload.get("p") != purpose:
+        raise InvalidToken("wrong purpose")
+    subscriber = Subscriber.objects.not_erased().filter(pk=payload.get("s")).first()
+    if subscriber is None or subscriber.email_hash[:20] != payload.get("h"):
+        raise InvalidToken("unknown subscriber or changed address")
+    mailing_list = None
+    if "l" in payload:
+        mailing_list = MailingList.objects.filter(pk=payload["l"]).first()
+        if mailing_list is None:
+            raise InvalidToken("unknown list")
+    return TokenData(subscriber=subscriber, mailing_list=mailing_list)

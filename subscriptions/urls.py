@@ -1,0 +1,14 @@
+from django.urls import path
+
+from subscriptions import views
+
+app_name = "subscriptions"
+
+urlpatterns = [
+    path("", views.subscribe, name="subscribe"),
+    path("thanks/", views.thanks, name="thanks"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("manage/", views.manage_request, name="manage-request"),
+    path("manage/<str:token>/", views.manage, name="manage"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

@@ -1,0 +1,197 @@
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from jhop.views import ratelimited
+from subscriptions import emails, services
+from subscriptions.forms import EmailOnlyForm, PreferencesForm, SubscribeForm
+from subscriptions.models import ConsentEvent, ConsentText, Subscriber, current_offer
+from subscriptions.services import PROFILE_FIELDS, RequestMeta
+from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
+
+
+def ip_rate(group, request):
+    return getattr(settings, "SUBSCRIPTIONS_RATE_PER_IP", "20/h")
+
+
+def email_rate(group, request):
+    return getattr(settings, "SUBSCRIPTIONS_RATE_PER_EMAIL", "5/h")
+
+
+def email_key(group, request):
+    return request.POST.get("email", "").strip().lower()[:254]
+
+
+def rate_limited(view):
+    """Per IP and per submitted address, counted in the shared cache; POST only."""
+
+    @ratelimit(key="ip", rate=ip_rate, method="POST", block=False)
+    @ratelimit(key=email_key, rate=email_rate, method="POST", block=False)
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if getattr(request, "limited", False):
+            return ratelimited(request, None)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def token_page(purpose: Purpose):
+    """Resolve the link's token; never cache, index or leak the URL through Referer."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, token, *args, **kwargs):
+            try:
+                data = read_token(token, purpose=purpose)
+            except InvalidToken:
+                response = render(request, "subscriptions/invalid_link.html", status=400)
+            else:
+                response = view(request, data, *args, **kwargs)
+            add_never_cache_headers(response)
+            response["Referrer-Policy"] = "no-referrer"
+            response["X-Robots-Tag"] = "noindex"
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limited
+def subscribe(request):
+    offer = current_offer()
+    form_kwargs = {"mailing_lists": offer.lists, "consent_text_id": offer.consent_text_id}
+    if request.method == "POST":
+        form = SubscribeForm(request.POST, **form_kwargs)
+        if form.looks_automated():
+            return redirect("subscriptions:thanks")
+        if form.is_valid():
+            consent_text = ConsentText.objects.filter(pk=form.cleaned_data["consent_text"]).first()
+            if consent_text is None:
+                form.add_error(None, "This form has changed since you opened it. Please try again.")
+            else:
+                services.request_subscription(
+                    email=form.cleaned_data["email"],
+                    profile=form.profile(),
+                    lists=form.chosen_lists(),
+                    consent_text=consent_text,
+                    meta=RequestMeta.from_request(request, source_url=request.POST.get("source")),
+                )
+                return redirect("subscriptions:thanks")
+    else:
+        form = SubscribeForm(**form_kwargs)
+    return render(request, "subscriptions/subscribe.html", {"form": form, "offer": offer})
+
+
+@require_GET
+def thanks(request):
+    return render(request, "subscriptions/thanks.html")
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limited
+def manage_request(request):
+    """Email a fresh preference-centre link; the answer never says if the address is known."""
+    form = EmailOnlyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        subscriber = Subscriber.objects.by_email(form.cleaned_data["email"]).first()
+        if subscriber is not None:
+            emails.manage_email(subscriber)
+        return render(request, "subscriptions/manage_request_sent.html")
+    return render(request, "subscriptions/manage_request.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@token_page(Purpose.CONFIRM)
+def confirm(request, data):
+    # A GET only shows a button: link scanners open it without confirming anything.
+    subscriber = data.subscriber
+    manage_url = reverse(
+        "subscriptions:manage", args=[make_token(subscriber=subscriber, purpose=Purpose.MANAGE)]
+    )
+    if request.method == "POST":
+        services.confirm_subscriptions(
+            subscriber=subscriber, meta=RequestMeta.from_request(request)
+        )
+        active = subscriber.subscriptions.active().select_related("mailing_list")
+        return render(
+            request,
+            "subscriptions/confirmed.html",
+            {"subscriptions": active, "manage_url": manage_url},
+        )
+    pending = subscriber.subscriptions.filter(status="pending").select_related("mailing_list")
+    return render(
+        request,
+        "subscriptions/confirm.html",
+        {"pending": pending, "manage_url": manage_url},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@token_page(Purpose.MANAGE)
+def manage(request, data):
+    subscriber = data.subscriber
+    offer = current_offer()
+    if request.method == "POST" and "unsubscribe_all" in request.POST:
+        lists = services.unsubscribe(
+            subscriber=subscriber,
+            mailing_list=None,
+            source=ConsentEvent.Source.PREFERENCES,
+            meta=RequestMeta.from_request(request),
+        )
+        return render(request, "subscriptions/unsubscribed.html", {"lists": lists, "all": True})
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, mailing_lists=offer.lists)
+        if form.is_valid():
+            services.update_preferences(
+                subscriber=subscriber,
+                profile=form.profile(),
+                lists=form.chosen_lists(),
+                offered=offer.lists,
+                consent_text=ConsentText.objects.filter(pk=offer.consent_text_id).first(),
+                meta=RequestMeta.from_request(request),
+            )
+            messages.success(request, "Your preferences are saved.")
+            return redirect(request.path)
+    else:
+        subscribed = subscriber.subscriptions.filter(status__in=["active", "pending"])
+        initial = {name: getattr(subscriber, name) for name in PROFILE_FIELDS}
+        initial["lists"] = list(subscribed.values_list("mailing_list_id", flat=True))
+        form = PreferencesForm(initial=initial, mailing_lists=offer.lists)
+    return render(
+        request,
+        "subscriptions/manage.html",
+        {"form": form, "subscriber": subscriber, "offer": offer},
+    )
+
+
+# RFC 8058 one-click POSTs come from mail providers: the signed token is the authority.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@token_page(Purpose.UNSUBSCRIBE)
+def unsubscribe(request, data):
+    if request.method == "POST":
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        lists = services.unsubscribe(
+            subscriber=data.subscriber,
+            mailing_list=data.mailing_list,
+            source=ConsentEvent.Source.ONE_CLICK
+            if one_click
+            else ConsentEvent.Source.UNSUBSCRIBE_LINK,
+            meta=RequestMeta.from_request(request),
+        )
+        return render(
+            request,
+            "subscriptions/unsubscribed.html",
+            {"lists": lists, "mailing_list": data.mailing_list},
+        )
+    return render(request, "subscriptions/unsubscribe.html", {"mailing_list": data.mailing_list})

@@ -1,0 +1,32 @@
+import pytest
+from django.core import mail
+
+from subscriptions.models import ConsentText, MailingList
+
+
+@pytest.fixture(autouse=True)
+def _fast_forms(settings):
+    """People take seconds to fill the form; the test client takes none."""
+    settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 0
+    settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture
+def newsletter(db):
+    return MailingList.objects.get(slug="jhop-e-newsletter")
+
+
+@pytest.fixture
+def print_edition(db):
+    return MailingList.objects.get(slug="jhop-print-edition")
+
+
+@pytest.fixture
+def consent_text(db):
+    return ConsentText.objects.latest()
+
+
+@pytest.fixture
+def outbox():
+    mail.outbox.clear()
+    return mail.outbox
