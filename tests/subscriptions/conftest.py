@@ -1,5 +1,6 @@
 import pytest
 from django.core import mail
+from django.test import Client, TestCase
 
 from subscriptions.models import ConsentText, MailingList
 
@@ -30,3 +31,17 @@ def consent_text(db):
 def outbox():
     mail.outbox.clear()
     return mail.outbox
+
+
+class CommittingClient(Client):
+    """Runs on-commit callbacks after each request, as a real commit would, inside the test's
+    transaction: emails queued by services are then sent (tasks run immediately in tests)."""
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
+@pytest.fixture
+def client():
+    return CommittingClient()

@@ -1,0 +1,262 @@
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import signing
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from subscriptions.models import ConsentEvent, Subscriber, Subscription
+from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
+
+from .helpers import ADDRESS, link_in, post_signup
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ada(client, newsletter, print_edition, outbox):
+    post_signup(client, newsletter, print_edition, **ADDRESS)
+    outbox.clear()
+    return Subscriber.objects.get()
+
+
+def url(name, subscriber, purpose=None, mailing_list=None):
+    token = make_token(
+        subscriber=subscriber, purpose=purpose or Purpose(name), mailing_list=mailing_list
+    )
+    return reverse(f"subscriptions:{name}", args=[token])
+
+
+def statuses(subscriber):
+    return dict(subscriber.subscriptions.values_list("mailing_list__slug", "status"))
+
+
+# Confirm -------------------------------------------------------------------
+
+
+def test_confirm_get_is_safe_for_link_scanners(client, ada):
+    response = client.get(url("confirm", ada))
+    assert response.status_code == 200
+    assert b"Confirm my subscription" in response.content
+    assert set(statuses(ada).values()) == {"pending"}
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_confirm_post_activates_and_is_idempotent(client, ada, outbox):
+    path = url("confirm", ada)
+    client.get(path)  # the scanner's visit first
+    assert client.post(path).status_code == 200
+    assert set(statuses(ada).values()) == {"active"}
+    first = Subscription.objects.filter(subscriber=ada).values_list("confirmed_at", flat=True)
+    first = sorted(first)
+    response = client.post(path)
+    assert response.status_code == 200
+    assert sorted(ada.subscriptions.values_list("confirmed_at", flat=True)) == first
+    assert ada.events.filter(kind=ConsentEvent.Kind.CONFIRMED).count() == 1
+    confirmed = ada.events.get(kind=ConsentEvent.Kind.CONFIRMED)
+    assert confirmed.consent_text is not None and confirmed.ip_address == "127.0.0.0"
+    assert confirmed.details["city"] == "Philadelphia"
+    assert outbox == []
+
+
+def test_confirm_needs_csrf(ada):
+    response = Client(enforce_csrf_checks=True).post(url("confirm", ada))
+    assert response.status_code == 403
+    assert set(statuses(ada).values()) == {"pending"}
+
+
+# Token misuse --------------------------------------------------------------
+
+
+def bad_tokens(ada):
+    other = Subscriber.objects.create(email="other@example.com")
+    good = make_token(subscriber=ada, purpose=Purpose.CONFIRM)
+    forged_payload = {"s": ada.pk, "h": ada.email_hash[:20], "p": "confirm"}
+    return {
+        "forged": signing.dumps(forged_payload, key="not-the-secret", salt="x"),
+        "tampered": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),
+        "wrong purpose": make_token(subscriber=ada, purpose=Purpose.UNSUBSCRIBE),
+        "other subscriber": make_token(subscriber=other, purpose=Purpose.CONFIRM),
+        "garbage": "not-a-token",
+    }
+
+
+@pytest.mark.parametrize("kind", ["forged", "tampered", "wrong purpose", "garbage"])
+def test_bad_confirm_tokens_get_a_clear_page_and_change_nothing(client, ada, kind):
+    token = bad_tokens(ada)[kind]
+    for method in (client.get, client.post):
+        response = method(reverse("subscriptions:confirm", args=[token]))
+        assert response.status_code == 400
+        assert b"This link is not valid" in response.content
+    assert set(statuses(ada).values()) == {"pending"}
+
+
+def test_a_link_for_one_address_cannot_touch_another(client, ada):
+    token = bad_tokens(ada)["other subscriber"]
+    client.post(reverse("subscriptions:confirm", args=[token]))
+    assert set(statuses(ada).values()) == {"pending"}
+
+
+def test_confirm_token_cannot_unsubscribe(client, ada):
+    client.post(url("confirm", ada))
+    token = make_token(subscriber=ada, purpose=Purpose.CONFIRM)
+    response = client.post(reverse("subscriptions:unsubscribe", args=[token]))
+    assert response.status_code == 400
+    assert set(statuses(ada).values()) == {"active"}
+
+
+def test_expired_tokens_are_refused(client, ada):
+    token = make_token(subscriber=ada, purpose=Purpose.CONFIRM)
+    later = timezone.now().timestamp() + timedelta(days=8).total_seconds()
+    with mock.patch("time.time", return_value=later):
+        with pytest.raises(InvalidToken):
+            read_token(token, purpose=Purpose.CONFIRM)
+        response = client.post(reverse("subscriptions:confirm", args=[token]))
+    assert response.status_code == 400
+    assert set(statuses(ada).values()) == {"pending"}
+
+
+def test_changing_the_address_voids_old_links(ada):
+    token = make_token(subscriber=ada, purpose=Purpose.MANAGE)
+    ada.email = "new-address@example.com"
+    ada.save()
+    with pytest.raises(InvalidToken):
+        read_token(token, purpose=Purpose.MANAGE)
+
+
+# Unsubscribe ---------------------------------------------------------------
+
+
+@pytest.fixture
+def active_ada(client, ada, outbox):
+    client.post(url("confirm", ada))
+    outbox.clear()
+    return ada
+
+
+def test_unsubscribe_get_only_shows_a_button(client, active_ada, newsletter):
+    response = client.get(url("unsubscribe", active_ada, mailing_list=newsletter))
+    assert response.status_code == 200
+    assert b"JHOP e-Newsletter" in response.content and b"<button" in response.content
+    assert set(statuses(active_ada).values()) == {"active"}
+
+
+def test_one_click_unsubscribe_works_without_csrf_and_only_for_that_list(
+    active_ada, newsletter, outbox
+):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        url("unsubscribe", active_ada, mailing_list=newsletter),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert statuses(active_ada) == {
+        "jhop-e-newsletter": "unsubscribed",
+        "jhop-print-edition": "active",
+    }
+    event = active_ada.events.get(kind=ConsentEvent.Kind.UNSUBSCRIBED)
+    assert event.source == ConsentEvent.Source.ONE_CLICK
+    assert event.lists == ["JHOP e-Newsletter"]
+
+
+def test_repeated_unsubscribe_is_harmless(client, active_ada, newsletter, outbox):
+    path = url("unsubscribe", active_ada, mailing_list=newsletter)
+    client.post(path)
+    client.post(path)
+    assert active_ada.events.filter(kind=ConsentEvent.Kind.UNSUBSCRIBED).count() == 1
+    assert len(outbox) == 1 and "unsubscribed" in outbox[0].subject
+    assert b"already unsubscribed" in client.post(path).content
+
+
+def test_forged_unsubscribe_changes_nothing(active_ada, newsletter):
+    token = make_token(subscriber=active_ada, purpose=Purpose.UNSUBSCRIBE, mailing_list=newsletter)
+    response = Client().post(reverse("subscriptions:unsubscribe", args=[token + "x"]))
+    assert response.status_code == 400
+    assert set(statuses(active_ada).values()) == {"active"}
+
+
+def test_csrf_exemption_is_only_on_the_unsubscribe_endpoint(active_ada):
+    client = Client(enforce_csrf_checks=True)
+    assert client.post(url("manage", active_ada), {"unsubscribe_all": "1"}).status_code == 403
+    assert set(statuses(active_ada).values()) == {"active"}
+
+
+# Preference centre ---------------------------------------------------------
+
+
+def preferences(lists, **overrides):
+    data = {
+        "first_name": "Ada",
+        "last_name": "King",
+        "profession": "physician",
+        "organization": "",
+        **ADDRESS,
+        "lists": [str(m.pk) for m in lists],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_manage_get_changes_nothing_and_shows_current_choices(client, active_ada):
+    response = client.get(url("manage", active_ada))
+    assert response.status_code == 200
+    assert response.content.count(b"checked") == 2
+    assert set(statuses(active_ada).values()) == {"active"}
+
+
+def test_preference_centre_changes_lists_name_and_address(client, active_ada, newsletter, outbox):
+    path = url("manage", active_ada)
+    response = client.post(path, preferences([newsletter], city="Pittsburgh"))
+    assert response.status_code == 302
+    active_ada.refresh_from_db()
+    assert (active_ada.last_name, active_ada.profession, active_ada.city) == (
+        "King",
+        "physician",
+        "Pittsburgh",
+    )
+    assert statuses(active_ada)["jhop-print-edition"] == "unsubscribed"
+    event = active_ada.events.get(kind=ConsentEvent.Kind.PREFERENCES)
+    assert event.details["removed"] == ["JHOP Print Edition"]
+    assert outbox == []  # still subscribed to something: no goodbye
+    assert b"Your preferences are saved." in client.get(path).content
+
+
+def test_resubscribe_later_from_the_preference_centre_records_new_consent(
+    client, active_ada, newsletter, print_edition
+):
+    path = url("manage", active_ada)
+    client.post(path, {"unsubscribe_all": "1"})
+    assert set(statuses(active_ada).values()) == {"unsubscribed"}
+    client.post(path, preferences([newsletter, print_edition]))
+    assert set(statuses(active_ada).values()) == {"active"}
+    event = active_ada.events.filter(kind=ConsentEvent.Kind.PREFERENCES).get()
+    assert event.consent_text is not None
+    assert event.details["added"] == ["JHOP e-Newsletter", "JHOP Print Edition"]
+
+
+def test_unsubscribe_from_all_sends_one_goodbye(client, active_ada, outbox):
+    response = client.post(url("manage", active_ada), {"unsubscribe_all": "1"})
+    assert b"You are unsubscribed" in response.content
+    assert set(statuses(active_ada).values()) == {"unsubscribed"}
+    assert len(outbox) == 1
+    assert "JHOP Print Edition" in outbox[0].body
+
+
+def test_preference_centre_requires_the_address_for_print(client, active_ada, print_edition):
+    response = client.post(url("manage", active_ada), preferences([print_edition], city=""))
+    assert response.status_code == 200
+    assert b"Needed to mail you the print edition." in response.content
+    active_ada.refresh_from_db()
+    assert active_ada.last_name == "Lovelace"
+
+
+def test_manage_link_request_never_reveals_whether_an_address_is_known(client, active_ada, outbox):
+    known = client.post(reverse("subscriptions:manage-request"), {"email": "ada@example.com"})
+    unknown = client.post(reverse("subscriptions:manage-request"), {"email": "who@example.com"})
+    assert known.content == unknown.content
+    assert len(outbox) == 1
+    assert client.get(link_in(outbox[0], "manage")).status_code == 200

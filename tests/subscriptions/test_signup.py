@@ -1,0 +1,214 @@
+import pytest
+from django.urls import reverse
+
+from subscriptions.models import ConsentEvent, Subscriber, Subscription
+from tests.factories import make_journal
+
+from .helpers import ADDRESS, link_in, post_signup, signup_data
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_page_renders_the_form(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = client.get(reverse("subscriptions:subscribe"))
+    assert response.status_code == 200
+    assert b"Subscribe Today!" in response.content
+    assert b"JHOP Print Edition" in response.content
+
+
+def test_new_address_gets_pending_subscriptions_and_exactly_one_confirmation_email(
+    client, newsletter, consent_text, outbox
+):
+    make_journal(postal_address="Amplity Health\n2 Walnut St, Philadelphia PA")
+    response = post_signup(client, newsletter)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("subscriptions:thanks")
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.first_name, subscriber.profession) == ("Ada", "pharmacist")
+    assert subscriber.subscriptions.get().status == Subscription.Status.PENDING
+    assert len(outbox) == 1
+    message = outbox[0]
+    assert message.to == ["ada@example.com"]
+    assert "confirm" in message.subject.lower()
+    assert "/subscribe/confirm/" in message.body
+    assert "2 Walnut St, Philadelphia PA" in message.body
+    html_part, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and "2 Walnut St, Philadelphia PA" in html_part
+    event = subscriber.events.get()
+    assert event.kind == ConsentEvent.Kind.REQUESTED
+    assert event.consent_text == consent_text
+    assert event.lists == ["JHOP e-Newsletter"]
+    assert event.details["first_name"] == "Ada"
+    assert event.ip_address == "127.0.0.0"
+
+
+def test_postal_address_falls_back_to_the_setting(client, newsletter, outbox, settings):
+    settings.SUBSCRIPTIONS_POSTAL_ADDRESS = "Fallback Press, 9 Elm Road"
+    post_signup(client, newsletter)
+    assert "Fallback Press, 9 Elm Road" in outbox[0].body
+
+
+def test_email_is_sent_only_after_commit(
+    newsletter, consent_text, outbox, django_capture_on_commit_callbacks
+):
+    from subscriptions.services import RequestMeta, request_subscription
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        request_subscription(
+            email="late@example.com",
+            profile={"first_name": "L", "last_name": "T", "profession": "nurse"},
+            lists=[newsletter],
+            consent_text=consent_text,
+            meta=RequestMeta(),
+        )
+    assert outbox == [] and len(callbacks) == 1
+    callbacks[0]()
+    assert len(outbox) == 1
+
+
+def test_print_signup_stores_the_address(client, print_edition, outbox):
+    response = post_signup(client, print_edition, **ADDRESS)
+    assert response.status_code == 302
+    subscriber = Subscriber.objects.get()
+    assert subscriber.country.code == "US" and subscriber.city == "Philadelphia"
+
+
+def test_known_address_gets_a_manage_link_and_the_same_response(
+    client, newsletter, print_edition, outbox
+):
+    first = post_signup(client, newsletter)
+    outbox.clear()
+    second = post_signup(client, newsletter, email="ADA@Example.com", first_name="Mallory")
+    assert (first.status_code, first["Location"]) == (second.status_code, second["Location"])
+    assert Subscriber.objects.count() == 1
+    assert Subscriber.objects.get().first_name == "Ada"  # a stranger cannot rewrite the record
+    assert len(outbox) == 1
+    assert "/subscribe/manage/" in outbox[0].body
+    assert "/subscribe/confirm/" in outbox[0].body  # still pending: the link is offered again
+    assert Subscriber.objects.get().events.filter(kind="requested-known").exists()
+
+
+def test_responses_are_identical_for_unknown_active_and_unsubscribed_addresses(
+    client, newsletter, outbox
+):
+    pages = []
+    for email in ["new@example.com", "new@example.com", "other@example.com"]:
+        response = post_signup(client, newsletter, email=email)
+        pages.append((response.status_code, response["Location"]))
+        pages.append(client.get(response["Location"]).content)
+    assert pages[0] == pages[2] == pages[4]
+    assert pages[1] == pages[3] == pages[5]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "", "This field is required"),
+        ("email", "not-an-email", "Enter a valid email address"),
+        ("email", "a@example.com\r\nBcc: victim@example.com", "Line breaks"),
+        ("email", "a" * 250 + "@example.com", "at most 254 characters"),
+        ("first_name", "", "This field is required"),
+        ("first_name", "x" * 101, "at most 100 characters"),
+        ("last_name", "Evil\nInjected: header", "Line breaks"),
+        ("organization", "o" * 201, "at most 200 characters"),
+        ("profession", "astronaut", "Select a valid choice"),
+        ("lists", [], "Choose at least one publication"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_saves_nothing(
+    client, newsletter, outbox, field, value, message
+):
+    response = post_signup(client, newsletter, **{field: value})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert b'aria-invalid="true"' in response.content
+    assert Subscriber.objects.count() == 0 and outbox == []
+
+
+def test_print_without_an_address_asks_for_it(client, newsletter, print_edition):
+    response = post_signup(client, newsletter, print_edition)
+    assert response.status_code == 200
+    assert response.content.decode().count("Needed to mail you the print edition.") == 4
+    assert Subscriber.objects.count() == 0
+
+
+def test_unknown_country_is_rejected(client, print_edition):
+    response = post_signup(client, print_edition, **{**ADDRESS, "country": "XX"})
+    assert "Select a valid choice" in response.content.decode()
+    assert Subscriber.objects.count() == 0
+
+
+def test_unicode_names_and_international_addresses_are_accepted(client, print_edition):
+    response = post_signup(
+        client,
+        print_edition,
+        email="zoe@Bücher.example",
+        first_name="Zoë\u202e",
+        last_name="O\u200b’Brien-Ñúñez",
+        address_line1="Königstraße 5",
+        city="München",
+        region="",
+        postal_code="80331",
+        country="DE",
+    )
+    assert response.status_code == 302
+    subscriber = Subscriber.objects.get()
+    assert subscriber.email == "zoe@xn--bcher-kva.example"
+    assert (subscriber.first_name, subscriber.last_name) == ("Zoë", "O’Brien-Ñúñez")
+    assert subscriber.city == "München"
+
+
+def test_look_alike_domains_are_not_merged(client, newsletter):
+    post_signup(client, newsletter, email="ada@example.com")
+    post_signup(client, newsletter, email="ada@exаmple.com")  # Cyrillic а
+    assert Subscriber.objects.count() == 2
+
+
+def test_honeypot_shows_thanks_and_stores_nothing(client, newsletter, outbox):
+    response = post_signup(client, newsletter, website="http://spam.example")
+    assert response["Location"] == reverse("subscriptions:thanks")
+    assert Subscriber.objects.count() == 0 and outbox == []
+
+
+def test_form_posted_too_fast_or_unsigned_is_treated_as_a_bot(client, newsletter, settings):
+    settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 3
+    assert post_signup(client, newsletter).status_code == 302
+    assert post_signup(client, newsletter, started="forged").status_code == 302
+    assert Subscriber.objects.count() == 0
+
+
+def test_csrf_is_enforced_on_the_signup_form(newsletter):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("subscriptions:subscribe"), signup_data(newsletter)
+    )
+    assert response.status_code == 403
+
+
+def test_rate_limit_per_address(client, newsletter, settings):
+    settings.SUBSCRIPTIONS_RATE_PER_EMAIL = "2/h"
+    assert post_signup(client, newsletter).status_code == 302
+    assert post_signup(client, newsletter).status_code == 302
+    response = post_signup(client, newsletter)
+    assert response.status_code == 429
+    assert b"Too many requests" in response.content
+    assert post_signup(client, newsletter, email="someone-else@example.com").status_code == 302
+
+
+def test_rate_limit_per_ip(client, newsletter, settings):
+    settings.SUBSCRIPTIONS_RATE_PER_IP = "3/h"
+    codes = [
+        post_signup(client, newsletter, email=f"p{i}@example.com").status_code for i in range(4)
+    ]
+    assert codes == [302, 302, 302, 429]
+    assert Subscriber.objects.count() == 3
+
+
+def test_confirmation_link_from_the_email_activates(client, newsletter, outbox):
+    post_signup(client, newsletter)
+    path = link_in(outbox[0], "confirm")
+    assert client.post(path).status_code == 200
+    subscription = Subscription.objects.get()
+    assert subscription.status == "active" and subscription.confirmed_at
