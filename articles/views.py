@@ -1,13 +1,347 @@
-from django.views.generic import DetailView
+"""Public pages: thin views over the published() and for_listing() query rules."""
 
-from articles.models import Article, Issue
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
+from django.views.generic import DetailView, ListView, TemplateView
+
+from articles import metadata
+from articles.models import Article, ArticleSlugHistory, Author, Issue, Section, Topic
+from articles.search import SearchForm, search_articles, snippet, terms_of
+from jhop.context_processors import primary_journal
+
+PAGE_SIZE = 20
+RELATED_ITEMS = 10
 
 
-class ArticleDetailView(DetailView):
+class PageMetaMixin:
+    """Puts a PageMeta (title, description, canonical URL, OpenGraph) in the context."""
+
+    meta_title = ""
+    meta_description = ""
+    og_type = "website"
+
+    def get_meta(self, context) -> metadata.PageMeta:
+        canonical = self.request.build_absolute_uri(self.request.path)
+        page = context.get("page_obj")
+        if page is not None and page.number > 1:
+            canonical += f"?page={page.number}"
+        return metadata.PageMeta(
+            title=self.meta_title,
+            description=self.meta_description,
+            canonical=canonical,
+            og_type=self.og_type,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["meta"] = self.get_meta(context)
+        return context
+
+
+def topics_with_counts():
+    """Topics that have published articles, with how many."""
+    published = Article.objects.published()
+    return (
+        Topic.objects.annotate(num_articles=Count("articles", filter=Q(articles__in=published)))
+        .filter(num_articles__gt=0)
+        .order_by("name")
+    )
+
+
+def table_of_contents(issue: Issue):
+    """An issue's published articles in the editors' order: by section, then position."""
+    return (
+        Article.objects.published()
+        .for_listing()
+        .filter(issue=issue)
+        .order_by("section__position", "section__name", "position", "pk")
+    )
+
+
+class HomeView(PageMetaMixin, TemplateView):
+    template_name = "home.html"
+    latest_count = 8
+    featured_count = 3
+
+    def get_context_data(self, **kwargs):
+        current_issue = Issue.objects.published().select_related("journal").first()
+        articles = Article.objects.published().for_listing().newest_first()
+        return super().get_context_data(
+            current_issue=current_issue,
+            contents=table_of_contents(current_issue)[:6] if current_issue else [],
+            featured=articles.filter(is_featured=True)[: self.featured_count],
+            latest=articles[: self.latest_count],
+            topics=topics_with_counts(),
+            **kwargs,
+        )
+
+    def get_meta(self, context):
+        journal = primary_journal()
+        return metadata.PageMeta(
+            title="",
+            description=metadata.describe(journal.description if journal else ""),
+            canonical=self.request.build_absolute_uri("/"),
+        )
+
+
+class IssueListView(PageMetaMixin, ListView):
+    template_name = "articles/issue_list.html"
+    context_object_name = "issues"
+    meta_title = "Issues"
+    meta_description = "Every issue of the journal, by year and volume."
+
+    def get_queryset(self):
+        return Issue.objects.published().select_related("journal")
+
+
+class IssueDetailView(PageMetaMixin, DetailView):
+    context_object_name = "issue"
+
+    def get_queryset(self):
+        return Issue.objects.published().select_related("journal")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(contents=table_of_contents(self.object), **kwargs)
+
+    def get_meta(self, context):
+        meta = super().get_meta(context)
+        return metadata.PageMeta(
+            title=self.object.label,
+            description=metadata.describe(self.object.description)
+            or f"Table of contents of {self.object.label}.",
+            canonical=meta.canonical,
+            image=self.object.cover_image.url if self.object.cover_image else "",
+            image_alt=self.object.cover_image_alt,
+        )
+
+
+class ArticleDetailView(PageMetaMixin, DetailView):
+    """An article; staff who may change articles also see drafts and scheduled ones.
+
+    Subclasses (the shared-draft preview) change get_queryset/get_object only.
+    """
+
+    context_object_name = "article"
+    og_type = "article"
+
+    def get_queryset(self):
+        articles = Article.objects.all()
+        if not self.request.user.has_perm("articles.change_article"):
+            articles = articles.published()
+        return articles.for_listing().prefetch_related("references")
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            moved = self.moved_to(kwargs.get("slug"))
+            if moved is None:
+                raise
+            return HttpResponsePermanentRedirect(moved.get_absolute_url())
+
+    def moved_to(self, slug) -> Article | None:
+        """The article that used to live at slug, if this reader may see it."""
+        old = ArticleSlugHistory.objects.filter(slug=slug).values("article_id")
+        return self.get_queryset().filter(pk__in=old).first() if slug else None
+
+    def get_context_data(self, **kwargs):
+        article = self.object
+        journal = primary_journal()
+        url = self.request.build_absolute_uri(article.get_absolute_url())
+        image_url = (
+            self.request.build_absolute_uri(article.lead_image.url) if article.lead_image else ""
+        )
+        absolute = self.request.build_absolute_uri
+        return super().get_context_data(
+            is_preview=not article.is_public,
+            updated_on=article.updated_at
+            if article.published_at and article.updated_at.date() > article.published_at.date()
+            else None,
+            references=article.references.all(),
+            related_items=article.related_items(RELATED_ITEMS),
+            scholar_tags=metadata.scholar_tags(article, absolute_url=absolute, journal=journal),
+            json_ld=metadata.json_ld(
+                article, absolute_url=absolute, journal=journal, image_url=image_url
+            ),
+            ama_citation=metadata.ama_citation(article, journal=journal),
+            article_url=url,
+            **kwargs,
+        )
+
+    def get_meta(self, context):
+        article = self.object
+        return metadata.PageMeta(
+            title=article.title,
+            description=metadata.article_description(article),
+            canonical=self.request.build_absolute_uri(article.get_absolute_url()),
+            og_type="article",
+            image=article.lead_image.url if article.lead_image else "",
+            image_alt=article.lead_image_alt,
+            noindex=not article.is_public,
+        )
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if context["is_preview"]:
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            add_never_cache_headers(response)
+        return response
+
+
+class ArticleCitationView(ArticleDetailView):
+    """The article's citation as a file for reference managers (RIS or BibTeX)."""
+
+    formats = {
+        "ris": ("application/x-research-info-systems", metadata.ris),
+        "bib": ("application/x-bibtex", metadata.bibtex),
+    }
+
+    def get(self, request, *args, **kwargs):
+        if kwargs["format"] not in self.formats:
+            raise Http404("Unknown citation format")
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         return Article.objects.published().for_listing()
 
+    def render_to_response(self, context, **response_kwargs):
+        content_type, render_citation = self.formats[self.kwargs["format"]]
+        article = self.object
+        text = render_citation(
+            article,
+            journal=primary_journal(),
+            url=self.request.build_absolute_uri(article.get_absolute_url()),
+        )
+        response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+        filename = f"{article.slug}.{self.kwargs['format']}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
-class IssueDetailView(DetailView):
+    def get_context_data(self, **kwargs):
+        return {"object": self.object}
+
+
+class ArticleListView(PageMetaMixin, ListView):
+    """Published articles filed under one subject (topic, section or author), newest first."""
+
+    paginate_by = PAGE_SIZE
+    context_object_name = "articles"
+    subject_model = None
+
+    def get_subject(self):
+        return get_object_or_404(self.subject_model, slug=self.kwargs["slug"])
+
+    def get(self, request, *args, **kwargs):
+        self.subject = self.get_subject()
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return Issue.objects.published().select_related("journal")
+        return Article.objects.published().for_listing().newest_first()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(subject=self.subject, **kwargs)
+
+    def get_meta(self, context):
+        meta = super().get_meta(context)
+        return metadata.PageMeta(
+            title=str(self.subject),
+            description=metadata.describe(getattr(self.subject, "description", ""))
+            or f"Articles in {self.subject}.",
+            canonical=meta.canonical,
+        )
+
+
+class TopicDetailView(ArticleListView):
+    subject_model = Topic
+    template_name = "articles/topic_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().filter(topics=self.subject)
+
+
+class SectionDetailView(ArticleListView):
+    subject_model = Section
+    template_name = "articles/section_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().filter(section=self.subject)
+
+
+class AuthorDetailView(ArticleListView):
+    """An author's page; only authors with published work have one."""
+
+    subject_model = Author
+    template_name = "articles/author_detail.html"
+    allow_empty = False
+
+    def get_queryset(self):
+        return super().get_queryset().filter(authorships__author=self.subject)
+
+    def get_meta(self, context):
+        meta = super().get_meta(context)
+        author = self.subject
+        return metadata.PageMeta(
+            title=author.display_name,
+            description=metadata.describe(author.bio)
+            or f"Articles by {author.display_name} in the journal.",
+            canonical=meta.canonical,
+            og_type="profile",
+            image=author.photo.url if author.photo else "",
+            image_alt=author.photo_alt,
+        )
+
+
+class TopicListView(PageMetaMixin, TemplateView):
+    template_name = "articles/topic_list.html"
+    meta_title = "Topics and sections"
+    meta_description = "Browse the journal's articles by clinical topic or by section."
+
+    def get_context_data(self, **kwargs):
+        published = Article.objects.published()
+        sections = Section.objects.annotate(
+            num_articles=Count("articles", filter=Q(articles__in=published))
+        ).filter(num_articles__gt=0)
+        return super().get_context_data(topics=topics_with_counts(), sections=sections, **kwargs)
+
+
+class SearchView(PageMetaMixin, TemplateView):
+    template_name = "articles/search.html"
+    meta_title = "Search"
+    meta_description = "Search the journal's articles by title, text, author or topic."
+
+    def get_context_data(self, **kwargs):
+        years = [d.year for d in Article.objects.published().datetimes("published_at", "year")]
+        form = SearchForm(self.request.GET or None, years=sorted(years, reverse=True))
+        query, results, page = "", None, None
+        if form.is_valid():
+            query = form.cleaned_data["q"]
+            results = search_articles(
+                query,
+                topic=form.cleaned_data["topic"],
+                section=form.cleaned_data["section"],
+                year=form.cleaned_data["year"],
+            )
+            paginator = Paginator(results.for_listing(), PAGE_SIZE)
+            page = paginator.get_page(self.request.GET.get("page"))
+            for article in page.object_list:
+                article.snippet = snippet(article, query)
+        return super().get_context_data(
+            form=form,
+            query=query,
+            query_words=terms_of(query),
+            page_obj=page,
+            searched=results is not None,
+            **kwargs,
+        )
+
+    def get_meta(self, context):
+        meta = super().get_meta(context)
+        return metadata.PageMeta(
+            title=f"Search: {context['query']}" if context["query"] else "Search",
+            description=self.meta_description,
+            canonical=meta.canonical,
+            noindex=bool(self.request.GET),
+        )

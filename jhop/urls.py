@@ -2,9 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
-from django.views.decorators.cache import cache_page
 
+from articles.caching import cache_public_page
 from articles.sitemaps import sitemaps
+from articles.views import HomeView
 from jhop import views
 
 urlpatterns = [
@@ -12,20 +13,20 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots-txt"),
     path(
         "sitemap.xml",
-        cache_page(3600)(sitemap_views.index),
+        cache_public_page(sitemap_views.index),
         {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        cache_page(3600)(sitemap_views.sitemap),
+        cache_public_page(sitemap_views.sitemap),
         {"sitemaps": sitemaps},
         name="sitemap-section",
     ),
     path("admin/", admin.site.urls),
     path("subscribe/", include("subscriptions.urls")),
     path("", include("articles.urls")),
-    path("", views.home, name="home"),
+    path("", cache_public_page(HomeView.as_view()), name="home"),
 ]
 
 if settings.DEBUG:

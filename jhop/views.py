@@ -35,10 +35,6 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-def home(request):
-    return render(request, "home.html")
-
-
 def page_not_found(request, exception):
     return render(request, "404.html", status=404)
 

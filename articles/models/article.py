@@ -1,6 +1,6 @@
 """Articles, their ordered authors, references and editor-picked related items."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -107,6 +107,23 @@ class Article(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        # A renamed article keeps answering at its old URL (301 to the new one).
+        old_slug = (
+            Article.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+            if self.pk
+            else None
+        )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_slug and old_slug != self.slug:
+                from articles.models.slug_history import ArticleSlugHistory
+
+                ArticleSlugHistory.objects.filter(slug=self.slug).delete()
+                ArticleSlugHistory.objects.update_or_create(
+                    slug=old_slug, defaults={"article": self}
+                )
 
     def get_absolute_url(self):
         return reverse("articles:article-detail", kwargs={"slug": self.slug})

@@ -1,0 +1,81 @@
+"""RSS and Atom feeds: the latest articles, and the latest in each topic and section."""
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from articles.metadata import article_description
+from articles.models import Article, Section, Topic
+from jhop.context_processors import primary_journal
+
+FEED_SIZE = 20
+
+
+class LatestRssFeed(Feed):
+    def title(self, obj=None):
+        journal = primary_journal()
+        name = journal.name if journal else "Journal"
+        return f"{name}: {obj}" if obj else f"{name}: latest articles"
+
+    def link(self, obj=None):
+        return obj.get_absolute_url() if obj else reverse("home")
+
+    def description(self, obj=None):
+        return f"The latest articles in {obj}." if obj else "The latest articles."
+
+    def filter(self, articles, obj):
+        return articles
+
+    def items(self, obj=None):
+        articles = Article.objects.published().for_listing().newest_first()
+        return self.filter(articles, obj)[:FEED_SIZE]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return article_description(item)
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+    def item_author_name(self, item):
+        return ", ".join(a.display_name for a in item.ordered_authors) or None
+
+    def item_categories(self, item):
+        return item.categories
+
+
+class LatestAtomFeed(LatestRssFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestRssFeed.description
+
+
+class TopicRssFeed(LatestRssFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Topic, slug=slug)
+
+    def filter(self, articles, obj):
+        return articles.filter(topics=obj)
+
+
+class TopicAtomFeed(TopicRssFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestRssFeed.description
+
+
+class SectionRssFeed(LatestRssFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Section, slug=slug)
+
+    def filter(self, articles, obj):
+        return articles.filter(section=obj)
+
+
+class SectionAtomFeed(SectionRssFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestRssFeed.description

@@ -1,0 +1,254 @@
+"""What machines read about an article: Google Scholar tags, schema.org JSON-LD, citations.
+
+Scholar (Highwire Press) tags follow Google Scholar's inclusion guidelines: one
+citation_author per author with the name only (credentials are not part of a name).
+News items (a section whose content kind is news) get NewsArticle JSON-LD and no
+Scholar tags, since Scholar indexes scholarly work only.
+"""
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+
+from articles.models import Article
+
+AMA_MAX_AUTHORS = 6
+AMA_LISTED_WHEN_MORE = 3
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """Head metadata every page carries: description, canonical URL, OpenGraph, Twitter."""
+
+    title: str
+    description: str
+    canonical: str
+    og_type: str = "website"
+    image: str = ""
+    image_alt: str = ""
+    noindex: bool = False
+
+
+def describe(*texts: str, words: int = 40) -> str:
+    for text in texts:
+        plain = " ".join(strip_tags(text or "").split())
+        if plain:
+            return Truncator(plain).words(words)
+    return ""
+
+
+def article_description(article: Article) -> str:
+    return describe(article.seo_description, article.standfirst, article.body)
+
+
+def _journal(article: Article):
+    return article.issue.journal if article.issue_id else None
+
+
+def _issns(journal) -> list[str]:
+    return [i for i in (journal.issn_print, journal.issn_online) if i] if journal else []
+
+
+def scholar_tags(article: Article, *, absolute_url, journal) -> list[tuple[str, str]]:
+    """(name, content) pairs for Google Scholar; empty for news items."""
+    if not article.is_scholarly:
+        return []
+    journal = _journal(article) or journal
+    tags = [("citation_title", article.title)]
+    tags += [("citation_author", author.name) for author in article.ordered_authors]
+    if article.published_at:
+        tags.append(("citation_publication_date", article.published_at.strftime("%Y/%m/%d")))
+    if journal:
+        tags.append(("citation_journal_title", journal.name))
+        if journal.publisher:
+            tags.append(("citation_publisher", journal.publisher))
+        tags += [("citation_issn", issn) for issn in _issns(journal)]
+    if article.issue_id:
+        if article.issue.volume:
+            tags.append(("citation_volume", str(article.issue.volume)))
+        if article.issue.number:
+            tags.append(("citation_issue", str(article.issue.number)))
+    if article.first_page:
+        tags.append(("citation_firstpage", article.first_page))
+    if article.last_page:
+        tags.append(("citation_lastpage", article.last_page))
+    if article.doi:
+        tags.append(("citation_doi", article.doi))
+    tags += [("citation_keywords", k.strip()) for k in article.keywords.split(",") if k.strip()]
+    tags.append(("citation_abstract_html_url", absolute_url(article.get_absolute_url())))
+    if article.pdf:
+        pdf_url = absolute_url(article.pdf.url)
+        if urlsplit(pdf_url).netloc == urlsplit(absolute_url("/")).netloc:
+            tags.append(("citation_pdf_url", pdf_url))
+    return tags
+
+
+def json_ld(article: Article, *, absolute_url, journal, image_url: str = "") -> dict:
+    """schema.org ScholarlyArticle, or NewsArticle for news items."""
+    journal = _journal(article) or journal
+    url = absolute_url(article.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle" if article.is_scholarly else "NewsArticle",
+        "headline": Truncator(article.title).chars(110),
+        "name": article.title,
+        "url": url,
+        "mainEntityOfPage": url,
+        "description": article_description(article),
+        "datePublished": article.published_at.isoformat() if article.published_at else None,
+        "dateModified": article.updated_at.isoformat() if article.updated_at else None,
+        "author": [
+            {
+                "@type": "Person",
+                "name": author.name,
+                "givenName": author.given_name,
+                "familyName": author.family_name,
+                "url": absolute_url(author.get_absolute_url()),
+                **({"affiliation": author.affiliation} if author.affiliation else {}),
+                **({"sameAs": f"https://orcid.org/{author.orcid}"} if author.orcid else {}),
+            }
+            for author in article.ordered_authors
+        ],
+        "keywords": [t.name for t in article.topics.all()],
+    }
+    if article.section_id:
+        data["articleSection"] = article.section.name
+    if journal and journal.publisher:
+        data["publisher"] = {"@type": "Organization", "name": journal.publisher}
+    if image_url:
+        data["image"] = image_url
+    if article.doi:
+        data["identifier"] = {"@type": "PropertyValue", "propertyID": "DOI", "value": article.doi}
+        data["sameAs"] = f"https://doi.org/{article.doi}"
+    if article.is_scholarly:
+        if article.first_page:
+            data["pageStart"] = article.first_page
+        if article.last_page:
+            data["pageEnd"] = article.last_page
+        if journal:
+            periodical = {"@type": "Periodical", "name": journal.name}
+            if _issns(journal):
+                periodical["issn"] = _issns(journal)
+            part = periodical
+            if article.issue_id and article.issue.volume:
+                part = {
+                    "@type": "PublicationVolume",
+                    "volumeNumber": str(article.issue.volume),
+                    "isPartOf": part,
+                }
+            if article.issue_id and article.issue.number:
+                part = {
+                    "@type": "PublicationIssue",
+                    "issueNumber": str(article.issue.number),
+                    "datePublished": article.issue.cover_date.isoformat(),
+                    "isPartOf": part,
+                }
+            data["isPartOf"] = part
+    return {k: v for k, v in data.items() if v not in (None, "", [])}
+
+
+def _initials(given_name: str) -> str:
+    return "".join(part[0].upper() for part in re.split(r"[\s.\-]+", given_name) if part)
+
+
+def ama_author(author) -> str:
+    return f"{author.family_name} {_initials(author.given_name)}".strip()
+
+
+def ama_citation(article: Article, *, journal) -> str:
+    """The article cited in AMA style (11th edition), as plain text."""
+    journal = _journal(article) or journal
+    authors = article.ordered_authors
+    if len(authors) > AMA_MAX_AUTHORS:
+        names = ", ".join(ama_author(a) for a in authors[:AMA_LISTED_WHEN_MORE]) + ", et al"
+    else:
+        names = ", ".join(ama_author(a) for a in authors)
+    parts = [f"{names}." if names else "", f"{article.title.rstrip('.')}."]
+    if journal:
+        parts.append(f"{journal.name}.")
+    year = article.published_at.year if article.published_at else ""
+    where = str(year)
+    if article.issue_id:
+        year = article.issue.cover_date.year
+        where = str(year)
+        if article.issue.volume:
+            where += f";{article.issue.volume}"
+            if article.issue.number:
+                where += f"({article.issue.number})"
+    if article.first_page:
+        where += f":{article.first_page}"
+        if article.last_page and article.last_page != article.first_page:
+            where += f"-{article.last_page}"
+    parts.append(f"{where}.")
+    if article.doi:
+        parts.append(f"doi:{article.doi}")
+    return " ".join(p for p in parts if p)
+
+
+def ris(article: Article, *, journal, url: str) -> str:
+    """The article as an RIS record (reference managers: EndNote, Zotero, Mendeley)."""
+    journal = _journal(article) or journal
+    lines = [("TY", "JOUR"), ("TI", article.title)]
+    lines += [("AU", f"{a.family_name}, {a.given_name}") for a in article.ordered_authors]
+    if journal:
+        lines.append(("JO", journal.name))
+        lines += [("SN", issn) for issn in _issns(journal)]
+        if journal.publisher:
+            lines.append(("PB", journal.publisher))
+    if article.published_at:
+        lines.append(("PY", str(article.published_at.year)))
+        lines.append(("DA", article.published_at.strftime("%Y/%m/%d")))
+    if article.issue_id:
+        if article.issue.volume:
+            lines.append(("VL", str(article.issue.volume)))
+        if article.issue.number:
+            lines.append(("IS", str(article.issue.number)))
+    if article.first_page:
+        lines.append(("SP", article.first_page))
+    if article.last_page:
+        lines.append(("EP", article.last_page))
+    if article.doi:
+        lines.append(("DO", article.doi))
+    abstract = describe(article.standfirst, words=400)
+    if abstract:
+        lines.append(("AB", abstract))
+    lines += [("KW", t.name) for t in article.topics.all()]
+    lines += [("UR", url), ("ER", "")]
+    return "".join(f"{tag}  - {value}\r\n" for tag, value in lines)
+
+
+def _bibtex_escape(value: str) -> str:
+    value = value.replace("\\", r"\textbackslash{}")
+    for char in "{}&%$#_":
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def bibtex(article: Article, *, journal, url: str) -> str:
+    """The article as a BibTeX @article entry."""
+    journal = _journal(article) or journal
+    authors = article.ordered_authors
+    first = authors[0].family_name if authors else "jhop"
+    year = article.published_at.year if article.published_at else ""
+    key = re.sub(r"[^A-Za-z0-9]", "", first) + str(year) + f"_{article.pk}"
+    fields = [
+        ("title", article.title),
+        ("author", " and ".join(f"{a.family_name}, {a.given_name}" for a in authors)),
+        ("journal", journal.name if journal else ""),
+        ("year", str(year)),
+        ("volume", str(article.issue.volume or "") if article.issue_id else ""),
+        ("number", str(article.issue.number or "") if article.issue_id else ""),
+        (
+            "pages",
+            "--".join(p for p in (article.first_page, article.last_page) if p),
+        ),
+        ("doi", article.doi),
+        ("issn", journal.issn_print or journal.issn_online if journal else ""),
+        ("publisher", journal.publisher if journal else ""),
+        ("url", url),
+    ]
+    body = ",\n".join(f"  {name} = {{{_bibtex_escape(v)}}}" for name, v in fields if v)
+    return f"@article{{{key},\n{body}\n}}\n"
