@@ -1,5 +1,7 @@
 """Public pages: thin views over the published() and for_listing() query rules."""
 
+from dataclasses import replace
+
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
@@ -8,7 +10,15 @@ from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import metadata
-from articles.models import Article, ArticleSlugHistory, Author, Issue, Section, Topic
+from articles.models import (
+    Article,
+    ArticleSlugHistory,
+    Author,
+    Issue,
+    PreviewLink,
+    Section,
+    Topic,
+)
 from articles.search import SearchForm, search_articles, snippet, terms_of
 from jhop.context_processors import primary_journal
 
@@ -345,3 +355,24 @@ class SearchView(PageMetaMixin, TemplateView):
             canonical=meta.canonical,
             noindex=bool(self.request.GET),
         )
+
+
+class ArticlePreviewView(ArticleDetailView):
+    """An article, published or not, for whoever holds an active shared-draft link."""
+
+    def get_object(self, queryset=None):
+        link = get_object_or_404(PreviewLink.objects.active(), token=self.kwargs["token"])
+        articles = Article.objects.for_listing().prefetch_related("references")
+        return get_object_or_404(articles, pk=link.article_id)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"is_preview": True}
+
+    def get_meta(self, context):
+        return replace(super().get_meta(context), noindex=True)
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        add_never_cache_headers(response)
+        return response

@@ -1,16 +1,21 @@
 from articles.models.article import Article, ArticleQuerySet, Authorship, Reference, RelatedItem
+from articles.models.article_topic import ArticleTopic
 from articles.models.journal import Author, Issue, IssueQuerySet, Journal, Section, Topic
+from articles.models.preview import PreviewLink, PreviewLinkQuerySet
 from articles.models.slug_history import ArticleSlugHistory
 
 __all__ = [
     "Article",
     "ArticleQuerySet",
     "ArticleSlugHistory",
+    "ArticleTopic",
     "Author",
     "Authorship",
     "Issue",
     "IssueQuerySet",
     "Journal",
+    "PreviewLink",
+    "PreviewLinkQuerySet",
     "Reference",
     "RelatedItem",
     "Section",

@@ -1,5 +1,6 @@
 """Articles, their ordered authors, references and editor-picked related items."""
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
@@ -8,8 +9,10 @@ from django.utils.safestring import SafeString
 
 from articles import citations
 from articles.fields import RichTextField
+from articles.images import validate_image
 from articles.models.journal import Author, Issue, PublishState, Section, Topic
 from articles.sanitizer import sanitize_html
+from articles.validators import validate_doi, validate_pmid
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -29,7 +32,7 @@ class ArticleQuerySet(models.QuerySet):
     def for_listing(self) -> "ArticleQuerySet":
         """Everything a list item shows (issue label, section, topics, authors) in 3 queries."""
         return self.select_related("issue__journal", "section").prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.order_by("name")),
+            Prefetch("topics", queryset=Topic.objects.order_by("article_topics__position", "name")),
             Prefetch(
                 "authorships",
                 queryset=Authorship.objects.select_related("author").order_by("position"),
@@ -56,7 +59,9 @@ class Article(models.Model):
     section = models.ForeignKey(
         Section, on_delete=models.PROTECT, null=True, blank=True, related_name="articles"
     )
-    topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
+    topics = models.ManyToManyField(
+        Topic, through="ArticleTopic", blank=True, related_name="articles"
+    )
     authors = models.ManyToManyField(
         Author, through="Authorship", blank=True, related_name="articles"
     )
@@ -67,11 +72,16 @@ class Article(models.Model):
         blank=True,
         help_text="Cite references as [1], [1,2] or [3-5]; they become numbered links.",
     )
-    lead_image = models.ImageField(upload_to="articles/%Y/%m/", blank=True)
+    lead_image = models.ImageField(
+        upload_to="articles/%Y/%m/",
+        blank=True,
+        validators=[validate_image],
+        help_text="JPEG, PNG or WebP, up to 10 MB and 8000 pixels a side.",
+    )
     lead_image_alt = models.CharField("lead image alt text", max_length=250, blank=True)
     lead_image_caption = models.CharField(max_length=300, blank=True)
     pdf = models.FileField("PDF", upload_to="pdf/%Y/", blank=True)
-    doi = models.CharField("DOI", max_length=200, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True, validators=[validate_doi])
     first_page = models.CharField(max_length=10, blank=True)
     last_page = models.CharField(max_length=10, blank=True)
     keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
@@ -127,6 +137,12 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:article-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.lead_image and not self.lead_image_alt.strip():
+            raise ValidationError(
+                {"lead_image_alt": "Describe the image for readers who cannot see it."}
+            )
 
     @property
     def body_html(self) -> SafeString:
@@ -222,8 +238,8 @@ class Reference(models.Model):
         help_text="The reference's number, as cited in the body."
     )
     citation = models.TextField(help_text="As the journal prints it (AMA style).")
-    doi = models.CharField("DOI", max_length=200, blank=True)
-    pmid = models.CharField("PMID", max_length=12, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True, validators=[validate_doi])
+    pmid = models.CharField("PMID", max_length=12, blank=True, validators=[validate_pmid])
     url = models.URLField("URL", max_length=500, blank=True)
 
     class Meta:

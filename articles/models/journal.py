@@ -1,9 +1,13 @@
 """The journal, its issues, and the vocabularies articles are filed under."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+
+from articles.images import validate_image
+from articles.validators import validate_doi_prefix, validate_issn, validate_orcid
 
 
 class PublishState(models.TextChoices):
@@ -15,11 +19,19 @@ class Journal(models.Model):
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=30, help_text="As printed in issue labels, e.g. JHOP.")
     slug = models.SlugField(max_length=60, unique=True)
-    issn_print = models.CharField("ISSN (print)", max_length=9, blank=True)
-    issn_online = models.CharField("ISSN (online)", max_length=9, blank=True)
+    issn_print = models.CharField(
+        "ISSN (print)", max_length=9, blank=True, validators=[validate_issn]
+    )
+    issn_online = models.CharField(
+        "ISSN (online)", max_length=9, blank=True, validators=[validate_issn]
+    )
     publisher = models.CharField(max_length=200, blank=True)
     doi_prefix = models.CharField(
-        "DOI prefix", max_length=50, blank=True, help_text="e.g. 10.12345"
+        "DOI prefix",
+        max_length=50,
+        blank=True,
+        help_text="e.g. 10.12345",
+        validators=[validate_doi_prefix],
     )
     copyright_line = models.CharField(
         max_length=200, blank=True, help_text="Shown in every page's footer."
@@ -78,7 +90,12 @@ class Issue(models.Model):
     )
     slug = models.SlugField(max_length=120, unique=True)
     cover_date = models.DateField(help_text="Readers see the month and year: June 2022.")
-    cover_image = models.ImageField(upload_to="covers/%Y/", blank=True)
+    cover_image = models.ImageField(
+        upload_to="covers/%Y/",
+        blank=True,
+        validators=[validate_image],
+        help_text="JPEG, PNG or WebP, up to 10 MB and 8000 pixels a side.",
+    )
     cover_image_alt = models.CharField("cover alt text", max_length=250, blank=True)
     description = models.TextField(blank=True)
     status = models.CharField(
@@ -106,6 +123,12 @@ class Issue(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:issue-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.cover_image and not self.cover_image_alt.strip():
+            raise ValidationError(
+                {"cover_image_alt": "Describe the cover for readers who cannot see it."}
+            )
 
     @property
     def month_label(self) -> str:
@@ -192,9 +215,20 @@ class Author(models.Model):
     )
     slug = models.SlugField(max_length=120, unique=True)
     affiliation = models.CharField(max_length=300, blank=True)
-    orcid = models.CharField("ORCID iD", max_length=19, blank=True, help_text="0000-0002-1825-0097")
+    orcid = models.CharField(
+        "ORCID iD",
+        max_length=19,
+        blank=True,
+        validators=[validate_orcid],
+        help_text="The 16-character iD only, e.g. 0000-0002-1825-0097.",
+    )
     bio = models.TextField(blank=True)
-    photo = models.ImageField(upload_to="authors/", blank=True)
+    photo = models.ImageField(
+        upload_to="authors/",
+        blank=True,
+        validators=[validate_image],
+        help_text="JPEG, PNG or WebP, up to 10 MB and 8000 pixels a side.",
+    )
     photo_alt = models.CharField("photo alt text", max_length=250, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -208,6 +242,10 @@ class Author(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:author-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.photo and not self.photo_alt.strip():
+            raise ValidationError({"photo_alt": "Describe the photo, e.g. “Portrait of …”."})
 
     @property
     def name(self) -> str:

@@ -1,0 +1,110 @@
+"""Editorial writes: publishing, merging duplicate authors, sharing drafts.
+
+Each runs in a transaction and records a django-reversion revision, so the admin's
+history shows who did it and the change can be undone.
+"""
+
+from datetime import timedelta
+
+import reversion
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from articles.models import Article, Author, Authorship, Issue, PreviewLink
+from articles.models.preview import PREVIEW_LIFETIME
+
+
+def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> int:
+    now = timezone.now()
+    changed = 0
+    with transaction.atomic(), reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(comment)
+        model = objects.model
+        pks = list(objects.values_list("pk", flat=True))
+        for obj in model._default_manager.filter(pk__in=pks).select_for_update():
+            if obj.status == status and (status != obj.Status.PUBLISHED or obj.published_at):
+                continue
+            obj.status = status
+            if status == obj.Status.PUBLISHED and obj.published_at is None:
+                obj.published_at = now
+            obj.save(update_fields=["status", "published_at", "updated_at"])
+            changed += 1
+    return changed
+
+
+def publish_articles(*, articles: QuerySet[Article], user: AbstractBaseUser | None) -> int:
+    """Publish the articles: now, or at their published_at if that is set (scheduled)."""
+    return _set_state(articles, status=Article.Status.PUBLISHED, user=user, comment="Published")
+
+
+def unpublish_articles(*, articles: QuerySet[Article], user: AbstractBaseUser | None) -> int:
+    """Take the articles off the site (back to draft), keeping their dates."""
+    return _set_state(articles, status=Article.Status.DRAFT, user=user, comment="Unpublished")
+
+
+def publish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) -> int:
+    """Publish the issues: now, or at their published_at if that is set (scheduled)."""
+    return _set_state(issues, status=Issue.Status.PUBLISHED, user=user, comment="Published")
+
+
+def unpublish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) -> int:
+    """Take the issues, and so their articles, off the site."""
+    return _set_state(issues, status=Issue.Status.DRAFT, user=user, comment="Unpublished")
+
+
+def merge_authors(*, keep: Author, duplicates: list[Author], user: AbstractBaseUser | None) -> int:
+    """Credit the duplicates' articles to keep, fill keep's blank fields, delete duplicates.
+
+    An article crediting both keeps one authorship, at the earlier position.
+    Returns how many authors were merged away.
+    """
+    duplicates = [d for d in duplicates if d.pk != keep.pk]
+    with transaction.atomic(), reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(
+            "Merged " + ", ".join(d.display_name for d in duplicates) + f" into {keep}"
+        )
+        for duplicate in duplicates:
+            for authorship in Authorship.objects.filter(author=duplicate).select_for_update():
+                existing = Authorship.objects.filter(
+                    article=authorship.article_id, author=keep
+                ).first()
+                if existing:
+                    existing.position = min(existing.position, authorship.position)
+                    existing.save(update_fields=["position"])
+                    authorship.delete()
+                else:
+                    authorship.author = keep
+                    authorship.save(update_fields=["author"])
+            for field in ("credentials", "affiliation", "orcid", "bio", "photo", "photo_alt"):
+                if not getattr(keep, field) and getattr(duplicate, field):
+                    setattr(keep, field, getattr(duplicate, field))
+        keep.full_clean()
+        keep.save()
+        for duplicate in duplicates:
+            duplicate.delete()
+    return len(duplicates)
+
+
+def create_preview_link(
+    *,
+    article: Article,
+    user: AbstractBaseUser | None,
+    lifetime: timedelta = PREVIEW_LIFETIME,
+    note: str = "",
+) -> PreviewLink:
+    """A link that shows the article, published or not, to anyone holding it until it expires."""
+    link = PreviewLink(
+        article=article, created_by=user, note=note, expires_at=timezone.now() + lifetime
+    )
+    link.full_clean()
+    link.save()
+    return link
+
+
+def revoke_preview_links(*, links: QuerySet[PreviewLink]) -> int:
+    """Make the links stop working at once."""
+    return links.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
