@@ -8,7 +8,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django_countries import countries
 
-from subscriptions.models import MailingList, Profession
+from subscriptions.models import PROFILE_FIELDS, MailingList, Profession
 
 # Right-to-left overrides, isolates and zero-width characters: invisible, and used to spoof names.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -142,8 +142,7 @@ class ProfileFields(forms.Form):
         return cleaned
 
     def profile(self) -> dict:
-        names = [n for n in self.fields if n not in {"lists", "consent_text", "website", "started"}]
-        return {n: self.cleaned_data.get(n, "") for n in names if n != "email"}
+        return {name: self.cleaned_data.get(name, "") for name in PROFILE_FIELDS}
 
 
 class SubscribeForm(ProfileFields):
@@ -204,3 +203,22 @@ class ImportRowForm(ProfileFields):
 
 class EmailOnlyForm(forms.Form):
     email = SafeEmailField(label="Email", max_length=254)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row.")
+    source = SafeCharField(
+        label="Where this list comes from",
+        max_length=200,
+        help_text="Recorded as the consent source, e.g. “2019 ASHP conference sign-up sheet”.",
+    )
+    dry_run = forms.BooleanField(
+        label="Dry run: report only, change nothing", required=False, initial=True
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationError("The file is not UTF-8 text. Save it as CSV UTF-8.") from exc

@@ -79,6 +79,21 @@ class ConsentText(models.Model):
         return f"Version {self.version}"
 
 
+# What a person tells us about themselves; everything else about a subscriber is bookkeeping.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "profession",
+    "organization",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+)
+
+
 class Profession(models.TextChoices):
     PHARMACIST = "pharmacist", "Pharmacist"
     PHARMACY_TECHNICIAN = "pharmacy-technician", "Pharmacy technician"

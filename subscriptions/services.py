@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from subscriptions import emails
 from subscriptions.models import (
+    PROFILE_FIELDS,
     ConsentEvent,
     ConsentText,
     MailingList,
@@ -20,18 +21,6 @@ from subscriptions.models import (
     email_hash,
 )
 
-PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "profession",
-    "organization",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-)
 Status = Subscription.Status
 
 

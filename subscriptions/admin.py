@@ -1,0 +1,362 @@
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from subscriptions import emails, exports, services
+from subscriptions.forms import ImportUploadForm
+from subscriptions.models import (
+    PRINT_QUALIFICATION_PERIOD,
+    ConsentEvent,
+    ConsentText,
+    MailingList,
+    OutboundEmail,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
+from subscriptions.services import RequestMeta
+
+
+def require(request, *perms: str) -> None:
+    if not request.user.has_perms([f"subscriptions.{p}" for p in perms]):
+        raise PermissionDenied
+
+
+@admin.register(MailingList)
+class MailingListAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "is_active", "position", "active_subscribers"]
+    list_editable = ["is_active", "position"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(active_count=Count("subscriptions", filter=Q(subscriptions__status="active")))
+        )
+
+    @admin.display(description="Active subscribers", ordering="active_count")
+    def active_subscribers(self, obj):
+        return obj.active_count
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(admin.ModelAdmin):
+    list_display = ["version", "created_at", "excerpt"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A version people have seen is evidence: change the text by adding a new version.
+        return ["version", "body", "created_at"] if obj else ["created_at"]
+
+    def get_changeform_initial_data(self, request):
+        latest = ConsentText.objects.order_by("-version").first()
+        return {
+            "version": latest.version + 1 if latest else 1,
+            "body": latest.body if latest else "",
+        }
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Text")
+    def excerpt(self, obj):
+        return obj.body[:120]
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = Subscription
+    extra = 0
+    can_delete = False
+    fields = [
+        "mailing_list",
+        "status",
+        "requested_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "qualified_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ConsentEventInline(admin.TabularInline):
+    model = ConsentEvent
+    extra = 0
+    can_delete = False
+    fields = [
+        "created_at",
+        "kind",
+        "source",
+        "lists",
+        "consent_text",
+        "source_url",
+        "ip_address",
+        "user_agent",
+        "actor",
+        "details",
+    ]
+    readonly_fields = fields
+    ordering = ["created_at", "pk"]
+    verbose_name_plural = "History (read-only)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ListFilter(admin.SimpleListFilter):
+    title = "list and status"
+    parameter_name = "subscription"
+
+    def lookups(self, request, model_admin):
+        return [
+            (f"{m.pk}:{status}", f"{m.name}: {label}")
+            for m in MailingList.objects.all()
+            for status, label in Subscription.Status.choices
+        ]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        list_id, _, status = self.value().partition(":")
+        return queryset.filter(
+            Exists(
+                Subscription.objects.filter(
+                    subscriber=OuterRef("pk"), mailing_list_id=list_id, status=status
+                )
+            )
+        )
+
+
+class ConfirmedFilter(admin.SimpleListFilter):
+    title = "confirmed"
+    parameter_name = "confirmed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Confirmed"), ("no", "Never confirmed")]
+
+    def queryset(self, request, queryset):
+        confirmed = Exists(
+            Subscription.objects.filter(subscriber=OuterRef("pk"), confirmed_at__isnull=False)
+        )
+        if self.value() == "yes":
+            return queryset.filter(confirmed)
+        if self.value() == "no":
+            return queryset.exclude(confirmed)
+        return queryset
+
+
+class RequalifyFilter(admin.SimpleListFilter):
+    title = "print re-qualification"
+    parameter_name = "requalify"
+
+    def lookups(self, request, model_admin):
+        years = PRINT_QUALIFICATION_PERIOD.days // 365
+        return [("due", f"Due (last request over {years} years ago or unknown)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            due = Subscription.objects.needing_requalification().filter(subscriber=OuterRef("pk"))
+            return queryset.filter(Exists(due))
+        return queryset
+
+
+class ErasedFilter(admin.SimpleListFilter):
+    title = "erased"
+    parameter_name = "erased"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not erased"), ("yes", "Erased")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(erased_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(erased_at__isnull=False)
+        return queryset
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "full_name",
+        "profession",
+        "organization",
+        "country",
+        "list_statuses",
+        "created_at",
+    ]
+    list_filter = [
+        ListFilter,
+        ConfirmedFilter,
+        RequalifyFilter,
+        "profession",
+        "country",
+        ErasedFilter,
+    ]
+    search_fields = ["email", "first_name", "last_name", "organization", "postal_code", "city"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "updated_at", "erased_at"]
+    inlines = [SubscriptionInline, ConsentEventInline]
+    change_list_template = "subscriptions/admin/subscriber_change_list.html"
+    change_form_template = "subscriptions/admin/subscriber_change_form.html"
+    fieldsets = [
+        (None, {"fields": ["email", "first_name", "last_name", "profession", "organization"]}),
+        (
+            "Postal address",
+            {
+                "fields": [
+                    "address_line1",
+                    "address_line2",
+                    "city",
+                    "region",
+                    "postal_code",
+                    "country",
+                ]
+            },
+        ),
+        ("Record", {"fields": ["created_at", "updated_at", "erased_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("subscriptions__mailing_list")
+
+    @admin.display(description="Lists")
+    def list_statuses(self, obj):
+        parts = []
+        for s in obj.subscriptions.all():
+            flag = " — re-qualify" if s.needs_requalification else ""
+            parts.append(f"{s.mailing_list.name}: {s.get_status_display()}{flag}")
+        return "; ".join(parts) or "—"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            services.record_admin_change(
+                subscriber=obj, changed=form.changed_data, meta=RequestMeta.from_request(request)
+            )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("export/print/", wrap(self.export_print_view), name="subscriptions_export_print"),
+            path(
+                "export/newsletter/",
+                wrap(self.export_newsletter_view),
+                name="subscriptions_export_newsletter",
+            ),
+            path("import/", wrap(self.import_view), name="subscriptions_import"),
+            path("<int:pk>/data.json", wrap(self.data_view), name="subscriptions_subscriber_data"),
+            path("<int:pk>/erase/", wrap(self.erase_view), name="subscriptions_subscriber_erase"),
+            *super().get_urls(),
+        ]
+
+    def export_print_view(self, request):
+        require(request, "view_subscriber", "export_subscriber")
+        return exports.print_fulfilment_csv()
+
+    def export_newsletter_view(self, request):
+        require(request, "view_subscriber", "export_subscriber")
+        return exports.newsletter_csv()
+
+    def import_view(self, request):
+        require(request, "add_subscriber", "change_subscriber", "import_subscriber")
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            report = services.import_subscribers(
+                rows=exports.read_csv(form.cleaned_data["file"]),
+                source=form.cleaned_data["source"],
+                dry_run=form.cleaned_data["dry_run"],
+                meta=RequestMeta.from_request(request),
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import subscribers",
+            "form": form,
+            "report": report,
+        }
+        return TemplateResponse(request, "subscriptions/admin/import.html", context)
+
+    def data_view(self, request, pk):
+        require(request, "view_subscriber", "export_subscriber")
+        subscriber = get_object_or_404(Subscriber, pk=pk)
+        body = json.dumps(services.subscriber_data(subscriber), indent=2, ensure_ascii=False)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="subscriber-{pk}.json"'
+        return response
+
+    def erase_view(self, request, pk):
+        require(request, "erase_subscriber")
+        subscriber = get_object_or_404(Subscriber, pk=pk)
+        if request.method == "POST":
+            services.erase_subscriber(subscriber=subscriber, meta=RequestMeta.from_request(request))
+            self.message_user(
+                request, "The subscriber's personal data was erased.", messages.SUCCESS
+            )
+            return redirect(reverse("admin:subscriptions_subscriber_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Erase personal data",
+            "subscriber": subscriber,
+        }
+        return TemplateResponse(request, "subscriptions/admin/erase.html", context)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = [
+        "to_email",
+        "kind",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["to_email", "subject"]
+    date_hierarchy = "created_at"
+    list_select_related = ["subscriber"]
+    readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Retry sending now", permissions=["change"])
+    def retry_now(self, request, queryset):
+        unsent = queryset.exclude(status=OutboundEmail.Status.SENT)
+        count = unsent.update(
+            status=OutboundEmail.Status.RETRYING, next_attempt_at=timezone.now(), attempts=0
+        )
+        emails.retry_due()
+        self.message_user(request, f"{count} email(s) handed to the sender again.")
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ["email_hash", "reason", "created_at"]
+    search_fields = ["email_hash"]
+    readonly_fields = ["email_hash", "reason", "created_at"]
+
+    def has_add_permission(self, request):
+        return False

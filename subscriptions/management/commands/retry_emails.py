@@ -1,0 +1,28 @@
+from django.core.management.base import BaseCommand
+
+from subscriptions import emails
+from subscriptions.models import OutboundEmail
+
+
+class Command(BaseCommand):
+    """Hand emails whose retry is due back to the send task.
+
+    The database task queue schedules retries itself; this is for task backends that cannot
+    run a task later, and for sending everything due right away after an outage.
+    """
+
+    help = "Re-queue subscription emails whose retry is due."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="Count only.")
+
+    def handle(self, *args, dry_run, **options):
+        if dry_run:
+            due = OutboundEmail.objects.filter(
+                status__in=[OutboundEmail.Status.RETRYING, OutboundEmail.Status.QUEUED],
+                next_attempt_at__isnull=False,
+            ).count()
+            self.stdout.write(f"{due} email(s) waiting for a retry.")
+            return
+        count = emails.retry_due()
+        self.stdout.write(self.style.SUCCESS(f"{count} email(s) handed to the sender."))

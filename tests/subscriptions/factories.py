@@ -1,0 +1,41 @@
+import itertools
+
+from django.utils import timezone
+
+from subscriptions.models import MailingList, Subscriber, Subscription
+
+_seq = itertools.count(1)
+
+
+def make_subscriber(*, lists=(), status=Subscription.Status.ACTIVE, **kw) -> Subscriber:
+    n = next(_seq)
+    defaults = {
+        "email": f"reader{n}@example.com",
+        "first_name": "Reader",
+        "last_name": f"Number{n}",
+        "profession": "pharmacist",
+        "organization": "Cancer Center",
+        "address_line1": f"{n} Oak Avenue",
+        "city": "Boston",
+        "region": "MA",
+        "postal_code": "02115",
+        "country": "US",
+    }
+    subscriber = Subscriber.objects.create(**{**defaults, **kw})
+    now = timezone.now()
+    for mailing_list in lists:
+        Subscription.objects.create(
+            subscriber=subscriber,
+            mailing_list=mailing_list,
+            status=status,
+            confirmed_at=now if status == Subscription.Status.ACTIVE else None,
+            qualified_at=now,
+        )
+    return subscriber
+
+
+def lists() -> tuple[MailingList, MailingList]:
+    return (
+        MailingList.objects.get(slug="jhop-e-newsletter"),
+        MailingList.objects.get(slug="jhop-print-edition"),
+    )

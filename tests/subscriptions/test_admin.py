@@ -1,0 +1,274 @@
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from subscriptions.models import ConsentEvent, OutboundEmail, Subscriber, Suppression
+
+from .factories import lists, make_subscriber
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(client):
+    user = User.objects.create_user("manager", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="subscriptions"))
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def editor_client(client):
+    """A staff user with no subscriptions permissions (an editor)."""
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="articles"))
+    client.force_login(user)
+    return client
+
+
+def admin_urls(subscriber):
+    return [
+        reverse("admin:subscriptions_subscriber_changelist"),
+        reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk]),
+        reverse("admin:subscriptions_export_print"),
+        reverse("admin:subscriptions_export_newsletter"),
+        reverse("admin:subscriptions_import"),
+        reverse("admin:subscriptions_subscriber_data", args=[subscriber.pk]),
+        reverse("admin:subscriptions_subscriber_erase", args=[subscriber.pk]),
+        reverse("admin:subscriptions_outboundemail_changelist"),
+        reverse("admin:subscriptions_consenttext_changelist"),
+        reverse("admin:subscriptions_suppression_changelist"),
+    ]
+
+
+def test_staff_without_subscription_permissions_get_403_everywhere(editor_client):
+    subscriber = make_subscriber()
+    for url in admin_urls(subscriber):
+        assert editor_client.get(url).status_code == 403, url
+    response = editor_client.post(
+        reverse("admin:subscriptions_subscriber_erase", args=[subscriber.pk])
+    )
+    assert response.status_code == 403
+    assert Subscriber.objects.get().email
+
+
+def test_view_only_permission_does_not_allow_exports(client):
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_subscriber"))
+    client.force_login(user)
+    assert client.get(reverse("admin:subscriptions_subscriber_changelist")).status_code == 200
+    assert client.get(reverse("admin:subscriptions_export_print")).status_code == 403
+
+
+def test_admin_pages_render_for_a_subscription_manager(client, manager):
+    newsletter, print_edition = lists()
+    subscriber = make_subscriber(lists=[newsletter, print_edition])
+    for url in admin_urls(subscriber):
+        if "erase" in url or "export" in url or url.endswith(".json"):
+            continue
+        assert client.get(url).status_code == 200, url
+    changelist = reverse("admin:subscriptions_subscriber_changelist")
+    for query in [
+        "?q=reader",
+        f"?subscription={print_edition.pk}:active",
+        "?confirmed=no",
+        "?requalify=due",
+        "?profession=pharmacist",
+        "?country=US",
+        "?erased=no",
+    ]:
+        assert client.get(changelist + query).status_code == 200, query
+    for name in ["mailinglist", "consenttext", "outboundemail"]:
+        assert client.get(reverse(f"admin:subscriptions_{name}_add")).status_code in {200, 403}
+
+
+def test_subscriber_page_shows_subscriptions_and_history(client, manager):
+    newsletter, _ = lists()
+    subscriber = make_subscriber(lists=[newsletter])
+    ConsentEvent.objects.create(subscriber=subscriber, kind="requested", source="form")
+    response = client.get(reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk]))
+    content = response.content.decode()
+    assert "JHOP e-Newsletter" in content and "Asked to subscribe" in content
+    assert "Export data (JSON)" in content and "Erase personal data" in content
+
+
+def test_admin_edit_is_logged_and_cannot_touch_subscription_status(client, manager):
+    newsletter, _ = lists()
+    subscriber = make_subscriber(lists=[newsletter], status="unsubscribed")
+    url = reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
+    data = {
+        "email": subscriber.email,
+        "first_name": "Renamed",
+        "last_name": subscriber.last_name,
+        "profession": "nurse",
+        "organization": "",
+        "address_line1": "",
+        "address_line2": "",
+        "city": "",
+        "region": "",
+        "postal_code": "",
+        "country": "",
+        "subscriptions-TOTAL_FORMS": "1",
+        "subscriptions-INITIAL_FORMS": "1",
+        "subscriptions-0-id": str(subscriber.subscriptions.get().pk),
+        "subscriptions-0-subscriber": str(subscriber.pk),
+        "subscriptions-0-status": "active",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    subscriber.refresh_from_db()
+    assert subscriber.first_name == "Renamed"
+    assert subscriber.subscriptions.get().status == "unsubscribed"
+    event = subscriber.events.get(kind="admin")
+    assert "first_name" in event.details["changed"] and event.actor == "manager"
+
+
+def test_admin_cannot_create_a_duplicate_address(client, manager):
+    make_subscriber(email="dup@example.com")
+    response = client.post(
+        reverse("admin:subscriptions_subscriber_add"),
+        {
+            "email": "DUP@example.com",
+            "subscriptions-TOTAL_FORMS": "0",
+            "subscriptions-INITIAL_FORMS": "0",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert Subscriber.objects.count() == 1
+
+
+def read_streamed(response) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_print_fulfilment_export_streams_active_confirmed_print_subscribers(client, manager):
+    newsletter, print_edition = lists()
+    shipped = make_subscriber(lists=[print_edition], organization='=HYPERLINK("http://x")')
+    make_subscriber(lists=[print_edition], status="pending")
+    make_subscriber(lists=[print_edition], status="unsubscribed")
+    make_subscriber(lists=[newsletter])
+    response = client.get(reverse("admin:subscriptions_export_print"))
+    assert response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = read_streamed(response)
+    assert rows[0] == [
+        "first_name",
+        "last_name",
+        "organization",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state_region",
+        "postal_code",
+        "country",
+        "list",
+        "subscriber_id",
+        "since",
+    ]
+    assert len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["subscriber_id"] == str(shipped.pk)
+    assert row["organization"] == '\'=HYPERLINK("http://x")'
+    assert row["country"] == "United States of America"
+    assert row["list"] == "JHOP Print Edition"
+
+
+@pytest.mark.parametrize("danger", ["=1+1", "+1", "-1", "@SUM(A1)", "\tcmd", "\rcmd"])
+def test_every_formula_prefix_is_neutralised(client, manager, danger):
+    newsletter, _ = lists()
+    make_subscriber(lists=[newsletter], first_name=danger)
+    rows = read_streamed(client.get(reverse("admin:subscriptions_export_newsletter")))
+    assert rows[1][1] == "'" + danger
+
+
+def test_newsletter_export_has_email_names_profession(client, manager):
+    newsletter, print_edition = lists()
+    make_subscriber(lists=[newsletter], email="n@example.com")
+    make_subscriber(lists=[print_edition])
+    rows = read_streamed(client.get(reverse("admin:subscriptions_export_newsletter")))
+    assert rows[0][:4] == ["email", "first_name", "last_name", "profession"]
+    assert [r[0] for r in rows[1:]] == ["n@example.com"]
+
+
+def test_export_is_lazy_and_reads_in_chunks(manager, monkeypatch, django_assert_num_queries):
+    """Constant memory: nothing is read until the body streams, then a chunked cursor."""
+    from django.db.models import QuerySet
+
+    from subscriptions import exports
+
+    newsletter, _ = lists()
+    for _ in range(5):
+        make_subscriber(lists=[newsletter])
+    chunk_sizes = []
+    original = QuerySet.iterator
+
+    def spy(self, chunk_size=None):
+        chunk_sizes.append(chunk_size)
+        return original(self, chunk_size=chunk_size)
+
+    monkeypatch.setattr(QuerySet, "iterator", spy)
+    with django_assert_num_queries(0):
+        response = exports.newsletter_csv()
+    stream = iter(response.streaming_content)
+    assert next(stream).startswith(b"email,")
+    assert len(list(stream)) == 5
+    assert chunk_sizes == [exports.CHUNK_SIZE]
+
+
+def test_json_data_export(client, manager):
+    newsletter, _ = lists()
+    subscriber = make_subscriber(lists=[newsletter], email="me@example.com")
+    response = client.get(reverse("admin:subscriptions_subscriber_data", args=[subscriber.pk]))
+    data = json.loads(response.content)
+    assert data["email"] == "me@example.com"
+    assert data["subscriptions"][0]["list"] == "JHOP e-Newsletter"
+
+
+def test_erasure_keeps_the_fact_and_suppresses_the_address(client, manager):
+    newsletter, _ = lists()
+    subscriber = make_subscriber(lists=[newsletter], email="forget@example.com")
+    ConsentEvent.objects.create(
+        subscriber=subscriber,
+        kind="requested",
+        source="form",
+        ip_address="10.0.0.0",
+        details={"email": "forget@example.com"},
+    )
+    OutboundEmail.objects.create(
+        subscriber=subscriber,
+        kind="confirm",
+        to_email="forget@example.com",
+        subject="s",
+        body_text="b",
+    )
+    url = reverse("admin:subscriptions_subscriber_erase", args=[subscriber.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 302
+    subscriber.refresh_from_db()
+    assert subscriber.erased_at and subscriber.email == "" and subscriber.first_name == ""
+    assert subscriber.address_line1 == "" and subscriber.city == ""
+    assert subscriber.subscriptions.get().status == "unsubscribed"
+    requested = subscriber.events.get(kind="requested")
+    assert requested.details == {} and requested.ip_address == ""
+    assert subscriber.events.filter(kind="erased").exists()
+    assert not OutboundEmail.objects.exists()
+    assert Suppression.objects.filter(
+        email_hash=Subscriber(email="Forget@example.com").email_hash
+    ).exists()
+    assert (
+        "forget@example.com"
+        not in client.get(
+            reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
+        ).content.decode()
+    )
