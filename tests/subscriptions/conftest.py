@@ -12,18 +12,31 @@ def _fast_forms(settings):
     settings.SITE_URL = "http://testserver"
 
 
+def ensure_defaults() -> None:
+    """The data migration's lists and consent text; transactional tests flush them away."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("subscriptions.migrations.0002_default_lists_and_consent_text")
+    migration.create_defaults(apps, None)
+
+
 @pytest.fixture
 def newsletter(db):
+    ensure_defaults()
     return MailingList.objects.get(slug="jhop-e-newsletter")
 
 
 @pytest.fixture
 def print_edition(db):
+    ensure_defaults()
     return MailingList.objects.get(slug="jhop-print-edition")
 
 
 @pytest.fixture
 def consent_text(db):
+    ensure_defaults()
     return ConsentText.objects.latest()
 
 

@@ -1,0 +1,146 @@
+from datetime import timedelta
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from subscriptions import emails
+from subscriptions.models import OutboundEmail, Subscription
+
+from .factories import lists, make_subscriber
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sample_bulk_email_carries_one_click_unsubscribe_headers(outbox):
+    newsletter, _ = lists()
+    subscriber = make_subscriber(lists=[newsletter], email="bulk@example.com")
+    subscription = subscriber.subscriptions.get()
+    message = emails.bulk_message(
+        subscription=subscription,
+        template="subscriptions/sample_bulk",
+        context={"title": "June 2022 issue", "body": "The new issue is out."},
+    )
+    message.send()
+    sent = outbox[0]
+    header = sent.extra_headers["List-Unsubscribe"]
+    assert header.startswith("<http://testserver/subscribe/unsubscribe/") and header.endswith(">")
+    assert sent.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw = sent.message().as_string()
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
+    assert "Unsubscribe: http://testserver/subscribe/unsubscribe/" in sent.body
+    # What a mail provider does with the header: POST the body RFC 8058 prescribes.
+    response = Client(enforce_csrf_checks=True).post(
+        header.strip("<>").removeprefix("http://testserver"),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert subscription.__class__.objects.get(pk=subscription.pk).status == "unsubscribed"
+
+
+def test_list_unsubscribe_helper_without_a_list_unsubscribes_from_everything(client):
+    newsletter, print_edition = lists()
+    subscriber = make_subscriber(lists=[newsletter, print_edition])
+    headers = emails.list_unsubscribe_headers(subscriber=subscriber)
+    client.post(headers["List-Unsubscribe"].strip("<>").removeprefix("http://testserver"))
+    assert set(subscriber.subscriptions.values_list("status", flat=True)) == {"unsubscribed"}
+
+
+def failing_send(*args, **kwargs):
+    raise ConnectionRefusedError("mail server down")
+
+
+def queue_one(django_capture_on_commit_callbacks):
+    subscriber = make_subscriber(lists=lists())
+    with django_capture_on_commit_callbacks(execute=True):
+        outbound = emails.manage_email(subscriber)
+    outbound.refresh_from_db()
+    return outbound
+
+
+def test_a_failed_send_is_recorded_and_scheduled_for_retry(
+    django_capture_on_commit_callbacks, outbox
+):
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", failing_send):
+        outbound = queue_one(django_capture_on_commit_callbacks)
+    assert outbound.status == OutboundEmail.Status.RETRYING
+    assert outbound.attempts == 1
+    assert "mail server down" in outbound.last_error
+    assert outbound.next_attempt_at > timezone.now()
+    assert outbox == []
+
+
+def test_retries_back_off_then_give_up_visibly(django_capture_on_commit_callbacks, caplog):
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", failing_send):
+        outbound = queue_one(django_capture_on_commit_callbacks)
+        delays = [outbound.next_attempt_at - timezone.now()]
+        for _ in range(emails.MAX_ATTEMPTS - 1):
+            emails.deliver(outbound.pk)
+            outbound.refresh_from_db()
+            if outbound.next_attempt_at:
+                delays.append(outbound.next_attempt_at - timezone.now())
+    assert outbound.status == OutboundEmail.Status.FAILED
+    assert outbound.attempts == emails.MAX_ATTEMPTS
+    assert delays == sorted(delays) and delays[-1] > timedelta(minutes=100)
+    assert "Gave up sending email" in caplog.text
+
+
+def test_retry_command_sends_what_is_due(django_capture_on_commit_callbacks, outbox):
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", failing_send):
+        outbound = queue_one(django_capture_on_commit_callbacks)
+    out = StringIO()
+    call_command("retry_emails", "--dry-run", stdout=out)
+    assert "1 email(s) waiting" in out.getvalue()
+    call_command("retry_emails", stdout=out)
+    outbound.refresh_from_db()
+    assert outbound.status == OutboundEmail.Status.RETRYING and outbox == []  # not due yet
+    OutboundEmail.objects.update(next_attempt_at=timezone.now())
+    call_command("retry_emails", stdout=out)
+    outbound.refresh_from_db()
+    assert outbound.status == OutboundEmail.Status.SENT and len(outbox) == 1
+    assert outbound.attempts == 2
+
+
+def test_database_queue_schedules_the_retry_itself(settings, django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", failing_send):
+        subscriber = make_subscriber(lists=lists())
+        with django_capture_on_commit_callbacks(execute=True):
+            outbound = emails.manage_email(subscriber)
+        emails.deliver(outbound.pk)
+    outbound.refresh_from_db()
+    queued = DBTaskResult.objects.order_by("enqueued_at")
+    assert queued.count() == 2
+    assert queued.last().run_after == outbound.next_attempt_at
+
+
+def test_editors_can_retry_from_the_admin(client, django_capture_on_commit_callbacks, outbox):
+    from django.contrib.auth.models import Permission, User
+
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", failing_send):
+        outbound = queue_one(django_capture_on_commit_callbacks)
+    user = User.objects.create_user("m", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="subscriptions"))
+    client.force_login(user)
+    changelist = reverse("admin:subscriptions_outboundemail_changelist")
+    assert b"mail server down" in client.get(changelist).content
+    client.post(changelist, {"action": "retry_now", "_selected_action": [outbound.pk]})
+    outbound.refresh_from_db()
+    assert outbound.status == OutboundEmail.Status.SENT and len(outbox) == 1
+
+
+def test_goodbye_and_manage_emails_have_text_and_html(outbox, django_capture_on_commit_callbacks):
+    subscriber = make_subscriber(lists=lists())
+    with django_capture_on_commit_callbacks(execute=True):
+        emails.goodbye_email(subscriber, list(lists()))
+    message = outbox[0]
+    assert "JHOP Print Edition" in message.body
+    assert message.alternatives[0][1] == "text/html"
+    assert Subscription.objects.count() == 2
