@@ -44,7 +44,10 @@ def rate_limited(view):
 
 
 def token_page(purpose: Purpose):
-    """Resolve the link's token; never cache, index or leak the URL through Referer."""
+    """Resolve the link's token; never cache or index the page, nor send its URL to other sites.
+
+    (Not "no-referrer": browsers then send "Origin: null" and the CSRF check refuses the form.)
+    """
 
     def decorator(view):
         @wraps(view)
@@ -56,7 +59,7 @@ def token_page(purpose: Purpose):
             else:
                 response = view(request, data, *args, **kwargs)
             add_never_cache_headers(response)
-            response["Referrer-Policy"] = "no-referrer"
+            response["Referrer-Policy"] = "same-origin"
             response["X-Robots-Tag"] = "noindex"
             return response
 

@@ -41,7 +41,7 @@ def test_confirm_get_is_safe_for_link_scanners(client, ada):
     assert response.status_code == 200
     assert b"Confirm my subscription" in response.content
     assert set(statuses(ada).values()) == {"pending"}
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 

@@ -1,0 +1,77 @@
+import re
+
+from django.core import mail
+
+from subscriptions.models import Subscriber
+from tests.subscriptions.conftest import ensure_defaults
+
+
+def link_from(message, name):
+    match = re.search(rf"(http://\S+/subscribe/{name}/[^/\s]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def statuses(subscriber):
+    return dict(subscriber.subscriptions.values_list("mailing_list__name", "status"))
+
+
+def test_subscribe_confirm_change_preferences_and_unsubscribe(
+    live_server, page, screenshot, settings
+):
+    ensure_defaults()
+    settings.SITE_URL = live_server.url
+    settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 0
+    mail.outbox.clear()
+
+    page.goto(live_server.url + "/subscribe/")
+    address = page.locator("fieldset[data-address-fields]")
+    assert address.is_hidden()
+    page.get_by_label("Email").fill("grace@example.org")
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Profession").select_option("pharmacist")
+    page.get_by_label("JHOP e-Newsletter").check()
+    assert address.is_hidden()
+    page.get_by_label("JHOP Print Edition").check()
+    assert address.is_visible()
+    page.get_by_label("Address line 1").fill("10 Harbor Road")
+    page.get_by_label("City").fill("Arlington")
+    page.get_by_label("State / region").fill("VA")
+    page.get_by_label("ZIP / postal code").fill("22201")
+    page.get_by_label("Country").select_option("US")
+    screenshot("subscribe-form-filled")
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_url("**/subscribe/thanks/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox"
+
+    subscriber = Subscriber.objects.get(email="grace@example.org")
+    assert set(statuses(subscriber).values()) == {"pending"}
+    assert len(mail.outbox) == 1
+    page.goto(link_from(mail.outbox[0], "confirm"))
+    assert set(statuses(subscriber).values()) == {"pending"}  # opening the link is not enough
+    page.get_by_role("button", name="Confirm my subscription").click()
+    assert "confirmed" in page.get_by_role("heading", level=1).inner_text()
+    assert set(statuses(subscriber).values()) == {"active"}
+    screenshot("subscribe-confirmed")
+
+    page.get_by_role("link", name="Change your preferences or address").click()
+    assert page.get_by_label("City").input_value() == "Arlington"
+    page.get_by_label("JHOP Print Edition").uncheck()
+    assert page.locator("fieldset[data-address-fields]").is_hidden()
+    page.get_by_label("Profession").select_option("physician")
+    page.get_by_role("button", name="Save my preferences").click()
+    page.get_by_text("Your preferences are saved.").wait_for()
+    subscriber.refresh_from_db()
+    assert subscriber.profession == "physician"
+    assert statuses(subscriber) == {
+        "JHOP e-Newsletter": "active",
+        "JHOP Print Edition": "unsubscribed",
+    }
+    screenshot("subscribe-preferences")
+
+    page.get_by_role("button", name="Unsubscribe from everything").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "You are unsubscribed"
+    assert set(statuses(subscriber).values()) == {"unsubscribed"}
+    assert "unsubscribed" in mail.outbox[-1].subject
+    screenshot("subscribe-unsubscribed")
