@@ -1,10 +1,19 @@
-from django.contrib.sitemaps import Sitemap
+"""sitemap.xml: an index of one sitemap per kind of page, each listing only public pages."""
 
-from articles.models import Article, Issue
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Max, Q
+from django.urls import reverse
+
+from articles.models import Article, Author, Issue, Section, Topic
+
+
+def _published_article_ids():
+    return Article.objects.published().values("pk")
 
 
 class ArticleSitemap(Sitemap):
     changefreq = "monthly"
+    priority = 0.8
     limit = 5000
 
     def items(self):
@@ -16,6 +25,7 @@ class ArticleSitemap(Sitemap):
 
 class IssueSitemap(Sitemap):
     changefreq = "monthly"
+    priority = 0.6
 
     def items(self):
         return Issue.objects.published().only("slug", "updated_at").order_by("pk")
@@ -24,4 +34,57 @@ class IssueSitemap(Sitemap):
         return obj.updated_at
 
 
-sitemaps = {"articles": ArticleSitemap, "issues": IssueSitemap}
+class _ListingSitemap(Sitemap):
+    """Pages listing articles (topic, section, author): changed when one of them was."""
+
+    changefreq = "weekly"
+    priority = 0.5
+    model = None
+    relation = "articles"
+
+    def items(self):
+        published = Q(**{f"{self.relation}__in": _published_article_ids()})
+        return (
+            self.model.objects.annotate(
+                last_article=Max(f"{self.relation}__updated_at", filter=published)
+            )
+            .filter(last_article__isnull=False)
+            .only("slug")
+            .order_by("pk")
+        )
+
+    def lastmod(self, obj):
+        return obj.last_article
+
+
+class TopicSitemap(_ListingSitemap):
+    model = Topic
+
+
+class SectionSitemap(_ListingSitemap):
+    model = Section
+
+
+class AuthorSitemap(_ListingSitemap):
+    model = Author
+
+
+class PageSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 1.0
+
+    def items(self):
+        return ["home", "articles:issue-list", "articles:topic-list"]
+
+    def location(self, item):
+        return reverse(item)
+
+
+sitemaps = {
+    "pages": PageSitemap,
+    "articles": ArticleSitemap,
+    "issues": IssueSitemap,
+    "topics": TopicSitemap,
+    "sections": SectionSitemap,
+    "authors": AuthorSitemap,
+}

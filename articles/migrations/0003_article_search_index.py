@@ -1,6 +1,6 @@
 """A GIN index for full-text search, on PostgreSQL only (SQLite searches without it).
 
-The expression must stay identical to articles.search.DOCUMENT_SQL or PostgreSQL
+The expression must stay identical to the SQL of articles.search.document_vector() or PostgreSQL
 will not use the index.
 """
 

@@ -1,0 +1,145 @@
+"""Metadata readers' tools use: Google Scholar tags, JSON-LD, OpenGraph, Twitter, canonical."""
+
+import json
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+from lxml import html as lxml_html
+
+from tests.articles.site_data import SEED_TITLE, build_site
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site():
+    return build_site(n=2)
+
+
+def head(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return lxml_html.fromstring(response.content)
+
+
+def metas(doc, name) -> list[str]:
+    return doc.xpath(f'//head/meta[@name="{name}"]/@content')
+
+
+def prop(doc, name) -> list[str]:
+    return doc.xpath(f'//head/meta[@property="{name}"]/@content')
+
+
+def json_ld(doc) -> dict:
+    (block,) = doc.xpath('//script[@type="application/ld+json"]/text()')
+    return json.loads(block)
+
+
+def test_scholar_tags_on_a_scholarly_article(client, site):
+    doc = head(client, site["article"].get_absolute_url())
+    assert metas(doc, "citation_title") == [SEED_TITLE]
+    assert metas(doc, "citation_author") == ["Robert J. Ignoffo0", "Robert J. Ignoffo1"]
+    assert metas(doc, "citation_publication_date") == ["2022/06/16"]
+    assert metas(doc, "citation_journal_title") == ["Journal of Hematology Oncology Pharmacy"]
+    assert metas(doc, "citation_volume") == ["12"]
+    assert metas(doc, "citation_issue") == ["3"]
+    assert metas(doc, "citation_firstpage") == ["101"]
+    assert metas(doc, "citation_lastpage") == ["108"]
+    assert metas(doc, "citation_doi") == ["10.12345/jhop.2022.0001"]
+    assert metas(doc, "citation_issn") == ["2164-1153", "2164-1161"]
+    assert metas(doc, "citation_pdf_url") == []
+
+
+def test_citation_author_never_carries_degrees(client, site):
+    doc = head(client, site["article"].get_absolute_url())
+    for author in metas(doc, "citation_author"):
+        assert "PharmD" not in author and "," not in author
+
+
+def test_citation_pdf_url_only_for_a_pdf_on_this_host(client, site):
+    article = site["article"]
+    article.pdf.save("article.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    doc = head(client, article.get_absolute_url())
+    (pdf_url,) = metas(doc, "citation_pdf_url")
+    assert pdf_url.startswith("http://testserver/media/pdf/") and pdf_url.endswith(".pdf")
+
+
+def test_scholarly_article_json_ld(client, site):
+    data = json_ld(head(client, site["article"].get_absolute_url()))
+    assert data["@type"] == "ScholarlyArticle"
+    assert data["name"] == SEED_TITLE
+    assert SEED_TITLE.startswith(data["headline"].rstrip("…")) and len(data["headline"]) <= 110
+    assert [a["name"] for a in data["author"]] == ["Robert J. Ignoffo0", "Robert J. Ignoffo1"]
+    assert data["datePublished"].startswith("2022-06-16")
+    assert data["isPartOf"]["@type"] == "PublicationIssue"
+    assert data["isPartOf"]["issueNumber"] == "3"
+    assert data["isPartOf"]["isPartOf"]["volumeNumber"] == "12"
+    assert data["isPartOf"]["isPartOf"]["isPartOf"]["issn"] == ["2164-1153", "2164-1161"]
+    assert data["pageStart"] == "101" and data["pageEnd"] == "108"
+    assert data["publisher"]["name"] == "Amplity Health"
+    assert data["sameAs"] == "https://doi.org/10.12345/jhop.2022.0001"
+
+
+def test_news_item_gets_news_article_and_no_scholar_tags(client, site):
+    doc = head(client, site["news"].get_absolute_url())
+    assert json_ld(doc)["@type"] == "NewsArticle"
+    assert json_ld(doc)["articleSection"] == "FDA Oncology Update"
+    assert not doc.xpath('//head/meta[starts-with(@name, "citation_")]')
+
+
+def test_json_ld_cannot_break_out_of_its_script(client, site):
+    article = site["article"]
+    article.title = "</script><script>alert(1)</script>"
+    article.save()
+    content = client.get(article.get_absolute_url()).content.decode()
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', content, re.S)
+    assert "<" not in block.group(1)
+    assert json.loads(block.group(1))["name"] == article.title
+
+
+def all_pages(site):
+    return [
+        "/",
+        "/issues/",
+        site["issue"].get_absolute_url(),
+        site["article"].get_absolute_url(),
+        site["news"].get_absolute_url(),
+        "/topics/",
+        site["topic"].get_absolute_url(),
+        site["section"].get_absolute_url(),
+        site["author"].get_absolute_url(),
+        "/search/",
+        "/subscribe/",
+    ]
+
+
+def test_every_page_has_description_canonical_opengraph_and_twitter(client, site):
+    for url in all_pages(site):
+        doc = head(client, url)
+        assert metas(doc, "description") and metas(doc, "description")[0].strip(), url
+        (canonical,) = doc.xpath('//head/link[@rel="canonical"]/@href')
+        assert canonical == f"http://testserver{url.split('?')[0]}", url
+        for name in ("og:title", "og:description", "og:url", "og:type", "og:site_name"):
+            assert prop(doc, name), f"{name} missing on {url}"
+        for name in ("twitter:card", "twitter:title", "twitter:description"):
+            assert metas(doc, name), f"{name} missing on {url}"
+
+
+def test_article_opengraph_is_an_article_with_times(client, site):
+    doc = head(client, site["article"].get_absolute_url())
+    assert prop(doc, "og:type") == ["article"]
+    assert prop(doc, "og:title") == [SEED_TITLE]
+    assert prop(doc, "article:published_time")[0].startswith("2022-06-16")
+    assert "Breast Cancer" in prop(doc, "article:tag")
+    assert metas(doc, "description") == [
+        "CDK4/6 inhibitors changed the treatment of HR-positive breast cancer."
+    ]
+
+
+def test_seo_description_wins_over_standfirst(client, site):
+    article = site["article"]
+    article.seo_description = "How tumours escape CDK4/6 inhibitors."
+    article.save()
+    doc = head(client, article.get_absolute_url())
+    assert metas(doc, "description") == ["How tumours escape CDK4/6 inhibitors."]

@@ -1,0 +1,128 @@
+"""Search: ranked full-text on PostgreSQL, a correct simpler fallback on SQLite."""
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from articles.search import search_articles, snippet
+from tests.factories import make_article, make_author, make_section, make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus():
+    lymphoma = make_topic("Lymphoma")
+    case_reports = make_section("Case Reports")
+    author = make_author(given_name="Donyika", family_name="Joseph", credentials="PharmD")
+    return {
+        "title": make_article(
+            title="Pembrolizumab in triple-negative breast cancer",
+            standfirst="Neoadjuvant therapy.",
+            body="<p>Results of KEYNOTE-522.</p>",
+        ),
+        "body": make_article(
+            title="A review of checkpoint inhibitors",
+            body="<p>Among them, <strong>pembrolizumab</strong> is widely used.</p>",
+        ),
+        "author": make_article(
+            title="HIV and chemotherapy", authors=[author], body="<p>Antiretrovirals.</p>"
+        ),
+        "topic": make_article(title="Rituximab outcomes", topics=[lymphoma], section=case_reports),
+        "old": make_article(
+            title="Pembrolizumab in 2019",
+            published_at=timezone.now().replace(year=2019),
+        ),
+        "lymphoma": lymphoma,
+        "case_reports": case_reports,
+    }
+
+
+def titles(results):
+    return [a.title for a in results]
+
+
+def test_title_matches_rank_above_body_matches(corpus):
+    found = titles(search_articles("pembrolizumab"))
+    assert found.index(corpus["title"].title) < found.index(corpus["body"].title)
+
+
+def test_all_words_must_match(corpus):
+    assert titles(search_articles("pembrolizumab breast")) == [corpus["title"].title]
+
+
+def test_search_by_author_name_and_topic(corpus):
+    assert titles(search_articles("Joseph")) == [corpus["author"].title]
+    assert titles(search_articles("lymphoma")) == [corpus["topic"].title]
+
+
+def test_filters_by_topic_section_and_year(corpus):
+    assert titles(search_articles("rituximab", topic=corpus["lymphoma"])) == ["Rituximab outcomes"]
+    assert titles(search_articles("pembrolizumab", topic=corpus["lymphoma"])) == []
+    assert titles(search_articles("rituximab", section=corpus["case_reports"])) == [
+        "Rituximab outcomes"
+    ]
+    assert titles(search_articles("pembrolizumab", year=2019)) == ["Pembrolizumab in 2019"]
+
+
+def test_empty_and_nonsense_queries_find_nothing(corpus):
+    for query in ("", "   ", "%%%", "<script>", "'; DROP TABLE articles_article; --"):
+        assert list(search_articles(query)) == [], query
+
+
+def test_unmatched_words_find_nothing(corpus):
+    assert list(search_articles("xylophonequartz")) == []
+
+
+def test_snippet_marks_words_and_escapes_html(corpus):
+    article = make_article(
+        title="Escaping", body="<p>Dose &lt;script&gt; pembrolizumab &amp; more</p>"
+    )
+    result = next(a for a in search_articles("pembrolizumab") if a.pk == article.pk)
+    text = snippet(result, "pembrolizumab")
+    assert "<mark>pembrolizumab</mark>" in text.lower()
+    assert "<script>" not in text
+
+
+def test_search_page_shows_ranked_results_with_snippets(client, corpus):
+    html = client.get("/search/?q=pembrolizumab").content.decode()
+    assert "results for “pembrolizumab”" in html
+    assert html.index(corpus["title"].title) < html.index(corpus["body"].title)
+    assert "<mark>" in html.lower()
+
+
+def test_search_page_handles_empty_nonsense_and_bad_filters(client, corpus):
+    assert "No search words" in client.get("/search/?q=%25%25").content.decode()
+    assert "No results" in client.get("/search/?q=xylophonequartz").content.decode()
+    response = client.get("/search/?q=x&year=abc&topic=nope")
+    assert response.status_code == 200
+    assert "check the search options" in response.content.decode()
+    assert client.get("/search/").status_code == 200
+    long = client.get("/search/?q=" + "a" * 5000)
+    assert long.status_code == 200
+
+
+def test_search_page_is_not_indexed(client, corpus):
+    html = client.get("/search/?q=pembrolizumab").content.decode()
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_uses_stemming_and_the_gin_index(corpus):
+    assert titles(search_articles("antiretroviral")) == [corpus["author"].title]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'article_search_gin_idx'")
+        assert "gin" in cursor.fetchone()[0]
+        cursor.execute("SET enable_seqscan = off")
+        query = search_articles("pembrolizumab").only("pk").query
+        sql, params = query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "article_search_gin_idx" in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_postgres_websearch_syntax(corpus):
+    assert corpus["body"].title not in titles(search_articles("pembrolizumab -checkpoint"))
+    assert titles(search_articles('"triple-negative breast"')) == [corpus["title"].title]

@@ -1,0 +1,97 @@
+"""sitemap.xml: a sitemaps.org-valid index of valid sitemaps listing only public pages."""
+
+from pathlib import Path
+
+import pytest
+from django.contrib.sites.models import Site
+from lxml import etree
+
+from articles.models import Article
+from tests.articles.site_data import build_site
+
+pytestmark = pytest.mark.django_db
+
+SCHEMAS = Path(__file__).parent / "schemas"
+NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+@pytest.fixture(autouse=True)
+def site_domain(db):
+    """Sitemaps and feeds name the Site record's domain, as editors set it in the admin."""
+    Site.objects.update_or_create(pk=1, defaults={"domain": "testserver", "name": "JHOP"})
+    Site.objects.clear_cache()
+
+
+@pytest.fixture(scope="module")
+def sitemap_schema():
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "sitemap.xsd")))
+
+
+@pytest.fixture(scope="module")
+def index_schema():
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "siteindex.xsd")))
+
+
+def fetch(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    assert response["Content-Type"].startswith("application/xml")
+    return etree.fromstring(response.content)
+
+
+def test_index_and_every_sitemap_validate(client, sitemap_schema, index_schema):
+    build_site(n=3)
+    index = fetch(client, "/sitemap.xml")
+    index_schema.assertValid(index)
+    locations = index.xpath("//sm:sitemap/sm:loc/text()", namespaces=NS)
+    assert {loc.rsplit("/", 1)[1] for loc in locations} == {
+        f"sitemap-{name}.xml"
+        for name in ("pages", "articles", "issues", "topics", "sections", "authors")
+    }
+    for location in locations:
+        sitemap = fetch(client, location.replace("http://testserver", ""))
+        sitemap_schema.assertValid(sitemap)
+        assert sitemap.xpath("//sm:url", namespaces=NS), location
+
+
+def test_articles_sitemap_lists_public_articles_with_lastmod(client):
+    site = build_site()
+    sitemap = fetch(client, "/sitemap-articles.xml")
+    urls = dict(
+        zip(
+            sitemap.xpath("//sm:url/sm:loc/text()", namespaces=NS),
+            sitemap.xpath("//sm:url/sm:lastmod/text()", namespaces=NS),
+            strict=True,
+        )
+    )
+    article_url = f"http://testserver{site['article'].get_absolute_url()}"
+    assert article_url in urls
+    assert urls[article_url].startswith(str(site["article"].updated_at.date()))
+    assert len(urls) == Article.objects.published().count()
+
+
+def test_index_carries_lastmod_of_each_sitemap(client):
+    build_site()
+    index = fetch(client, "/sitemap.xml")
+    lastmods = index.xpath("//sm:sitemap[contains(sm:loc, 'articles')]/sm:lastmod", namespaces=NS)
+    assert lastmods
+
+
+def test_large_sitemaps_are_split_into_pages(client, sitemap_schema, index_schema, monkeypatch):
+    from articles.sitemaps import ArticleSitemap
+
+    monkeypatch.setattr(ArticleSitemap, "limit", 2)
+    build_site(n=3)
+    index = fetch(client, "/sitemap.xml")
+    index_schema.assertValid(index)
+    pages = [
+        loc
+        for loc in index.xpath("//sm:sitemap/sm:loc/text()", namespaces=NS)
+        if "sitemap-articles" in loc
+    ]
+    assert len(pages) == 2
+    sitemap_schema.assertValid(fetch(client, "/sitemap-articles.xml?p=2"))
+
+
+def test_robots_txt_names_the_sitemap(client, db):
+    assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").content.decode()

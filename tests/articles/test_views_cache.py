@@ -1,0 +1,96 @@
+"""Pages are cached for anonymous readers and change as soon as editors publish."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from articles.caching import content_version, page_timeout
+from articles.models import Article
+from tests.articles.site_data import build_site
+from tests.factories import make_article
+
+pytestmark = pytest.mark.django_db
+
+
+def test_publishing_shows_at_once_on_cached_pages(client):
+    site = build_site()
+    assert "Just in" not in client.get("/").content.decode()
+    article = make_article(title="Just in", status=Article.Status.DRAFT, topics=[site["topic"]])
+    assert "Just in" not in client.get("/").content.decode()
+    article.status = Article.Status.PUBLISHED
+    article.save()
+    assert "Just in" in client.get("/").content.decode()
+    assert "Just in" in client.get(site["topic"].get_absolute_url()).content.decode()
+
+
+def test_editing_an_author_updates_cached_article_pages(client):
+    site = build_site()
+    url = site["article"].get_absolute_url()
+    client.get(url)
+    author = site["author"]
+    author.credentials = "PharmD, FHOPA"
+    author.save()
+    assert "PharmD, FHOPA" in client.get(url).content.decode()
+
+
+def test_pages_expire_when_the_next_scheduled_article_goes_live():
+    build_site()
+    assert page_timeout(content_version()) == 300
+    make_article(published_at=timezone.now() + timedelta(seconds=90))
+    timeout = page_timeout(content_version())
+    assert 85 <= timeout <= 90
+
+
+def test_a_scheduled_issue_also_shortens_the_cache():
+    from tests.factories import make_issue
+
+    build_site()
+    make_issue(slug="next", published_at=timezone.now() + timedelta(seconds=120))
+    assert 115 <= page_timeout(content_version()) <= 120
+
+
+def test_staff_pages_are_never_cached_nor_served_to_readers(client):
+    site = build_site()
+    article = site["article"]
+    article.status = Article.Status.DRAFT
+    article.save()
+    staff = User.objects.create_superuser("boss", password="pw")
+    editor = Client()
+    editor.force_login(staff)
+    response = editor.get(article.get_absolute_url())
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+    assert client.get(article.get_absolute_url()).status_code == 404
+    home = editor.get("/")
+    assert "private" in home["Cache-Control"]
+
+
+def test_cached_page_gives_each_reader_a_working_csrf_token():
+    build_site()
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    page_one = first.get("/").content.decode()
+    page_two = second.get("/").content.decode()
+    token = page_two.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert token not in page_one
+    assert "__jhop_csrf_token__" not in page_two
+    assert second.cookies.get("csrftoken")
+    response = second.post("/subscribe/", {"csrfmiddlewaretoken": token, "email": "x"})
+    assert response.status_code != 403
+
+
+def test_cached_pages_are_private_when_they_hold_a_form_and_public_otherwise(client):
+    build_site()
+    assert "private" in client.get("/").headers["Cache-Control"]
+    issues = client.get("/issues/")
+    assert "public" in issues["Cache-Control"] and "max-age=60" in issues["Cache-Control"]
+
+
+def test_anonymous_pages_are_stored_in_the_shared_cache(client):
+    build_site()
+    cache.clear()
+    client.get("/issues/")
+    assert any(key.startswith(":1:jhop:page:") for key in cache._cache)
