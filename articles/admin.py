@@ -2,6 +2,7 @@ import reversion
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -53,6 +54,12 @@ def _state(obj) -> str:
     return "Published"
 
 
+class SiteLinkMixin:
+    def view_on_site(self, obj):
+        # Relative, so the link follows the host the editor is on rather than the Site row.
+        return obj.get_absolute_url()
+
+
 class ReferenceInlineFormSet(BaseInlineFormSet):
     def clean(self):
         """Every number the body cites needs a reference, checked before anything is saved."""
@@ -78,6 +85,15 @@ class ReferenceInlineFormSet(BaseInlineFormSet):
             )
 
 
+class RelatedItemInlineFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            related = form.cleaned_data.get("related") if form.cleaned_data else None
+            if related is not None and self.instance.pk and related.pk == self.instance.pk:
+                form.add_error("related", "An article cannot be related to itself.")
+
+
 class AuthorshipInline(admin.TabularInline):
     model = Authorship
     fields = ["author", "position"]
@@ -101,9 +117,8 @@ class ReferenceInline(admin.StackedInline):
     formset = ReferenceInlineFormSet
     fields = ["position", "citation", ("doi", "pmid"), "url"]
     formfield_overrides = {
-        Reference._meta.get_field("citation").__class__: {
-            "widget": forms.Textarea(attrs={"rows": 2, "cols": 100})
-        }
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 100})},
+        models.URLField: {"assume_scheme": "https"},
     }
     extra = 1
     verbose_name_plural = "references (the number is the one cited in the body)"
@@ -111,6 +126,7 @@ class ReferenceInline(admin.StackedInline):
 
 class RelatedItemInline(admin.TabularInline):
     model = RelatedItem
+    formset = RelatedItemInlineFormSet
     fk_name = "article"
     fields = ["related", "position"]
     autocomplete_fields = ["related"]
@@ -158,7 +174,7 @@ class PreviewLinkInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(VersionAdmin):
+class ArticleAdmin(SiteLinkMixin, VersionAdmin):
     list_display = ["title", "issue", "section", "state", "byline"]
     list_filter = ["status", "issue", "section", "topics", "is_featured"]
     list_select_related = ["issue__journal", "section"]
@@ -244,9 +260,9 @@ class ArticleAdmin(VersionAdmin):
             self.message_user(
                 request,
                 format_html(
-                    "Preview of “{}” until {:%b %-d, %Y}: {}",
+                    "Preview of “{}” until {}: {}",
                     article,
-                    timezone.localtime(link.expires_at),
+                    f"{timezone.localtime(link.expires_at):%b %-d, %Y}",
                     url,
                 ),
                 messages.SUCCESS,
@@ -254,7 +270,7 @@ class ArticleAdmin(VersionAdmin):
 
 
 @admin.register(Issue)
-class IssueAdmin(VersionAdmin):
+class IssueAdmin(SiteLinkMixin, VersionAdmin):
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -347,7 +363,7 @@ class IssueAdmin(VersionAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(VersionAdmin):
+class AuthorAdmin(SiteLinkMixin, VersionAdmin):
     list_display = ["name", "credentials", "affiliation", "orcid", "article_count"]
     search_fields = ["family_name", "given_name", "credentials", "affiliation", "orcid"]
     prepopulated_fields = {"slug": ["given_name", "family_name"]}
@@ -401,7 +417,7 @@ class JournalAdmin(admin.ModelAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(SiteLinkMixin, admin.ModelAdmin):
     list_display = ["name", "content_kind", "position"]
     list_editable = ["position"]
     list_filter = ["content_kind"]
@@ -410,7 +426,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(SiteLinkMixin, admin.ModelAdmin):
     list_display = ["name", "article_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

@@ -1,0 +1,454 @@
+from datetime import timedelta
+
+import lxml.html
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission, User
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from django.utils import timezone
+from reversion.models import Version
+
+from articles.models import (
+    Article,
+    Author,
+    Authorship,
+    Issue,
+    PreviewLink,
+    Reference,
+    RelatedItem,
+)
+from tests.factories import (
+    make_article,
+    make_author,
+    make_issue,
+    make_journal,
+    make_section,
+    make_topic,
+)
+
+pytestmark = pytest.mark.django_db
+
+ARTICLE_MODELS = [m for m in admin.site._registry if m._meta.app_label == "articles"]
+
+
+@pytest.fixture
+def content():
+    issue = make_issue(volume=12, number=3)
+    section = make_section("Original Article")
+    author = make_author(orcid="0000-0002-1825-0097")
+    article = make_article(
+        issue=issue, section=section, authors=[author], topics=[make_topic("Breast Cancer")]
+    )
+    PreviewLink.objects.create(article=article)
+    return {"issue": issue, "section": section, "author": author, "article": article}
+
+
+@pytest.mark.parametrize("model", ARTICLE_MODELS, ids=lambda m: m._meta.model_name)
+def test_admin_pages_render(admin_client, content, model):
+    info = model._meta.app_label, model._meta.model_name
+    changelist = reverse("admin:{}_{}_changelist".format(*info))
+    assert admin_client.get(changelist).status_code == 200
+    assert admin_client.get(changelist, {"q": "breast"}).status_code == 200
+    assert admin_client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200
+    obj = model.objects.first()
+    change = reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+    assert admin_client.get(change).status_code == 200
+
+
+def test_every_articles_model_with_content_has_an_admin():
+    registered = {m._meta.model_name for m in ARTICLE_MODELS}
+    assert {
+        "article",
+        "issue",
+        "author",
+        "journal",
+        "section",
+        "topic",
+        "previewlink",
+    } <= registered
+
+
+def test_article_changelist_filters_search_and_columns(admin_client, content):
+    url = reverse("admin:articles_article_changelist")
+    family = content["author"].family_name
+    response = admin_client.get(url, {"q": family})
+    assert content["article"].title in response.text
+    assert content["author"].display_name in response.text
+    assert "JHOP - June 2022 Vol 12, No 3" in response.text
+    later = make_article(published_at=timezone.now() + timedelta(days=2), title="Later one")
+    response = admin_client.get(url, {"status__exact": "published"})
+    assert "Scheduled for" in response.text
+    assert later.title in response.text
+    assert admin_client.get(url, {"q": "nothing-matches"}).context["cl"].result_count == 0
+
+
+def inline(prefix: str, rows: list[dict], initial: int = 0) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
+def article_post(**overrides) -> dict:
+    issue = Issue.objects.first() or make_issue()
+    first, second = make_author(), make_author(given_name="Meg", credentials="MPH")
+    related = [make_article(title="Related one"), make_article(title="Related two")]
+    topic = make_topic("Breast Cancer")
+    data = {
+        "title": "A New Article",
+        "slug": "a-new-article",
+        "issue": issue.pk,
+        "section": make_section("Original Article").pk,
+        "standfirst": "",
+        "body": '<p onclick="steal()">Shown twice [1] and once [2].</p><script>x()</script>',
+        "status": "draft",
+        "published_at_0": "",
+        "published_at_1": "",
+        "position": "0",
+        "lead_image_alt": "",
+        "lead_image_caption": "",
+        "doi": "10.1234/jhop.2022.1",
+        "first_page": "",
+        "last_page": "",
+        "keywords": "",
+        "seo_description": "",
+        **inline(
+            "authorships",
+            [{"author": second.pk, "position": 2}, {"author": first.pk, "position": 1}],
+        ),
+        **inline("article_topics", [{"topic": topic.pk, "position": 1}]),
+        **inline(
+            "references",
+            [
+                {"position": 1, "citation": "Roberto M, et al. Cancers. 2021;13:332."},
+                {
+                    "position": 2,
+                    "citation": "Lloyd MR, et al. Clin Cancer Res. 2021.",
+                    "pmid": "34724978",
+                },
+            ],
+        ),
+        **inline(
+            "related_links",
+            [{"related": related[1].pk, "position": 1}, {"related": related[0].pk, "position": 2}],
+        ),
+        **inline("preview_links", []),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_add_article_with_authors_references_and_related_items_in_one_save(admin_client):
+    response = admin_client.post(reverse("admin:articles_article_add"), article_post())
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    article = Article.objects.get(slug="a-new-article")
+    assert article.body == "<p>Shown twice [1] and once [2].</p>"
+    assert [a.credentials for a in article.ordered_authors] == ["PharmD, FASHP", "MPH"]
+    assert [r.citation[:7] for r in article.references.all()] == ["Roberto", "Lloyd M"]
+    assert [r.related.title for r in article.related_links.all()] == ["Related two", "Related one"]
+    assert [t.name for t in article.topics.all()] == ["Breast Cancer"]
+    assert Version.objects.get_for_object(article).count() == 1
+
+
+def test_citation_without_a_reference_is_an_error_and_nothing_is_saved(admin_client):
+    data = article_post(body="<p>Cites [1] and [2-3].</p>")
+    before = (Article.objects.count(), Reference.objects.count(), Authorship.objects.count())
+
+    response = admin_client.post(reverse("admin:articles_article_add"), data)
+
+    assert response.status_code == 200
+    assert "The body cites [3] but there is no reference with that number." in response.text
+    after = (Article.objects.count(), Reference.objects.count(), Authorship.objects.count())
+    assert after == before
+
+
+def test_deleting_a_cited_reference_is_refused(admin_client, content):
+    article = make_article(body="<p>See [1].</p>", references=["Only one."])
+    ref = article.references.get()
+    data = article_post(
+        title=article.title,
+        slug=article.slug,
+        body=article.body,
+        **inline(
+            "references",
+            [
+                {
+                    "id": ref.pk,
+                    "article": article.pk,
+                    "position": 1,
+                    "citation": ref.citation,
+                    "DELETE": "on",
+                }
+            ],
+            initial=1,
+        ),
+    )
+    response = admin_client.post(reverse("admin:articles_article_change", args=[article.pk]), data)
+    assert response.status_code == 200
+    assert "The body cites [1]" in response.text
+    assert article.references.count() == 1
+
+
+def test_bad_identifiers_show_field_errors(admin_client):
+    data = article_post(doi="https://doi.org/10.1/x")
+    data["references-1-pmid"] = "PMID 1"
+    response = admin_client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    assert "Enter a DOI such as" in response.text
+    assert "A PubMed ID is a number" in response.text
+    assert not Article.objects.filter(slug="a-new-article").exists()
+
+
+def test_publish_and_unpublish_actions(admin_client):
+    draft = make_article(status=Article.Status.DRAFT, published_at=None)
+    scheduled_at = timezone.now() + timedelta(days=3)
+    scheduled = make_article(status=Article.Status.DRAFT, published_at=scheduled_at)
+    url = reverse("admin:articles_article_changelist")
+
+    admin_client.post(url, {"action": "publish", "_selected_action": [draft.pk, scheduled.pk]})
+
+    draft.refresh_from_db()
+    scheduled.refresh_from_db()
+    assert draft.status == scheduled.status == Article.Status.PUBLISHED
+    assert draft.is_public
+    assert scheduled.published_at == scheduled_at and not scheduled.is_public
+    assert Version.objects.get_for_object(draft).first().revision.comment == "Published"
+
+    admin_client.post(url, {"action": "unpublish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT
+    assert draft not in Article.objects.published()
+
+
+def test_issue_publish_action_puts_its_articles_online(admin_client):
+    issue = make_issue(status=Issue.Status.DRAFT, published_at=None)
+    article = make_article(issue=issue)
+    assert article not in Article.objects.published()
+    admin_client.post(
+        reverse("admin:articles_issue_changelist"),
+        {"action": "publish", "_selected_action": [issue.pk]},
+    )
+    assert article in Article.objects.published()
+
+
+def test_issue_page_shows_table_of_contents_by_section(admin_client):
+    issue = make_issue()
+    news = make_section("FDA Oncology Update", position=2)
+    original = make_section("Original Article", position=1)
+    a = make_article(issue=issue, section=news, title="Enhertu approved")
+    b = make_article(issue=issue, section=original, title="Evaluating adverse events")
+    c = make_article(issue=issue, section=original, title="A draft", status="draft")
+
+    html = admin_client.get(reverse("admin:articles_issue_change", args=[issue.pk])).text
+
+    assert html.index("<h3>Original Article</h3>") < html.index("<h3>FDA Oncology Update</h3>")
+    for article in (a, b, c):
+        assert reverse("admin:articles_article_change", args=[article.pk]) in html
+        assert article.get_absolute_url() in html
+
+
+def test_issue_list_shows_cover_thumbnails(admin_client):
+    from django.core.files.base import ContentFile
+
+    from tests.articles.test_images import image_bytes
+
+    issue = make_issue(cover_image_alt="Cover of June 2022")
+    issue.cover_image.save("c.png", ContentFile(image_bytes(size=(600, 800))))
+    html = admin_client.get(reverse("admin:articles_issue_changelist")).text
+    assert 'alt="Cover of June 2022"' in html
+    assert "-60w.png" in html
+
+
+def test_author_list_counts_articles_and_merge_keeps_one(admin_client):
+    keep = make_author(given_name="Robert J.", family_name="Ignoffo", credentials="")
+    dup = make_author(
+        given_name="Robert", family_name="Ignoffo", credentials="PharmD, FHOPA", affiliation="UCSF"
+    )
+    shared = make_article(authors=[keep, dup])
+    make_article(authors=[keep])
+    only_dup = make_article(authors=[make_author(), dup])
+    html = admin_client.get(reverse("admin:articles_author_changelist"), {"q": "Ignoffo"}).text
+    assert "PharmD, FHOPA" in html
+
+    admin_client.post(
+        reverse("admin:articles_author_changelist"),
+        {"action": "merge", "_selected_action": [keep.pk, dup.pk]},
+    )
+
+    assert not Author.objects.filter(pk=dup.pk).exists()
+    keep.refresh_from_db()
+    assert (keep.credentials, keep.affiliation) == ("PharmD, FHOPA", "UCSF")
+    assert list(shared.authorships.values_list("author", "position")) == [(keep.pk, 1)]
+    assert [a.pk for a in only_dup.ordered_authors][1] == keep.pk
+
+
+def test_share_draft_action_creates_a_preview_link(admin_client, admin_user):
+    draft = make_article(status=Article.Status.DRAFT)
+    response = admin_client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "share_draft", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    link = PreviewLink.objects.get(article=draft)
+    assert link.created_by == admin_user
+    assert link.is_active
+    assert link.get_absolute_url() in response.text
+
+
+def test_preview_links_revoke_action(admin_client):
+    link = PreviewLink.objects.create(article=make_article(status="draft"))
+    admin_client.post(
+        reverse("admin:articles_previewlink_changelist"),
+        {"action": "revoke", "_selected_action": [link.pk]},
+    )
+    link.refresh_from_db()
+    assert link.revoked_at is not None and not link.is_active
+
+
+def _staff_editor(client):
+    user = User.objects.create_user("editor", password="x", is_staff=True)
+    ct = ContentType.objects.get_for_model(Article)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type=ct, codename__in=["change_article", "view_article"])
+    )
+    client.force_login(user)
+    return user
+
+
+def test_view_on_site_shows_staff_a_draft_and_anonymous_a_404(client):
+    draft = make_article(status=Article.Status.DRAFT, title="Secret draft")
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+    _staff_editor(client)
+    change = client.get(reverse("admin:articles_article_change", args=[draft.pk])).text
+    [view_on_site] = lxml.html.fromstring(change).xpath('//a[@class="viewsitelink"]/@href')
+    assert view_on_site == draft.get_absolute_url()
+    response = client.get(view_on_site)
+    assert response.status_code == 200
+    assert "Secret draft" in response.text
+
+    client.logout()
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_editor_with_view_only_cannot_save(client):
+    user = User.objects.create_user("viewer", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_article"))
+    client.force_login(user)
+    article = make_article()
+    response = client.post(reverse("admin:articles_article_change", args=[article.pk]), {})
+    assert response.status_code == 403
+
+
+def test_related_item_cannot_point_to_itself_in_the_admin(admin_client, content):
+    article = content["article"]
+    data = article_post(title=article.title, slug=article.slug, body="<p>x</p>")
+    data.update(inline("related_links", [{"related": article.pk, "position": 1}]))
+    data.update(inline("authorships", []))
+    data.update(inline("article_topics", []))
+    data.update(inline("references", []))
+    data.update(inline("preview_links", [], initial=0))
+    response = admin_client.post(reverse("admin:articles_article_change", args=[article.pk]), data)
+    assert response.status_code == 200
+    assert "An article cannot be related to itself." in response.text
+    assert not RelatedItem.objects.filter(article=article).exists()
+
+    other = make_article()
+    data.update(
+        inline(
+            "related_links",
+            [{"related": other.pk, "position": 1}, {"related": other.pk, "position": 2}],
+        )
+    )
+    response = admin_client.post(reverse("admin:articles_article_change", args=[article.pk]), data)
+    assert response.status_code == 200
+    assert not RelatedItem.objects.filter(article=article).exists()
+
+
+def form_values(html: str, form_id: str) -> dict:
+    form = lxml.html.fromstring(html).get_element_by_id(form_id)
+    data: dict[str, list[str]] = {}
+    for name, value in form.form_values():
+        data.setdefault(name, []).append(value)
+    return data
+
+
+def test_history_restores_an_earlier_version_with_its_authors_and_references(admin_client):
+    url = reverse("admin:articles_article_add")
+    assert admin_client.post(url, article_post()).status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+
+    data = form_values(admin_client.get(change).text, "article_form")
+    data["title"] = ["A Retitled Article"]
+    data["body"] = ["<p>Now only [1].</p>"]
+    data["references-1-DELETE"] = ["on"]
+    data["authorships-0-DELETE"] = ["on"]
+    response = admin_client.post(change, data)
+    assert response.status_code == 302, response.context["errors"]
+    article.refresh_from_db()
+    assert article.title == "A Retitled Article"
+    assert article.references.count() == 1 and len(article.ordered_authors) == 1
+
+    history = admin_client.get(reverse("admin:articles_article_history", args=[article.pk]))
+    assert history.status_code == 200
+    first = Version.objects.get_for_object(article).order_by("pk").first()
+    revision_url = reverse("admin:articles_article_revision", args=[article.pk, first.pk])
+    page = admin_client.get(revision_url)
+    assert page.status_code == 200
+    response = admin_client.post(revision_url, form_values(page.text, "article_form"))
+    assert response.status_code == 302
+
+    article.refresh_from_db()
+    assert article.title == "A New Article"
+    assert article.references.count() == 2
+    assert len(article.ordered_authors) == 2
+    assert article.body == "<p>Shown twice [1] and once [2].</p>"
+
+
+def test_history_for_issues_and_authors(admin_client):
+    journal = make_journal()
+    data = {
+        "journal": journal.pk,
+        "volume": "12",
+        "number": "3",
+        "kind": "regular",
+        "title": "",
+        "slug": "june-2022",
+        "cover_date": "2022-06-01",
+        "cover_image_alt": "",
+        "status": "draft",
+        "published_at_0": "",
+        "published_at_1": "",
+        "description": "",
+    }
+    response = admin_client.post(reverse("admin:articles_issue_add"), data)
+    assert response.status_code == 302, response.context["errors"]
+    issue = Issue.objects.get(slug="june-2022")
+    assert Version.objects.get_for_object(issue).count() == 1
+
+    author = {
+        "given_name": "Meg",
+        "family_name": "Barbor",
+        "credentials": "MPH",
+        "slug": "meg-barbor",
+        "affiliation": "",
+        "orcid": "0000-0002-1825-0097",
+        "bio": "",
+        "photo_alt": "",
+    }
+    assert admin_client.post(reverse("admin:articles_author_add"), author).status_code == 302
+    saved = Author.objects.get(slug="meg-barbor")
+    version = Version.objects.get_for_object(saved).get()
+    saved.credentials = "PhD"
+    saved.save()
+    version.revision.revert()
+    saved.refresh_from_db()
+    assert saved.credentials == "MPH"

@@ -1,0 +1,211 @@
+from datetime import datetime
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from articles.demo import MAIN_SLUG
+from articles.models import Article, Journal
+
+pytestmark = pytest.mark.django_db
+NEW_YORK = ZoneInfo("America/New_York")
+
+SEED_RELATED = [
+    (
+        "Enhertu Received Regular FDA Approval for Patients with Unresectable or Metastatic "
+        "Breast Cancer",
+        "",
+        "JHOP - June 2022 Vol 12, No 3",
+        (2022, 6, 16),
+        ["FDA Oncology Update", "Breast Cancer"],
+    ),
+    (
+        "Pembrolizumab plus Chemotherapy for Neoadjuvant and Adjuvant Therapy in Early "
+        "Triple-Negative Breast Cancer: KEYNOTE-522",
+        "Robert J. Ignoffo, PharmD, FASHP, FCSHP, FHOPA",
+        "JHOP - April 2022 Vol 12, No 2",
+        (2022, 5, 3),
+        ["From the Literature", "Breast Cancer", "Checkpoint Inhibitors"],
+    ),
+    (
+        "Lynparza Receives FDA Approval for Adjuvant Treatment of High-Risk Early Breast Cancer "
+        "with BRCA Mutation",
+        "",
+        "JHOP - April 2022 Vol 12, No 2",
+        (2022, 5, 3),
+        ["FDA Oncology Update", "Breast Cancer"],
+    ),
+    (
+        "Evaluating Adverse Events in Patients with Breast Cancer and HIV Infection Receiving "
+        "Concomitant Antiretroviral Therapy and Chemotherapy with Curative Intent",
+        "Donyika Joseph, PharmD, BCOP, Farnaz Foolad, PharmD, BCPS, Neelam K. Patel, PharmD, "
+        "BCOP, Meghan Karuturi, MD, MSc, Jaime Kaushik, PharmD, BCOP",
+        "JHOP - April 2022 Vol 12, No 2",
+        (2022, 5, 2),
+        ["Original Article", "Adverse Events", "Breast Cancer", "Infections"],
+    ),
+    (
+        "Advances in Breast Cancer Treatments: Are We Extending Patients’ Survival?",
+        "Meg Barbor, MPH",
+        "JHOP - June 2019 Vol 9, No 2",
+        (2022, 4, 28),
+        ["HOPA Highlights", "Breast Cancer"],
+    ),
+    (
+        "Development and Implementation of a Pharmacist-Led Virtual Clinic Improve the "
+        "Management of Patients with Metastatic Breast Cancer Receiving CDK4/6 Inhibitors",
+        "",
+        "JHOP - March 2022 Vol 12 Special Feature",
+        (2022, 3, 22),
+        ["HOPA Abstracts", "Breast Cancer"],
+    ),
+    (
+        "Time to Treatment Initiation and Outcomes for Patients with Nonmetastatic Breast Cancer "
+        "Before and During the COVID-19 Pandemic at Community Cancer Centers",
+        "",
+        "JHOP - March 2022 Vol 12 Special Feature",
+        (2022, 3, 22),
+        ["HOPA Abstracts", "Breast Cancer"],
+    ),
+    (
+        "Spontaneous Tumor Lysis Syndrome in a Patient with Stage IV HER2-Positive Breast "
+        "Cancer: Case Report",
+        "Blake T. Robbins, PharmD, MBA, Alexander M. Kreimer, PharmD, BCPS, Reema A. Patel, MD, "
+        "Allison R. Butts, PharmD, BCOP",
+        "JHOP - February 2022 Vol 12, No 1",
+        (2022, 3, 1),
+        ["Case Reports", "Tumor Lysis Syndrome", "Breast Cancer"],
+    ),
+    (
+        "Sacituzumab Govitecan Moves to Second-Line Therapy for Metastatic Triple-Negative "
+        "Breast Cancer: Applying the Lessons from Clinical Trials to Clinical Practice",
+        "",
+        "February 2022 Clinical Trials to Clinical Practice",
+        (2022, 2, 3),
+        ["Clinical Trials", "Breast Cancer"],
+    ),
+    (
+        "A Subanalysis of the Phase 3 MONARCH 3 Study of Abemaciclib as Initial Therapy for "
+        "HR-Positive, HER2-Negative Advanced Breast Cancer",
+        "",
+        "2021 Year in Review - Breast Cancer",
+        (2022, 1, 21),
+        ["Breast Cancer"],
+    ),
+]
+
+
+def row_counts() -> dict[str, int]:
+    return {m._meta.label: m.objects.count() for m in apps.get_app_config("articles").get_models()}
+
+
+def load() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_load_demo_twice_gives_the_same_rows():
+    first = load()
+    counts = row_counts()
+    second = load()
+    assert row_counts() == counts
+    assert counts["articles.Article"] >= 15
+    assert "articles: 16 created" in first
+    assert "articles: 0 created, 16 already there" in second
+
+
+def test_journal_is_the_seed_journal():
+    load()
+    journal = Journal.primary()
+    assert (journal.name, journal.short_name, journal.publisher) == (
+        "Journal of Hematology Oncology Pharmacy",
+        "JHOP",
+        "Amplity Health",
+    )
+    assert journal.copyright_line == "© Amplity Health. All rights reserved."
+    assert (journal.issn_print, journal.issn_online) == ("2164-1153", "2164-1161")
+    assert journal.postal_address
+    journal.full_clean()
+
+
+def test_main_article_as_the_seed_shows_it():
+    load()
+    article = Article.objects.published().for_listing().get(slug=MAIN_SLUG)
+    assert article.title == (
+        "Resistance Mechanisms to CDK4/6 Blockade in Advanced HR-Positive, HER2-Negative "
+        "Breast Cancer and Emerging Therapeutic Opportunities"
+    )
+    assert article.issue.label == "2021 Year in Review - Breast Cancer"
+    assert article.section is None
+    assert article.categories == ["Breast Cancer"]
+    paragraphs = article.body.split("</p>")[:-1]
+    assert len(paragraphs) == 4
+    assert paragraphs[0].endswith("patients with HR-positive advanced breast cancer.[1]")
+    assert paragraphs[1].endswith("based on these findings.[2]")
+    assert paragraphs[3].endswith("to fully understand all the mechanisms of resistance.[1]")
+    assert article.cited_numbers == {1, 2}
+    assert [r.citation for r in article.references.all()] == [
+        "Roberto M, Astone A, Botticelli A, et al. CDK4/6 inhibitor treatments in patients with "
+        "hormone receptor positive, HER2 negative advanced breast cancer: potential molecular "
+        "mechanisms, clinical implications and future perspectives. Cancers (Basel). "
+        "2021;13:332.",
+        "Lloyd MR, Spring LM, Bardia A, Wander SA. Mechanisms of resistance to CDK4/6 blockade "
+        "in advanced hormone receptor-positive, HER2-negative breast cancer and emerging "
+        "therapeutic opportunities. Clin Cancer Res. 2021 Nov 1. Epub ahead of print.",
+    ]
+
+
+def test_related_items_exactly_as_the_seed_lists_them():
+    load()
+    article = Article.objects.get(slug=MAIN_SLUG)
+    related = article.related_items(10)
+    shown = [
+        (
+            item.title,
+            ", ".join(a.display_name for a in item.ordered_authors),
+            item.issue.label,
+            item.published_at.astimezone(NEW_YORK).timetuple()[:3],
+            item.categories,
+        )
+        for item in related
+    ]
+    assert shown == SEED_RELATED
+    for item in related:
+        assert item.published_at == datetime(
+            *item.published_at.astimezone(NEW_YORK).timetuple()[:3], 10, tzinfo=NEW_YORK
+        )
+
+
+def test_credentials_are_separate_from_names():
+    load()
+    item = Article.objects.get(title__startswith="Evaluating Adverse Events")
+    karuturi = item.ordered_authors[3]
+    assert (karuturi.given_name, karuturi.family_name, karuturi.credentials) == (
+        "Meghan",
+        "Karuturi",
+        "MD, MSc",
+    )
+    assert karuturi.name == "Meghan Karuturi"
+
+
+def test_every_page_type_has_content(client):
+    load()
+    article = (
+        Article.objects.published()
+        .filter(authorships__isnull=False, issue__isnull=False, section__isnull=False)
+        .first()
+    )
+    author = article.ordered_authors[0]
+    for url in [
+        "/",
+        article.get_absolute_url(),
+        article.issue.get_absolute_url(),
+        author.get_absolute_url(),
+        article.topics.first().get_absolute_url(),
+        article.section.get_absolute_url(),
+    ]:
+        assert client.get(url).status_code == 200, url
+    assert Article.objects.exclude(pk__in=Article.objects.published()).exists()
