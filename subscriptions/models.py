@@ -191,10 +191,11 @@ class SubscriptionQuerySet(models.QuerySet):
         )
 
     def needing_requalification(self) -> "SubscriptionQuerySet":
-        """Print subscriptions whose last request is older than the qualification period."""
+        """Active print subscriptions whose last request is too old (or unknown, e.g. imported)."""
         cutoff = timezone.now() - PRINT_QUALIFICATION_PERIOD
         return self.active().filter(
-            mailing_list__kind=MailingList.Kind.PRINT, qualified_at__lt=cutoff
+            Q(qualified_at__lt=cutoff) | Q(qualified_at__isnull=True),
+            mailing_list__kind=MailingList.Kind.PRINT,
         )
 
 
@@ -241,12 +242,10 @@ class Subscription(models.Model):
 
     @property
     def needs_requalification(self) -> bool:
-        return bool(
-            self.status == self.Status.ACTIVE
-            and self.mailing_list.needs_address
-            and self.qualified_at
-            and self.qualified_at < timezone.now() - PRINT_QUALIFICATION_PERIOD
-        )
+        if self.status != self.Status.ACTIVE or not self.mailing_list.needs_address:
+            return False
+        cutoff = timezone.now() - PRINT_QUALIFICATION_PERIOD
+        return self.qualified_at is None or self.qualified_at < cutoff
 
 
 class ConsentEvent(models.Model):

@@ -12,7 +12,13 @@ from django_ratelimit.decorators import ratelimit
 from jhop.views import ratelimited
 from subscriptions import emails, services
 from subscriptions.forms import EmailOnlyForm, PreferencesForm, SubscribeForm
-from subscriptions.models import ConsentEvent, ConsentText, Subscriber, current_offer
+from subscriptions.models import (
+    ConsentEvent,
+    ConsentText,
+    Subscriber,
+    Subscription,
+    current_offer,
+)
 from subscriptions.services import PROFILE_FIELDS, RequestMeta
 from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
 
@@ -27,6 +33,14 @@ def email_rate(group, request):
 
 def email_key(group, request):
     return request.POST.get("email", "").strip().lower()[:254]
+
+
+def form_page(request) -> str:
+    """The page the form was on (the box posts from article pages); only a local path counts."""
+    source = request.POST.get("source", "")
+    if source.startswith("/") and not source.startswith("//") and source.isprintable():
+        return request.build_absolute_uri(source)
+    return ""
 
 
 def rate_limited(view):
@@ -87,7 +101,7 @@ def subscribe(request):
                     profile=form.profile(),
                     lists=form.chosen_lists(),
                     consent_text=consent_text,
-                    meta=RequestMeta.from_request(request, source_url=request.POST.get("source")),
+                    meta=RequestMeta.from_request(request, source_url=form_page(request)),
                 )
                 return redirect("subscriptions:thanks")
     else:
@@ -131,7 +145,9 @@ def confirm(request, data):
             "subscriptions/confirmed.html",
             {"subscriptions": active, "manage_url": manage_url},
         )
-    pending = subscriber.subscriptions.filter(status="pending").select_related("mailing_list")
+    pending = subscriber.subscriptions.filter(status=Subscription.Status.PENDING).select_related(
+        "mailing_list"
+    )
     return render(
         request,
         "subscriptions/confirm.html",
@@ -166,7 +182,9 @@ def manage(request, data):
             messages.success(request, "Your preferences are saved.")
             return redirect(request.path)
     else:
-        subscribed = subscriber.subscriptions.filter(status__in=["active", "pending"])
+        subscribed = subscriber.subscriptions.filter(
+            status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING]
+        )
         initial = {name: getattr(subscriber, name) for name in PROFILE_FIELDS}
         initial["lists"] = list(subscribed.values_list("mailing_list_id", flat=True))
         form = PreferencesForm(initial=initial, mailing_lists=offer.lists)

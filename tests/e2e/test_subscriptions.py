@@ -75,3 +75,27 @@ def test_subscribe_confirm_change_preferences_and_unsubscribe(
     assert set(statuses(subscriber).values()) == {"unsubscribed"}
     assert "unsubscribed" in mail.outbox[-1].subject
     screenshot("subscribe-unsubscribed")
+
+
+def test_signup_errors_are_announced_and_the_page_passes_axe(live_server, page, settings):
+    from axe_playwright_python.sync_playwright import Axe
+
+    ensure_defaults()
+    settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 0
+    page.goto(live_server.url + "/subscribe/")
+    assert Axe().run(page).violations_count == 0
+    page.get_by_label("Email").fill("grace@example.org")
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Profession").select_option("nurse")
+    page.get_by_label("JHOP Print Edition").check()
+    page.get_by_role("button", name="Subscribe").click()
+    page.get_by_role("alert").first.wait_for()
+    city = page.get_by_label("City")
+    assert city.is_visible()  # print still ticked: the address stays open to fix
+    assert city.get_attribute("aria-invalid") == "true"
+    described = page.locator("#" + city.get_attribute("aria-describedby"))
+    assert described.inner_text() == "Needed to mail you the print edition."
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    assert not Subscriber.objects.exists()

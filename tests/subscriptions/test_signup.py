@@ -212,3 +212,30 @@ def test_confirmation_link_from_the_email_activates(client, newsletter, outbox):
     assert client.post(path).status_code == 200
     subscription = Subscription.objects.get()
     assert subscription.status == "active" and subscription.confirmed_at
+
+
+def test_the_page_the_form_was_on_is_recorded_and_foreign_sources_are_ignored(client, newsletter):
+    post_signup(client, newsletter, source="/articles/cdk46-resistance/")
+    post_signup(client, newsletter, email="b@example.com", source="https://evil.example/x")
+    urls = dict(ConsentEvent.objects.values_list("subscriber__email", "source_url"))
+    assert urls["ada@example.com"] == "http://testserver/articles/cdk46-resistance/"
+    assert urls["b@example.com"] == "http://testserver/subscribe/"
+
+
+def test_the_consent_text_version_shown_is_the_one_recorded(client, newsletter, consent_text):
+    from subscriptions.models import ConsentText
+
+    newer = ConsentText.objects.create(version=2, body="New offer wording.")
+    page = client.get(reverse("subscriptions:subscribe")).content.decode()
+    assert "New offer wording." in page
+    assert f'name="consent_text" value="{newer.pk}"' in page
+    # Someone who loaded the form before the change was shown version 1.
+    post_signup(client, newsletter, consent_text=str(consent_text.pk))
+    assert ConsentEvent.objects.get().consent_text == consent_text
+
+
+def test_consent_texts_cannot_be_edited_once_saved(admin_client, consent_text):
+    url = reverse("admin:subscriptions_consenttext_change", args=[consent_text.pk])
+    admin_client.post(url, {"version": "1", "body": "Rewritten history"})
+    consent_text.refresh_from_db()
+    assert "Rewritten history" not in consent_text.body

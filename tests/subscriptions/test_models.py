@@ -1,0 +1,67 @@
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from subscriptions.models import (
+    ConsentEvent,
+    ConsentText,
+    MailingList,
+    Subscriber,
+    Subscription,
+)
+
+from .factories import lists, make_subscriber
+
+
+@pytest.mark.django_db
+def test_email_is_unique_whatever_its_case():
+    Subscriber.objects.create(email="Case@Example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Subscriber.objects.create(email="case@example.COM")
+
+
+@pytest.mark.django_db
+def test_an_active_subscription_must_be_confirmed():
+    newsletter, _ = lists()
+    subscriber = make_subscriber()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Subscription.objects.create(subscriber=subscriber, mailing_list=newsletter, status="active")
+
+
+@pytest.mark.django_db
+def test_the_consent_log_is_append_only():
+    event = ConsentEvent.objects.create(
+        subscriber=make_subscriber(), kind="requested", source="form"
+    )
+    event.kind = "confirmed"
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
+
+
+@pytest.mark.django_db
+def test_print_subscribers_needing_requalification():
+    _, print_edition = lists()
+    fresh = make_subscriber(lists=[print_edition])
+    stale = make_subscriber(lists=[print_edition])
+    unknown = make_subscriber(lists=[print_edition])
+    stale.subscriptions.update(qualified_at=timezone.now() - timedelta(days=3 * 365 + 1))
+    unknown.subscriptions.update(qualified_at=None)
+    due = Subscription.objects.needing_requalification()
+    assert set(due.values_list("subscriber", flat=True)) == {stale.pk, unknown.pk}
+    assert not fresh.subscriptions.get().needs_requalification
+    assert stale.subscriptions.get().needs_requalification
+
+
+@pytest.mark.django_db(transaction=True)
+def test_default_lists_migration_creates_and_removes_the_two_lists():
+    call_command("migrate", "subscriptions", "0001", verbosity=0)
+    assert not MailingList.objects.exists() and not ConsentText.objects.exists()
+    call_command("migrate", "subscriptions", verbosity=0)
+    assert dict(MailingList.objects.values_list("name", "kind")) == {
+        "JHOP e-Newsletter": "email",
+        "JHOP Print Edition": "print",
+    }
+    assert ConsentText.objects.get().version == 1
