@@ -1,0 +1,73 @@
+"""Every page type passes axe-core with zero violations, at phone and desktop widths."""
+
+import pytest
+
+from tests.e2e.reader_helpers import ARTICLE_URL, DESKTOP, PHONE, axe_violations, load_demo
+
+NEWS_SLUG = "enhertu-regular-fda-approval-unresectable-or-metastatic-breast-cancer"
+PAGES = {
+    "home": "/",
+    "issues": "/issues/",
+    "issue": "/issues/2022-06-vol-12-no-3/",
+    "article": ARTICLE_URL,
+    "news-article": f"/articles/{NEWS_SLUG}/",
+    "topics": "/topics/",
+    "topic": "/topics/breast-cancer/",
+    "section": "/sections/fda-oncology-update/",
+    "author": "/authors/robert-j-ignoffo/",
+    "search": "/search/?q=breast+cancer",
+    "search-empty": "/search/?q=%25%25",
+    "subscribe": "/subscribe/",
+    "not-found": "/no-such-page/",
+}
+
+
+@pytest.fixture
+def demo(live_server, transactional_db):
+    load_demo()
+    return live_server
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_has_no_axe_violations(demo, page, screenshot, name):
+    failures = {}
+    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        response = page.goto(demo.url + PAGES[name])
+        assert response.status in (200, 404), name
+        failures[width_name] = axe_violations(page)
+        screenshot(f"{name}-{width_name}")
+    assert failures == {"desktop": [], "phone": []}
+
+
+def test_keyboard_user_can_skip_to_content_and_see_focus(demo, page):
+    page.goto(demo.url + ARTICLE_URL)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+
+
+def test_article_is_readable_without_javascript(browser, demo):
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.goto(demo.url + ARTICLE_URL)
+    assert page.locator("h1").inner_text().startswith("Resistance Mechanisms")
+    assert page.locator("#ref-1").is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    context.close()
+
+
+def test_print_stylesheet_hides_navigation_and_keeps_references(demo, page, screenshot):
+    page.goto(demo.url + ARTICLE_URL)
+    page.emulate_media(media="print")
+    assert not page.locator(".site-nav").is_visible()
+    assert not page.locator(".subscribe-box").is_visible()
+    assert page.locator("#ref-2").is_visible()
+    after = page.evaluate("getComputedStyle(document.querySelector('.print-only')).display")
+    assert after == "block"
+    screenshot("article-print")
