@@ -8,6 +8,7 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import services
@@ -52,6 +53,11 @@ def _state(obj) -> str:
     if obj.published_at and obj.published_at > timezone.now():
         return f"Scheduled for {local:%b %-d, %Y %H:%M}"
     return "Published"
+
+
+# The editor (Tiptap) injects one fixed <style> block; allow exactly that block, on the
+# article form only. tests/e2e/test_admin_editor.py fails if an upgrade changes it.
+PROSE_EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
 
 
 class SiteLinkMixin:
@@ -224,6 +230,13 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authorships__author")
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The editor's import map is an inline script: it needs the CSP nonce.
+        context["media"] = Media.from_media(context["media"], nonce=request.csp_nonce)
+        response = super().render_change_form(request, context, *args, **kwargs)
+        response._csp_update = {"style-src": [PROSE_EDITOR_STYLE_HASH]}
+        return response
 
     @admin.display(description="status", ordering="published_at")
     def state(self, obj):
