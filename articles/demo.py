@@ -27,6 +27,7 @@ from articles.models import (
     Section,
     Topic,
 )
+from articles.sanitizer import sanitize_html
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -430,20 +431,36 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 class Tally(dict):
-    def count(self, model, created: bool) -> None:
-        name = model._meta.verbose_name_plural
-        made, kept = self.get(name, (0, 0))
-        self[name] = (made + created, kept + (not created))
+    """How many rows of each kind were created, changed or already as wanted."""
+
+    def count(self, model, outcome: str) -> None:
+        counts = self.setdefault(
+            model._meta.verbose_name_plural, {"created": 0, "updated": 0, "unchanged": 0}
+        )
+        counts[outcome] += 1
+
+
+def _upsert(model, lookup: dict, values: dict, tally: Tally):
+    """Create the row, or save only the fields that differ (so updated_at stays put)."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model.objects.create(**lookup, **values)
+        tally.count(model, "created")
+        return obj, True
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save()
+    tally.count(model, "updated" if changed else "unchanged")
+    return obj, False
 
 
 def _sync_children(model, article: Article, key: str, wanted: dict, tally: Tally) -> None:
-    """Make article's rows of model exactly wanted: {key value: defaults}."""
+    """Make article's rows of model exactly wanted: {key value: other values}."""
     model.objects.filter(article=article).exclude(**{f"{key}__in": list(wanted)}).delete()
-    for value, defaults in wanted.items():
-        _, created = model.objects.update_or_create(
-            article=article, **{key: value}, defaults=defaults
-        )
-        tally.count(model, created)
+    for value, values in wanted.items():
+        _upsert(model, {"article": article, key: value}, values, tally)
 
 
 @transaction.atomic
@@ -453,43 +470,41 @@ def load_demo() -> Tally:
     journal_defaults = {k: v for k, v in JOURNAL.items() if k != "slug"}
     other_primary = Journal.objects.filter(is_primary=True).exclude(slug=JOURNAL["slug"])
     journal_defaults["is_primary"] = not other_primary.exists()
-    journal, created = Journal.objects.update_or_create(
-        slug=JOURNAL["slug"], defaults=journal_defaults
-    )
-    tally.count(Journal, created)
+    journal, _ = _upsert(Journal, {"slug": JOURNAL["slug"]}, journal_defaults, tally)
 
     sections = {}
     for position, (name, kind) in enumerate(SECTIONS, start=1):
-        sections[name], created = Section.objects.update_or_create(
-            slug=slugify(name), defaults={"name": name, "content_kind": kind, "position": position}
+        sections[name], _ = _upsert(
+            Section,
+            {"slug": slugify(name)},
+            {"name": name, "content_kind": kind, "position": position},
+            tally,
         )
-        tally.count(Section, created)
     topics = {}
     for name in TOPICS:
-        topics[name], created = Topic.objects.update_or_create(
-            slug=slugify(name), defaults={"name": name}
-        )
-        tally.count(Topic, created)
+        topics[name], _ = _upsert(Topic, {"slug": slugify(name)}, {"name": name}, tally)
 
     authors = {}
     for data in SEED_AUTHORS + DEMO_AUTHORS:
-        authors[data.slug], created = Author.objects.update_or_create(
-            slug=data.slug,
-            defaults={
+        authors[data.slug], _ = _upsert(
+            Author,
+            {"slug": data.slug},
+            {
                 "given_name": data.given_name,
                 "family_name": data.family_name,
                 "credentials": data.credentials,
                 "affiliation": data.affiliation,
                 "bio": data.bio,
             },
+            tally,
         )
-        tally.count(Author, created)
 
     issues = {}
     for data in ISSUES:
-        issue, created = Issue.objects.update_or_create(
-            slug=data.slug,
-            defaults={
+        issue, _ = _upsert(
+            Issue,
+            {"slug": data.slug},
+            {
                 "journal": journal,
                 "volume": data.volume,
                 "number": data.number,
@@ -501,30 +516,36 @@ def load_demo() -> Tally:
                     data.cover_date.year, data.cover_date.month, 1, 10, tzinfo=EASTERN
                 ),
             },
+            tally,
         )
         if not issue.cover_image:
             issue.cover_image.save(f"{issue.slug}.png", _cover(issue), save=False)
             issue.cover_image_alt = f"Cover of {issue.label}"
             issue.save(update_fields=["cover_image", "cover_image_alt"])
         issues[data.slug] = issue
-        tally.count(Issue, created)
 
     articles = {}
     for data in [MAIN, *RELATED, *EXTRA]:
-        article, created = Article.objects.update_or_create(
-            slug=data.slug,
-            defaults={
+        published_at = _at(data.published)
+        article, _ = _upsert(
+            Article,
+            {"slug": data.slug},
+            {
                 "title": data.title,
                 "issue": issues.get(data.issue),
                 "section": sections.get(data.section),
                 "standfirst": data.standfirst,
-                "body": data.body or DEMO_NOTE,
+                "body": sanitize_html(data.body or DEMO_NOTE),
                 "status": data.status,
-                "published_at": _at(data.published),
+                "published_at": published_at,
                 "is_featured": data.is_featured,
             },
+            tally,
         )
-        tally.count(Article, created)
+        # Demo articles were last changed when published, not when the demo was loaded.
+        Article.objects.filter(pk=article.pk).exclude(updated_at=published_at).update(
+            updated_at=published_at
+        )
         _sync_children(
             Authorship,
             article,

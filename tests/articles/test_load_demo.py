@@ -113,8 +113,19 @@ def test_load_demo_twice_gives_the_same_rows():
     second = load()
     assert row_counts() == counts
     assert counts["articles.Article"] >= 15
-    assert "articles: 16 created" in first
-    assert "articles: 0 created, 16 already there" in second
+    assert "articles: 16 created, 0 updated, 0 unchanged" in first
+    assert "articles: 0 created, 0 updated, 16 unchanged" in second
+    assert " 0 updated" in second and " created" not in second.replace(" 0 created", "")
+
+
+def test_load_demo_restores_edited_values_and_keeps_dates():
+    load()
+    article = Article.objects.get(slug=MAIN_SLUG)
+    Article.objects.filter(pk=article.pk).update(title="Edited")
+    assert "articles: 0 created, 1 updated, 15 unchanged" in load()
+    article.refresh_from_db()
+    assert article.title.startswith("Resistance Mechanisms")
+    assert article.updated_at == article.published_at
 
 
 def test_journal_is_the_seed_journal():

@@ -15,6 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         tally = load_demo()
-        for name, (created, updated) in sorted(tally.items()):
-            self.stdout.write(f"  {name}: {created} created, {updated} already there")
+        for name, counts in sorted(tally.items()):
+            summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+            self.stdout.write(f"  {name}: {summary}")
         self.stdout.write(self.style.SUCCESS("Demo content loaded."))
