@@ -150,6 +150,47 @@ def json_ld(article: Article, *, absolute_url, journal, image_url: str = "") -> 
     return {k: v for k, v in data.items() if v not in (None, "", [])}
 
 
+def periodical_json_ld(journal, *, absolute_url, search_url: str) -> dict:
+    """The journal as a schema.org Periodical, with the site's search as a SearchAction."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Periodical",
+        "name": journal.name,
+        "alternateName": journal.short_name,
+        "url": absolute_url("/"),
+        "issn": _issns(journal),
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": absolute_url(search_url) + "?q={search_term_string}",
+            "query-input": "required name=search_term_string",
+        },
+    }
+    if journal.publisher:
+        data["publisher"] = {"@type": "Organization", "name": journal.publisher}
+    return {k: v for k, v in data.items() if v not in (None, "", [])}
+
+
+def issue_json_ld(issue, *, absolute_url) -> dict:
+    """An issue as a schema.org PublicationIssue within its volume and periodical."""
+    journal = issue.journal
+    part = {"@type": "Periodical", "name": journal.name}
+    if _issns(journal):
+        part["issn"] = _issns(journal)
+    if issue.volume:
+        part = {"@type": "PublicationVolume", "volumeNumber": str(issue.volume), "isPartOf": part}
+    data = {
+        "@context": "https://schema.org",
+        "@type": "PublicationIssue",
+        "name": issue.label,
+        "url": absolute_url(issue.get_absolute_url()),
+        "datePublished": issue.cover_date.isoformat(),
+        "isPartOf": part,
+    }
+    if issue.number:
+        data["issueNumber"] = str(issue.number)
+    return data
+
+
 def _initials(given_name: str) -> str:
     return "".join(part[0].upper() for part in re.split(r"[\s.\-]+", given_name) if part)
 

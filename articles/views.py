@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -85,7 +86,18 @@ class HomeView(PageMetaMixin, TemplateView):
             featured=articles.filter(is_featured=True)[: self.featured_count],
             latest=articles[: self.latest_count],
             topics=topics_with_counts(),
+            json_ld=self.get_json_ld(),
             **kwargs,
+        )
+
+    def get_json_ld(self):
+        journal = primary_journal()
+        if journal is None:
+            return None
+        return metadata.periodical_json_ld(
+            journal,
+            absolute_url=self.request.build_absolute_uri,
+            search_url=reverse("articles:search"),
         )
 
     def get_meta(self, context):
@@ -114,7 +126,13 @@ class IssueDetailView(PageMetaMixin, DetailView):
         return Issue.objects.published().select_related("journal")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(contents=table_of_contents(self.object), **kwargs)
+        return super().get_context_data(
+            contents=table_of_contents(self.object),
+            json_ld=metadata.issue_json_ld(
+                self.object, absolute_url=self.request.build_absolute_uri
+            ),
+            **kwargs,
+        )
 
     def get_meta(self, context):
         meta = super().get_meta(context)

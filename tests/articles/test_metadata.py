@@ -143,3 +143,18 @@ def test_seo_description_wins_over_standfirst(client, site):
     article.save()
     doc = head(client, article.get_absolute_url())
     assert metas(doc, "description") == ["How tumours escape CDK4/6 inhibitors."]
+
+
+def test_home_describes_the_journal_with_a_search_action(client, site):
+    data = json_ld(head(client, "/"))
+    assert data["@type"] == "Periodical"
+    assert data["issn"] == ["2164-1153", "2164-1161"]
+    assert data["potentialAction"]["target"] == "http://testserver/search/?q={search_term_string}"
+
+
+def test_issue_page_is_a_publication_issue(client, site):
+    data = json_ld(head(client, site["issue"].get_absolute_url()))
+    assert data["@type"] == "PublicationIssue"
+    assert data["name"] == "JHOP - June 2022 Vol 12, No 3"
+    assert data["issueNumber"] == "3"
+    assert data["isPartOf"]["volumeNumber"] == "12"

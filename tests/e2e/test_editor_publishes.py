@@ -75,5 +75,5 @@ def test_editor_writes_and_publishes_and_a_reader_sees_it(live_server, page, bro
     assert reader_page.locator("meta[name=citation_author]").evaluate_all(
         "els => els.map(e => e.content)"
     ) == ["Donyika Joseph", "Meghan Karuturi"]
-    screenshot("editor-published-article-reader-view")
+    screenshot("editor-published-article-reader-view", target=reader_page)
     reader.close()
