@@ -211,7 +211,8 @@ class TestIdentifierValidation:
         ],
     )
     def test_orcid_with_checksum(self, orcid, ok):
-        author = make_author(orcid=orcid)
+        author = make_author()
+        author.orcid = orcid
         if ok:
             author.full_clean()
         else:
