@@ -214,6 +214,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at", "erased_at"]
     inlines = [SubscriptionInline, ConsentEventInline]
     change_list_template = "subscriptions/admin/subscriber_change_list.html"
+    actions = ["mark_bounced"]
     change_form_template = "subscriptions/admin/subscriber_change_form.html"
     fieldsets = [
         (None, {"fields": ["email", "first_name", "last_name", "profession", "organization"]}),
@@ -243,6 +244,14 @@ class SubscriberAdmin(admin.ModelAdmin):
             flag = " — re-qualify" if s.needs_requalification else ""
             parts.append(f"{s.mailing_list.name}: {s.get_status_display()}{flag}")
         return "; ".join(parts) or "—"
+
+    @admin.action(description="Mark as bounced (stop sending)", permissions=["change"])
+    def mark_bounced(self, request, queryset):
+        meta = RequestMeta.from_request(request)
+        changed = sum(
+            bool(services.mark_bounced(subscriber=s, meta=meta)) for s in queryset.not_erased()
+        )
+        self.message_user(request, f"{changed} subscriber(s) marked as bounced.")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -144,39 +144,52 @@ def bulk_message(
 
 
 def deliver(outbound_email_id: int) -> str:
-    """Send one recorded email; on failure record why and schedule a retry with backoff."""
-    outbound = OutboundEmail.objects.filter(pk=outbound_email_id).first()
-    if outbound is None or outbound.status in {OutboundEmail.Status.SENT}:
-        return "skipped"
-    message = EmailMultiAlternatives(
-        subject=outbound.subject,
-        body=outbound.body_text,
-        to=[outbound.to_email],
-        headers=outbound.headers,
-    )
-    if outbound.body_html:
-        message.attach_alternative(outbound.body_html, "text/html")
-    outbound.attempts += 1
-    try:
-        message.send()
-    except Exception as exc:  # any transport failure must be recorded, not lost
-        outbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if outbound.attempts >= MAX_ATTEMPTS:
-            outbound.status = OutboundEmail.Status.FAILED
-            outbound.next_attempt_at = None
-            logger.error("Gave up sending email %s: %s", outbound.pk, outbound.last_error)
+    """Send one recorded email; on failure record why and schedule a retry with backoff.
+
+    The row stays locked while sending, so two workers handed the same email send it once.
+    """
+    with transaction.atomic():
+        outbound = (
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=outbound_email_id)
+            .first()
+        )
+        if outbound is None or outbound.status == OutboundEmail.Status.SENT:
+            return "skipped"
+        message = EmailMultiAlternatives(
+            subject=outbound.subject,
+            body=outbound.body_text,
+            to=[outbound.to_email],
+            headers=outbound.headers,
+        )
+        if outbound.body_html:
+            message.attach_alternative(outbound.body_html, "text/html")
+        outbound.attempts += 1
+        try:
+            message.send()
+        except Exception as exc:  # any transport failure must be recorded, not lost
+            _record_failure(outbound, exc)
         else:
-            outbound.status = OutboundEmail.Status.RETRYING
-            outbound.next_attempt_at = timezone.now() + retry_delay(outbound.attempts)
-        outbound.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            outbound.status = OutboundEmail.Status.SENT
+            outbound.sent_at = timezone.now()
+            outbound.next_attempt_at = None
+        outbound.save(
+            update_fields=["attempts", "last_error", "status", "sent_at", "next_attempt_at"]
+        )
         if outbound.status == OutboundEmail.Status.RETRYING:
             _enqueue(outbound.pk, run_after=outbound.next_attempt_at)
         return outbound.status
-    outbound.status = OutboundEmail.Status.SENT
-    outbound.sent_at = timezone.now()
-    outbound.next_attempt_at = None
-    outbound.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at"])
-    return outbound.status
+
+
+def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
+    outbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if outbound.attempts >= MAX_ATTEMPTS:
+        outbound.status = OutboundEmail.Status.FAILED
+        outbound.next_attempt_at = None
+        logger.error("Gave up sending email %s: %s", outbound.pk, outbound.last_error)
+    else:
+        outbound.status = OutboundEmail.Status.RETRYING
+        outbound.next_attempt_at = timezone.now() + retry_delay(outbound.attempts)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -259,6 +259,7 @@ class ConsentEvent(models.Model):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         IMPORTED = "imported", "Imported"
         ADMIN = "admin", "Changed by staff"
+        BOUNCED = "bounced", "Marked as bounced"
         ERASED = "erased", "Personal data erased"
 
     class Source(models.TextChoices):

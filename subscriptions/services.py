@@ -247,6 +247,26 @@ def unsubscribe(
         return lists
 
 
+def mark_bounced(*, subscriber: Subscriber, meta: RequestMeta) -> list[MailingList]:
+    """Stop sending to an address the mail service reports as undeliverable."""
+    with transaction.atomic():
+        subscriber = _locked(subscriber)
+        subscriptions = subscriber.subscriptions.filter(
+            status__in=[Status.ACTIVE, Status.PENDING]
+        ).select_related("mailing_list")
+        lists = [s.mailing_list for s in subscriptions]
+        if lists:
+            subscriptions.update(status=Status.BOUNCED, unsubscribed_at=timezone.now())
+            _log(
+                subscriber,
+                kind=ConsentEvent.Kind.BOUNCED,
+                source=ConsentEvent.Source.ADMIN,
+                meta=meta,
+                lists=lists,
+            )
+        return lists
+
+
 def record_admin_change(*, subscriber: Subscriber, changed: list[str], meta: RequestMeta) -> None:
     _log(
         subscriber,

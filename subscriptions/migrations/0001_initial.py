@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
             name='ConsentEvent',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('requested', 'Asked to subscribe'), ('requested-known', 'Signup form used by a known address'), ('confirmed', 'Confirmed by email link'), ('preferences', 'Changed preferences'), ('unsubscribed', 'Unsubscribed'), ('imported', 'Imported'), ('admin', 'Changed by staff'), ('erased', 'Personal data erased')], max_length=20)),
+                ('kind', models.CharField(choices=[('requested', 'Asked to subscribe'), ('requested-known', 'Signup form used by a known address'), ('confirmed', 'Confirmed by email link'), ('preferences', 'Changed preferences'), ('unsubscribed', 'Unsubscribed'), ('imported', 'Imported'), ('admin', 'Changed by staff'), ('bounced', 'Marked as bounced'), ('erased', 'Personal data erased')], max_length=20)),
                 ('source', models.CharField(choices=[('form', 'Signup form'), ('preferences', 'Preference centre'), ('confirm-link', 'Confirmation link'), ('unsubscribe-link', 'Unsubscribe link'), ('one-click', 'One-click unsubscribe (RFC 8058)'), ('import', 'Import'), ('admin', 'Admin')], max_length=20)),
                 ('source_url', models.CharField(blank=True, max_length=500)),
                 ('lists', models.JSONField(blank=True, default=list, help_text='Names of the lists concerned, as shown at the time.')),

@@ -272,3 +272,16 @@ def test_erasure_keeps_the_fact_and_suppresses_the_address(client, manager):
             reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
         ).content.decode()
     )
+
+
+def test_mark_as_bounced_action(client, manager):
+    newsletter, print_edition = lists()
+    subscriber = make_subscriber(lists=[newsletter, print_edition])
+    gone = make_subscriber(lists=[newsletter], status="unsubscribed")
+    client.post(
+        reverse("admin:subscriptions_subscriber_changelist"),
+        {"action": "mark_bounced", "_selected_action": [subscriber.pk, gone.pk]},
+    )
+    assert set(subscriber.subscriptions.values_list("status", flat=True)) == {"bounced"}
+    assert gone.subscriptions.get().status == "unsubscribed"
+    assert subscriber.events.get().kind == "bounced"
