@@ -17,14 +17,17 @@ from subscriptions.tokens import Purpose, make_token
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-DEFAULT_POSTAL_ADDRESS = "Amplity Health, 1 Main Street, Suite 100, Anytown, PA 19000, USA"
 
 
 def postal_address() -> str:
+    """The publisher's address every email must carry: the journal's, else the setting."""
     journal = Journal.primary()
     if journal and journal.postal_address:
         return journal.postal_address
-    return getattr(settings, "SUBSCRIPTIONS_POSTAL_ADDRESS", DEFAULT_POSTAL_ADDRESS)
+    address = getattr(settings, "SUBSCRIPTIONS_POSTAL_ADDRESS", "")
+    if not address:
+        logger.warning("No postal address for emails: set Journal.postal_address")
+    return address
 
 
 def absolute_url(path: str) -> str:
