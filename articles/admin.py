@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from js_asset import Media
 from reversion.admin import VersionAdmin
@@ -49,9 +50,8 @@ def _thumbnail(image, alt: str, width: int = 80):
 def _state(obj) -> str:
     if obj.status != obj.Status.PUBLISHED:
         return "Draft"
-    local = timezone.localtime(obj.published_at) if obj.published_at else None
     if obj.published_at and obj.published_at > timezone.now():
-        return f"Scheduled for {local:%b %-d, %Y %H:%M}"
+        return f"Scheduled for {date_format(timezone.localtime(obj.published_at), 'M j, Y H:i')}"
     return "Published"
 
 
@@ -275,7 +275,7 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
                 format_html(
                     "Preview of “{}” until {}: {}",
                     article,
-                    f"{timezone.localtime(link.expires_at):%b %-d, %Y}",
+                    date_format(timezone.localtime(link.expires_at), "M j, Y"),
                     url,
                 ),
                 messages.SUCCESS,

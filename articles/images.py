@@ -37,6 +37,10 @@ class ImageValidator:
         self.max_side = max_side
 
     def __call__(self, file):
+        if getattr(file, "_committed", False):
+            # Already in storage and checked when it was uploaded; re-reading it from S3
+            # on every save would be slow, and a lost file must not block other edits.
+            return
         if file.size > self.max_bytes:
             raise ValidationError(
                 "This file is %(size)s; images may be at most %(limit)s.",

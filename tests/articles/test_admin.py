@@ -452,3 +452,34 @@ def test_history_for_issues_and_authors(admin_client):
     version.revision.revert()
     saved.refresh_from_db()
     assert saved.credentials == "MPH"
+
+
+def test_share_and_revoke_a_draft_from_the_article_page(admin_client, admin_user, client):
+    assert (
+        admin_client.post(reverse("admin:articles_article_add"), article_post()).status_code == 302
+    )
+    article = Article.objects.get(slug="a-new-article")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    data = form_values(admin_client.get(change).text, "article_form")
+    expires = timezone.localtime() + timedelta(days=3)
+    data.update(
+        {
+            "preview_links-TOTAL_FORMS": ["1"],
+            "preview_links-0-note": ["Dr Patel, for proofing"],
+            "preview_links-0-expires_at_0": [expires.strftime("%Y-%m-%d")],
+            "preview_links-0-expires_at_1": [expires.strftime("%H:%M:%S")],
+        }
+    )
+    assert admin_client.post(change, data).status_code == 302
+    link = PreviewLink.objects.get(article=article)
+    assert (link.note, link.created_by) == ("Dr Patel, for proofing", admin_user)
+    assert client.get(link.get_absolute_url()).status_code == 200
+
+    page = admin_client.get(change).text
+    assert link.get_absolute_url() in page
+    data = form_values(page, "article_form")
+    data["preview_links-0-revoke"] = ["on"]
+    assert admin_client.post(change, data).status_code == 302
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    assert client.get(link.get_absolute_url()).status_code == 404

@@ -123,3 +123,12 @@ def test_rendition_template_tag():
     ).render(Context({"issue": issue}))
     assert 'width="300" height="400"' in html
     assert "-300w.jpg" in html
+
+
+@pytest.mark.django_db
+def test_a_stored_image_is_not_read_again_on_every_save():
+    article = make_article(lead_image_alt="Chart")
+    article.lead_image.save("chart.png", ContentFile(image_bytes()))
+    default_storage.delete(article.lead_image.name)
+    article.title = "Retitled"
+    article.full_clean()
