@@ -3,7 +3,7 @@
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -265,6 +265,22 @@ def mark_bounced(*, subscriber: Subscriber, meta: RequestMeta) -> list[MailingLi
                 lists=lists,
             )
         return lists
+
+
+def purge_unconfirmed(*, older_than: timedelta, dry_run: bool = False) -> int:
+    """Delete people who asked but never confirmed: nothing justifies keeping their data."""
+    cutoff = timezone.now() - older_than
+    stale = (
+        Subscriber.objects.not_erased()
+        .filter(created_at__lt=cutoff)
+        .exclude(subscriptions__confirmed_at__isnull=False)
+        .exclude(subscriptions__status__in=[Status.ACTIVE, Status.UNSUBSCRIBED, Status.BOUNCED])
+    )
+    count = stale.count()
+    if not dry_run:
+        with transaction.atomic():
+            Subscriber.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+    return count
 
 
 def record_admin_change(*, subscriber: Subscriber, changed: list[str], meta: RequestMeta) -> None:

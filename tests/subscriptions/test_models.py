@@ -65,3 +65,24 @@ def test_default_lists_migration_creates_and_removes_the_two_lists():
         "JHOP Print Edition": "print",
     }
     assert ConsentText.objects.get().version == 1
+
+
+@pytest.mark.django_db
+def test_purge_unconfirmed_deletes_only_old_never_confirmed_signups():
+    from io import StringIO
+
+    newsletter, _ = lists()
+    old_pending = make_subscriber(lists=[newsletter], status="pending")
+    new_pending = make_subscriber(lists=[newsletter], status="pending")
+    old_active = make_subscriber(lists=[newsletter])
+    old_unsubscribed = make_subscriber(lists=[newsletter], status="unsubscribed")
+    long_ago = timezone.now() - timedelta(days=31)
+    Subscriber.objects.exclude(pk=new_pending.pk).update(created_at=long_ago)
+    out = StringIO()
+    call_command("purge_unconfirmed", "--dry-run", stdout=out)
+    assert "1 unconfirmed subscriber(s)" in out.getvalue()
+    assert Subscriber.objects.count() == 4
+    call_command("purge_unconfirmed", stdout=out)
+    remaining = set(Subscriber.objects.values_list("pk", flat=True))
+    assert remaining == {new_pending.pk, old_active.pk, old_unsubscribed.pk}
+    assert old_pending.pk not in remaining
