@@ -172,6 +172,7 @@ class ArticleData:
     references: list[str] = field(default_factory=list)
     status: str = Article.Status.PUBLISHED
     is_featured: bool = False
+    with_chart: bool = False
 
 
 MAIN_SLUG = (
@@ -359,6 +360,7 @@ EXTRA = [
             "Sample E. A third illustrative citation. Demo Support Care. 2020;3:40-50.",
         ],
         is_featured=True,
+        with_chart=True,
     ),
     ArticleData(
         "demo-infection-prophylaxis-in-hematologic-malignancies",
@@ -412,11 +414,40 @@ def _cover(issue: Issue) -> ContentFile:
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, 600, 150), fill=(196, 30, 58))
     draw.text((40, 50), "JHOP", fill="white", font_size=64)
-    for row, line in enumerate(_wrap(issue.label, 26)):
-        draw.text((40, 220 + row * 48), line, fill="white", font_size=36)
+    for row, line in enumerate(_wrap(issue.label, 16)):
+        draw.text((40, 220 + row * 72), line, fill="white", font_size=60)
     buffer = BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return ContentFile(buffer.getvalue(), name=f"{issue.slug}.png")
+
+
+def _missing(image) -> bool:
+    return not image or not image.storage.exists(image.name)
+
+
+def _portrait(author: Author) -> ContentFile:
+    image = Image.new("RGB", (400, 400), (226, 232, 240))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((40, 40, 360, 360), fill=(28, 61, 110))
+    initials = author.given_name[:1] + author.family_name[:1]
+    draw.text((200, 200), initials, fill="white", font_size=120, anchor="mm")
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return ContentFile(buffer.getvalue(), name=f"{author.slug}.png")
+
+
+def _chart() -> ContentFile:
+    image = Image.new("RGB", (1600, 900), "white")
+    draw = ImageDraw.Draw(image)
+    draw.line((150, 780, 1500, 780), fill="black", width=4)
+    draw.line((150, 780, 150, 100), fill="black", width=4)
+    for i, height in enumerate([520, 380, 610, 290, 450]):
+        left = 250 + i * 250
+        draw.rectangle((left, 780 - height, left + 150, 780), fill=(28, 61, 110))
+    draw.text((800, 60), "Demonstration data", fill="black", font_size=48, anchor="mm")
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return ContentFile(buffer.getvalue(), name="demo-chart.png")
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -498,6 +529,11 @@ def load_demo() -> Tally:
             },
             tally,
         )
+        author = authors[data.slug]
+        if data.bio and _missing(author.photo):
+            author.photo.save(f"{author.slug}.png", _portrait(author), save=False)
+            author.photo_alt = f"Placeholder portrait with the initials of {author.name}"
+            author.save(update_fields=["photo", "photo_alt"])
 
     issues = {}
     for data in ISSUES:
@@ -518,7 +554,7 @@ def load_demo() -> Tally:
             },
             tally,
         )
-        if not issue.cover_image:
+        if _missing(issue.cover_image):
             issue.cover_image.save(f"{issue.slug}.png", _cover(issue), save=False)
             issue.cover_image_alt = f"Cover of {issue.label}"
             issue.save(update_fields=["cover_image", "cover_image_alt"])
@@ -542,6 +578,11 @@ def load_demo() -> Tally:
             },
             tally,
         )
+        if data.with_chart and _missing(article.lead_image):
+            article.lead_image.save("demo-chart.png", _chart(), save=False)
+            article.lead_image_alt = "Bar chart of five columns of demonstration data"
+            article.lead_image_caption = "Illustrative figure (demonstration data)."
+            article.save(update_fields=["lead_image", "lead_image_alt", "lead_image_caption"])
         # Demo articles were last changed when published, not when the demo was loaded.
         Article.objects.filter(pk=article.pk).exclude(updated_at=published_at).update(
             updated_at=published_at
