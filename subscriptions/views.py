@@ -13,13 +13,14 @@ from jhop.views import ratelimited
 from subscriptions import emails, services
 from subscriptions.forms import EmailOnlyForm, PreferencesForm, SubscribeForm
 from subscriptions.models import (
+    PROFILE_FIELDS,
     ConsentEvent,
     ConsentText,
     Subscriber,
     Subscription,
     current_offer,
 )
-from subscriptions.services import PROFILE_FIELDS, RequestMeta
+from subscriptions.services import RequestMeta
 from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
 
 

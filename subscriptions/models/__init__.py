@@ -1,0 +1,39 @@
+"""Mailing lists, subscribers, their subscriptions, and the consent record behind each."""
+
+from subscriptions.models.lists import (
+    ConsentText,
+    MailingList,
+    MailingListQuerySet,
+    Offer,
+    current_offer,
+)
+from subscriptions.models.records import ConsentEvent, OutboundEmail, Suppression
+from subscriptions.models.subscribers import (
+    PRINT_QUALIFICATION_PERIOD,
+    PROFILE_FIELDS,
+    Profession,
+    Subscriber,
+    SubscriberQuerySet,
+    Subscription,
+    SubscriptionQuerySet,
+    email_hash,
+)
+
+__all__ = [
+    "PRINT_QUALIFICATION_PERIOD",
+    "PROFILE_FIELDS",
+    "ConsentEvent",
+    "ConsentText",
+    "MailingList",
+    "MailingListQuerySet",
+    "Offer",
+    "OutboundEmail",
+    "Profession",
+    "Subscriber",
+    "SubscriberQuerySet",
+    "Subscription",
+    "SubscriptionQuerySet",
+    "Suppression",
+    "current_offer",
+    "email_hash",
+]

@@ -1,0 +1,116 @@
+"""What happened and what was sent: the consent log, suppressions, outbound emails."""
+
+from django.db import models
+from django.utils import timezone
+
+from subscriptions.models.lists import ConsentText
+from subscriptions.models.subscribers import Subscriber
+
+
+class ConsentEvent(models.Model):
+    """Append-only history: what happened to a subscriber, when, how, and what they were shown."""
+
+    class Kind(models.TextChoices):
+        REQUESTED = "requested", "Asked to subscribe"
+        REQUESTED_KNOWN = "requested-known", "Signup form used by a known address"
+        CONFIRMED = "confirmed", "Confirmed by email link"
+        PREFERENCES = "preferences", "Changed preferences"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        IMPORTED = "imported", "Imported"
+        ADMIN = "admin", "Changed by staff"
+        BOUNCED = "bounced", "Marked as bounced"
+        ERASED = "erased", "Personal data erased"
+
+    class Source(models.TextChoices):
+        FORM = "form", "Signup form"
+        PREFERENCES = "preferences", "Preference centre"
+        CONFIRM_LINK = "confirm-link", "Confirmation link"
+        UNSUBSCRIBE_LINK = "unsubscribe-link", "Unsubscribe link"
+        ONE_CLICK = "one-click", "One-click unsubscribe (RFC 8058)"
+        IMPORT = "import", "Import"
+        ADMIN = "admin", "Admin"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    source_url = models.CharField(max_length=500, blank=True)
+    lists = models.JSONField(
+        default=list, blank=True, help_text="Names of the lists concerned, as shown at the time."
+    )
+    consent_text = models.ForeignKey(
+        ConsentText, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    details = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the person submitted (name, address, email) at the time.",
+    )
+    ip_address = models.CharField(
+        "IP address (reduced)", max_length=50, blank=True, help_text="Last part zeroed."
+    )
+    user_agent = models.CharField(max_length=300, blank=True)
+    actor = models.CharField(max_length=150, blank=True, help_text="Staff user, if any.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        # The log is evidence: an entry is never rewritten (erasure blanks fields with update()).
+        if self.pk:
+            raise ValueError("Consent events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class Suppression(models.Model):
+    """A hashed address that must not be subscribed again by import (after erasure)."""
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email_hash[:12]}… ({self.reason or 'suppressed'})"
+
+
+class OutboundEmail(models.Model):
+    """Every email the app sends, so failures are retried and visible rather than lost."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RETRYING = "retrying", "Failed, will retry"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    subscriber = models.ForeignKey(
+        Subscriber,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbound_emails",
+    )
+    kind = models.CharField(max_length=30)
+    to_email = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "outbound email"
+
+    def __str__(self):
+        return f"{self.kind} to {self.to_email} ({self.get_status_display()})"

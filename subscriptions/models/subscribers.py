@@ -1,0 +1,189 @@
+"""Subscribers and their subscription to each list."""
+
+import hashlib
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from subscriptions.models.lists import MailingList
+
+# A print request for a free requester publication counts for three years.
+PRINT_QUALIFICATION_PERIOD = timedelta(days=3 * 365)
+
+
+def email_hash(email: str) -> str:
+    """A stable, case-insensitive fingerprint of an address, kept after the address is erased."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+# What a person tells us about themselves; everything else about a subscriber is bookkeeping.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "profession",
+    "organization",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+)
+
+
+class Profession(models.TextChoices):
+    PHARMACIST = "pharmacist", "Pharmacist"
+    PHARMACY_TECHNICIAN = "pharmacy-technician", "Pharmacy technician"
+    PHYSICIAN = "physician", "Physician"
+    NURSE = "nurse", "Nurse"
+    NURSE_PRACTITIONER = "nurse-practitioner", "Nurse practitioner"
+    PHYSICIAN_ASSISTANT = "physician-assistant", "Physician assistant"
+    RESEARCHER = "researcher", "Researcher"
+    ADMINISTRATOR = "administrator", "Administrator"
+    STUDENT = "student", "Student or resident"
+    OTHER = "other", "Other"
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def not_erased(self) -> "SubscriberQuerySet":
+        return self.filter(erased_at__isnull=True)
+
+    def by_email(self, email: str) -> "SubscriberQuerySet":
+        return self.filter(email__iexact=email)
+
+
+class Subscriber(models.Model):
+    email = models.EmailField(max_length=254, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    profession = models.CharField(max_length=30, choices=Profession.choices, blank=True)
+    organization = models.CharField(max_length=200, blank=True)
+    address_line1 = models.CharField("address line 1", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = CountryField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="Personal data was removed on request at this time."
+    )
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("export_subscriber", "Can export subscriber lists and data"),
+            ("import_subscriber", "Can import subscribers from CSV"),
+            ("erase_subscriber", "Can erase a subscriber's personal data"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~Q(email=""), name="subscriber_email_ci_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(erased_at__isnull=False) | ~Q(email=""),
+                name="subscriber_email_unless_erased",
+            ),
+        ]
+
+    def __str__(self):
+        if self.erased_at:
+            return f"Erased subscriber #{self.pk}"
+        return self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def email_hash(self) -> str:
+        return email_hash(self.email)
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.address_line1 and self.city and self.postal_code and self.country)
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self) -> "SubscriptionQuerySet":
+        return self.filter(status=Subscription.Status.ACTIVE, subscriber__erased_at__isnull=True)
+
+    def print_fulfilment(self) -> "SubscriptionQuerySet":
+        """Active, confirmed print subscriptions: what the mailing house ships to."""
+        return (
+            self.active()
+            .filter(mailing_list__kind=MailingList.Kind.PRINT, confirmed_at__isnull=False)
+            .order_by("pk")
+        )
+
+    def newsletter(self) -> "SubscriptionQuerySet":
+        """Active, confirmed email subscriptions."""
+        return (
+            self.active()
+            .filter(mailing_list__kind=MailingList.Kind.EMAIL, confirmed_at__isnull=False)
+            .order_by("pk")
+        )
+
+    def needing_requalification(self) -> "SubscriptionQuerySet":
+        """Active print subscriptions whose last request is too old (or unknown, e.g. imported)."""
+        cutoff = timezone.now() - PRINT_QUALIFICATION_PERIOD
+        return self.active().filter(
+            Q(qualified_at__lt=cutoff) | Q(qualified_at__isnull=True),
+            mailing_list__kind=MailingList.Kind.PRINT,
+        )
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        ACTIVE = "active", "Active"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCED = "bounced", "Bounced"
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    mailing_list = models.ForeignKey(
+        MailingList, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    qualified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the person last asked for this list themselves (print re-qualification).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["mailing_list__position", "mailing_list__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber", "mailing_list"], name="subscription_one_per_list"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(confirmed_at__isnull=False),
+                name="subscription_active_is_confirmed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subscriber} · {self.mailing_list} ({self.get_status_display()})"
+
+    @property
+    def needs_requalification(self) -> bool:
+        if self.status != self.Status.ACTIVE or not self.mailing_list.needs_address:
+            return False
+        cutoff = timezone.now() - PRINT_QUALIFICATION_PERIOD
+        return self.qualified_at is None or self.qualified_at < cutoff

@@ -1,0 +1,215 @@
+"""What subscribers do: sign up, confirm, change preferences, unsubscribe."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from subscriptions import emails
+from subscriptions.models import (
+    PROFILE_FIELDS,
+    ConsentEvent,
+    ConsentText,
+    MailingList,
+    Subscriber,
+    Subscription,
+)
+from subscriptions.services.consent import RequestMeta, log_event, snapshot
+
+Status = Subscription.Status
+
+
+def request_subscription(
+    *,
+    email: str,
+    profile: dict,
+    lists: list[MailingList],
+    consent_text: ConsentText,
+    meta: RequestMeta,
+) -> None:
+    """Handle a signup form submission without revealing whether the address is known.
+
+    A new address gets pending subscriptions and a confirmation email. A known address is
+    left unchanged and gets a link to manage its subscription. Two identical requests at
+    once make one subscriber: the database's case-insensitive unique email decides.
+    """
+    candidate = Subscriber(email=email, **{k: profile.get(k, "") for k in PROFILE_FIELDS})
+    candidate.full_clean(validate_constraints=False)
+    with transaction.atomic():
+        subscriber, created = Subscriber.objects.get_or_create(
+            email__iexact=email,
+            defaults={"email": email, **{k: getattr(candidate, k) for k in PROFILE_FIELDS}},
+        )
+        if not created:
+            log_event(
+                subscriber,
+                kind=ConsentEvent.Kind.REQUESTED_KNOWN,
+                source=ConsentEvent.Source.FORM,
+                meta=meta,
+                lists=lists,
+                consent_text=consent_text,
+            )
+            emails.manage_email(subscriber)
+            return
+        now = timezone.now()
+        Subscription.objects.bulk_create(
+            Subscription(subscriber=subscriber, mailing_list=m, requested_at=now) for m in lists
+        )
+        log_event(
+            subscriber,
+            kind=ConsentEvent.Kind.REQUESTED,
+            source=ConsentEvent.Source.FORM,
+            meta=meta,
+            lists=lists,
+            consent_text=consent_text,
+            details=snapshot(subscriber),
+        )
+        emails.confirmation_email(subscriber, lists)
+
+
+def locked(subscriber: Subscriber) -> Subscriber:
+    return Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+
+
+def _activate(subscription: Subscription, now: datetime) -> None:
+    subscription.status = Status.ACTIVE
+    subscription.confirmed_at = subscription.confirmed_at or now
+    subscription.qualified_at = now
+    subscription.unsubscribed_at = None
+    subscription.full_clean()
+    subscription.save()
+
+
+def confirm_subscriptions(*, subscriber: Subscriber, meta: RequestMeta) -> list[MailingList]:
+    """Activate the pending subscriptions (double opt-in). Idempotent: a second call is a no-op."""
+    with transaction.atomic():
+        subscriber = locked(subscriber)
+        pending = list(
+            subscriber.subscriptions.filter(status=Status.PENDING).select_related("mailing_list")
+        )
+        if not pending:
+            return []
+        now = timezone.now()
+        for subscription in pending:
+            _activate(subscription, now)
+        request = subscriber.events.filter(kind=ConsentEvent.Kind.REQUESTED).first()
+        lists = [s.mailing_list for s in pending]
+        log_event(
+            subscriber,
+            kind=ConsentEvent.Kind.CONFIRMED,
+            source=ConsentEvent.Source.CONFIRM_LINK,
+            meta=meta,
+            lists=lists,
+            consent_text=request.consent_text if request else None,
+            details=snapshot(subscriber),
+        )
+        return lists
+
+
+def update_preferences(
+    *,
+    subscriber: Subscriber,
+    profile: dict,
+    lists: list[MailingList],
+    offered: Iterable[MailingList],
+    consent_text: ConsentText | None,
+    meta: RequestMeta,
+) -> None:
+    """Save the preference centre: profile, and the offered lists ticked or unticked.
+
+    Following the emailed link proves the address, so ticking a list activates it.
+    """
+    with transaction.atomic():
+        subscriber = locked(subscriber)
+        for name in PROFILE_FIELDS:
+            setattr(subscriber, name, profile.get(name, ""))
+        subscriber.full_clean(validate_constraints=False)
+        subscriber.save()
+        current = {s.mailing_list_id: s for s in subscriber.subscriptions.all()}
+        chosen = {m.pk for m in lists}
+        added, removed, now = [], [], timezone.now()
+        for mailing_list in offered:
+            subscription = current.get(mailing_list.pk)
+            if mailing_list.pk in chosen:
+                if subscription is None:
+                    subscription = Subscription(subscriber=subscriber, mailing_list=mailing_list)
+                if subscription.status != Status.ACTIVE:
+                    _activate(subscription, now)
+                    added.append(mailing_list)
+            elif subscription and subscription.status in {Status.ACTIVE, Status.PENDING}:
+                subscription.status = Status.UNSUBSCRIBED
+                subscription.unsubscribed_at = now
+                subscription.save()
+                removed.append(mailing_list)
+        log_event(
+            subscriber,
+            kind=ConsentEvent.Kind.PREFERENCES,
+            source=ConsentEvent.Source.PREFERENCES,
+            meta=meta,
+            lists=lists,
+            consent_text=consent_text if added else None,
+            details={
+                **snapshot(subscriber),
+                "added": [m.name for m in added],
+                "removed": [m.name for m in removed],
+            },
+        )
+        if removed and not subscriber.subscriptions.filter(status=Status.ACTIVE).exists():
+            emails.goodbye_email(subscriber, removed)
+
+
+def unsubscribe(
+    *,
+    subscriber: Subscriber,
+    mailing_list: MailingList | None,
+    source: str,
+    meta: RequestMeta,
+) -> list[MailingList]:
+    """Unsubscribe from one list (or all). Repeating it changes nothing and sends nothing."""
+    with transaction.atomic():
+        subscriber = locked(subscriber)
+        subscriptions = subscriber.subscriptions.filter(
+            status__in=[Status.ACTIVE, Status.PENDING]
+        ).select_related("mailing_list")
+        if mailing_list is not None:
+            subscriptions = subscriptions.filter(mailing_list=mailing_list)
+        lists = [s.mailing_list for s in subscriptions]
+        if not lists:
+            return []
+        subscriptions.update(status=Status.UNSUBSCRIBED, unsubscribed_at=timezone.now())
+        log_event(
+            subscriber, kind=ConsentEvent.Kind.UNSUBSCRIBED, source=source, meta=meta, lists=lists
+        )
+        emails.goodbye_email(subscriber, lists)
+        return lists
+
+
+def mark_bounced(*, subscriber: Subscriber, meta: RequestMeta) -> list[MailingList]:
+    """Stop sending to an address the mail service reports as undeliverable."""
+    with transaction.atomic():
+        subscriber = locked(subscriber)
+        subscriptions = subscriber.subscriptions.filter(
+            status__in=[Status.ACTIVE, Status.PENDING]
+        ).select_related("mailing_list")
+        lists = [s.mailing_list for s in subscriptions]
+        if lists:
+            subscriptions.update(status=Status.BOUNCED, unsubscribed_at=timezone.now())
+            log_event(
+                subscriber,
+                kind=ConsentEvent.Kind.BOUNCED,
+                source=ConsentEvent.Source.ADMIN,
+                meta=meta,
+                lists=lists,
+            )
+        return lists
+
+
+def record_admin_change(*, subscriber: Subscriber, changed: list[str], meta: RequestMeta) -> None:
+    log_event(
+        subscriber,
+        kind=ConsentEvent.Kind.ADMIN,
+        source=ConsentEvent.Source.ADMIN,
+        meta=meta,
+        details={"changed": changed},
+    )
