@@ -19,6 +19,10 @@ pytestmark = pytest.mark.django_db
             "JHOP - June 2022 Vol 12, No 3",
         ),
         (
+            {"cover_date": date(2022, 4, 1), "volume": 12, "number": 2},
+            "JHOP - April 2022 Vol 12, No 2",
+        ),
+        (
             {"cover_date": date(2019, 6, 1), "volume": 9, "number": 2},
             "JHOP - June 2019 Vol 9, No 2",
         ),
