@@ -12,6 +12,13 @@ def link_from(message, name):
     return match.group(1)
 
 
+def assert_accessible(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
 def statuses(subscriber):
     return dict(subscriber.subscriptions.values_list("mailing_list__name", "status"))
 
@@ -50,6 +57,7 @@ def test_subscribe_confirm_change_preferences_and_unsubscribe(
     assert len(mail.outbox) == 1
     page.goto(link_from(mail.outbox[0], "confirm"))
     assert set(statuses(subscriber).values()) == {"pending"}  # opening the link is not enough
+    assert_accessible(page)
     page.get_by_role("button", name="Confirm my subscription").click()
     assert "confirmed" in page.get_by_role("heading", level=1).inner_text()
     assert set(statuses(subscriber).values()) == {"active"}
@@ -57,6 +65,7 @@ def test_subscribe_confirm_change_preferences_and_unsubscribe(
 
     page.get_by_role("link", name="Change your preferences or address").click()
     assert page.get_by_label("City").input_value() == "Arlington"
+    assert_accessible(page)
     page.get_by_label("JHOP Print Edition").uncheck()
     assert page.locator("fieldset[data-address-fields]").is_hidden()
     page.get_by_label("Profession").select_option("physician")
@@ -78,12 +87,10 @@ def test_subscribe_confirm_change_preferences_and_unsubscribe(
 
 
 def test_signup_errors_are_announced_and_the_page_passes_axe(live_server, page, settings):
-    from axe_playwright_python.sync_playwright import Axe
-
     ensure_defaults()
     settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 0
     page.goto(live_server.url + "/subscribe/")
-    assert Axe().run(page).violations_count == 0
+    assert_accessible(page)
     page.get_by_label("Email").fill("grace@example.org")
     page.get_by_label("First name").fill("Grace")
     page.get_by_label("Last name").fill("Hopper")
@@ -96,6 +103,5 @@ def test_signup_errors_are_announced_and_the_page_passes_axe(live_server, page, 
     assert city.get_attribute("aria-invalid") == "true"
     described = page.locator("#" + city.get_attribute("aria-describedby"))
     assert described.inner_text() == "Needed to mail you the print edition."
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
+    assert_accessible(page)
     assert not Subscriber.objects.exists()
