@@ -285,3 +285,18 @@ def test_mark_as_bounced_action(client, manager):
     assert set(subscriber.subscriptions.values_list("status", flat=True)) == {"bounced"}
     assert gone.subscriptions.get().status == "unsubscribed"
     assert subscriber.events.get().kind == "bounced"
+
+
+def test_subscriber_changelist_queries_do_not_grow_with_subscribers(
+    client, manager, django_assert_max_num_queries
+):
+    newsletter, print_edition = lists()
+    make_subscriber(lists=[newsletter, print_edition])
+    url = reverse("admin:subscriptions_subscriber_changelist")
+    client.get(url)
+    with django_assert_max_num_queries(15) as few:
+        client.get(url)
+    for _ in range(20):
+        make_subscriber(lists=[newsletter, print_edition])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert b"JHOP Print Edition: Active" in client.get(url).content
