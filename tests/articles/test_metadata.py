@@ -158,3 +158,35 @@ def test_issue_page_is_a_publication_issue(client, site):
     assert data["name"] == "JHOP - June 2022 Vol 12, No 3"
     assert data["issueNumber"] == "3"
     assert data["isPartOf"]["volumeNumber"] == "12"
+
+
+def test_ama_lists_six_authors_then_three_and_et_al():
+    from articles.metadata import ama_citation
+    from tests.factories import make_article, make_author
+
+    six = [make_author(given_name="Robert J.", family_name=f"Name{i}") for i in range(6)]
+    article = make_article(title="Six authors", authors=six)
+    assert ama_citation(article, journal=None).startswith(
+        "Name0 RJ, Name1 RJ, Name2 RJ, Name3 RJ, Name4 RJ, Name5 RJ. Six authors."
+    )
+    article.authorships.create(author=make_author(family_name="Seventh"), position=7)
+    article = type(article).objects.for_listing().get(pk=article.pk)
+    assert ama_citation(article, journal=None).startswith(
+        "Name0 RJ, Name1 RJ, Name2 RJ, et al. Six authors."
+    )
+
+
+def test_bibtex_escapes_special_characters(client, site):
+    article = site["article"]
+    article.title = "Costs & outcomes: 50% of {patients}"
+    article.save()
+    bib = client.get(f"{article.get_absolute_url()}cite.bib").content.decode()
+    assert r"title = {Costs \& outcomes: 50\% of \{patients\}}" in bib
+
+
+def test_ris_lists_every_author_in_order(client, site):
+    ris = client.get(f"{site['article'].get_absolute_url()}cite.ris").content.decode()
+    authors = [line for line in ris.splitlines() if line.startswith("AU  - ")]
+    assert authors == ["AU  - Ignoffo0, Robert J.", "AU  - Ignoffo1, Robert J."]
+    assert "VL  - 12" in ris and "IS  - 3" in ris and "SP  - 101" in ris and "EP  - 108" in ris
+    assert ris.rstrip().endswith("ER  -")
