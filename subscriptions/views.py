@@ -10,13 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from jhop.views import ratelimited
-from subscriptions import emails, services
+from subscriptions import services
 from subscriptions.forms import EmailOnlyForm, PreferencesForm, SubscribeForm
 from subscriptions.models import (
     PROFILE_FIELDS,
     ConsentEvent,
     ConsentText,
-    Subscriber,
     Subscription,
     current_offer,
 )
@@ -121,9 +120,7 @@ def manage_request(request):
     """Email a fresh preference-centre link; the answer never says if the address is known."""
     form = EmailOnlyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        subscriber = Subscriber.objects.by_email(form.cleaned_data["email"]).first()
-        if subscriber is not None:
-            emails.manage_email(subscriber)
+        services.send_manage_link(email=form.cleaned_data["email"])
         return render(request, "subscriptions/manage_request_sent.html")
     return render(request, "subscriptions/manage_request.html", {"form": form})
 

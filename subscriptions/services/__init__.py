@@ -16,6 +16,7 @@ from subscriptions.services.subscribers import (
     mark_bounced,
     record_admin_change,
     request_subscription,
+    send_manage_link,
     unsubscribe,
     update_preferences,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "record_admin_change",
     "reduce_ip",
     "request_subscription",
+    "send_manage_link",
     "subscriber_data",
     "unsubscribe",
     "update_preferences",

@@ -68,6 +68,14 @@ def request_subscription(
         emails.confirmation_email(subscriber, lists)
 
 
+def send_manage_link(*, email: str) -> None:
+    """Email a preference-centre link if the address is known; silently do nothing if not."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.not_erased().by_email(email).first()
+        if subscriber is not None:
+            emails.manage_email(subscriber)
+
+
 def locked(subscriber: Subscriber) -> Subscriber:
     return Subscriber.objects.select_for_update().get(pk=subscriber.pk)
 
