@@ -3,7 +3,7 @@ its topic, then a search; at desktop and phone widths."""
 
 import pytest
 
-from tests.e2e.reader_helpers import DESKTOP, PHONE, load_demo
+from tests.e2e.reader_helpers import ARTICLE_URL, DESKTOP, PHONE, load_demo
 
 
 @pytest.fixture
@@ -66,3 +66,23 @@ def test_cite_downloads_work_in_the_browser(demo, page):
     download = download_info.value
     assert download.suggested_filename.endswith(".ris")
     assert "TY  - JOUR" in open(download.path(), encoding="utf-8").read()  # noqa: SIM115
+
+
+def test_subscribe_box_on_a_cached_article_page_still_posts(demo, browser):
+    first = browser.new_context()
+    first.new_page().goto(demo.url + ARTICLE_URL)
+    first.close()
+    reader = browser.new_context()
+    page = reader.new_page()
+    page.goto(demo.url + ARTICLE_URL)
+    box = page.locator(".article-subscribe form")
+    box.locator("input[type=email]").fill("reader@example.org")
+    box.locator("input[name=first_name]").fill("Ada")
+    box.locator("input[name=last_name]").fill("Reader")
+    box.locator("select[name=profession]").select_option(index=1)
+    box.locator("input[type=checkbox]").first.check()
+    with page.expect_navigation():
+        box.locator("button[type=submit]").click()
+    assert "CSRF" not in page.content()
+    assert page.url.startswith(demo.url + "/subscribe/")
+    reader.close()
