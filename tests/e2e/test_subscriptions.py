@@ -3,7 +3,7 @@ import re
 from django.core import mail
 
 from subscriptions.models import Subscriber
-from tests.subscriptions.conftest import ensure_defaults
+from tests.subscriptions.factories import ensure_defaults
 
 
 def link_from(message, name):

@@ -4,22 +4,14 @@ from django.test import Client, TestCase
 
 from subscriptions.models import ConsentText, MailingList
 
+from .factories import ensure_defaults
+
 
 @pytest.fixture(autouse=True)
 def _fast_forms(settings):
     """People take seconds to fill the form; the test client takes none."""
     settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 0
     settings.SITE_URL = "http://testserver"
-
-
-def ensure_defaults() -> None:
-    """The data migration's lists and consent text; transactional tests flush them away."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    migration = import_module("subscriptions.migrations.0002_default_lists_and_consent_text")
-    migration.create_defaults(apps, None)
 
 
 @pytest.fixture

@@ -34,6 +34,16 @@ def make_subscriber(*, lists=(), status=Subscription.Status.ACTIVE, **kw) -> Sub
     return subscriber
 
 
+def ensure_defaults() -> None:
+    """The data migration's lists and consent text; transactional tests flush them away."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("subscriptions.migrations.0002_default_lists_and_consent_text")
+    migration.create_defaults(apps, None)
+
+
 def lists() -> tuple[MailingList, MailingList]:
     return (
         MailingList.objects.get(slug="jhop-e-newsletter"),
