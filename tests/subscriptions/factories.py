@@ -45,6 +45,7 @@ def ensure_defaults() -> None:
 
 
 def lists() -> tuple[MailingList, MailingList]:
+    ensure_defaults()
     return (
         MailingList.objects.get(slug="jhop-e-newsletter"),
         MailingList.objects.get(slug="jhop-print-edition"),
