@@ -300,7 +300,14 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(num_articles=Count("articles"))
+        # An aggregate drops Meta.ordering; autocomplete pages need a stable order.
+        articles = Count("articles")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(num_articles=articles)
+            .order_by(*Issue._meta.ordering)
+        )
 
     @admin.display(description="cover")
     def cover(self, obj):
@@ -395,7 +402,12 @@ class AuthorAdmin(SiteLinkMixin, VersionAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(num_articles=Count("authorships"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(num_articles=Count("authorships"))
+            .order_by(*Author._meta.ordering)
+        )
 
     @admin.display(description="name", ordering="family_name")
     def name(self, obj):
@@ -445,7 +457,12 @@ class TopicAdmin(SiteLinkMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(num_articles=Count("article_topics"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(num_articles=Count("article_topics"))
+            .order_by(*Topic._meta.ordering)
+        )
 
     @admin.display(description="articles", ordering="num_articles")
     def article_count(self, obj):

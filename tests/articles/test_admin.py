@@ -483,3 +483,31 @@ def test_share_and_revoke_a_draft_from_the_article_page(admin_client, admin_user
     link.refresh_from_db()
     assert link.revoked_at is not None
     assert client.get(link.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("model_name", "field_name"),
+    [
+        ("article", "issue"),
+        ("article", "section"),
+        ("authorship", "author"),
+        ("articletopic", "topic"),
+        ("relateditem", "related"),
+    ],
+)
+def test_autocomplete_lists_are_ordered(admin_client, content, model_name, field_name):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        response = admin_client.get(
+            reverse("admin:autocomplete"),
+            {
+                "term": "",
+                "app_label": "articles",
+                "model_name": model_name,
+                "field_name": field_name,
+            },
+        )
+    assert response.status_code == 200
+    assert response.json()["results"]
