@@ -104,4 +104,8 @@ def current_offer() -> Offer:
 @receiver([post_save, post_delete], sender=MailingList)
 @receiver([post_save, post_delete], sender=ConsentText)
 def _forget_offer(**kwargs):
+    from articles.caching import bump_content_version
+
     cache.delete(OFFER_CACHE_KEY)
+    # Cached pages embed the subscribe box: they must show the change at once too.
+    bump_content_version()

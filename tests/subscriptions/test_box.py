@@ -62,3 +62,12 @@ def test_changing_a_list_updates_the_box(db):
     assert "JHOP Print Edition" not in render_box()
     MailingList.objects.create(name="Oncology Pharmacy Digest", slug="digest")
     assert "Oncology Pharmacy Digest" in render_box()
+
+
+def test_changing_a_list_makes_cached_pages_stale(db):
+    from articles.caching import content_version
+
+    before = content_version()
+    MailingList.objects.filter(slug="jhop-print-edition").update(name="Renamed")
+    MailingList.objects.get(slug="jhop-print-edition").save()
+    assert content_version() != before
