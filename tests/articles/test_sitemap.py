@@ -95,3 +95,29 @@ def test_large_sitemaps_are_split_into_pages(client, sitemap_schema, index_schem
 
 def test_robots_txt_names_the_sitemap(client, db):
     assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").content.decode()
+
+
+def test_migrations_name_the_site_after_site_url(settings):
+    """Feeds and sitemaps must not say "example.com"; a second site still gets a fresh id."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = import_module("articles.migrations.0005_site_domain_from_site_url")
+
+    class Editor:
+        def __init__(self):
+            self.connection = connection
+
+        def execute(self, sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    Site.objects.filter(pk=settings.SITE_ID).update(domain="example.com")
+    migration.name_site(apps, Editor())
+    assert Site.objects.get(pk=settings.SITE_ID).domain == "127.0.0.1:8000"
+    Site.objects.all().delete()
+    migration.name_site(apps, Editor())
+    assert Site.objects.get(pk=settings.SITE_ID).domain == "127.0.0.1:8000"
+    assert Site.objects.create(domain="mirror.example", name="Mirror").pk != settings.SITE_ID
