@@ -1,9 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-# Models outside this app whose changes show on cached pages (the subscribe box's offer).
-ALSO_SHOWN = ("subscriptions.MailingList", "subscriptions.ConsentText")
-
 
 class ArticlesConfig(AppConfig):
     name = "articles"
@@ -12,8 +9,7 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from articles.caching import bump_content_version
 
-        senders = [*self.get_models(), *ALSO_SHOWN]
-        for sender in senders:
-            post_save.connect(bump_content_version, sender=sender, dispatch_uid=f"save-{sender}")
-            post_delete.connect(bump_content_version, sender=sender, dispatch_uid=f"del-{sender}")
+        for model in self.get_models():
+            post_save.connect(bump_content_version, sender=model, dispatch_uid=f"save-{model}")
+            post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"del-{model}")
         m2m_changed.connect(bump_content_version, dispatch_uid="bump-m2m")
