@@ -204,6 +204,7 @@ def test_staff_preview_a_draft_with_banner_noindex_and_no_cache(client, site):
     html = text(response)
     assert response.status_code == 200
     assert "Draft preview." in html
+    assert f'href="/admin/articles/article/{article.pk}/change/"' in html
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-cache" in response["Cache-Control"] and "private" in response["Cache-Control"]

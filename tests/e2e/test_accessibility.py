@@ -71,3 +71,18 @@ def test_print_stylesheet_hides_navigation_and_keeps_references(demo, page, scre
     after = page.evaluate("getComputedStyle(document.querySelector('.print-only')).display")
     assert after == "block"
     screenshot("article-print")
+
+
+def test_draft_preview_for_staff_has_no_axe_violations(demo, page, screenshot):
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("editor", "editor@example.org", "editor-pass-123")
+    page.goto(demo.url + "/admin/login/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", "editor-pass-123")
+    page.click("input[type=submit]")
+    response = page.goto(demo.url + "/articles/demo-draft-not-yet-published/")
+    assert response.status == 200
+    assert "Draft preview." in page.locator(".preview-banner").inner_text()
+    assert axe_violations(page) == []
+    screenshot("draft-preview-desktop")
