@@ -207,6 +207,10 @@ CONTENT_SECURITY_POLICY = {
 }
 
 RATELIMIT_USE_CACHE = "default"
+# Number of proxies (load balancer, CDN) in front of the app that append X-Forwarded-For;
+# 0 means clients connect directly and REMOTE_ADDR is their address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "jhop.http.client_ip"
 RATELIMIT_VIEW = "jhop.views.ratelimited"
 
 LOGGING = {

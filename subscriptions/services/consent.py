@@ -4,6 +4,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from jhop.http import client_ip
 from subscriptions.models import (
     PROFILE_FIELDS,
     ConsentEvent,
@@ -27,7 +28,7 @@ class RequestMeta:
         user = getattr(request, "user", None)
         return cls(
             source_url=(source_url or request.build_absolute_uri(request.path))[:500],
-            ip_address=reduce_ip(request.META.get("REMOTE_ADDR", "")),
+            ip_address=reduce_ip(client_ip(request)),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             actor=user.get_username() if user and user.is_authenticated else "",
         )
