@@ -31,7 +31,9 @@ WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label="Search articles", required=False, max_length=200)
+    q = forms.CharField(
+        label="Search articles", required=False, max_length=200, widget=forms.SearchInput
+    )
     topic = forms.ModelChoiceField(
         Topic.objects.all(), to_field_name="slug", required=False, empty_label="All topics"
     )
@@ -95,9 +97,7 @@ def _postgres(articles, query: str):
         )
     ).values("article_id")
     # A union of ids (rather than OR-ed conditions) lets PostgreSQL use the GIN index.
-    by_text = (
-        Article.objects.annotate(document=document).filter(document=ts_query).values("pk")
-    )
+    by_text = Article.objects.annotate(document=document).filter(document=ts_query).values("pk")
     matching = by_text.union(by_author, by_topic)
     return (
         articles.filter(pk__in=matching)
