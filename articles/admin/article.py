@@ -1,0 +1,213 @@
+"""The article editor: body, ordered authors, topics, references, related items."""
+
+import reversion
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from js_asset import Media
+from reversion.admin import VersionAdmin
+
+from articles import services
+from articles.admin.common import SiteLinkMixin, state
+from articles.admin.preview import PreviewLinkInline
+from articles.models import (
+    Article,
+    ArticleTopic,
+    Authorship,
+    PreviewLink,
+    Reference,
+    RelatedItem,
+)
+
+for child in (Authorship, ArticleTopic, Reference, RelatedItem):
+    reversion.register(child)
+# Preview links are access grants, not content: restoring a version must not touch them.
+reversion.register(Article, follow=["authorships", "article_topics", "references", "related_links"])
+
+
+# The editor (Tiptap) injects one fixed <style> block; allow exactly that block, on the
+# article form only. tests/e2e/test_admin_editor.py fails if an upgrade changes it.
+PROSE_EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
+
+
+class ReferenceInlineFormSet(BaseInlineFormSet):
+    def clean(self):
+        """Every number the body cites needs a reference, checked before anything is saved."""
+        super().clean()
+        if any(self.errors):
+            return
+        numbers = {
+            form.cleaned_data["position"]
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("position") is not None
+        }
+        # The admin has already validated the article form into self.instance.
+        missing = sorted(self.instance.cited_numbers - numbers)
+        if missing:
+            cited = ", ".join(f"[{n}]" for n in missing)
+            raise ValidationError(
+                "The body cites %(cited)s but there is no reference with that number. "
+                "Add the reference or correct the citation.",
+                code="missing_reference",
+                params={"cited": cited},
+            )
+
+
+class RelatedItemInlineFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            related = form.cleaned_data.get("related") if form.cleaned_data else None
+            if related is not None and self.instance.pk and related.pk == self.instance.pk:
+                form.add_error("related", "An article cannot be related to itself.")
+
+
+class AuthorshipInline(admin.TabularInline):
+    model = Authorship
+    fields = ["author", "position"]
+    autocomplete_fields = ["author"]
+    extra = 1
+    verbose_name = "author"
+    verbose_name_plural = "authors (in byline order)"
+
+
+class ArticleTopicInline(admin.TabularInline):
+    model = ArticleTopic
+    fields = ["topic", "position"]
+    autocomplete_fields = ["topic"]
+    extra = 1
+    verbose_name = "topic"
+    verbose_name_plural = "topics (in display order)"
+
+
+class ReferenceInline(admin.StackedInline):
+    model = Reference
+    formset = ReferenceInlineFormSet
+    fields = ["position", "citation", ("doi", "pmid"), "url"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 100})},
+        models.URLField: {"assume_scheme": "https"},
+    }
+    extra = 1
+    verbose_name_plural = "references (the number is the one cited in the body)"
+
+
+class RelatedItemInline(admin.TabularInline):
+    model = RelatedItem
+    formset = RelatedItemInlineFormSet
+    fk_name = "article"
+    fields = ["related", "position"]
+    autocomplete_fields = ["related"]
+    extra = 1
+    verbose_name = "related item"
+    verbose_name_plural = "related items picked by the editors (the rest are filled by topic)"
+
+
+@admin.register(Article)
+class ArticleAdmin(SiteLinkMixin, VersionAdmin):
+    list_display = ["title", "issue", "section", "state", "byline"]
+    list_filter = ["status", "issue", "section", "topics", "is_featured"]
+    list_select_related = ["issue__journal", "section"]
+    search_fields = [
+        "title",
+        "slug",
+        "authorships__author__family_name",
+        "authorships__author__given_name",
+    ]
+    date_hierarchy = "published_at"
+    autocomplete_fields = ["issue", "section"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [
+        AuthorshipInline,
+        ArticleTopicInline,
+        ReferenceInline,
+        RelatedItemInline,
+        PreviewLinkInline,
+    ]
+    actions = ["publish", "unpublish", "share_draft"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "issue", "section", "standfirst", "body"]}),
+        (
+            "Publishing",
+            {"fields": ["status", "published_at", "is_featured", "position"]},
+        ),
+        (
+            "Lead image",
+            {"fields": ["lead_image", "lead_image_alt", "lead_image_caption"]},
+        ),
+        (
+            "Print and metadata",
+            {
+                "fields": [
+                    "doi",
+                    ("first_page", "last_page"),
+                    "pdf",
+                    "keywords",
+                    "seo_description",
+                    ("created_at", "updated_at"),
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("authorships__author")
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The editor's import map is an inline script: it needs the CSP nonce.
+        context["media"] = Media.from_media(context["media"], nonce=request.csp_nonce)
+        response = super().render_change_form(request, context, *args, **kwargs)
+        response._csp_update = {"style-src": [PROSE_EDITOR_STYLE_HASH]}
+        return response
+
+    @admin.display(description="status", ordering="published_at")
+    def state(self, obj):
+        return state(obj)
+
+    @admin.display(description="authors")
+    def byline(self, obj):
+        return ", ".join(a.author.display_name for a in obj.authorships.all())
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is PreviewLink:
+            for link in formset.save(commit=False):
+                if link.pk is None:
+                    link.created_by = request.user
+                link.save()
+            return
+        super().save_formset(request, form, formset, change)
+
+    @admin.action(description="Publish (now, or at the scheduled time)")
+    def publish(self, request, queryset):
+        count = services.publish_articles(articles=queryset, user=request.user)
+        self.message_user(request, f"{count} article(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish (back to draft)")
+    def unpublish(self, request, queryset):
+        count = services.unpublish_articles(articles=queryset, user=request.user)
+        self.message_user(request, f"{count} article(s) unpublished.", messages.SUCCESS)
+
+    @admin.action(description="Share a draft: create a 7-day preview link")
+    def share_draft(self, request, queryset):
+        for article in queryset:
+            link = services.create_preview_link(article=article, user=request.user)
+            url = request.build_absolute_uri(link.get_absolute_url())
+            self.message_user(
+                request,
+                format_html(
+                    "Preview of “{}” until {}: {}",
+                    article,
+                    date_format(timezone.localtime(link.expires_at), "M j, Y"),
+                    url,
+                ),
+                messages.SUCCESS,
+            )

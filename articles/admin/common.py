@@ -1,0 +1,38 @@
+"""Helpers the journal admins share."""
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from articles.images import rendition
+
+
+def thumbnail(image, alt: str, width: int = 80):
+    found = rendition(image, width)
+    if found is None:
+        return "—"
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="{}">',
+        found.url,
+        found.width,
+        found.height,
+        alt,
+    )
+
+
+def state(obj) -> str:
+    if obj.status != obj.Status.PUBLISHED:
+        return "Draft"
+    if obj.published_at and obj.published_at > timezone.now():
+        return f"Scheduled for {date_format(timezone.localtime(obj.published_at), 'M j, Y H:i')}"
+    return "Published"
+
+
+# The editor (Tiptap) injects one fixed <style> block; allow exactly that block, on the
+# article form only. tests/e2e/test_admin_editor.py fails if an upgrade changes it.
+
+
+class SiteLinkMixin:
+    def view_on_site(self, obj):
+        # Relative, so the link follows the host the editor is on rather than the Site row.
+        return obj.get_absolute_url()

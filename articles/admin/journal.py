@@ -1,0 +1,205 @@
+"""Issues, authors and the vocabularies: journals, sections, topics."""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html_join
+from reversion.admin import VersionAdmin
+
+from articles import services
+from articles.admin.common import SiteLinkMixin, state, thumbnail
+from articles.models import (
+    Article,
+    Author,
+    Issue,
+    Journal,
+    Section,
+    Topic,
+)
+
+
+@admin.register(Issue)
+class IssueAdmin(SiteLinkMixin, VersionAdmin):
+    list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
+    list_display_links = ["cover", "label"]
+    list_filter = ["journal", "kind", "status"]
+    list_select_related = ["journal"]
+    search_fields = ["title", "slug", "journal__short_name"]
+    date_hierarchy = "cover_date"
+    readonly_fields = ["cover_preview", "table_of_contents"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
+        ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
+        ("Publishing", {"fields": ["status", "published_at", "description"]}),
+        ("Table of contents", {"fields": ["table_of_contents"]}),
+    ]
+
+    def get_queryset(self, request):
+        # An aggregate drops Meta.ordering; autocomplete pages need a stable order.
+        articles = Count("articles")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(num_articles=articles)
+            .order_by(*Issue._meta.ordering)
+        )
+
+    @admin.display(description="cover")
+    def cover(self, obj):
+        return thumbnail(obj.cover_image, obj.cover_image_alt, 60)
+
+    @admin.display(description="cover preview")
+    def cover_preview(self, obj):
+        return thumbnail(obj.cover_image, obj.cover_image_alt, 200)
+
+    @admin.display(description="label", ordering="cover_date")
+    def label(self, obj):
+        return obj.label
+
+    @admin.display(description="status", ordering="published_at")
+    def state(self, obj):
+        return state(obj)
+
+    @admin.display(description="articles", ordering="num_articles")
+    def article_count(self, obj):
+        return obj.num_articles
+
+    @admin.display(description="table of contents")
+    def table_of_contents(self, obj):
+        if not obj.pk:
+            return "Articles appear here once they are filed in this issue."
+        articles = (
+            obj.articles.select_related("section")
+            .prefetch_related("authorships__author")
+            .order_by("section__position", "section__name", "position", "pk")
+        )
+        groups: dict[str, list[Article]] = {}
+        for article in articles:
+            groups.setdefault(article.section.name if article.section else "No section", []).append(
+                article
+            )
+        if not groups:
+            return "No articles yet."
+        return format_html_join(
+            "",
+            "<h3>{}</h3><ol>{}</ol>",
+            (
+                (
+                    section,
+                    format_html_join(
+                        "",
+                        '<li><a href="{}">{}</a> — {} — {} · <a href="{}">view on site</a></li>',
+                        (
+                            (
+                                reverse("admin:articles_article_change", args=[a.pk]),
+                                a.title,
+                                ", ".join(x.author.display_name for x in a.authorships.all())
+                                or "no authors",
+                                state(a),
+                                a.get_absolute_url(),
+                            )
+                            for a in items
+                        ),
+                    ),
+                )
+                for section, items in groups.items()
+            ),
+        )
+
+    @admin.action(description="Publish (now, or at the scheduled time)")
+    def publish(self, request, queryset):
+        count = services.publish_issues(issues=queryset, user=request.user)
+        self.message_user(request, f"{count} issue(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish (back to draft)")
+    def unpublish(self, request, queryset):
+        count = services.unpublish_issues(issues=queryset, user=request.user)
+        self.message_user(request, f"{count} issue(s) unpublished.", messages.SUCCESS)
+
+
+@admin.register(Author)
+class AuthorAdmin(SiteLinkMixin, VersionAdmin):
+    list_display = ["name", "credentials", "affiliation", "orcid", "article_count"]
+    search_fields = ["family_name", "given_name", "credentials", "affiliation", "orcid"]
+    prepopulated_fields = {"slug": ["given_name", "family_name"]}
+    readonly_fields = ["photo_preview"]
+    actions = ["merge"]
+    fields = [
+        ("given_name", "family_name"),
+        "credentials",
+        "slug",
+        "affiliation",
+        "orcid",
+        "bio",
+        "photo",
+        "photo_alt",
+        "photo_preview",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(num_articles=Count("authorships"))
+            .order_by(*Author._meta.ordering)
+        )
+
+    @admin.display(description="name", ordering="family_name")
+    def name(self, obj):
+        return obj.name
+
+    @admin.display(description="articles", ordering="num_articles")
+    def article_count(self, obj):
+        return obj.num_articles
+
+    @admin.display(description="photo preview")
+    def photo_preview(self, obj):
+        return thumbnail(obj.photo, obj.photo_alt, 160)
+
+    @admin.action(description="Merge duplicates into the one with most articles")
+    def merge(self, request, queryset):
+        authors = sorted(queryset, key=lambda a: (-a.num_articles, a.pk))
+        if len(authors) < 2:
+            self.message_user(request, "Select at least two authors to merge.", messages.WARNING)
+            return
+        keep, duplicates = authors[0], authors[1:]
+        merged = services.merge_authors(keep=keep, duplicates=duplicates, user=request.user)
+        self.message_user(
+            request, f"Merged {merged} duplicate(s) into {keep.display_name}.", messages.SUCCESS
+        )
+
+
+@admin.register(Journal)
+class JournalAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "issn_print", "issn_online", "publisher", "is_primary"]
+    search_fields = ["name", "short_name"]
+    prepopulated_fields = {"slug": ["short_name"]}
+
+
+@admin.register(Section)
+class SectionAdmin(SiteLinkMixin, admin.ModelAdmin):
+    list_display = ["name", "content_kind", "position"]
+    list_editable = ["position"]
+    list_filter = ["content_kind"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Topic)
+class TopicAdmin(SiteLinkMixin, admin.ModelAdmin):
+    list_display = ["name", "article_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(num_articles=Count("article_topics"))
+            .order_by(*Topic._meta.ordering)
+        )
+
+    @admin.display(description="articles", ordering="num_articles")
+    def article_count(self, obj):
+        return obj.num_articles

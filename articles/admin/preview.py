@@ -1,0 +1,78 @@
+"""Shared-draft links: created and revoked by editors, opened by guests."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+
+from articles import services
+from articles.models import PreviewLink
+
+
+class PreviewLinkForm(forms.ModelForm):
+    revoke = forms.BooleanField(required=False, help_text="Stop this link working now.")
+
+    class Meta:
+        model = PreviewLink
+        fields = ["note", "expires_at"]
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("revoke") and self.instance.revoked_at is None:
+            self.instance.revoked_at = timezone.now()
+        return super().save(commit)
+
+
+class PreviewLinkInline(admin.TabularInline):
+    model = PreviewLink
+    form = PreviewLinkForm
+    fields = ["link", "note", "expires_at", "state", "created_by", "revoke"]
+    readonly_fields = ["link", "state", "created_by"]
+    extra = 0
+    can_delete = False
+    verbose_name = "shared draft link"
+    verbose_name_plural = "share a draft: links that show this article without a login"
+
+    @admin.display(description="link")
+    def link(self, obj):
+        if not obj.pk:
+            return "Saved with the article"
+        return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url())
+
+    @admin.display(description="state")
+    def state(self, obj):
+        if not obj.pk:
+            return ""
+        if obj.revoked_at:
+            return "Revoked"
+        return "Active" if obj.is_active else "Expired"
+
+
+@admin.register(PreviewLink)
+class PreviewLinkAdmin(admin.ModelAdmin):
+    list_display = ["article", "note", "created_by", "created_at", "expires_at", "state", "link"]
+    list_filter = ["expires_at", "revoked_at"]
+    list_select_related = ["article", "created_by"]
+    search_fields = ["article__title", "note"]
+    autocomplete_fields = ["article"]
+    fields = ["article", "note", "expires_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="state")
+    def state(self, obj):
+        if obj.revoked_at:
+            return "Revoked"
+        return "Active" if obj.is_active else "Expired"
+
+    @admin.display(description="link")
+    def link(self, obj):
+        return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url())
+
+    @admin.action(description="Revoke: stop the links working now")
+    def revoke(self, request, queryset):
+        count = services.revoke_preview_links(links=queryset)
+        self.message_user(request, f"{count} link(s) revoked.", messages.SUCCESS)
