@@ -1,5 +1,7 @@
 """Shared pieces of the reader browser tests: demo content and an axe-core check."""
 
+from importlib import import_module
+
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 
@@ -11,6 +13,12 @@ ARTICLE_URL = f"/articles/{MAIN_SLUG}/"
 
 
 def load_demo():
+    """The demo journal, and the default mailing lists that a transactional test's flush
+    removed (the subscribe box shows only when lists exist)."""
+    from django.apps import apps
+
+    defaults = import_module("subscriptions.migrations.0002_default_lists_and_consent_text")
+    defaults.create_defaults(apps, None)
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 

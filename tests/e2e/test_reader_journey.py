@@ -15,6 +15,13 @@ def demo(live_server, transactional_db):
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_reader_journey(demo, page, screenshot, viewport):
     size = "phone" if viewport is PHONE else "desktop"
+    problems: list[str] = []
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP', e.violatedDirective, e.sourceFile))"
+    )
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
     page.set_viewport_size(viewport)
     page.goto(demo.url + "/")
     assert "Journal of Hematology Oncology Pharmacy" in page.title()
@@ -57,6 +64,7 @@ def test_reader_journey(demo, page, screenshot, viewport):
     assert first.inner_text().startswith("Resistance Mechanisms to CDK4/6 Blockade")
     assert page.locator(".results mark").first.inner_text().lower() == "retinoblastoma"
     screenshot(f"journey-search-{size}")
+    assert problems == []
 
 
 def test_cite_downloads_work_in_the_browser(demo, page):
