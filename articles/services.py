@@ -4,10 +4,12 @@ Each runs in a transaction and records a django-reversion revision, so the admin
 history shows who did it and the change can be undone.
 """
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import reversion
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,9 +18,29 @@ from articles.models import Article, Author, Authorship, Issue, PreviewLink
 from articles.models.preview import PREVIEW_LIFETIME
 
 
-def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> int:
+@dataclass
+class StateChange:
+    changed: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def _problem(obj: Article | Issue) -> str:
+    """Why obj may not go live ("" if it may): invalid fields or uncited references."""
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        return f"{obj}: " + " ".join(error.messages)
+    if isinstance(obj, Article):
+        numbers = set(obj.references.values_list("position", flat=True))
+        if missing := sorted(obj.cited_numbers - numbers):
+            cited = ", ".join(f"[{n}]" for n in missing)
+            return f"{obj}: the body cites {cited} but there is no reference with that number."
+    return ""
+
+
+def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateChange:
     now = timezone.now()
-    changed = 0
+    result = StateChange()
     with transaction.atomic(), reversion.create_revision():
         reversion.set_user(user)
         reversion.set_comment(comment)
@@ -28,29 +50,38 @@ def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> int:
             if obj.status == status and (status != obj.Status.PUBLISHED or obj.published_at):
                 continue
             obj.status = status
-            if status == obj.Status.PUBLISHED and obj.published_at is None:
-                obj.published_at = now
+            if status == obj.Status.PUBLISHED:
+                obj.published_at = obj.published_at or now
+                if problem := _problem(obj):
+                    result.refused.append(problem)
+                    continue
             obj.save(update_fields=["status", "published_at", "updated_at"])
-            changed += 1
-    return changed
+            result.changed += 1
+    return result
 
 
-def publish_articles(*, articles: QuerySet[Article], user: AbstractBaseUser | None) -> int:
-    """Publish the articles: now, or at their published_at if that is set (scheduled)."""
+def publish_articles(*, articles: QuerySet[Article], user: AbstractBaseUser | None) -> StateChange:
+    """Publish the valid articles: now, or at their published_at if that is set (scheduled).
+
+    An article with an invalid field or a citation without a reference stays a draft
+    and is listed in the result's refused.
+    """
     return _set_state(articles, status=Article.Status.PUBLISHED, user=user, comment="Published")
 
 
-def unpublish_articles(*, articles: QuerySet[Article], user: AbstractBaseUser | None) -> int:
+def unpublish_articles(
+    *, articles: QuerySet[Article], user: AbstractBaseUser | None
+) -> StateChange:
     """Take the articles off the site (back to draft), keeping their dates."""
     return _set_state(articles, status=Article.Status.DRAFT, user=user, comment="Unpublished")
 
 
-def publish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) -> int:
-    """Publish the issues: now, or at their published_at if that is set (scheduled)."""
+def publish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) -> StateChange:
+    """Publish the valid issues: now, or at their published_at if that is set (scheduled)."""
     return _set_state(issues, status=Issue.Status.PUBLISHED, user=user, comment="Published")
 
 
-def unpublish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) -> int:
+def unpublish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) -> StateChange:
     """Take the issues, and so their articles, off the site."""
     return _set_state(issues, status=Issue.Status.DRAFT, user=user, comment="Unpublished")
 

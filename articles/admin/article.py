@@ -13,7 +13,7 @@ from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, state
+from articles.admin.common import SiteLinkMixin, report, state
 from articles.admin.preview import PreviewLinkInline
 from articles.models import (
     Article,
@@ -188,13 +188,13 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
 
     @admin.action(description="Publish (now, or at the scheduled time)")
     def publish(self, request, queryset):
-        count = services.publish_articles(articles=queryset, user=request.user)
-        self.message_user(request, f"{count} article(s) published.", messages.SUCCESS)
+        result = services.publish_articles(articles=queryset, user=request.user)
+        report(self, request, result, noun="article", verb="published")
 
     @admin.action(description="Unpublish (back to draft)")
     def unpublish(self, request, queryset):
-        count = services.unpublish_articles(articles=queryset, user=request.user)
-        self.message_user(request, f"{count} article(s) unpublished.", messages.SUCCESS)
+        result = services.unpublish_articles(articles=queryset, user=request.user)
+        report(self, request, result, noun="article", verb="unpublished")
 
     @admin.action(description="Share a draft: create a 7-day preview link")
     def share_draft(self, request, queryset):

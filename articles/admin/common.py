@@ -1,5 +1,6 @@
 """Helpers the journal admins share."""
 
+from django.contrib import messages
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -36,3 +37,10 @@ class SiteLinkMixin:
     def view_on_site(self, obj):
         # Relative, so the link follows the host the editor is on rather than the Site row.
         return obj.get_absolute_url()
+
+
+def report(model_admin, request, result, *, noun: str, verb: str) -> None:
+    """Tell the editor what a publish/unpublish action did, and what it refused to do."""
+    model_admin.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
+    for problem in result.refused:
+        model_admin.message_user(request, f"Not {verb}: {problem}", messages.ERROR)

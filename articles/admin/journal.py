@@ -7,7 +7,7 @@ from django.utils.html import format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, state, thumbnail
+from articles.admin.common import SiteLinkMixin, report, state, thumbnail
 from articles.models import (
     Article,
     Author,
@@ -109,13 +109,13 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
 
     @admin.action(description="Publish (now, or at the scheduled time)")
     def publish(self, request, queryset):
-        count = services.publish_issues(issues=queryset, user=request.user)
-        self.message_user(request, f"{count} issue(s) published.", messages.SUCCESS)
+        result = services.publish_issues(issues=queryset, user=request.user)
+        report(self, request, result, noun="issue", verb="published")
 
     @admin.action(description="Unpublish (back to draft)")
     def unpublish(self, request, queryset):
-        count = services.unpublish_issues(issues=queryset, user=request.user)
-        self.message_user(request, f"{count} issue(s) unpublished.", messages.SUCCESS)
+        result = services.unpublish_issues(issues=queryset, user=request.user)
+        report(self, request, result, noun="issue", verb="unpublished")
 
 
 @admin.register(Author)

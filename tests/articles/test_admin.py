@@ -511,3 +511,37 @@ def test_autocomplete_lists_are_ordered(admin_client, content, model_name, field
         )
     assert response.status_code == 200
     assert response.json()["results"]
+
+
+def test_publish_action_refuses_an_article_citing_a_missing_reference(admin_client):
+    broken = make_article(
+        status=Article.Status.DRAFT,
+        title="Broken",
+        body="<p>See [1] and [2].</p>",
+        references=["Only one."],
+    )
+    fine = make_article(status=Article.Status.DRAFT, title="Fine")
+    response = admin_client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "publish", "_selected_action": [broken.pk, fine.pk]},
+        follow=True,
+    )
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert broken.status == Article.Status.DRAFT
+    assert fine.status == Article.Status.PUBLISHED
+    text = response.text
+    assert "1 article(s) published." in text
+    assert "Not published: Broken: the body cites [2] but there is no reference" in text
+
+
+def test_publish_action_refuses_an_article_with_an_invalid_field(admin_client):
+    bad = make_article(status=Article.Status.DRAFT, title="Bad DOI", doi="doi:10.1/x")
+    response = admin_client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "publish", "_selected_action": [bad.pk]},
+        follow=True,
+    )
+    bad.refresh_from_db()
+    assert bad.status == Article.Status.DRAFT
+    assert "Not published: Bad DOI: Enter a DOI such as" in response.text
