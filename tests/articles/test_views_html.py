@@ -3,6 +3,8 @@ attributes, nothing a browser would have to repair (a block inside a paragraph, 
 a link). A stdlib parser keeps this check free of extra dependencies; axe-core covers the
 accessibility rules in the browser tests."""
 
+import os
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
@@ -80,9 +82,8 @@ def check(content: str) -> list[str]:
     return problems
 
 
-def test_every_page_is_well_formed(client):
-    site = build_site(n=3)
-    urls = [
+def page_urls(site) -> list[str]:
+    return [
         "/",
         "/issues/",
         site["issue"].get_absolute_url(),
@@ -98,6 +99,10 @@ def test_every_page_is_well_formed(client):
         "/subscribe/",
         "/no-such-page/",
     ]
+
+
+def test_every_page_is_well_formed(client):
+    urls = page_urls(build_site(n=3))
     problems = {url: check(client.get(url).content.decode()) for url in urls}
     assert problems == {url: [] for url in urls}
 
@@ -107,3 +112,20 @@ def test_the_checker_catches_mistakes():
     assert check("<!DOCTYPE html><b><i></b></i>")
     assert check('<!DOCTYPE html><a id="x"></a><a id="x"></a>')
     assert check("<!DOCTYPE html><p>fine</p>") == []
+
+
+@pytest.mark.skipif(not os.environ.get("VNU_JAR"), reason="set VNU_JAR to the Nu Html Checker jar")
+def test_every_page_passes_the_nu_html_checker(client, tmp_path):
+    """The W3C's checker (npm package vnu-jar; needs Java), when available."""
+    files = []
+    for i, url in enumerate(page_urls(build_site(n=3))):
+        path = tmp_path / f"page-{i}.html"
+        path.write_bytes(client.get(url).content)
+        files.append(str(path))
+    result = subprocess.run(
+        ["java", "-jar", os.environ["VNU_JAR"], "--errors-only", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
