@@ -36,19 +36,32 @@ PROSE_EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='
 
 
 class ReferenceInlineFormSet(BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["position"].required = False
+        form.fields[
+            "position"
+        ].help_text = "The number cited in the body. Leave empty to number it after the others."
+
     def clean(self):
-        """Every number the body cites needs a reference, checked before anything is saved."""
+        """Number unnumbered references, then check every citation has its reference.
+
+        Runs before anything is saved: the admin has already validated the article
+        form into self.instance.
+        """
         super().clean()
         if any(self.errors):
             return
-        numbers = {
-            form.cleaned_data["position"]
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("position") is not None
-        }
-        # The admin has already validated the article form into self.instance.
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        numbers = {f.cleaned_data["position"] for f in kept if f.cleaned_data.get("position")}
+        next_number = max(numbers, default=0) + 1
+        for form in kept:
+            if not form.cleaned_data.get("position"):
+                form.cleaned_data["position"] = form.instance.position = next_number
+                numbers.add(next_number)
+                next_number += 1
         missing = sorted(self.instance.cited_numbers - numbers)
         if missing:
             cited = ", ".join(f"[{n}]" for n in missing)

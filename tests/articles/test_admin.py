@@ -545,3 +545,41 @@ def test_publish_action_refuses_an_article_with_an_invalid_field(admin_client):
     bad.refresh_from_db()
     assert bad.status == Article.Status.DRAFT
     assert "Not published: Bad DOI: Enter a DOI such as" in response.text
+
+
+def test_references_left_unnumbered_are_numbered_in_order(admin_client):
+    data = article_post()
+    data.update(
+        inline(
+            "references",
+            [
+                {"position": "", "citation": "First, unnumbered."},
+                {"position": "", "citation": "Second, unnumbered."},
+                {"position": "", "citation": ""},
+            ],
+        )
+    )
+    response = admin_client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    assert list(article.references.values_list("position", "citation")) == [
+        (1, "First, unnumbered."),
+        (2, "Second, unnumbered."),
+    ]
+
+
+def test_an_unnumbered_reference_goes_after_the_numbered_ones(admin_client):
+    data = article_post(body="<p>See [3].</p>")
+    data.update(
+        inline(
+            "references",
+            [
+                {"position": "", "citation": "Becomes three."},
+                {"position": "2", "citation": "Two."},
+                {"position": "1", "citation": "One."},
+            ],
+        )
+    )
+    assert admin_client.post(reverse("admin:articles_article_add"), data).status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    assert [r.citation for r in article.references.all()] == ["One.", "Two.", "Becomes three."]
