@@ -36,6 +36,9 @@ def test_page_has_no_axe_violations(demo, page, screenshot, name):
         response = page.goto(demo.url + PAGES[name])
         assert response.status in (200, 404), name
         failures[width_name] = axe_violations(page)
+        overflow = page.evaluate("document.documentElement.scrollWidth") - viewport["width"]
+        if overflow > 0:
+            failures[width_name].append(f"page is {overflow}px wider than the screen")
         screenshot(f"{name}-{width_name}")
     assert failures == {"desktop": [], "phone": []}
 
