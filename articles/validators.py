@@ -63,3 +63,26 @@ def issn_is_valid(value: str) -> bool:
 
 validate_orcid = ChecksumValidator("orcid")
 validate_issn = ChecksumValidator("issn")
+
+
+MAX_PDF_BYTES = 50 * 1024 * 1024
+
+
+def validate_pdf(file) -> None:
+    """A real PDF (by its first bytes, not only its name), at most 50 MB."""
+    if getattr(file, "_committed", False):
+        return
+    if not file.name.lower().endswith(".pdf"):
+        raise ValidationError("Upload the article as a .pdf file.", code="pdf_extension")
+    if file.size > MAX_PDF_BYTES:
+        raise ValidationError(
+            "This PDF is %(size)s MB; the limit is 50 MB.",
+            code="pdf_too_large",
+            params={"size": round(file.size / 1024 / 1024, 1)},
+        )
+    position = file.tell() if hasattr(file, "tell") else 0
+    file.seek(0)
+    head = file.read(1024)
+    file.seek(position)
+    if b"%PDF-" not in head:
+        raise ValidationError("This file is not a PDF.", code="not_a_pdf")

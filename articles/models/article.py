@@ -12,7 +12,7 @@ from articles.fields import RichTextField
 from articles.images import validate_image
 from articles.models.journal import Author, Issue, PublishState, Section, Topic
 from articles.sanitizer import sanitize_html
-from articles.validators import validate_doi, validate_pmid
+from articles.validators import validate_doi, validate_pdf, validate_pmid
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -80,7 +80,9 @@ class Article(models.Model):
     )
     lead_image_alt = models.CharField("lead image alt text", max_length=250, blank=True)
     lead_image_caption = models.CharField(max_length=300, blank=True)
-    pdf = models.FileField("PDF", upload_to="pdf/%Y/", blank=True)
+    pdf = models.FileField(
+        "PDF", upload_to="pdf/%Y/", blank=True, validators=[validate_pdf], help_text="Up to 50 MB."
+    )
     doi = models.CharField("DOI", max_length=200, blank=True, validators=[validate_doi])
     first_page = models.CharField(max_length=10, blank=True)
     last_page = models.CharField(max_length=10, blank=True)

@@ -132,3 +132,23 @@ def test_a_stored_image_is_not_read_again_on_every_save():
     default_storage.delete(article.lead_image.name)
     article.title = "Retitled"
     article.full_clean()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("article.pdf", b"%PDF-1.7\n...", None),
+        ("article.docx", b"%PDF-1.7\n...", "as a .pdf file"),
+        ("article.pdf", image_bytes(), "not a PDF"),
+    ],
+)
+def test_article_pdf_must_be_a_pdf(name, data, message):
+    article = make_article()
+    article.pdf = upload(data, name=name)
+    if message is None:
+        article.full_clean()
+        return
+    with pytest.raises(ValidationError, match=message) as error:
+        article.full_clean()
+    assert list(error.value.message_dict) == ["pdf"]
