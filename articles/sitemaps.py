@@ -11,6 +11,10 @@ def _published_article_ids():
     return Article.objects.published().values("pk")
 
 
+def _latest_article_change():
+    return Article.objects.published().aggregate(latest=Max("updated_at"))["latest"]
+
+
 class ArticleSitemap(Sitemap):
     changefreq = "monthly"
     priority = 0.8
@@ -22,6 +26,9 @@ class ArticleSitemap(Sitemap):
     def lastmod(self, obj):
         return obj.updated_at
 
+    def get_latest_lastmod(self):
+        return _latest_article_change()
+
 
 class IssueSitemap(Sitemap):
     changefreq = "monthly"
@@ -32,6 +39,9 @@ class IssueSitemap(Sitemap):
 
     def lastmod(self, obj):
         return obj.updated_at
+
+    def get_latest_lastmod(self):
+        return Issue.objects.published().aggregate(latest=Max("updated_at"))["latest"]
 
 
 class _ListingSitemap(Sitemap):
@@ -55,6 +65,9 @@ class _ListingSitemap(Sitemap):
 
     def lastmod(self, obj):
         return obj.last_article
+
+    def get_latest_lastmod(self):
+        return _latest_article_change()
 
 
 class TopicSitemap(_ListingSitemap):
