@@ -58,7 +58,12 @@ def scholar_tags(article: Article, *, absolute_url, journal) -> list[tuple[str, 
         return []
     journal = _journal(article) or journal
     tags = [("citation_title", article.title)]
-    tags += [("citation_author", author.name) for author in article.ordered_authors]
+    for author in article.ordered_authors:
+        tags.append(("citation_author", author.name))
+        if author.affiliation:
+            tags.append(("citation_author_institution", author.affiliation))
+        if author.orcid:
+            tags.append(("citation_author_orcid", f"https://orcid.org/{author.orcid}"))
     if article.published_at:
         tags.append(("citation_publication_date", article.published_at.strftime("%Y/%m/%d")))
     if journal:

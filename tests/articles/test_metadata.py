@@ -51,6 +51,16 @@ def test_scholar_tags_on_a_scholarly_article(client, site):
     assert metas(doc, "citation_pdf_url") == []
 
 
+def test_author_institution_follows_its_author(client, site):
+    author = site["authors"][1]
+    author.affiliation = "Moffitt Cancer Center"
+    author.save()
+    doc = head(client, site["article"].get_absolute_url())
+    names = [m.get("name") for m in doc.xpath('//head/meta[starts-with(@name, "citation_author")]')]
+    assert names == ["citation_author", "citation_author", "citation_author_institution"]
+    assert metas(doc, "citation_author_institution") == ["Moffitt Cancer Center"]
+
+
 def test_citation_author_never_carries_degrees(client, site):
     doc = head(client, site["article"].get_absolute_url())
     for author in metas(doc, "citation_author"):
@@ -63,6 +73,7 @@ def test_citation_pdf_url_only_for_a_pdf_on_this_host(client, site):
     doc = head(client, article.get_absolute_url())
     (pdf_url,) = metas(doc, "citation_pdf_url")
     assert pdf_url.startswith("http://testserver/media/pdf/") and pdf_url.endswith(".pdf")
+    assert doc.xpath('//p[@class="dates"]/a[@type="application/pdf"]/@href')
 
 
 def test_scholarly_article_json_ld(client, site):
