@@ -43,7 +43,8 @@ class Tally(dict):
 
     def count(self, model, outcome: str) -> None:
         counts = self.setdefault(
-            model._meta.verbose_name_plural, {"created": 0, "updated": 0, "unchanged": 0}
+            model._meta.verbose_name_plural,
+            {"created": 0, "updated": 0, "unchanged": 0, "removed": 0},
         )
         counts[outcome] += 1
 
@@ -66,14 +67,26 @@ def _upsert(model, lookup: dict, values: dict, tally: Tally):
 
 def _sync_children(model, article: Article, key: str, wanted: dict, tally: Tally) -> None:
     """Make article's rows of model exactly wanted: {key value: other values}."""
-    model.objects.filter(article=article).exclude(**{f"{key}__in": list(wanted)}).delete()
+    stale = model.objects.filter(article=article).exclude(**{f"{key}__in": list(wanted)})
+    for _ in range(stale.delete()[1].get(model._meta.label, 0)):
+        tally.count(model, "removed")
     for value, values in wanted.items():
         _upsert(model, {"article": article, key: value}, values, tally)
 
 
-@transaction.atomic
-def load_demo() -> Tally:
-    """Create or update the demo content; running it again changes nothing."""
+def load_demo(*, dry_run: bool = False) -> Tally:
+    """Create or update the demo content; running it again changes nothing.
+
+    With dry_run, everything is rolled back and no pictures are written to storage.
+    """
+    with transaction.atomic():
+        tally = _load(pictures=not dry_run)
+        if dry_run:
+            transaction.set_rollback(True)
+    return tally
+
+
+def _load(*, pictures: bool) -> Tally:
     tally = Tally()
     journal_defaults = {k: v for k, v in JOURNAL.items() if k != "slug"}
     other_primary = Journal.objects.filter(is_primary=True).exclude(slug=JOURNAL["slug"])
@@ -107,7 +120,7 @@ def load_demo() -> Tally:
             tally,
         )
         author = authors[data.slug]
-        if data.bio and missing(author.photo):
+        if pictures and data.bio and missing(author.photo):
             author.photo.save(f"{author.slug}.png", portrait(author), save=False)
             author.photo_alt = f"Placeholder portrait with the initials of {author.name}"
             author.save(update_fields=["photo", "photo_alt"])
@@ -131,7 +144,7 @@ def load_demo() -> Tally:
             },
             tally,
         )
-        if missing(issue.cover_image):
+        if pictures and missing(issue.cover_image):
             issue.cover_image.save(f"{issue.slug}.png", cover(issue), save=False)
             issue.cover_image_alt = f"Cover of {issue.label}"
             issue.save(update_fields=["cover_image", "cover_image_alt"])
@@ -155,7 +168,7 @@ def load_demo() -> Tally:
             },
             tally,
         )
-        if data.with_chart and missing(article.lead_image):
+        if pictures and data.with_chart and missing(article.lead_image):
             article.lead_image.save("demo-chart.png", chart(), save=False)
             article.lead_image_alt = "Bar chart of five columns of demonstration data"
             article.lead_image_caption = "Illustrative figure (demonstration data)."

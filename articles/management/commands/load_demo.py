@@ -13,9 +13,17 @@ from articles.demo import load_demo
 class Command(BaseCommand):
     help = "Create or update the demo journal, issues, authors and articles (idempotent)."
 
-    def handle(self, *args, **options):
-        tally = load_demo()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would change, change nothing."
+        )
+
+    def handle(self, *args, dry_run=False, **options):
+        tally = load_demo(dry_run=dry_run)
         for name, counts in sorted(tally.items()):
-            summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+            summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
             self.stdout.write(f"  {name}: {summary}")
-        self.stdout.write(self.style.SUCCESS("Demo content loaded."))
+        if dry_run:
+            self.stdout.write(self.style.WARNING("Dry run: nothing was saved."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Demo content loaded."))
