@@ -19,6 +19,7 @@ from articles.models import (
     Article,
     ArticleTopic,
     Authorship,
+    Issue,
     PreviewLink,
     Reference,
     RelatedItem,
@@ -123,10 +124,16 @@ class RelatedItemInline(admin.TabularInline):
     verbose_name_plural = "related items picked by the editors (the rest are filled by topic)"
 
 
+class IssueFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        # Issue labels include the journal's short name: fetch it in the same query.
+        return [(issue.pk, issue.label) for issue in Issue.objects.select_related("journal")]
+
+
 @admin.register(Article)
 class ArticleAdmin(SiteLinkMixin, VersionAdmin):
     list_display = ["title", "issue", "section", "state", "byline"]
-    list_filter = ["status", "issue", "section", "topics", "is_featured"]
+    list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
     list_select_related = ["issue__journal", "section"]
     search_fields = [
         "title",

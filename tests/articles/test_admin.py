@@ -583,3 +583,21 @@ def test_an_unnumbered_reference_goes_after_the_numbered_ones(admin_client):
     assert admin_client.post(reverse("admin:articles_article_add"), data).status_code == 302
     article = Article.objects.get(slug="a-new-article")
     assert [r.citation for r in article.references.all()] == ["One.", "Two.", "Becomes three."]
+
+
+@pytest.mark.parametrize("name", ["article", "issue", "author"])
+def test_changelists_run_a_fixed_number_of_queries(admin_client, name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse(f"admin:articles_{name}_changelist")
+
+    def count(n: int) -> int:
+        for _ in range(n):
+            make_article(issue=make_issue(), authors=[make_author(), make_author()])
+        admin_client.get(url)  # fills per-process caches (the site's journal, thumbnails)
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(url).status_code == 200
+        return len(queries)
+
+    assert count(1) == count(19)
