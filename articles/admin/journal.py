@@ -36,12 +36,13 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
     ]
 
     def get_queryset(self, request):
-        # An aggregate drops Meta.ordering; autocomplete pages need a stable order.
-        articles = Count("articles")
+        # Labels need the journal. An aggregate drops Meta.ordering, and autocomplete
+        # pages need a stable order.
         return (
             super()
             .get_queryset(request)
-            .annotate(num_articles=articles)
+            .select_related("journal")
+            .annotate(num_articles=Count("articles"))
             .order_by(*Issue._meta.ordering)
         )
 

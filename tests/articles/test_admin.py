@@ -601,3 +601,14 @@ def test_changelists_run_a_fixed_number_of_queries(admin_client, name):
         return len(queries)
 
     assert count(1) == count(19)
+
+
+def test_issue_autocomplete_runs_a_fixed_number_of_queries(
+    admin_client, django_assert_max_num_queries
+):
+    for _ in range(15):
+        make_issue()
+    params = {"term": "", "app_label": "articles", "model_name": "article", "field_name": "issue"}
+    with django_assert_max_num_queries(6):
+        response = admin_client.get(reverse("admin:autocomplete"), params)
+    assert len(response.json()["results"]) == 15
