@@ -152,3 +152,15 @@ def test_article_pdf_must_be_a_pdf(name, data, message):
     with pytest.raises(ValidationError, match=message) as error:
         article.full_clean()
     assert list(error.value.message_dict) == ["pdf"]
+
+
+@pytest.mark.django_db
+def test_rendition_srcset_tag():
+    article = make_article(lead_image_alt="Chart")
+    article.lead_image.save("wide.png", ContentFile(image_bytes(size=(1000, 500))))
+    srcset = Template(
+        "{% load article_images %}{% rendition_srcset article.lead_image 400 800 1200 1600 %}"
+    ).render(Context({"article": article}))
+    parts = [p.rsplit(" ", 1)[1] for p in srcset.split(", ")]
+    assert parts == ["400w", "800w", "1000w"]
+    assert article.lead_image.url in srcset
