@@ -133,6 +133,14 @@ def json_ld(article: Article, *, absolute_url, journal, image_url: str = "") -> 
             data["pageStart"] = article.first_page
         if article.last_page:
             data["pageEnd"] = article.last_page
+        data["citation"] = [
+            {
+                "@type": "CreativeWork",
+                "name": ref.citation,
+                **({"sameAs": ref.doi_url} if ref.doi else {}),
+            }
+            for ref in article.references.all()
+        ]
         if journal:
             periodical = {"@type": "Periodical", "name": journal.name}
             if _issns(journal):

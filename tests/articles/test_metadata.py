@@ -90,6 +90,9 @@ def test_scholarly_article_json_ld(client, site):
     assert data["pageStart"] == "101" and data["pageEnd"] == "108"
     assert data["publisher"]["name"] == "Amplity Health"
     assert data["sameAs"] == "https://doi.org/10.12345/jhop.2022.0001"
+    assert [c["name"] for c in data["citation"]] == [
+        r.citation for r in site["article"].references.all()
+    ]
 
 
 def test_news_item_gets_news_article_and_no_scholar_tags(client, site):
