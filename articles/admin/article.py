@@ -184,7 +184,8 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
 
     def render_change_form(self, request, context, *args, **kwargs):
         # The editor's import map is an inline script: it needs the CSP nonce.
-        context["media"] = Media.from_media(context["media"], nonce=request.csp_nonce)
+        nonce = getattr(request, "csp_nonce", None)
+        context["media"] = Media.from_media(context["media"], nonce=nonce)
         response = super().render_change_form(request, context, *args, **kwargs)
         response._csp_update = {"style-src": [PROSE_EDITOR_STYLE_HASH]}
         return response
