@@ -125,6 +125,9 @@ class Issue(models.Model):
         return reverse("articles:issue-detail", kwargs={"slug": self.slug})
 
     def clean(self):
+        # "Published" with no date means now, not "never": its articles would stay hidden.
+        if self.status == PublishState.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
         if self.cover_image and not self.cover_image_alt.strip():
             raise ValidationError(
                 {"cover_image_alt": "Describe the cover for readers who cannot see it."}

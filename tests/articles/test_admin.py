@@ -612,3 +612,11 @@ def test_issue_autocomplete_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         response = admin_client.get(reverse("admin:autocomplete"), params)
     assert len(response.json()["results"]) == 15
+
+
+def test_publishing_in_the_form_without_a_date_means_now(admin_client):
+    data = article_post(status="published")
+    assert admin_client.post(reverse("admin:articles_article_add"), data).status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    assert article.published_at is not None
+    assert article in Article.objects.published()
