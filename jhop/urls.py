@@ -8,6 +8,10 @@ from articles.sitemaps import sitemaps
 from articles.views import HomeView
 from jhop import views
 
+admin.site.site_header = "JHOP administration"
+admin.site.site_title = "JHOP admin"
+admin.site.index_title = "Journal content and subscriptions"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
