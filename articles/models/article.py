@@ -208,16 +208,21 @@ class Article(models.Model):
         if len(picked) >= n:
             return picked
         exclude = [self.pk] + [a.pk for a in picked]
-        topic_ids = list(self.topics.values_list("pk", flat=True))
-        rest = (
+        # Rank on ids alone (grouping by the id, not by every column), then fetch the few
+        # winners with everything a listing shows.
+        ranked = list(
             Article.objects.published()
-            .for_listing()
             .exclude(pk__in=exclude)
-            .annotate(shared=Count("topics", filter=Q(topics__in=topic_ids), distinct=True))
-            .filter(shared__gt=0)
+            .filter(article_topics__topic__in=self.article_topics.values("topic"))
+            .values("pk")
+            .annotate(shared=Count("article_topics__topic", distinct=True))
             .order_by("-shared", F("published_at").desc(nulls_last=True), "-pk")
+            .values_list("pk", flat=True)[: n - len(picked)]
         )
-        return picked + list(rest[: n - len(picked)])
+        if not ranked:
+            return picked
+        found = Article.objects.for_listing().in_bulk(ranked)
+        return picked + [found[pk] for pk in ranked if pk in found]
 
 
 class Authorship(models.Model):
