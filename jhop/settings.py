@@ -171,6 +171,15 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
 
+# Subscriptions --------------------------------------------------------------
+# Printed in every email when the primary journal has no postal address in the admin.
+SUBSCRIPTIONS_POSTAL_ADDRESS = env.str("SUBSCRIPTIONS_POSTAL_ADDRESS", default="")
+# Signup rate limits (django-ratelimit syntax) per client IP and per email address.
+SUBSCRIPTIONS_RATE_PER_IP = env.str("SUBSCRIPTIONS_RATE_PER_IP", default="20/h")
+SUBSCRIPTIONS_RATE_PER_EMAIL = env.str("SUBSCRIPTIONS_RATE_PER_EMAIL", default="5/h")
+# A form sent back faster than this was filled in by a bot: it is thanked, and dropped.
+SUBSCRIPTIONS_MIN_FORM_SECONDS = env.float("SUBSCRIPTIONS_MIN_FORM_SECONDS", default=3)
+
 # Security -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
