@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
 ]
 
@@ -213,6 +214,24 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "object-src": ["'none'"],
     }
+}
+
+# The site needs no powerful browser features; deny them to any embedded content too.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
 }
 
 RATELIMIT_USE_CACHE = "default"
