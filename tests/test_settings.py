@@ -53,3 +53,39 @@ def test_unknown_environment_name_is_refused():
 def test_development_defaults_need_no_environment():
     result = run_manage("check", env={})
     assert result.returncode == 0, result.stderr
+
+
+def test_production_settings_come_from_the_environment():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.STORAGES['staticfiles']['BACKEND'], s.CACHES['default']['BACKEND'], "
+        "s.EMAIL_BACKEND, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.ALLOWED_HOSTS)"
+    )
+    result = run_manage("shell", "-v", "0", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        "django_redis.cache.RedisCache",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "True",
+        "True",
+        "['jhop.example.org']",
+    ]
+
+
+def test_development_defaults_are_embedded():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
+        "s.EMAIL_BACKEND, s.TASKS['default']['BACKEND'])"
+    )
+    result = run_manage("shell", "-v", "0", "-c", code, env={})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True",
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.mail.backends.console.EmailBackend",
+        "django_tasks_db.DatabaseBackend",
+    ]
