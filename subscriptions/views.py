@@ -1,7 +1,9 @@
+from contextlib import suppress
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -11,7 +13,7 @@ from django_ratelimit.decorators import ratelimit
 
 from jhop.views import ratelimited
 from subscriptions import services
-from subscriptions.forms import EmailOnlyForm, PreferencesForm, SubscribeForm
+from subscriptions.forms import EmailOnlyForm, PreferencesForm, SubscribeForm, normalise_email
 from subscriptions.models import (
     PROFILE_FIELDS,
     ConsentEvent,
@@ -32,7 +34,11 @@ def email_rate(group, request):
 
 
 def email_key(group, request):
-    return request.POST.get("email", "").strip().lower()[:254]
+    """The address as it will be stored, so spelling variants of one address share a limit."""
+    email = request.POST.get("email", "")[:320]
+    with suppress(ValidationError):
+        email = normalise_email(email)
+    return email.strip().lower()
 
 
 def form_page(request) -> str:

@@ -239,3 +239,126 @@ def test_consent_texts_cannot_be_edited_once_saved(admin_client, consent_text):
     admin_client.post(url, {"version": "1", "body": "Rewritten history"})
     consent_text.refresh_from_db()
     assert "Rewritten history" not in consent_text.body
+
+
+TEXT_FIELDS = {
+    "first_name": 100,
+    "last_name": 100,
+    "organization": 200,
+    "address_line1": 200,
+    "address_line2": 200,
+    "city": 100,
+    "region": 100,
+    "postal_code": 20,
+}
+
+
+@pytest.mark.parametrize("field", ["email", *TEXT_FIELDS])
+@pytest.mark.parametrize("line_break", ["\r", "\n", "\r\n", "\x85", "\u2028", "\u2029", "\x00"])
+def test_header_injection_is_rejected_in_every_field(
+    client, print_edition, outbox, field, line_break
+):
+    value = f"{signup_data(print_edition, **ADDRESS).get(field)}{line_break}Bcc: victim@example.com"
+    response = post_signup(client, print_edition, **{**ADDRESS, field: value})
+    assert response.status_code == 200
+    assert "Line breaks and control characters are not allowed here." in response.content.decode()
+    assert Subscriber.objects.count() == 0 and outbox == []
+
+
+@pytest.mark.parametrize(("field", "limit"), [("email", 254), *TEXT_FIELDS.items()])
+def test_every_field_has_a_length_limit(client, print_edition, outbox, field, limit):
+    value = "x" * (limit + 1)
+    if field == "email":
+        value = "a" * (limit - len("@example.com")) + "@example.com"
+        assert len(post_signup(client, print_edition, **ADDRESS, email=value)["Location"])
+        Subscriber.objects.all().delete()
+        outbox.clear()
+        value = "a" + value
+    response = post_signup(client, print_edition, **{**ADDRESS, field: value})
+    assert response.status_code == 200
+    assert f"at most {limit} characters" in response.content.decode()
+    assert Subscriber.objects.count() == 0 and outbox == []
+
+
+def test_an_address_too_long_once_its_domain_is_encoded_is_refused(client, newsletter):
+    email = "a" * 200 + "@" + "ü" * 40 + ".example"  # 249 characters, far longer as punycode
+    response = post_signup(client, newsletter, email=email)
+    assert response.status_code == 200
+    assert "Enter a valid email address" in response.content.decode()
+    assert Subscriber.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u202e",
+        "\u202d",
+        "\u2066",
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\u2060",
+        "\ufeff",
+        "\u00ad",
+        "\u061c",
+        "\u180e",
+        "\U000e0041",
+    ],
+)
+def test_invisible_characters_are_stripped_from_names_and_addresses(
+    client, print_edition, invisible
+):
+    post_signup(
+        client,
+        print_edition,
+        **{**ADDRESS, "city": f"Phila{invisible}delphia"},
+        first_name=f"{invisible}Ada",
+        last_name=f"Love{invisible}lace{invisible}",
+        organization=f"General{invisible} Hospital",
+    )
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.first_name, subscriber.last_name) == ("Ada", "Lovelace")
+    assert (subscriber.organization, subscriber.city) == ("General Hospital", "Philadelphia")
+
+
+def test_a_name_made_only_of_invisible_characters_is_missing(client, newsletter):
+    response = post_signup(client, newsletter, first_name="\u200b\u202e\u3164")
+    assert "This field is required" in response.content.decode()
+    assert Subscriber.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("ada@Bücher.example", "ada@xn--bcher-kva.example"),
+        ("ada@xn--BCHER-kva.example", "ada@xn--bcher-kva.example"),
+        ("ada@ＥＸＡＭＰＬＥ.com", "ada@example.com"),
+        ("ada@exa\u200bmple.com", "ada@example.com"),
+        ("ada@straße.de", "ada@xn--strae-oqa.de"),  # IDNA 2008: not strasse.de
+        ("ada@例え.テスト", "ada@xn--r8jz45g.xn--zckzah"),
+    ],
+)
+def test_international_domain_names_are_stored_in_one_form(client, newsletter, typed, stored):
+    assert post_signup(client, newsletter, email=typed).status_code == 302
+    assert Subscriber.objects.get().email == stored
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("ada@example.com", "ada@exаmple.com"),  # Cyrillic а
+        ("ada@straße.de", "ada@strasse.de"),  # two registrable domains
+        ("ada@paypal.com", "ada@pаypal.com"),
+    ],
+)
+def test_distinct_domains_that_look_alike_stay_distinct(client, newsletter, one, other):
+    post_signup(client, newsletter, email=one)
+    post_signup(client, newsletter, email=other)
+    assert Subscriber.objects.count() == 2
+
+
+def test_spelling_variants_of_one_address_share_its_rate_limit(client, newsletter, settings):
+    settings.SUBSCRIPTIONS_RATE_PER_EMAIL = "2/h"
+    assert post_signup(client, newsletter, email="zoe@bücher.example").status_code == 302
+    assert post_signup(client, newsletter, email="ZOE@BÜCHER.example").status_code == 302
+    assert post_signup(client, newsletter, email="zoe@xn--bcher-kva.example").status_code == 429
