@@ -4,6 +4,7 @@ import reversion
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
@@ -36,13 +37,39 @@ reversion.register(Article, follow=["authorships", "article_topics", "references
 PROSE_EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
 
 
-class ReferenceInlineFormSet(BaseInlineFormSet):
+class ReorderableInlineFormSet(BaseInlineFormSet):
+    """Saves edits that exchange values between rows in one go.
+
+    Renumbering references 1 and 2, inserting a new reference 1, or swapping two
+    authors' rows would give two rows the same number (or author) for a moment and
+    trip the unique constraint. The rows being changed or deleted are removed first;
+    the changed ones are then written back with their ids (an update that finds no
+    row inserts). The admin saves inside a transaction, so nothing is lost on error.
+    """
+
+    def save_existing_objects(self, commit=True):
+        if commit:
+            touched = [
+                form.instance.pk
+                for form in self.initial_forms
+                if form.instance.pk and (form in self.deleted_forms or form.has_changed())
+            ]
+            if touched:
+                self.model._base_manager.filter(pk__in=touched).delete()
+        return super().save_existing_objects(commit)
+
+
+class ReferenceInlineFormSet(ReorderableInlineFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
-        form.fields["position"].required = False
-        form.fields[
-            "position"
-        ].help_text = "The number cited in the body. Leave empty to number it after the others."
+        position = form.fields["position"]
+        position.required = False
+        # Citations are at most three digits: [999].
+        position.validators.append(MaxValueValidator(999))
+        position.widget.attrs["max"] = 999
+        position.help_text = (
+            "The number cited in the body. Leave empty to number it after the others."
+        )
 
     def clean(self):
         """Number unnumbered references, then check every citation has its reference.
@@ -74,7 +101,7 @@ class ReferenceInlineFormSet(BaseInlineFormSet):
             )
 
 
-class RelatedItemInlineFormSet(BaseInlineFormSet):
+class RelatedItemInlineFormSet(ReorderableInlineFormSet):
     def clean(self):
         super().clean()
         for form in self.forms:
@@ -85,6 +112,7 @@ class RelatedItemInlineFormSet(BaseInlineFormSet):
 
 class AuthorshipInline(admin.TabularInline):
     model = Authorship
+    formset = ReorderableInlineFormSet
     fields = ["author", "position"]
     autocomplete_fields = ["author"]
     extra = 1
@@ -94,6 +122,7 @@ class AuthorshipInline(admin.TabularInline):
 
 class ArticleTopicInline(admin.TabularInline):
     model = ArticleTopic
+    formset = ReorderableInlineFormSet
     fields = ["topic", "position"]
     autocomplete_fields = ["topic"]
     extra = 1

@@ -620,3 +620,55 @@ def test_publishing_in_the_form_without_a_date_means_now(admin_client):
     article = Article.objects.get(slug="a-new-article")
     assert article.published_at is not None
     assert article in Article.objects.published()
+
+
+def test_references_can_be_renumbered_in_one_save(admin_client):
+    """Swapping two numbers, or inserting a new reference 1, must not trip the constraint."""
+    add = admin_client.post(reverse("admin:articles_article_add"), article_post())
+    assert add.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    ids = list(article.references.values_list("pk", flat=True))
+
+    data = form_values(admin_client.get(change).text, "article_form")
+    data["references-0-position"], data["references-1-position"] = ["2"], ["1"]
+    response = admin_client.post(change, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    assert list(article.references.values_list("position", "pk")) == [(1, ids[1]), (2, ids[0])]
+
+    data = form_values(admin_client.get(change).text, "article_form")
+    data["references-0-position"], data["references-1-position"] = ["2"], ["3"]
+    data["references-TOTAL_FORMS"] = ["3"]
+    data["references-2-position"] = ["1"]
+    data["references-2-citation"] = ["A new first reference."]
+    response = admin_client.post(change, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    citations = [r.citation[:8] for r in article.references.all()]
+    assert citations == ["A new fi", "Lloyd MR", "Roberto "]
+    assert Version.objects.get_for_object(article).count() == 3
+
+
+def test_two_authors_can_swap_rows(admin_client):
+    add = admin_client.post(reverse("admin:articles_article_add"), article_post())
+    assert add.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    before = [a.pk for a in article.ordered_authors]
+    data = form_values(admin_client.get(change).text, "article_form")
+    data["authorships-0-author"], data["authorships-1-author"] = (
+        data["authorships-1-author"],
+        data["authorships-0-author"],
+    )
+    assert admin_client.post(change, data).status_code == 302
+    article = Article.objects.get(pk=article.pk)
+    assert [a.pk for a in article.ordered_authors] == before[::-1]
+
+
+def test_a_reference_number_beyond_what_can_be_cited_is_refused(admin_client):
+    data = article_post()
+    data["references-1-position"] = "1000"
+    response = admin_client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    assert "less than or equal to 999" in response.text
