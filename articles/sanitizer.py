@@ -68,7 +68,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 _cleaner = nh3.Cleaner(
     tags=ALLOWED_TAGS,
     clean_content_tags={"script", "style", "iframe", "noscript", "template", "textarea"},
-    attributes=ALLOWED_ATTRIBUTES,
+    # "*": no attribute on every tag (nh3 would otherwise keep lang and title anywhere).
+    attributes={**ALLOWED_ATTRIBUTES, "*": set()},
     url_schemes=URL_SCHEMES,
     link_rel="noopener noreferrer",
     strip_comments=True,

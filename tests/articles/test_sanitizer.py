@@ -41,6 +41,35 @@ XSS_PAYLOADS = [
     '<table background="javascript:alert(1)"><tr><td>x</td></tr></table>',
     '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
     "<template><script>alert(1)</script></template>",
+    # SVG and MathML: foreign content with its own URL attributes and event handlers.
+    '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+    "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+    '<svg><use href="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=#x"/></svg>',
+    '<svg><foreignObject><iframe src="javascript:alert(1)"></iframe></foreignObject></svg>',
+    '<math href="javascript:alert(1)">CLICK</math>',
+    '<math><maction actiontype="statusline" xlink:href="javascript:alert(1)">x</maction></math>',
+    # data: URLs.
+    '<a href="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=">x</a>',
+    '<a href="DATA:text/html,<script>alert(1)</script>">x</a>',
+    '<img src="data:image/png;base64,iVBORw0KGgo=">',
+    # Entity-encoded and obfuscated schemes.
+    '<a href="javascript&colon;alert(1)">x</a>',
+    '<a href="java&#0000115;cript:alert(1)">x</a>',
+    '<a href="&#x6A;avascript:alert(1)">x</a>',
+    '<a href="java\nscript:alert(1)">x</a>',
+    '<a href="\x01javascript:alert(1)">x</a>',
+    '<a href=" &#14;  javascript:alert(1)">x</a>',
+    # Nested and malformed markup.
+    '<a><a href="javascript:alert(1)">nested</a></a>',
+    '<p><strong><em><a href="javascript:alert(1)"><svg onload=alert(1)>x</svg></a></em>'
+    "</strong></p>",
+    "<xmp><script>alert(1)</script></xmp>",
+    "<plaintext><script>alert(1)</script>",
+    "<![CDATA[<script>alert(1)</script>]]>",
+    '<td colspan="1 onmouseover=alert(1)">x</td>',
+    "<isindex type=image src=1 onerror=alert(1)>",
+    '<div style="x:expression(alert(1))">x</div>',
+    '<p title="x" lang="en" class="evil" id="ref-1">spoofed anchor</p>',
 ]
 
 
@@ -84,6 +113,11 @@ def test_editor_extensions_match_the_allow_list():
     assert editor["url_schemes"] == {"http", "https", "mailto"}
     for tag, attributes in ALLOWED_ATTRIBUTES.items():
         assert attributes <= editor["attributes"][tag]
+
+
+def test_escaped_markup_stays_text():
+    html = "<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; 5 &lt; 6</p>"
+    assert sanitize_html(html) == html
 
 
 def test_empty_editor_paragraph_is_empty():
