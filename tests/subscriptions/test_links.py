@@ -260,3 +260,157 @@ def test_manage_link_request_never_reveals_whether_an_address_is_known(client, a
     assert known.content == unknown.content
     assert len(outbox) == 1
     assert client.get(link_in(outbox[0], "manage")).status_code == 200
+
+
+# Every misuse of every link ---------------------------------------------------
+
+
+ENDPOINTS = {
+    # endpoint: (purpose, what a POST would carry if the token were good)
+    "confirm": (Purpose.CONFIRM, {}),
+    "manage": (Purpose.MANAGE, {"unsubscribe_all": "1"}),
+    "unsubscribe": (Purpose.UNSUBSCRIBE, "List-Unsubscribe=One-Click"),
+}
+
+
+def _tamper(token: str, **payload) -> str:
+    """Swap the signed payload for another while keeping the original timestamp and signature."""
+    _, stamp, signature = token.rsplit(":", 2)
+    other = signing.dumps(payload, salt="anything", compress=True).rsplit(":", 1)[0]
+    return f"{other.rsplit(':', 1)[0]}:{stamp}:{signature}"
+
+
+def misuses(ada, other, endpoint):
+    purpose, _ = ENDPOINTS[endpoint]
+    good = make_token(subscriber=ada, purpose=purpose)
+    payload = {"s": ada.pk, "h": ada.email_hash[:20], "p": str(purpose)}
+    return {
+        "forged": signing.dumps(
+            payload, key="not-the-secret", salt=f"subscriptions.token.{purpose}"
+        ),
+        "tampered signature": good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
+        "tampered payload": _tamper(good, s=other.pk, h=other.email_hash[:20], p=str(purpose)),
+        "truncated": good[: len(good) // 2],
+        "garbage": "not-a-token",
+        **{
+            f"{wrong} token": make_token(subscriber=ada, purpose=wrong)
+            for wrong in Purpose
+            if wrong != purpose
+        },
+    }
+
+
+def snapshot_of_everything():
+    return (
+        list(Subscription.objects.order_by("pk").values_list("pk", "status", "updated_at")),
+        list(Subscriber.objects.order_by("pk").values()),
+        ConsentEvent.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_every_bad_token_gets_a_clear_page_and_changes_nothing(
+    client, active_ada, outbox, endpoint, method
+):
+    other = Subscriber.objects.create(email="other@example.com")
+    _, body = ENDPOINTS[endpoint]
+    before = snapshot_of_everything()
+    for kind, token in misuses(active_ada, other, endpoint).items():
+        path = reverse(f"subscriptions:{endpoint}", args=[token])
+        if method == "post" and isinstance(body, str):
+            response = Client(enforce_csrf_checks=True).post(
+                path, data=body, content_type="application/x-www-form-urlencoded"
+            )
+        else:
+            response = getattr(client, method)(path, {} if isinstance(body, str) else body)
+        assert response.status_code == 400, (kind, response.status_code)
+        assert b"This link is not valid" in response.content, kind
+        assert "no-store" in response["Cache-Control"], kind
+    assert snapshot_of_everything() == before
+    assert outbox == []
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+def test_links_die_when_the_address_changes_or_is_erased(client, active_ada, outbox, endpoint):
+    from subscriptions import services
+
+    purpose, body = ENDPOINTS[endpoint]
+    token = make_token(subscriber=active_ada, purpose=purpose)
+    path = reverse(f"subscriptions:{endpoint}", args=[token])
+    active_ada.email = "ada.new@example.com"
+    active_ada.save()
+    before = snapshot_of_everything()
+    for method in (client.get, client.post):
+        assert method(path, {} if isinstance(body, str) else body).status_code == 400
+    assert snapshot_of_everything() == before
+
+    active_ada.email = "ada@example.com"  # back: the old link works again, as it should
+    active_ada.save()
+    assert client.get(path).status_code == 200
+    services.erase_subscriber(subscriber=active_ada, meta=services.RequestMeta())
+    before = snapshot_of_everything()
+    for method in (client.get, client.post):
+        response = method(path, {} if isinstance(body, str) else body)
+        assert response.status_code == 400
+        assert b"ada@example.com" not in response.content
+    assert snapshot_of_everything() == before
+    assert outbox == []
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+def test_expired_links_are_refused_for_every_purpose(client, active_ada, endpoint):
+    from subscriptions.tokens import MAX_AGE
+
+    purpose, body = ENDPOINTS[endpoint]
+    path = reverse(
+        f"subscriptions:{endpoint}", args=[make_token(subscriber=active_ada, purpose=purpose)]
+    )
+    before = snapshot_of_everything()
+    later = timezone.now().timestamp() + MAX_AGE[purpose].total_seconds() + 60
+    with mock.patch("time.time", return_value=later):
+        for method in (client.get, client.post):
+            assert method(path, {} if isinstance(body, str) else body).status_code == 400
+    assert snapshot_of_everything() == before
+
+
+def test_a_valid_link_of_another_subscriber_only_acts_on_that_subscriber(
+    active_ada, newsletter, outbox
+):
+    from .factories import make_subscriber
+
+    other = make_subscriber(lists=[newsletter])
+    token = make_token(subscriber=other, purpose=Purpose.UNSUBSCRIBE, mailing_list=newsletter)
+    Client().post(
+        reverse("subscriptions:unsubscribe", args=[token]),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert other.subscriptions.get().status == "unsubscribed"
+    assert set(statuses(active_ada).values()) == {"active"}
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+def test_opening_a_link_never_changes_anything(client, ada, newsletter, endpoint):
+    """Link scanners GET (and HEAD) every link in a message before the person does."""
+    purpose, _ = ENDPOINTS[endpoint]
+    mailing_list = newsletter if endpoint == "unsubscribe" else None
+    path = url(endpoint, ada, purpose, mailing_list)
+    for subscriber_state in ("pending", "active"):
+        if subscriber_state == "active":
+            client.post(url("confirm", ada))
+        before = snapshot_of_everything()
+        for _ in range(3):
+            assert client.get(path).status_code == 200
+            assert client.head(path).status_code in {200, 405}
+        assert snapshot_of_everything() == before
+
+
+def test_one_click_unsubscribe_accepts_multipart_and_needs_no_cookie(active_ada, newsletter):
+    """RFC 8058: the POST carries no cookies and may be multipart/form-data."""
+    path = url("unsubscribe", active_ada, mailing_list=newsletter)
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(path, {"List-Unsubscribe": "One-Click"})  # multipart
+    assert response.status_code == 200 and not response.cookies
+    assert statuses(active_ada)["jhop-e-newsletter"] == "unsubscribed"
+    assert active_ada.events.get(kind="unsubscribed").source == ConsentEvent.Source.ONE_CLICK

@@ -89,16 +89,38 @@ def test_known_address_gets_a_manage_link_and_the_same_response(
     assert Subscriber.objects.get().events.filter(kind="requested-known").exists()
 
 
-def test_responses_are_identical_for_unknown_active_and_unsubscribed_addresses(
-    client, newsletter, outbox
+def test_the_response_is_identical_for_new_pending_active_unsubscribed_bounced_erased(
+    client, newsletter, print_edition, outbox
 ):
-    pages = []
-    for email in ["new@example.com", "new@example.com", "other@example.com"]:
-        response = post_signup(client, newsletter, email=email)
-        pages.append((response.status_code, response["Location"]))
-        pages.append(client.get(response["Location"]).content)
-    assert pages[0] == pages[2] == pages[4]
-    assert pages[1] == pages[3] == pages[5]
+    from subscriptions import services
+
+    from .factories import make_subscriber
+
+    make_subscriber(email="pending@example.com", lists=[newsletter], status="pending")
+    make_subscriber(email="active@example.com", lists=[newsletter, print_edition])
+    make_subscriber(email="gone@example.com", lists=[newsletter], status="unsubscribed")
+    make_subscriber(email="bounced@example.com", lists=[newsletter], status="bounced")
+    erased = make_subscriber(email="erased@example.com", lists=[newsletter])
+    services.erase_subscriber(subscriber=erased, meta=services.RequestMeta())
+    seen = {}
+    for state in ["new", "pending", "active", "gone", "bounced", "erased"]:
+        outbox.clear()
+        response = post_signup(client, newsletter, email=f"{state}@example.com")
+        headers = sorted((k, v) for k, v in response.headers.items() if k != "Date")
+        thanks = client.get(response["Location"])
+        assert len(outbox) == 1, state  # a confirmation, or a link to manage: never more
+        assert outbox[0].to == [f"{state}@example.com"]
+        seen[state] = (
+            response.status_code,
+            headers,
+            response.content,
+            response.cookies.output(),
+            thanks.status_code,
+            thanks.content,
+        )
+    assert seen["new"][0] == 302
+    for state, answer in seen.items():
+        assert answer == seen["new"], state
 
 
 @pytest.mark.parametrize(
