@@ -672,3 +672,43 @@ def test_a_reference_number_beyond_what_can_be_cited_is_refused(admin_client):
     response = admin_client.post(reverse("admin:articles_article_add"), data)
     assert response.status_code == 200
     assert "less than or equal to 999" in response.text
+
+
+def test_citation_error_on_change_saves_nothing_even_with_inline_deletions(admin_client):
+    """The error blocks the whole save: article fields, deleted rows and history untouched."""
+    add = admin_client.post(reverse("admin:articles_article_add"), article_post())
+    assert add.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    data = form_values(admin_client.get(change).text, "article_form")
+    data["title"] = ["Retitled"]
+    data["body"] = ["<p>Still cites [1] and [2].</p>"]
+    data["references-1-DELETE"] = ["on"]
+    data["authorships-0-DELETE"] = ["on"]
+
+    response = admin_client.post(change, data)
+
+    assert response.status_code == 200
+    assert "The body cites [2] but there is no reference with that number." in response.text
+    article.refresh_from_db()
+    assert (article.title, article.body) == (
+        "A New Article",
+        "<p>Shown twice [1] and once [2].</p>",
+    )
+    assert article.references.count() == 2 and len(article.ordered_authors) == 2
+    assert Version.objects.get_for_object(article).count() == 1
+
+
+def test_an_editor_in_the_editors_group_gets_the_citation_check(client):
+    from django.contrib.auth.models import Group
+
+    editor = User.objects.create_user("desk-editor", password="x", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(editor)
+
+    response = client.post(reverse("admin:articles_article_add"), article_post(body="<p>[3]</p>"))
+
+    assert response.status_code == 200
+    assert "The body cites [3]" in response.text
+    assert not Article.objects.filter(slug="a-new-article").exists()
+    assert client.post(reverse("admin:articles_article_add"), article_post()).status_code == 302
