@@ -153,7 +153,8 @@ class ProfileFields(forms.Form):
     def full_clean(self):
         super().full_clean()
         for name in self.errors:
-            if name in self.fields:
+            # HTML forbids aria-* on a hidden input (a tampered consent_text, for one).
+            if name in self.fields and not self.fields[name].widget.is_hidden:
                 self.fields[name].widget.attrs.update(
                     {"aria-invalid": "true", "aria-describedby": f"{self[name].auto_id}-error"}
                 )
