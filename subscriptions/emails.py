@@ -17,6 +17,9 @@ from subscriptions.tokens import Purpose, make_token
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# A queued email not sent by then is handed to the sender again by retry_due(): the task may
+# have been lost (queue down at commit, worker killed mid-send).
+UNSENT_AFTER = timedelta(minutes=15)
 
 
 def postal_address() -> str:
@@ -76,8 +79,11 @@ def queue_email(
         body_text=text,
         body_html=html,
         headers=headers or {},
+        next_attempt_at=timezone.now() + UNSENT_AFTER,
     )
-    transaction.on_commit(lambda: _enqueue(outbound.pk))
+    # robust: a queue that is down must not turn the person's saved signup into an error
+    # page; the email stays queued and retry_due() sends it.
+    transaction.on_commit(lambda: _enqueue(outbound.pk), robust=True)
     return outbound
 
 
@@ -201,7 +207,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def retry_due(*, now=None) -> int:
-    """Hand every email whose retry is due to the send task; returns how many."""
+    """Hand every email whose retry is due, or still unsent long after queueing, to the send
+    task; returns how many."""
     now = now or timezone.now()
     due = list(
         OutboundEmail.objects.filter(

@@ -144,3 +144,27 @@ def test_goodbye_and_manage_emails_have_text_and_html(outbox, django_capture_on_
     assert "JHOP Print Edition" in message.body
     assert message.alternatives[0][1] == "text/html"
     assert Subscription.objects.count() == 2
+
+
+def test_a_lost_task_does_not_lose_the_email(client, settings, outbox):
+    """The queue is down when the signup commits: the person still gets the thank-you page,
+    the email stays queued (visible to editors) and retry_emails sends it later."""
+    from tests.subscriptions.helpers import post_signup
+
+    newsletter, _ = lists()
+    with mock.patch("django_tasks.base.Task.enqueue", side_effect=ConnectionError("queue is down")):
+        response = post_signup(client, newsletter)
+    assert response.status_code == 302
+    outbound = OutboundEmail.objects.get()
+    assert outbound.status == OutboundEmail.Status.QUEUED and outbox == []
+    call_command("retry_emails", stdout=StringIO())
+    assert outbox == []  # not given up on yet: the task may just be slow
+    OutboundEmail.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    out = StringIO()
+    call_command("retry_emails", stdout=out)
+    assert "1 email(s)" in out.getvalue()
+    outbound.refresh_from_db()
+    assert outbound.status == OutboundEmail.Status.SENT and len(outbox) == 1
+    assert outbound.next_attempt_at is None
+    call_command("retry_emails", stdout=StringIO())
+    assert len(outbox) == 1  # sent once, never again
