@@ -24,6 +24,11 @@ class LatestRssFeed(Feed):
     def description(self, obj=None):
         return f"The latest articles in {obj}." if obj else "The latest articles."
 
+    def author_name(self, obj=None):
+        """The journal: Atom needs a feed author when an entry (a news item) names none."""
+        journal = primary_journal()
+        return journal.name if journal else None
+
     def filter(self, articles, obj):
         return articles
 

@@ -1,7 +1,10 @@
 """RSS and Atom feeds of the latest articles, per topic and per section."""
 
+from email.utils import parsedate_to_datetime
+
 import pytest
 from django.contrib.sites.models import Site
+from django.utils.dateparse import parse_datetime
 from lxml import etree
 
 from tests.articles.site_data import SEED_TITLE, build_site
@@ -68,3 +71,39 @@ def test_feed_is_limited_to_the_latest_twenty(client, site):
     for i in range(25):
         make_article(title=f"Filler {i}")
     assert len(parse(client, "/feeds/rss/", "application/rss+xml").xpath("//item")) == 20
+
+
+FEEDS = [
+    ("/feeds/rss/", "application/rss+xml"),
+    ("/feeds/atom/", "application/atom+xml"),
+    ("/topics/breast-cancer/rss/", "application/rss+xml"),
+    ("/topics/breast-cancer/atom/", "application/atom+xml"),
+    ("/sections/fda-oncology-update/rss/", "application/rss+xml"),
+    ("/sections/fda-oncology-update/atom/", "application/atom+xml"),
+]
+
+
+@pytest.mark.parametrize("url,content_type", FEEDS)
+def test_feeds_use_absolute_urls_and_valid_dates(client, site, url, content_type):
+    feed = parse(client, url, content_type)
+    links = feed.xpath(
+        "//link/text() | //guid/text() | //a:link/@href | //a:id/text()", namespaces=ATOM
+    )
+    assert links and all(link.startswith("http://testserver/") for link in links), links
+    rss_dates = feed.xpath("//pubDate/text() | //lastBuildDate/text()")
+    atom_dates = feed.xpath("//a:updated/text() | //a:published/text()", namespaces=ATOM)
+    assert rss_dates or atom_dates
+    for date in rss_dates:
+        assert parsedate_to_datetime(date).tzinfo is not None, date
+    for date in atom_dates:
+        assert parse_datetime(date).tzinfo is not None, date
+
+
+def test_atom_feed_names_an_author_for_entries_without_one(client, site):
+    """RFC 4287: the feed needs an author unless every entry has one (news items do not)."""
+    make_article(title="Unsigned news", section=site["news_section"])
+    atom = parse(client, "/sections/fda-oncology-update/atom/", "application/atom+xml")
+    (entry,) = atom.xpath('//a:entry[a:title="Unsigned news"]', namespaces=ATOM)
+    assert not entry.xpath("a:author", namespaces=ATOM)
+    feed_authors = atom.xpath("/a:feed/a:author/a:name/text()", namespaces=ATOM)
+    assert feed_authors == ["Journal of Hematology Oncology Pharmacy"]
