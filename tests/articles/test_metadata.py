@@ -76,6 +76,23 @@ def test_citation_pdf_url_only_for_a_pdf_on_this_host(client, site):
     assert doc.xpath('//p[@class="dates"]/a[@type="application/pdf"]/@href')
 
 
+def test_no_citation_pdf_url_for_a_pdf_on_another_host(client, site, settings):
+    """Scholar ignores a PDF on another host; media on a CDN keeps only the readers' link."""
+    settings.MEDIA_URL = "https://media.example.org/"
+    article = site["article"]
+    article.pdf.save("article.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    doc = head(client, article.get_absolute_url())
+    assert metas(doc, "citation_pdf_url") == []
+    (link,) = doc.xpath('//p[@class="dates"]/a[@type="application/pdf"]/@href')
+    assert link.startswith("https://media.example.org/")
+
+
+def test_scholar_dates_are_year_month_day_with_slashes(client, site):
+    doc = head(client, site["article"].get_absolute_url())
+    for date in metas(doc, "citation_publication_date"):
+        assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", date), date
+
+
 def test_scholarly_article_json_ld(client, site):
     data = json_ld(head(client, site["article"].get_absolute_url()))
     assert data["@type"] == "ScholarlyArticle"
