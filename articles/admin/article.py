@@ -26,7 +26,8 @@ from articles.models import (
     RelatedItem,
 )
 
-for child in (Authorship, ArticleTopic, Reference, RelatedItem):
+ARTICLE_CHILDREN = (Authorship, ArticleTopic, Reference, RelatedItem)
+for child in ARTICLE_CHILDREN:
     reversion.register(child)
 # Preview links are access grants, not content: restoring a version must not touch them.
 reversion.register(Article, follow=["authorships", "article_topics", "references", "related_links"])
@@ -210,6 +211,24 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authorships__author")
+
+    def _reversion_revisionform_view(self, request, version, *args, **kwargs):
+        # Restoring writes each stored row back over the current one. If references 1 and
+        # 2 (or two authors' rows) have been swapped since, each write collides with the
+        # other and reversion gives up. So the rows the version holds are removed first,
+        # inside reversion's transaction (a preview, or a failed restore, rolls it back),
+        # and are then written back whole, with their ids.
+        revision = version.revision
+        revert = revision.revert
+
+        def revert_children_whole(delete=False):
+            for model in ARTICLE_CHILDREN:
+                ids = revision.version_set.get_for_model(model).values_list("object_id")
+                model._base_manager.filter(pk__in=[int(i) for (i,) in ids]).delete()
+            revert(delete=delete)
+
+        revision.revert = revert_children_whole
+        return super()._reversion_revisionform_view(request, version, *args, **kwargs)
 
     def render_change_form(self, request, context, *args, **kwargs):
         # The editor's import map is an inline script: it needs the CSP nonce.

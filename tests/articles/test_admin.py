@@ -712,3 +712,60 @@ def test_an_editor_in_the_editors_group_gets_the_citation_check(client):
     assert "The body cites [3]" in response.text
     assert not Article.objects.filter(slug="a-new-article").exists()
     assert client.post(reverse("admin:articles_article_add"), article_post()).status_code == 302
+
+
+def _restore_first_version(admin_client, article):
+    first = Version.objects.get_for_object(article).order_by("pk").first()
+    url = reverse("admin:articles_article_revision", args=[article.pk, first.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    return admin_client.post(url, form_values(page.text, "article_form"))
+
+
+def test_restoring_removes_references_and_related_items_added_since(admin_client):
+    add = admin_client.post(reverse("admin:articles_article_add"), article_post())
+    assert add.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    extra = make_article(title="Added later")
+    data = form_values(admin_client.get(change).text, "article_form")
+    data["body"] = ["<p>[1] [2] [3]</p>"]
+    data.update({"references-TOTAL_FORMS": ["3"], "related_links-TOTAL_FORMS": ["3"]})
+    data.update({"references-2-position": ["3"], "references-2-citation": ["Third."]})
+    data.update({"related_links-2-related": [str(extra.pk)], "related_links-2-position": ["3"]})
+    assert admin_client.post(change, data).status_code == 302
+    assert article.references.count() == 3 and article.related_links.count() == 3
+
+    assert _restore_first_version(admin_client, article).status_code == 302
+
+    article.refresh_from_db()
+    assert article.body == "<p>Shown twice [1] and once [2].</p>"
+    assert list(article.references.values_list("position", flat=True)) == [1, 2]
+    assert [r.related.title for r in article.related_links.all()] == ["Related two", "Related one"]
+
+
+def test_restoring_a_version_from_before_references_were_renumbered(admin_client):
+    add = admin_client.post(reverse("admin:articles_article_add"), article_post())
+    assert add.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    data = form_values(admin_client.get(change).text, "article_form")
+    data["references-0-position"], data["references-1-position"] = ["2"], ["1"]
+    data["authorships-0-author"], data["authorships-1-author"] = (
+        data["authorships-1-author"],
+        data["authorships-0-author"],
+    )
+    assert admin_client.post(change, data).status_code == 302
+    swapped = list(article.references.values_list("citation", flat=True))
+
+    # Looking at the old version changes nothing.
+    first = Version.objects.get_for_object(article).order_by("pk").first()
+    admin_client.get(reverse("admin:articles_article_revision", args=[article.pk, first.pk]))
+    assert list(article.references.values_list("citation", flat=True)) == swapped
+
+    response = _restore_first_version(admin_client, article)
+
+    assert response.status_code == 302
+    assert list(article.references.values_list("citation", flat=True)) == swapped[::-1]
+    article = Article.objects.get(pk=article.pk)
+    assert [a.credentials for a in article.ordered_authors] == ["PharmD, FASHP", "MPH"]
