@@ -126,7 +126,8 @@ def update_preferences(
 ) -> None:
     """Save the preference centre: profile, and the offered lists ticked or unticked.
 
-    Following the emailed link proves the address, so ticking a list activates it.
+    Following the emailed link proves the address, so ticking a list activates it; saving
+    with a list ticked is a fresh request for it, which re-qualifies a print subscription.
     """
     with transaction.atomic():
         subscriber = locked(subscriber)
@@ -136,7 +137,7 @@ def update_preferences(
         subscriber.save()
         current = {s.mailing_list_id: s for s in subscriber.subscriptions.all()}
         chosen = {m.pk for m in lists}
-        added, removed, now = [], [], timezone.now()
+        added, renewed, removed, now = [], [], [], timezone.now()
         for mailing_list in offered:
             subscription = current.get(mailing_list.pk)
             if mailing_list.pk in chosen:
@@ -145,6 +146,10 @@ def update_preferences(
                 if subscription.status != Status.ACTIVE:
                     _activate(subscription, now)
                     added.append(mailing_list)
+                else:
+                    subscription.qualified_at = now
+                    subscription.save(update_fields=["qualified_at", "updated_at"])
+                    renewed.append(mailing_list)
             elif subscription and subscription.status in {Status.ACTIVE, Status.PENDING}:
                 subscription.status = Status.UNSUBSCRIBED
                 subscription.unsubscribed_at = now
@@ -156,10 +161,11 @@ def update_preferences(
             source=ConsentEvent.Source.PREFERENCES,
             meta=meta,
             lists=lists,
-            consent_text=consent_text if added else None,
+            consent_text=consent_text if lists else None,
             details={
                 **snapshot(subscriber),
                 "added": [m.name for m in added],
+                "renewed": [m.name for m in renewed],
                 "removed": [m.name for m in removed],
             },
         )

@@ -300,3 +300,27 @@ def test_subscriber_changelist_queries_do_not_grow_with_subscribers(
         make_subscriber(lists=[newsletter, print_edition])
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert b"JHOP Print Edition: Active" in client.get(url).content
+
+
+def test_requalification_filter_lists_print_subscribers_over_three_years(client, manager):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    newsletter, print_edition = lists()
+    fresh = make_subscriber(lists=[print_edition], email="fresh@example.com")
+    stale = make_subscriber(lists=[print_edition], email="stale@example.com")
+    unknown = make_subscriber(lists=[print_edition], email="unknown@example.com")
+    old_newsletter = make_subscriber(lists=[newsletter], email="oldnews@example.com")
+    gone = make_subscriber(lists=[print_edition], email="gone@example.com", status="unsubscribed")
+    long_ago = timezone.now() - timedelta(days=3 * 365 + 1)
+    for subscriber in (stale, old_newsletter, gone):
+        subscriber.subscriptions.update(qualified_at=long_ago)
+    unknown.subscriptions.update(qualified_at=None)
+    changelist = reverse("admin:subscriptions_subscriber_changelist")
+    content = client.get(changelist + "?requalify=due").content.decode()
+    assert "stale@example.com" in content and "unknown@example.com" in content
+    assert "JHOP Print Edition: Active — re-qualify" in content
+    for absent in (fresh, old_newsletter, gone):
+        assert absent.email not in content
+    assert "re-qualify" not in client.get(changelist + "?q=fresh").content.decode()

@@ -414,3 +414,29 @@ def test_one_click_unsubscribe_accepts_multipart_and_needs_no_cookie(active_ada,
     assert response.status_code == 200 and not response.cookies
     assert statuses(active_ada)["jhop-e-newsletter"] == "unsubscribed"
     assert active_ada.events.get(kind="unsubscribed").source == ConsentEvent.Source.ONE_CLICK
+
+
+def test_saving_preferences_with_print_ticked_requalifies_it(
+    client, active_ada, newsletter, print_edition
+):
+    """A print request lapses after three years; the person renews it in the preference
+    centre, and the record keeps what they were shown and the address they gave."""
+    from datetime import timedelta as td
+
+    active_ada.subscriptions.update(qualified_at=timezone.now() - td(days=3 * 365 + 10))
+    assert Subscription.objects.needing_requalification().filter(subscriber=active_ada).exists()
+    path = url("manage", active_ada)
+    page = client.get(path).content.decode()
+    consent_body = ConsentEvent.objects.filter(consent_text__isnull=False).first().consent_text
+    assert consent_body.body.splitlines()[0] in page  # the offer is on the page
+    client.post(path, preferences([newsletter, print_edition], address_line2="Suite 4"))
+    assert not Subscription.objects.needing_requalification().filter(subscriber=active_ada)
+    event = active_ada.events.get(kind=ConsentEvent.Kind.PREFERENCES)
+    assert event.consent_text == consent_body
+    assert event.details["renewed"] == ["JHOP e-Newsletter", "JHOP Print Edition"]
+    assert (event.details["address_line2"], event.details["email"]) == (
+        "Suite 4",
+        "ada@example.com",
+    )
+    assert event.lists == ["JHOP e-Newsletter", "JHOP Print Edition"]
+    assert event.ip_address == "127.0.0.0" and event.created_at
