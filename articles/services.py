@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from articles.models import Article, Author, Authorship, Issue, PreviewLink
 from articles.models.preview import PREVIEW_LIFETIME
@@ -22,6 +23,19 @@ from articles.models.preview import PREVIEW_LIFETIME
 class StateChange:
     changed: int = 0
     refused: list[str] = field(default_factory=list)
+    # Published but not yet seen by readers: "“Title” goes live on …", or waiting for its issue.
+    not_yet_public: list[str] = field(default_factory=list)
+
+
+def _not_yet_public(obj: Article | Issue, now) -> str:
+    """Why readers cannot see a published obj yet ("" if they can)."""
+    if obj.published_at and obj.published_at > now:
+        at = date_format(timezone.localtime(obj.published_at), "M j, Y H:i")
+        return f"“{obj}” is scheduled: it goes live on {at}."
+    issue = getattr(obj, "issue", None)
+    if issue is not None and not issue.is_public:
+        return f"“{obj}” is published, but readers will see it only once its issue “{issue}” is."
+    return ""
 
 
 def _problem(obj: Article | Issue) -> str:
@@ -47,16 +61,18 @@ def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateCh
         model = objects.model
         pks = list(objects.values_list("pk", flat=True))
         for obj in model._default_manager.filter(pk__in=pks).select_for_update():
-            if obj.status == status and (status != obj.Status.PUBLISHED or obj.published_at):
-                continue
-            obj.status = status
-            if status == obj.Status.PUBLISHED:
-                obj.published_at = obj.published_at or now
-                if problem := _problem(obj):
-                    result.refused.append(problem)
-                    continue
-            obj.save(update_fields=["status", "published_at", "updated_at"])
-            result.changed += 1
+            publishing = status == obj.Status.PUBLISHED
+            if obj.status != status or (publishing and not obj.published_at):
+                obj.status = status
+                if publishing:
+                    obj.published_at = obj.published_at or now
+                    if problem := _problem(obj):
+                        result.refused.append(problem)
+                        continue
+                obj.save(update_fields=["status", "published_at", "updated_at"])
+                result.changed += 1
+            if publishing and (why := _not_yet_public(obj, now)):
+                result.not_yet_public.append(why)
     return result
 
 
@@ -64,7 +80,8 @@ def publish_articles(*, articles: QuerySet[Article], user: AbstractBaseUser | No
     """Publish the valid articles: now, or at their published_at if that is set (scheduled).
 
     An article with an invalid field or a citation without a reference stays a draft
-    and is listed in the result's refused.
+    and is listed in the result's refused; one that is scheduled, or whose issue is not
+    public yet, is listed in not_yet_public so the editor is not surprised.
     """
     return _set_state(articles, status=Article.Status.PUBLISHED, user=user, comment="Published")
 

@@ -42,5 +42,7 @@ class SiteLinkMixin:
 def report(model_admin, request, result, *, noun: str, verb: str) -> None:
     """Tell the editor what a publish/unpublish action did, and what it refused to do."""
     model_admin.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
+    for note in result.not_yet_public:
+        model_admin.message_user(request, note, messages.WARNING)
     for problem in result.refused:
         model_admin.message_user(request, f"Not {verb}: {problem}", messages.ERROR)

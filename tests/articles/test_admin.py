@@ -769,3 +769,34 @@ def test_restoring_a_version_from_before_references_were_renumbered(admin_client
     assert list(article.references.values_list("citation", flat=True)) == swapped[::-1]
     article = Article.objects.get(pk=article.pk)
     assert [a.credentials for a in article.ordered_authors] == ["PharmD, FASHP", "MPH"]
+
+
+def test_publish_action_tells_the_editor_what_readers_will_not_see_yet(admin_client):
+    at = timezone.now() + timedelta(days=3)
+    scheduled = make_article(status=Article.Status.DRAFT, published_at=at, title="Next week")
+    waiting = make_article(
+        status=Article.Status.DRAFT,
+        title="In a draft issue",
+        issue=make_issue(status=Issue.Status.DRAFT, volume=13, number=1),
+    )
+    already = make_article(published_at=at, title="Already scheduled")
+    live = make_article(status=Article.Status.DRAFT, title="Live now")
+
+    response = admin_client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "publish", "_selected_action": [scheduled.pk, waiting.pk, already.pk, live.pk]},
+        follow=True,
+    )
+
+    messages = [str(m) for m in response.context["messages"]]
+    local = timezone.localtime(at).strftime("%b %-d, %Y %H:%M")
+    assert "3 article(s) published." in messages
+    assert f"“Next week” is scheduled: it goes live on {local}." in messages
+    assert f"“Already scheduled” is scheduled: it goes live on {local}." in messages
+    assert (
+        "“In a draft issue” is published, but readers will see it only once its issue "
+        "“JHOP - June 2022 Vol 13, No 1” is." in messages
+    )
+    assert not any("Live now" in m for m in messages)
+    assert set(Article.objects.published()) == {live}
+    assert Article.objects.get(pk=already.pk).published_at == at
