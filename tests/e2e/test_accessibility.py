@@ -17,7 +17,10 @@ PAGES = {
     "author": "/authors/robert-j-ignoffo/",
     "search": "/search/?q=breast+cancer",
     "search-empty": "/search/?q=%25%25",
+    "search-no-results": "/search/?q=xylophonequartz",
     "subscribe": "/subscribe/",
+    "subscribe-thanks": "/subscribe/thanks/",
+    "manage-request": "/subscribe/manage/",
     "not-found": "/no-such-page/",
 }
 
@@ -30,12 +33,21 @@ def demo(live_server, transactional_db):
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_has_no_axe_violations(demo, page, screenshot, name):
+    """Nor a console error: a CSP violation, a failed script or a missing asset shows there."""
     failures = {}
+    console = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: console.append(str(error)))
     for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
+        console.clear()
         response = page.goto(demo.url + PAGES[name])
+        page.wait_for_load_state("networkidle")
         assert response.status in (200, 404), name
         failures[width_name] = axe_violations(page)
+        if response.status == 404:  # the page itself, reported by the browser
+            console[:] = [m for m in console if "status of 404" not in m]
+        failures[width_name] += [f"console: {message}" for message in console]
         overflow = page.evaluate("document.documentElement.scrollWidth") - viewport["width"]
         if overflow > 0:
             failures[width_name].append(f"page is {overflow}px wider than the screen")
