@@ -4,6 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -60,6 +62,11 @@ def erase_subscriber(*, subscriber: Subscriber, meta: RequestMeta) -> None:
             setattr(subscriber, name, "")
         subscriber.erased_at = now
         subscriber.save()
+        # The admin's own history names the object by its address: rename it too.
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Subscriber),
+            object_id=str(subscriber.pk),
+        ).update(object_repr=str(subscriber))
         log_event(
             subscriber,
             kind=ConsentEvent.Kind.ERASED,

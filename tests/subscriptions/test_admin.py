@@ -274,6 +274,39 @@ def test_erasure_keeps_the_fact_and_suppresses_the_address(client, manager):
     )
 
 
+def test_erasure_also_removes_the_address_from_the_admin_history(client, manager):
+    from django.contrib.admin.models import LogEntry
+
+    newsletter, _ = lists()
+    subscriber = make_subscriber(lists=[newsletter], email="forget@example.com")
+    change = reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
+    form = {
+        name: getattr(subscriber, name)
+        for name in ["email", "first_name", "last_name", "profession", "organization"]
+    }
+    client.post(
+        change,
+        {
+            **form,
+            "first_name": "Renamed",
+            "country": "US",
+            "subscriptions-TOTAL_FORMS": "1",
+            "subscriptions-INITIAL_FORMS": "1",
+            "subscriptions-0-id": str(subscriber.subscriptions.get().pk),
+            "subscriptions-0-subscriber": str(subscriber.pk),
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+    assert LogEntry.objects.filter(object_repr="forget@example.com").exists()
+    client.post(reverse("admin:subscriptions_subscriber_erase", args=[subscriber.pk]), follow=True)
+    assert not LogEntry.objects.filter(object_repr__icontains="forget").exists()
+    history = client.get(
+        reverse("admin:subscriptions_subscriber_history", args=[subscriber.pk])
+    ).content.decode()
+    assert "forget@example.com" not in history and "Erased subscriber" in history
+
+
 def test_mark_as_bounced_action(client, manager):
     newsletter, print_edition = lists()
     subscriber = make_subscriber(lists=[newsletter, print_edition])
