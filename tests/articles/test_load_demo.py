@@ -235,3 +235,77 @@ def test_load_demo_removes_rows_it_no_longer_wants():
     article.references.create(position=3, citation="An extra reference.")
     assert "references: 5 unchanged, 1 removed" in load()
     assert article.references.count() == 2
+
+
+# The seed page's "Related Items" block, line for line (its stray " ," before some commas
+# is the original site's markup, not the journal's style, and is normalised below).
+SEED_RELATED_LINES = """\
+Enhertu Received Regular FDA Approval for Patients with Unresectable or Metastatic Breast Cancer
+JHOP - June 2022 Vol 12, No 3 published on June 16, 2022 in FDA Oncology Update, Breast Cancer
+Pembrolizumab plus Chemotherapy for Neoadjuvant and Adjuvant Therapy in Early Triple-Negative \
+Breast Cancer: KEYNOTE-522
+Robert J. Ignoffo, PharmD, FASHP, FCSHP, FHOPA
+JHOP - April 2022 Vol 12, No 2 published on May 3, 2022 in From the Literature, Breast Cancer, \
+Checkpoint Inhibitors
+Lynparza Receives FDA Approval for Adjuvant Treatment of High-Risk Early Breast Cancer with BRCA \
+Mutation
+JHOP - April 2022 Vol 12, No 2 published on May 3, 2022 in FDA Oncology Update, Breast Cancer
+Evaluating Adverse Events in Patients with Breast Cancer and HIV Infection Receiving Concomitant \
+Antiretroviral Therapy and Chemotherapy with Curative Intent
+Donyika Joseph, PharmD, BCOP, Farnaz Foolad, PharmD, BCPS, Neelam K. Patel, PharmD, BCOP, \
+Meghan Karuturi, MD, MSc, Jaime Kaushik, PharmD, BCOP
+JHOP - April 2022 Vol 12, No 2 published on May 2, 2022 in Original Article, Adverse Events, \
+Breast Cancer, Infections
+Advances in Breast Cancer Treatments: Are We Extending Patients’ Survival?
+Meg Barbor, MPH
+JHOP - June 2019 Vol 9, No 2 published on April 28, 2022 in HOPA Highlights, Breast Cancer
+Development and Implementation of a Pharmacist-Led Virtual Clinic Improve the Management of \
+Patients with Metastatic Breast Cancer Receiving CDK4/6 Inhibitors
+JHOP - March 2022 Vol 12 Special Feature published on March 22, 2022 in HOPA Abstracts, Breast \
+Cancer
+Time to Treatment Initiation and Outcomes for Patients with Nonmetastatic Breast Cancer Before \
+and During the COVID-19 Pandemic at Community Cancer Centers
+JHOP - March 2022 Vol 12 Special Feature published on March 22, 2022 in HOPA Abstracts, Breast \
+Cancer
+Spontaneous Tumor Lysis Syndrome in a Patient with Stage IV HER2-Positive Breast Cancer: Case \
+Report
+Blake T. Robbins, PharmD, MBA , Alexander M. Kreimer, PharmD, BCPS , Reema A. Patel, MD, \
+Allison R. Butts, PharmD, BCOP
+JHOP - February 2022 Vol 12, No 1 published on March 1, 2022 in Case Reports, Tumor Lysis \
+Syndrome, Breast Cancer
+Sacituzumab Govitecan Moves to Second-Line Therapy for Metastatic Triple-Negative Breast Cancer: \
+Applying the Lessons from Clinical Trials to Clinical Practice
+February 2022 Clinical Trials to Clinical Practice published on February 3, 2022 in Clinical \
+Trials, Breast Cancer
+A Subanalysis of the Phase 3 MONARCH 3 Study of Abemaciclib as Initial Therapy for HR-Positive, \
+HER2-Negative Advanced Breast Cancer
+2021 Year in Review - Breast Cancer published on January 21, 2022 in Breast Cancer"""
+
+
+def test_article_page_shows_the_seed_lines_exactly(client):
+    """What a reader sees, line for line: title, issue line, cited text, references, related."""
+    import lxml.html
+
+    load()
+    page = client.get(Article.objects.get(slug=MAIN_SLUG).get_absolute_url())
+    assert page.status_code == 200
+    doc = lxml.html.fromstring(page.text)
+
+    def text(element) -> str:
+        return " ".join(element.text_content().split())
+
+    assert text(doc.get_element_by_id("article-title")).startswith("Resistance Mechanisms to")
+    [issue_line] = doc.find_class("issue-line")
+    assert text(issue_line) == "2021 Year in Review - Breast Cancer - Breast Cancer"
+    assert [text(sup) for sup in doc.find_class("cite")] == ["1", "2", "1", "1"]
+    references = doc.xpath('//section[@class="references"]//li')
+    assert [li.get("value") for li in references] == ["1", "2"]
+    assert text(references[0]).startswith("↑ Roberto M, Astone A, Botticelli A, et al.")
+    assert text(references[1]).endswith("Clin Cancer Res. 2021 Nov 1. Epub ahead of print.")
+
+    shown = [
+        text(line)
+        for item in doc.xpath('//section[@class="related"]//article')
+        for line in item.xpath("./*[self::h3 or self::p]")
+    ]
+    assert shown == SEED_RELATED_LINES.replace(" ,", ",").splitlines()
