@@ -53,7 +53,10 @@ def terms_of(query: str) -> list[str]:
 
 
 def search_articles(query: str, *, topic=None, section=None, year=None):
-    """Published articles matching query, best first, with .rank (and .headline on PostgreSQL)."""
+    """Published articles matching query, best first, with .rank (and .headline on PostgreSQL).
+
+    With no words, a filter alone lists its articles newest first; with neither, nothing.
+    """
     terms = terms_of(query)
     articles = Article.objects.published()
     if topic is not None:
@@ -63,7 +66,9 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
     if year is not None:
         articles = articles.filter(published_at__year=year)
     if not terms:
-        return articles.none()
+        if topic is None and section is None and year is None:
+            return articles.none()
+        return articles.newest_first()
     if connection.vendor == "postgresql":
         return _postgres(articles, query.strip())
     return _fallback(articles, terms)

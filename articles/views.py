@@ -343,9 +343,10 @@ class SearchView(PageMetaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         years = [d.year for d in Article.objects.published().datetimes("published_at", "year")]
         form = SearchForm(self.request.GET or None, years=sorted(years, reverse=True))
-        query, results, page = "", None, None
+        query, results, page, filtered = "", None, None, False
         if form.is_valid():
             query = form.cleaned_data["q"]
+            filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
             results = search_articles(
                 query,
                 topic=form.cleaned_data["topic"],
@@ -362,6 +363,7 @@ class SearchView(PageMetaMixin, TemplateView):
             query_words=terms_of(query),
             page_obj=page,
             searched=results is not None,
+            filtered=filtered,
             **kwargs,
         )
 

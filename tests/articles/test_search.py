@@ -72,6 +72,28 @@ def test_empty_and_nonsense_queries_find_nothing(corpus):
         assert list(search_articles(query)) == [], query
 
 
+def test_a_filter_without_words_lists_its_articles_newest_first(corpus):
+    make_article(
+        title="Older lymphoma",
+        topics=[corpus["lymphoma"]],
+        published_at=timezone.now().replace(year=2020),
+    )
+    assert titles(search_articles("", topic=corpus["lymphoma"])) == [
+        "Rituximab outcomes",
+        "Older lymphoma",
+    ]
+    assert titles(search_articles("%%", year=2019)) == ["Pembrolizumab in 2019"]
+
+
+def test_search_page_browses_a_topic_without_words(client, corpus):
+    html = client.get("/search/?topic=lymphoma").content.decode()
+    assert "1 result</h2>" in html and "Rituximab outcomes" in html
+    html = client.get("/search/?q=%25%25&section=case-reports").content.decode()
+    assert "1 result</h2>" in html and "Rituximab outcomes" in html
+    html = client.get("/search/?topic=lymphoma&year=2019").content.decode()
+    assert "No results</h2>" in html
+
+
 def test_unmatched_words_find_nothing(corpus):
     assert list(search_articles("xylophonequartz")) == []
 
