@@ -26,8 +26,13 @@ class RequestMeta:
     @classmethod
     def from_request(cls, request, *, source_url: str = "") -> "RequestMeta":
         user = getattr(request, "user", None)
+        path = request.path
+        token = getattr(request.resolver_match, "kwargs", {}).get("token")
+        if token:
+            # The log says which kind of link was used; it must not keep a working link.
+            path = path.replace(token, "-")
         return cls(
-            source_url=(source_url or request.build_absolute_uri(request.path))[:500],
+            source_url=(source_url or request.build_absolute_uri(path))[:500],
             ip_address=reduce_ip(client_ip(request)),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             actor=user.get_username() if user and user.is_authenticated else "",

@@ -59,6 +59,7 @@ def test_confirm_post_activates_and_is_idempotent(client, ada, outbox):
     confirmed = ada.events.get(kind=ConsentEvent.Kind.CONFIRMED)
     assert confirmed.consent_text is not None and confirmed.ip_address == "127.0.0.0"
     assert confirmed.details["city"] == "Philadelphia"
+    assert confirmed.source_url == "http://testserver/subscribe/confirm/-/"  # no live token
     assert outbox == []
 
 
