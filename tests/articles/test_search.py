@@ -121,6 +121,8 @@ def test_search_page_handles_empty_nonsense_and_bad_filters(client, corpus):
     response = client.get("/search/?q=x&year=abc&topic=nope")
     assert response.status_code == 200
     assert "check the search options" in response.content.decode()
+    assert "<li>Year: Select a valid choice. abc is not one" in response.content.decode()
+    assert "* year" not in response.content.decode()
     assert client.get("/search/").status_code == 200
     long = client.get("/search/?q=" + "a" * 5000)
     assert long.status_code == 200
