@@ -1,7 +1,9 @@
 """Issues, authors and the vocabularies: journals, sections, topics."""
 
+import calendar
+
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html_join
 from reversion.admin import VersionAdmin
@@ -16,6 +18,13 @@ from articles.models import (
     Section,
     Topic,
 )
+
+MONTHS = {
+    name.lower(): number
+    for names in (calendar.month_name, calendar.month_abbr)
+    for number, name in enumerate(names)
+    if name
+}
 
 
 @admin.register(Issue)
@@ -34,6 +43,34 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
         ("Publishing", {"fields": ["status", "published_at", "description"]}),
         ("Table of contents", {"fields": ["table_of_contents"]}),
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Find an issue by what its label says: "June 2022", "Vol 12, No 3", "special feature".
+
+        Editors pick issues by label in the article form's autocomplete; every word must
+        match the month, year, volume or number, or the title, kind, slug or journal.
+        """
+        match = Q()
+        for word in search_term.replace(",", " ").lower().split():
+            if word in {"vol", "vol.", "no", "no.", "-"}:
+                continue
+            if word.isdigit() and len(word) <= 4:
+                # A number is a volume, an issue number or a year, not any digit in a slug.
+                n = int(word)
+                term = Q(volume=n) | Q(number=n) | Q(cover_date__year=n)
+                if len(word) == 4:
+                    term |= Q(title__icontains=word)
+            else:
+                term = (
+                    Q(title__icontains=word)
+                    | Q(slug__icontains=word)
+                    | Q(kind__icontains=word)
+                    | Q(journal__short_name__iexact=word)
+                )
+                if word in MONTHS:
+                    term |= Q(cover_date__month=MONTHS[word])
+            match &= term
+        return queryset.filter(match), False
 
     def get_queryset(self, request):
         # Labels need the journal. An aggregate drops Meta.ordering, and autocomplete

@@ -800,3 +800,41 @@ def test_publish_action_tells_the_editor_what_readers_will_not_see_yet(admin_cli
     assert not any("Live now" in m for m in messages)
     assert set(Article.objects.published()) == {live}
     assert Article.objects.get(pk=already.pk).published_at == at
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("June 2022", ["JHOP - June 2022 Vol 12, No 3"]),
+        ("jun 2022", ["JHOP - June 2022 Vol 12, No 3"]),
+        ("Vol 12, No 2", ["JHOP - April 2022 Vol 12, No 2"]),
+        ("JHOP - April 2022 Vol 12, No 2", ["JHOP - April 2022 Vol 12, No 2"]),
+        ("special feature", ["JHOP - March 2022 Vol 12 Special Feature"]),
+        ("year in review", ["2021 Year in Review - Breast Cancer"]),
+        ("clinical trials", ["February 2022 Clinical Trials to Clinical Practice"]),
+        ("2019", ["JHOP - June 2019 Vol 9, No 2"]),
+        ("December 2022", []),
+    ],
+)
+def test_issue_autocomplete_finds_issues_by_their_label(admin_client, term, expected):
+    from datetime import date
+
+    make_issue(cover_date=date(2022, 6, 1), volume=12, number=3)
+    make_issue(cover_date=date(2022, 4, 1), volume=12, number=2)
+    make_issue(cover_date=date(2019, 6, 1), volume=9, number=2)
+    make_issue(cover_date=date(2022, 3, 1), number=None, kind=Issue.Kind.SPECIAL_FEATURE)
+    make_issue(
+        cover_date=date(2022, 1, 1),
+        number=None,
+        kind=Issue.Kind.YEAR_IN_REVIEW,
+        title="2021 Year in Review - Breast Cancer",
+    )
+    make_issue(
+        cover_date=date(2022, 2, 1),
+        number=None,
+        kind=Issue.Kind.SPECIAL_ISSUE,
+        title="Clinical Trials to Clinical Practice",
+    )
+    params = {"term": term, "app_label": "articles", "model_name": "article", "field_name": "issue"}
+    response = admin_client.get(reverse("admin:autocomplete"), params)
+    assert [r["text"] for r in response.json()["results"]] == expected
