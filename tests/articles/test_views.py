@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.contrib.redirects.models import Redirect
 from django.contrib.sites.models import Site
+from django.core.files.base import ContentFile
 from django.test import override_settings
 from django.urls import reverse
 
@@ -68,6 +69,21 @@ def test_references_link_to_doi_and_pubmed(client, site):
     html = text(client.get(site["article"].get_absolute_url()))
     assert 'href="https://doi.org/10.3390/cancers13020332"' in html
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/33477469/"' in html
+
+
+def test_lead_image_is_responsive(client, site):
+    from tests.articles.test_images import image_bytes
+
+    article = site["article"]
+    article.lead_image.save("chart.png", ContentFile(image_bytes(size=(1600, 900))), save=False)
+    article.lead_image_alt = "Response rates by arm"
+    article.save()
+    html = text(client.get(article.get_absolute_url()))
+    (img,) = re.findall(r'<figure class="lead-image">\s*(<img [^>]+>)', html)
+    assert 'alt="Response rates by arm"' in img and 'width="800" height="450"' in img
+    srcset = re.search(r'srcset="([^"]+)"', img).group(1)
+    assert [c.rsplit(" ", 1)[1] for c in srcset.split(", ")] == ["480w", "800w", "1200w"]
+    assert 'sizes="' in img
 
 
 def test_related_items_in_the_seed_format(client, site):
