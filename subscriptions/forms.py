@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django_countries import countries
 
 from subscriptions.models import PROFILE_FIELDS, MailingList, Profession
@@ -224,6 +225,13 @@ class ImportRowForm(ProfileFields):
         super().__init__(data, mailing_lists=tuple(mailing_lists_by_slug.values()))
         for name in ("first_name", "last_name", "profession"):
             self.fields[name].required = False
+
+    def clean_requested_on(self):
+        requested_on = self.cleaned_data.get("requested_on")
+        if requested_on and requested_on > timezone.localdate():
+            # A future date would keep a print request qualified for more than three years.
+            raise ValidationError("The request date is in the future.")
+        return requested_on
 
     def clean(self):
         if self.unknown_lists:

@@ -119,3 +119,33 @@ def test_import_command(tmp_path, existing):
     assert not Subscriber.objects.filter(email="new@example.com").exists()
     call_command("import_subscribers", str(path), "--source", "Old list", stdout=out)
     assert Subscriber.objects.filter(email="new@example.com").exists()
+
+
+def test_a_print_request_dated_in_the_future_is_refused(existing):
+    report = run(
+        csv_text(
+            "future@example.com,Fu,Ture,,,1 Elm St,Austin,TX,73301,US,jhop-print-edition,2999-01-01"
+        )
+    )
+    assert report.new == 0
+    assert "requested_on: The request date is in the future." in report.invalid[0][2]
+
+
+def test_an_import_never_reactivates_a_bounced_or_unsubscribed_list_nor_a_suppressed_address(
+    existing,
+):
+    from subscriptions.models import Suppression
+
+    newsletter, _ = lists()
+    bounced = make_subscriber(email="bounced@example.com", lists=[newsletter], status="bounced")
+    _, gone = existing
+    rows = csv_text(
+        "bounced@example.com,B,B,,,,,,,,jhop-e-newsletter,",
+        "GONE@example.com,G,G,,,,,,,,jhop-e-newsletter,",
+        "Erased@Example.com,E,E,,,,,,,,jhop-e-newsletter,",
+    )
+    run(rows)
+    assert bounced.subscriptions.get().status == "bounced"
+    assert gone.subscriptions.get().status == "unsubscribed"
+    assert not Subscriber.objects.filter(email__iexact="erased@example.com").exists()
+    assert Suppression.objects.count() == 1
