@@ -234,9 +234,22 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
         # The editor's import map is an inline script: it needs the CSP nonce.
         nonce = getattr(request, "csp_nonce", None)
         context["media"] = Media.from_media(context["media"], nonce=nonce)
+        self._show_citation_errors_on_the_body(context)
         response = super().render_change_form(request, context, *args, **kwargs)
         response._csp_update = {"style-src": [PROSE_EDITOR_STYLE_HASH]}
         return response
+
+    @staticmethod
+    def _show_citation_errors_on_the_body(context):
+        # The check runs on the references, far down the page; the editor typed the
+        # citation in the body, so the error is shown there too.
+        form = context["adminform"].form
+        for inline in context.get("inline_admin_formsets", []):
+            formset = inline.formset
+            if isinstance(formset, ReferenceInlineFormSet) and formset.is_bound:
+                for error in formset.non_form_errors().as_data():
+                    if error.code == "missing_reference":
+                        form.add_error("body", error)
 
     @admin.display(description="status", ordering="published_at")
     def state(self, obj):

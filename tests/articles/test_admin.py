@@ -167,6 +167,9 @@ def test_citation_without_a_reference_is_an_error_and_nothing_is_saved(admin_cli
     assert "The body cites [3] but there is no reference with that number." in response.text
     after = (Article.objects.count(), Reference.objects.count(), Authorship.objects.count())
     assert after == before
+    # Shown under the body too, where the editor typed it, not only by the references.
+    [body_row] = lxml.html.fromstring(response.text).find_class("field-body")
+    assert "The body cites [3]" in body_row.text_content()
 
 
 def test_deleting_a_cited_reference_is_refused(admin_client, content):
