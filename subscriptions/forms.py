@@ -9,13 +9,17 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_countries import countries
 
-from subscriptions.models import PROFILE_FIELDS, MailingList, Profession
+from subscriptions.models import (
+    PROFILE_FIELDS,
+    MailingList,
+    Profession,
+    normalise_email,
+    strip_invisible,
+)
 
 # Line breaks of every kind (CR, LF, NEL, U+2028/9) and other control characters: in a
 # field that may reach an email header they are how headers are injected.
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# Blank letters people paste to make a name look empty or like someone else's.
-BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 FORM_STAMP_SALT = "subscriptions.form-started"
 ADDRESS_FIELDS = ("address_line1", "city", "postal_code", "country")
 
@@ -25,49 +29,9 @@ def no_control_characters(value: str) -> None:
         raise ValidationError("Line breaks and control characters are not allowed here.")
 
 
-def strip_invisible(value: str) -> str:
-    """Drop format characters (right-to-left overrides, zero-width spaces and joiners, ...).
-
-    They are invisible, and used to spoof names or to make two records look like one.
-    """
-    return "".join(
-        ch for ch in value if unicodedata.category(ch) != "Cf" and ch not in BLANK_LETTERS
-    )
-
-
 def clean_text(value: str) -> str:
     value = strip_invisible(unicodedata.normalize("NFC", value or ""))
     return " ".join(value.split()) if not CONTROL.search(value) else value
-
-
-def _idna_label(label: str) -> str:
-    # IDNA 2008 / UTS 46 non-transitional mapping: width and case folded, but "ß" and final
-    # "ς" kept. Python's "idna" codec (IDNA 2003) would turn straße.de into strasse.de, a
-    # different domain someone else may own.
-    label = unicodedata.normalize("NFKC", label).lower()
-    label = unicodedata.normalize("NFC", "".join(c if c in "ßς" else c.casefold() for c in label))
-    if label.isascii():
-        return label
-    label.encode("idna")  # nameprep's checks: prohibited characters, bidi rules
-    return "xn--" + label.encode("punycode").decode("ascii")
-
-
-def normalise_email(value: str) -> str:
-    """Lower-case the domain and encode an international domain name as IDNA (punycode).
-
-    Invisible characters are dropped and full-width letters folded (as IDNA does); look-alike
-    domains stay distinct: their IDNA forms differ.
-    """
-    local, _, domain = value.strip().rpartition("@")
-    domain = strip_invisible(unicodedata.normalize("NFKC", domain)).replace("\u3002", ".")
-    try:
-        domain = ".".join(_idna_label(label) for label in domain.split("."))
-    except UnicodeError as exc:
-        raise ValidationError("Enter a valid email address.") from exc
-    email = f"{local}@{domain}"
-    if len(email) > 254 or any(len(label) > 63 for label in domain.split(".")):
-        raise ValidationError("Enter a valid email address.")
-    return email
 
 
 def form_stamp() -> str:

@@ -17,6 +17,8 @@ from subscriptions.models.subscribers import (
     Subscription,
     SubscriptionQuerySet,
     email_hash,
+    normalise_email,
+    strip_invisible,
 )
 
 __all__ = [
@@ -36,4 +38,6 @@ __all__ = [
     "Suppression",
     "current_offer",
     "email_hash",
+    "normalise_email",
+    "strip_invisible",
 ]

@@ -1,8 +1,10 @@
 """Subscribers and their subscription to each list."""
 
 import hashlib
+import unicodedata
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -13,6 +15,50 @@ from subscriptions.models.lists import MailingList
 
 # A print request for a free requester publication counts for three years.
 PRINT_QUALIFICATION_PERIOD = timedelta(days=3 * 365)
+
+
+# Blank letters people paste to make a name look empty or like someone else's.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def strip_invisible(value: str) -> str:
+    """Drop format characters (right-to-left overrides, zero-width spaces and joiners, ...).
+
+    They are invisible, and used to spoof names or to make two records look like one.
+    """
+    return "".join(
+        ch for ch in value if unicodedata.category(ch) != "Cf" and ch not in BLANK_LETTERS
+    )
+
+
+def _idna_label(label: str) -> str:
+    # IDNA 2008 / UTS 46 non-transitional mapping: width and case folded, but "ß" and final
+    # "ς" kept. Python's "idna" codec (IDNA 2003) would turn straße.de into strasse.de, a
+    # different domain someone else may own.
+    label = unicodedata.normalize("NFKC", label).lower()
+    label = unicodedata.normalize("NFC", "".join(c if c in "ßς" else c.casefold() for c in label))
+    if label.isascii():
+        return label
+    label.encode("idna")  # nameprep's checks: prohibited characters, bidi rules
+    return "xn--" + label.encode("punycode").decode("ascii")
+
+
+def normalise_email(value: str) -> str:
+    """Lower-case the domain and encode an international domain name as IDNA (punycode).
+
+    Invisible characters are dropped and full-width letters folded (as IDNA does); look-alike
+    domains stay distinct: their IDNA forms differ.
+    """
+    local, _, domain = value.strip().rpartition("@")
+    domain = strip_invisible(unicodedata.normalize("NFKC", domain)).replace("\u3002", ".")
+    try:
+        domain = ".".join(_idna_label(label) for label in domain.split("."))
+    except UnicodeError as exc:
+        raise ValidationError("Enter a valid email address.") from exc
+    email = f"{local}@{domain}"
+    if len(email) > 254 or any(len(label) > 63 for label in domain.split(".")):
+        raise ValidationError("Enter a valid email address.")
+    return email
 
 
 def email_hash(email: str) -> str:
@@ -97,6 +143,11 @@ class Subscriber(models.Model):
         if self.erased_at:
             return f"Erased subscriber #{self.pk}"
         return self.email
+
+    def clean(self):
+        # The same address typed in the admin as on the signup form is the same record.
+        if self.email:
+            self.email = normalise_email(self.email)
 
     @property
     def full_name(self) -> str:

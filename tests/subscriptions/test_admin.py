@@ -357,3 +357,20 @@ def test_requalification_filter_lists_print_subscribers_over_three_years(client,
     for absent in (fresh, old_newsletter, gone):
         assert absent.email not in content
     assert "re-qualify" not in client.get(changelist + "?q=fresh").content.decode()
+
+
+def test_an_address_typed_in_the_admin_is_normalised_like_the_signup_form(client, manager):
+    make_subscriber(email="zoe@xn--bcher-kva.example")
+    empty_inlines = {
+        "subscriptions-TOTAL_FORMS": "0",
+        "subscriptions-INITIAL_FORMS": "0",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    add = reverse("admin:subscriptions_subscriber_add")
+    response = client.post(add, {"email": "Zoe@BÜCHER.example", **empty_inlines})
+    assert response.status_code == 200  # the same address: refused as a duplicate
+    assert Subscriber.objects.count() == 1
+    response = client.post(add, {"email": "ada@straße.de", **empty_inlines})
+    assert response.status_code == 302
+    assert Subscriber.objects.filter(email="ada@xn--strae-oqa.de").exists()
