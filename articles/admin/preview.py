@@ -1,12 +1,19 @@
 """Shared-draft links: created and revoked by editors, opened by guests."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
 from articles import services
 from articles.models import PreviewLink
+
+
+def full_link(link: PreviewLink) -> str:
+    # In full, with the site's address: editors copy it into an email to a guest.
+    url = settings.SITE_URL + link.get_absolute_url()
+    return format_html('<a href="{0}">{0}</a>', url)
 
 
 class PreviewLinkForm(forms.ModelForm):
@@ -36,7 +43,7 @@ class PreviewLinkInline(admin.TabularInline):
     def link(self, obj):
         if not obj.pk:
             return "Saved with the article"
-        return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url())
+        return full_link(obj)
 
     @admin.display(description="state")
     def state(self, obj):
@@ -70,7 +77,7 @@ class PreviewLinkAdmin(admin.ModelAdmin):
 
     @admin.display(description="link")
     def link(self, obj):
-        return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url())
+        return full_link(obj)
 
     @admin.action(description="Revoke: stop the links working now")
     def revoke(self, request, queryset):

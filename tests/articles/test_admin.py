@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import lxml.html
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
@@ -479,7 +480,10 @@ def test_share_and_revoke_a_draft_from_the_article_page(admin_client, admin_user
     assert client.get(link.get_absolute_url()).status_code == 200
 
     page = admin_client.get(change).text
-    assert link.get_absolute_url() in page
+    # In full, ready to paste into an email to someone without a login.
+    assert f'href="{settings.SITE_URL}{link.get_absolute_url()}"' in page
+    listing = admin_client.get(reverse("admin:articles_previewlink_changelist")).text
+    assert f"{settings.SITE_URL}{link.get_absolute_url()}" in listing
     data = form_values(page, "article_form")
     data["preview_links-0-revoke"] = ["on"]
     assert admin_client.post(change, data).status_code == 302
