@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import reversion
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.redirects.models import Redirect
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -106,8 +108,8 @@ def unpublish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) 
 def merge_authors(*, keep: Author, duplicates: list[Author], user: AbstractBaseUser | None) -> int:
     """Credit the duplicates' articles to keep, fill keep's blank fields, delete duplicates.
 
-    An article crediting both keeps one authorship, at the earlier position.
-    Returns how many authors were merged away.
+    An article crediting both keeps one authorship, at the earlier position; each
+    duplicate's page redirects to keep's. Returns how many authors were merged away.
     """
     duplicates = [d for d in duplicates if d.pk != keep.pk]
     with transaction.atomic(), reversion.create_revision():
@@ -133,6 +135,12 @@ def merge_authors(*, keep: Author, duplicates: list[Author], user: AbstractBaseU
         keep.full_clean()
         keep.save()
         for duplicate in duplicates:
+            # The duplicate's page may be linked from elsewhere: send readers on.
+            Redirect.objects.update_or_create(
+                site_id=settings.SITE_ID,
+                old_path=duplicate.get_absolute_url(),
+                defaults={"new_path": keep.get_absolute_url()},
+            )
             duplicate.delete()
     return len(duplicates)
 

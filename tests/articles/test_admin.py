@@ -291,6 +291,8 @@ def test_author_list_counts_articles_and_merge_keeps_one(admin_client):
     assert (keep.credentials, keep.affiliation) == ("PharmD, FHOPA", "UCSF")
     assert list(shared.authorships.values_list("author", "position")) == [(keep.pk, 1)]
     assert [a.pk for a in only_dup.ordered_authors][1] == keep.pk
+    response = admin_client.get(dup.get_absolute_url())
+    assert (response.status_code, response["Location"]) == (301, keep.get_absolute_url())
 
 
 def test_share_draft_action_creates_a_preview_link(admin_client, admin_user):
