@@ -105,3 +105,35 @@ def test_signup_errors_are_announced_and_the_page_passes_axe(live_server, page, 
     assert described.inner_text() == "Needed to mail you the print edition."
     assert_accessible(page)
     assert not Subscriber.objects.exists()
+
+
+def test_the_box_on_the_home_page_signs_up_from_a_cached_page(live_server, browser, settings):
+    """The box is in pages cached for anonymous readers: two people in turn get one cached
+    copy, and each one's signup still passes CSRF and records the page it came from."""
+    from subscriptions.models import ConsentEvent
+
+    ensure_defaults()
+    settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 0
+    for n, email in enumerate(["first@example.org", "second@example.org"]):
+        context = browser.new_context()  # a different person: no shared cookies
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        box = page.locator("section.subscribe-box")
+        address = box.locator("fieldset[data-address-fields]")
+        assert address.is_hidden()
+        box.get_by_label("Email").fill(email)
+        box.get_by_label("First name").fill("Rosalind")
+        box.get_by_label("Last name").fill("Franklin")
+        box.get_by_label("Profession").select_option("researcher")
+        box.get_by_label("JHOP Print Edition").check()
+        assert address.is_visible()
+        box.get_by_label("Address line 1").fill("1 King's Parade")
+        box.get_by_label("City").fill("Cambridge")
+        box.get_by_label("ZIP / postal code").fill("CB2 1TN")
+        box.get_by_label("Country").select_option("GB")
+        box.get_by_role("button", name="Subscribe").click()
+        page.wait_for_url("**/subscribe/thanks/")
+        context.close()
+        assert Subscriber.objects.count() == n + 1
+    sources = set(ConsentEvent.objects.values_list("source_url", flat=True))
+    assert sources == {live_server.url + "/"}
