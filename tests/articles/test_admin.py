@@ -847,3 +847,36 @@ def test_issue_autocomplete_finds_issues_by_their_label(admin_client, term, expe
     params = {"term": term, "app_label": "articles", "model_name": "article", "field_name": "issue"}
     response = admin_client.get(reverse("admin:autocomplete"), params)
     assert [r["text"] for r in response.json()["results"]] == expected
+
+
+def test_issue_table_of_contents_shows_bylines_and_state_in_a_fixed_number_of_queries(
+    admin_client,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    issue = make_issue()
+    section = make_section("Original Article")
+    url = reverse("admin:articles_issue_change", args=[issue.pk])
+
+    def count(n: int) -> int:
+        for _ in range(n):
+            make_article(issue=issue, section=section, authors=[make_author(), make_author()])
+        admin_client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        return len(queries)
+
+    assert count(1) == count(12)
+    make_article(
+        issue=issue,
+        section=section,
+        title="Coming soon",
+        published_at=timezone.now() + timedelta(days=2),
+        authors=[make_author(given_name="Meg", family_name="Barbor", credentials="MPH")],
+    )
+    [toc] = lxml.html.fromstring(admin_client.get(url).text).find_class("field-table_of_contents")
+    [entry] = [li for li in toc.iter("li") if "Coming soon" in li.text_content()]
+    assert "Meg Barbor, MPH" in entry.text_content()
+    assert "Scheduled for" in entry.text_content()
