@@ -140,6 +140,19 @@ class TestRelatedItems:
         assert article not in related
         assert article.related_items(2) == [picked_old, two_shared]
 
+    def test_other_articles_picks_do_not_leak_in(self):
+        topic = make_topic("Breast Cancer")
+        article, other = make_article(topics=[topic]), make_article(topics=[topic])
+        x, y = make_article(slug="x"), make_article(slug="y")
+        in_draft_issue = make_article(slug="in-draft-issue", issue=make_issue(status="draft"))
+        RelatedItem.objects.create(article=other, related=x, position=0)
+        RelatedItem.objects.create(article=other, related=y, position=9)
+        RelatedItem.objects.create(article=article, related=x, position=5)
+        RelatedItem.objects.create(article=article, related=y, position=1)
+        RelatedItem.objects.create(article=article, related=in_draft_issue, position=0)
+
+        assert article.related_items(10) == [y, x, other]
+
     def test_an_article_cannot_relate_to_itself(self):
         article = make_article()
         with pytest.raises(IntegrityError):
