@@ -880,3 +880,23 @@ def test_issue_table_of_contents_shows_bylines_and_state_in_a_fixed_number_of_qu
     [entry] = [li for li in toc.iter("li") if "Coming soon" in li.text_content()]
     assert "Meg Barbor, MPH" in entry.text_content()
     assert "Scheduled for" in entry.text_content()
+
+
+def test_a_deleted_article_can_be_recovered_with_its_rows(admin_client):
+    add = admin_client.post(reverse("admin:articles_article_add"), article_post())
+    assert add.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    delete = reverse("admin:articles_article_delete", args=[article.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Article.objects.filter(pk=article.pk).exists()
+
+    [version] = Version.objects.get_deleted(Article)
+    url = reverse("admin:articles_article_recover", args=[version.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert admin_client.post(url, form_values(page.text, "article_form")).status_code == 302
+
+    article = Article.objects.get(pk=article.pk)
+    assert article.references.count() == 2 and article.related_links.count() == 2
+    assert [a.credentials for a in article.ordered_authors] == ["PharmD, FASHP", "MPH"]
+    assert [t.name for t in article.topics.all()] == ["Breast Cancer"]
