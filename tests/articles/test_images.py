@@ -164,3 +164,44 @@ def test_rendition_srcset_tag():
     parts = [p.rsplit(" ", 1)[1] for p in srcset.split(", ")]
     assert parts == ["400w", "800w", "1000w"]
     assert article.lead_image.url in srcset
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("cover.png", b"GIF89a? no, a text file", "Upload a valid image."),
+        ("cover.gif", image_bytes(kind="GIF"), "GIF images are not accepted."),
+        ("cover.png", image_bytes(size=(400, 60)), "it needs at least 100 a side"),
+        (
+            "cover.bmp",
+            image_bytes(size=(2000, 1800), kind="BMP"),
+            "This file is 10.3\xa0MB; images may be at most 10.0\xa0MB.",
+        ),
+    ],
+    ids=["not-an-image", "gif", "too-small", "oversized"],
+)
+def test_the_admin_shows_why_an_image_is_refused(admin_client, name, data, message):
+    from django.urls import reverse
+
+    from articles.models import Issue
+    from tests.factories import make_journal
+
+    response = admin_client.post(
+        reverse("admin:articles_issue_add"),
+        {
+            "journal": make_journal().pk,
+            "volume": "12",
+            "number": "3",
+            "kind": "regular",
+            "slug": "june-2022",
+            "cover_date": "2022-06-01",
+            "cover_image": upload(data, name=name),
+            "cover_image_alt": "Cover of the June 2022 issue",
+            "status": "draft",
+        },
+    )
+
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors["cover_image"])
+    assert not Issue.objects.exists()
