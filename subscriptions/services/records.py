@@ -107,6 +107,17 @@ def subscriber_data(subscriber: Subscriber) -> dict:
             }
             for e in subscriber.events.select_related("consent_text").order_by("created_at")
         ],
+        "emails": [
+            {
+                "what": e.kind,
+                "subject": e.subject,
+                "to": e.to_email,
+                "queued_at": e.created_at.isoformat(),
+                "sent_at": e.sent_at.isoformat() if e.sent_at else None,
+                "status": e.status,
+            }
+            for e in subscriber.outbound_emails.order_by("created_at")
+        ],
     }
 
 

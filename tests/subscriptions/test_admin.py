@@ -233,6 +233,42 @@ def test_json_data_export(client, manager):
     data = json.loads(response.content)
     assert data["email"] == "me@example.com"
     assert data["subscriptions"][0]["list"] == "JHOP e-Newsletter"
+    assert data["emails"] == []
+
+
+def test_json_data_export_answers_who_when_how_and_what_they_were_told(client, newsletter, outbox):
+    """A regulator's questions, from the request and the confirmation alike."""
+    from django.contrib.auth.models import Permission, User
+
+    from .helpers import link_in, post_signup
+
+    client.defaults["HTTP_USER_AGENT"] = "Firefox/140"
+    post_signup(client, newsletter)
+    subscriber = Subscriber.objects.get()
+    client.defaults["HTTP_USER_AGENT"] = "Safari/18"
+    client.post(link_in(outbox[0], "confirm"))
+    user = User.objects.create_user("dpo", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="subscriptions"))
+    client.force_login(user)
+    response = client.get(reverse("admin:subscriptions_subscriber_data", args=[subscriber.pk]))
+    data = json.loads(response.content)
+    requested, confirmed = data["events"]
+    for event, how, agent in [
+        (requested, "Signup form", "Firefox/140"),
+        (confirmed, "Confirmation link", "Safari/18"),
+    ]:
+        assert event["details"]["email"] == "ada@example.com"  # who
+        assert event["details"]["first_name"] == "Ada"
+        assert event["at"]  # when
+        assert (event["source"], event["user_agent"], event["ip_address"]) == (
+            how,
+            agent,
+            "127.0.0.0",
+        )  # how
+        assert event["consent_text"].startswith("To sign up for our newsletter")  # told
+        assert event["lists"] == ["JHOP e-Newsletter"]
+    assert [e["what"] for e in data["emails"]] == ["confirm"]
+    assert data["emails"][0]["sent_at"]
 
 
 def test_erasure_keeps_the_fact_and_suppresses_the_address(client, manager):
