@@ -2,6 +2,7 @@
 
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, Q
+from django.db.models.functions import Greatest
 from django.urls import reverse
 
 from articles.models import Article, Author, Issue, Section, Topic
@@ -11,8 +12,14 @@ def _published_article_ids():
     return Article.objects.published().values("pk")
 
 
+def _changed_at():
+    """When a reader's page last changed: its last edit, or its going live if later (an
+    article saved while scheduled appears, unedited, at its publication time)."""
+    return Greatest("updated_at", "published_at")
+
+
 def _latest_article_change():
-    return Article.objects.published().aggregate(latest=Max("updated_at"))["latest"]
+    return Article.objects.published().aggregate(latest=Max(_changed_at()))["latest"]
 
 
 class ArticleSitemap(Sitemap):
@@ -21,10 +28,15 @@ class ArticleSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return Article.objects.published().only("slug", "updated_at").order_by("pk")
+        return (
+            Article.objects.published()
+            .annotate(changed_at=_changed_at())
+            .only("slug")
+            .order_by("pk")
+        )
 
     def lastmod(self, obj):
-        return obj.updated_at
+        return obj.changed_at
 
     def get_latest_lastmod(self):
         return _latest_article_change()

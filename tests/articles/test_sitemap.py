@@ -70,6 +70,23 @@ def test_articles_sitemap_lists_public_articles_with_lastmod(client):
     assert len(urls) == Article.objects.published().count()
 
 
+def test_a_scheduled_article_is_dated_when_it_went_live_not_when_last_saved(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    site = build_site()
+    article = site["article"]
+    went_live = timezone.now() - timedelta(minutes=5)
+    Article.objects.filter(pk=article.pk).update(
+        published_at=went_live, updated_at=went_live - timedelta(days=3)
+    )
+    sitemap = fetch(client, "/sitemap-articles.xml")
+    url = f"http://testserver{article.get_absolute_url()}"
+    (lastmod,) = sitemap.xpath(f'//sm:url[sm:loc="{url}"]/sm:lastmod/text()', namespaces=NS)
+    assert lastmod.startswith(str(timezone.localtime(went_live).date()))
+
+
 def test_index_carries_lastmod_of_each_sitemap(client):
     build_site()
     index = fetch(client, "/sitemap.xml")
