@@ -44,6 +44,14 @@ def article_description(article: Article) -> str:
     return describe(article.seo_description, article.standfirst, article.body)
 
 
+def modified_at(article: Article):
+    """Its last edit, or its going live if later: a scheduled article saved days before its
+    publication was not modified before it was published."""
+    if article.published_at and article.updated_at:
+        return max(article.published_at, article.updated_at)
+    return article.updated_at or article.published_at
+
+
 def _journal(article: Article):
     return article.issue.journal if article.issue_id else None
 
@@ -104,7 +112,7 @@ def json_ld(article: Article, *, absolute_url, journal, image_url: str = "") -> 
         "mainEntityOfPage": url,
         "description": article_description(article),
         "datePublished": article.published_at.isoformat() if article.published_at else None,
-        "dateModified": article.updated_at.isoformat() if article.updated_at else None,
+        "dateModified": modified_at(article).isoformat() if modified_at(article) else None,
         "author": [
             {
                 "@type": "Person",

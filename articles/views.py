@@ -195,6 +195,7 @@ class ArticleDetailView(PageMetaMixin, DetailView):
                 article, absolute_url=absolute, journal=journal, image_url=image_url
             ),
             ama_citation=metadata.ama_citation(article, journal=journal),
+            modified_at=metadata.modified_at(article),
             article_url=url,
             **kwargs,
         )

@@ -112,6 +112,25 @@ def test_scholarly_article_json_ld(client, site):
     ]
 
 
+def test_a_scheduled_article_was_not_modified_before_it_went_live(client, site):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from articles.models import Article
+
+    article = site["article"]
+    went_live = timezone.now() - timedelta(minutes=5)
+    Article.objects.filter(pk=article.pk).update(
+        published_at=went_live, updated_at=went_live - timedelta(days=3)
+    )
+    doc = head(client, article.get_absolute_url())
+    data = json_ld(doc)
+    assert data["dateModified"] == data["datePublished"]
+    (modified,) = prop(doc, "article:modified_time")
+    assert modified == prop(doc, "article:published_time")[0]
+
+
 def test_news_item_gets_news_article_and_no_scholar_tags(client, site):
     doc = head(client, site["news"].get_absolute_url())
     assert json_ld(doc)["@type"] == "NewsArticle"
