@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from articles.metadata import article_description
+from articles.metadata import article_description, modified_at
 from articles.models import Article, Section, Topic
 from jhop.context_processors import primary_journal
 
@@ -46,7 +46,7 @@ class LatestRssFeed(Feed):
         return item.published_at
 
     def item_updateddate(self, item):
-        return item.updated_at
+        return modified_at(item)
 
     def item_author_name(self, item):
         return ", ".join(a.display_name for a in item.ordered_authors) or None

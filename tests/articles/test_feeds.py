@@ -107,3 +107,20 @@ def test_atom_feed_names_an_author_for_entries_without_one(client, site):
     assert not entry.xpath("a:author", namespaces=ATOM)
     feed_authors = atom.xpath("/a:feed/a:author/a:name/text()", namespaces=ATOM)
     assert feed_authors == ["Journal of Hematology Oncology Pharmacy"]
+
+
+def test_atom_entry_is_not_updated_before_it_was_published(client, site):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from articles.models import Article
+
+    went_live = timezone.now() - timedelta(minutes=5)
+    Article.objects.filter(pk=site["article"].pk).update(
+        published_at=went_live, updated_at=went_live - timedelta(days=3)
+    )
+    atom = parse(client, "/feeds/atom/", "application/atom+xml")
+    (entry,) = atom.xpath(f'//a:entry[a:title="{SEED_TITLE}"]', namespaces=ATOM)
+    published = entry.findtext("a:published", namespaces=ATOM)
+    assert entry.findtext("a:updated", namespaces=ATOM) == published
