@@ -35,7 +35,7 @@ class ArticleQuerySet(models.QuerySet):
             Prefetch("topics", queryset=Topic.objects.order_by("article_topics__position", "name")),
             Prefetch(
                 "authorships",
-                queryset=Authorship.objects.select_related("author").order_by("position"),
+                queryset=Authorship.objects.select_related("author").order_by("position", "pk"),
             ),
         )
 
@@ -203,7 +203,7 @@ class Article(models.Model):
             .for_listing()
             .filter(related_from__article=self)
             .exclude(pk=self.pk)
-            .order_by("related_from__position")[:n]
+            .order_by("related_from__position", "related_from__pk")[:n]
         )
         if len(picked) >= n:
             return picked

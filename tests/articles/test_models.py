@@ -256,3 +256,28 @@ class TestIdentifierValidation:
         with pytest.raises(ValidationError) as error:
             journal.full_clean()
         assert "doi_prefix" in error.value.message_dict
+
+
+def test_byline_and_picks_left_at_position_zero_are_ordered_by_id_not_by_chance():
+    """Editors often leave the position column at 0: rows then keep the order they were
+    added (their ids). Without that tie-break the database may return them in any order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.models import Authorship
+
+    article = make_article()
+    authors = [make_author(family_name=name) for name in ("Joseph", "Foolad", "Patel")]
+    picks = [make_article(slug=f"pick-{i}") for i in range(3)]
+    # Rows stored in the opposite order to their ids, as edits can leave them.
+    for offset, (author, pick) in enumerate(reversed(list(zip(authors, picks, strict=True)))):
+        Authorship.objects.create(pk=900 - offset, article=article, author=author, position=0)
+        RelatedItem.objects.create(pk=900 - offset, article=article, related=pick, position=0)
+
+    with CaptureQueriesContext(connection) as queries:
+        listed = Article.objects.for_listing().get(pk=article.pk)
+        assert [a.family_name for a in listed.ordered_authors] == ["Joseph", "Foolad", "Patel"]
+        assert article.related_items(3) == picks
+    orders = " | ".join(q["sql"].rpartition("ORDER BY")[2] for q in queries.captured_queries)
+    for table in ("articles_authorship", "articles_relateditem"):
+        assert f'"{table}"."position" ASC, "{table}"."id" ASC' in orders
