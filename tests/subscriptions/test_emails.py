@@ -168,3 +168,35 @@ def test_a_lost_task_does_not_lose_the_email(client, settings, outbox):
     assert outbound.next_attempt_at is None
     call_command("retry_emails", stdout=StringIO())
     assert len(outbox) == 1  # sent once, never again
+
+
+def test_no_stored_value_can_add_an_email_header(outbox, django_capture_on_commit_callbacks):
+    """Names reach only the body. Even a legacy record holding line breaks (forms refuse them)
+    cannot add a recipient or a header to any email the app sends."""
+    from email import message_from_string
+
+    newsletter, _ = lists()
+    subscriber = make_subscriber(
+        lists=[newsletter],
+        email="victim@example.com",
+        first_name="Eve\r\nBcc: spam@evil.example",
+        last_name="X\nSubject: hijacked",
+        organization="O\rReply-To: evil@evil.example",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        emails.confirmation_email(subscriber, [newsletter])
+        emails.manage_email(subscriber)
+        emails.goodbye_email(subscriber, [newsletter])
+    bulk = emails.bulk_message(
+        subscription=subscriber.subscriptions.get(),
+        template="subscriptions/sample_bulk",
+        context={"title": "June issue", "body": "Out now."},
+    )
+    bulk.send()
+    assert len(outbox) == 4
+    for message in outbox:
+        assert message.recipients() == ["victim@example.com"]
+        parsed = message_from_string(message.message().as_string())
+        assert parsed["Bcc"] is None and parsed["Reply-To"] is None
+        assert "hijacked" not in (parsed["Subject"] or "")
+        assert parsed.get_all("Subject") and len(parsed.get_all("Subject")) == 1
