@@ -133,3 +133,25 @@ def test_unknown_citation_format_404s(client, site):
 def test_pages_without_pagination_ignore_stray_parameters(client, site, query):
     for url in ("/", "/issues/", "/topics/", site["issue"].get_absolute_url()):
         assert client.get(f"{url}?{query}").status_code == 200, url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/issues/", "/topics/", "/search/", "/search/?q=breast", "/feeds/rss/", "/feeds/atom/"],
+)
+def test_an_empty_journal_still_renders(client, url):
+    """A fresh install, before any journal, issue or article exists."""
+    assert client.get(url).status_code == 200
+
+
+def test_sitemap_of_an_empty_journal(client):
+    assert client.get("/sitemap.xml").status_code == 200
+    assert client.get("/sitemap-pages.xml").status_code == 200
+
+
+def test_a_bare_article_has_no_empty_issue_line(client):
+    """No issue, section, topics or authors: a web-only note."""
+    article = make_article(title="Bare note")
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "Bare note" in html
+    assert '<p class="issue-line"></p>' not in html
