@@ -26,6 +26,9 @@ def state(obj) -> str:
         return "Draft"
     if obj.published_at and obj.published_at > timezone.now():
         return f"Scheduled for {date_format(timezone.localtime(obj.published_at), 'M j, Y H:i')}"
+    issue = getattr(obj, "issue", None)
+    if issue is not None and not issue.is_public:
+        return "Published, hidden until its issue is"
     return "Published"
 
 

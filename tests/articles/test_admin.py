@@ -78,9 +78,16 @@ def test_article_changelist_filters_search_and_columns(admin_client, content):
     assert content["author"].display_name in response.text
     assert "JHOP - June 2022 Vol 12, No 3" in response.text
     later = make_article(published_at=timezone.now() + timedelta(days=2), title="Later one")
+    waiting = make_article(title="Waiting", issue=make_issue(status=Issue.Status.DRAFT))
     response = admin_client.get(url, {"status__exact": "published"})
     assert "Scheduled for" in response.text
     assert later.title in response.text
+    [row] = [
+        r
+        for r in lxml.html.fromstring(response.text).xpath("//tr")
+        if waiting.title in r.text_content()
+    ]
+    assert "Published, hidden until its issue is" in row.text_content()
     assert admin_client.get(url, {"q": "nothing-matches"}).context["cl"].result_count == 0
 
 
