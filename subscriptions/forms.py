@@ -34,8 +34,8 @@ def clean_text(value: str) -> str:
     return " ".join(value.split()) if not CONTROL.search(value) else value
 
 
-def form_stamp() -> str:
-    return signing.dumps(time.time(), salt=FORM_STAMP_SALT)
+def form_stamp(*, at: float | None = None) -> str:
+    return signing.dumps(time.time() if at is None else at, salt=FORM_STAMP_SALT)
 
 
 class SafeCharField(forms.CharField):
@@ -157,13 +157,42 @@ class SubscribeForm(ProfileFields):
 
     def looks_automated(self) -> bool:
         """True when the honeypot is filled or the form came back too fast (or unsigned)."""
-        if self.data.get("website"):
-            return True
+        age = self._age()
+        return bool(self.data.get("website")) or age is None or age < min_form_seconds()
+
+    def is_stale(self) -> bool:
+        """Opened too long ago: a stamp kept for replaying, or a tab left open for days."""
+        age = self._age()
+        return age is not None and age > getattr(
+            settings, "SUBSCRIPTIONS_FORM_MAX_AGE", 2 * 24 * 3600
+        )
+
+    def refreshed(self) -> "SubscribeForm":
+        """The same answers with a new stamp, dated so that sending them again at once counts."""
+        data = self.data.copy()
+        data["started"] = form_stamp(at=time.time() - min_form_seconds())
+        form = SubscribeForm(
+            data,
+            mailing_lists=self.mailing_lists,
+            consent_text_id=self.fields["consent_text"].initial,
+        )
+        form.is_valid()
+        form.add_error(
+            None,
+            "This form was open for a long time. Please check your details and send it again.",
+        )
+        return form
+
+    def _age(self) -> float | None:
         try:
             started = signing.loads(self.data.get("started", ""), salt=FORM_STAMP_SALT)
-        except signing.BadSignature:
-            return True
-        return time.time() - float(started) < getattr(settings, "SUBSCRIPTIONS_MIN_FORM_SECONDS", 3)
+            return time.time() - float(started)
+        except (signing.BadSignature, TypeError, ValueError):
+            return None
+
+
+def min_form_seconds() -> float:
+    return getattr(settings, "SUBSCRIPTIONS_MIN_FORM_SECONDS", 3)
 
 
 class PreferencesForm(ProfileFields):

@@ -97,7 +97,9 @@ def subscribe(request):
         form = SubscribeForm(request.POST, **form_kwargs)
         if form.looks_automated():
             return redirect("subscriptions:thanks")
-        if form.is_valid():
+        if form.is_stale():
+            form = form.refreshed()
+        elif form.is_valid():
             consent_text = ConsentText.objects.filter(pk=form.cleaned_data["consent_text"]).first()
             if consent_text is None:
                 form.add_error(None, "This form has changed since you opened it. Please try again.")

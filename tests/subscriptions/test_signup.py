@@ -384,3 +384,25 @@ def test_spelling_variants_of_one_address_share_its_rate_limit(client, newslette
     assert post_signup(client, newsletter, email="zoe@bücher.example").status_code == 302
     assert post_signup(client, newsletter, email="ZOE@BÜCHER.example").status_code == 302
     assert post_signup(client, newsletter, email="zoe@xn--bcher-kva.example").status_code == 429
+
+
+def test_a_stamp_kept_for_days_is_not_accepted_but_a_person_can_send_again(
+    client, newsletter, settings, outbox
+):
+    import re
+    import time
+
+    from subscriptions.forms import form_stamp
+
+    settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 3
+    old = form_stamp(at=time.time() - 3 * 24 * 3600)
+    response = post_signup(client, newsletter, started=old)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This form was open for a long time" in page
+    assert 'value="ada@example.com"' in page  # the answers are kept
+    assert Subscriber.objects.count() == 0 and outbox == []
+    fresh = re.search(r'name="started" value="([^"]+)"', page).group(1)
+    assert fresh != old
+    assert post_signup(client, newsletter, started=fresh).status_code == 302  # sent at once
+    assert Subscriber.objects.count() == 1 and len(outbox) == 1
