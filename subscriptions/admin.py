@@ -237,6 +237,11 @@ class SubscriberAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("subscriptions__mailing_list")
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would take the record of an unsubscribe with it, and a later import could
+        # subscribe the person again: erasure keeps the fact and suppresses the address.
+        return False
+
     @admin.display(description="Lists")
     def list_statuses(self, obj):
         parts = []
@@ -369,3 +374,6 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an erased person comes back only by signing up themselves

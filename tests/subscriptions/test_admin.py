@@ -456,3 +456,33 @@ def test_export_memory_stays_flat_as_the_list_grows(db):
     large_peak, large_size = _export_peak_memory(8 * 2000)
     assert large_size > 4 * small_size
     assert large_peak < 1.3 * small_peak, (small_peak, large_peak)
+
+
+def test_staff_cannot_delete_a_subscriber_or_a_suppression(client, manager):
+    """A deleted record would let a later import subscribe an unsubscribed or erased person
+    again; erasure is the way to remove personal data."""
+    from subscriptions import services
+
+    newsletter, _ = lists()
+    gone = make_subscriber(lists=[newsletter], status="unsubscribed", email="gone@example.com")
+    erased = make_subscriber(email="erased@example.com")
+    services.erase_subscriber(subscriber=erased, meta=services.RequestMeta())
+    suppression = Suppression.objects.get()
+    assert (
+        client.get(reverse("admin:subscriptions_subscriber_delete", args=[gone.pk])).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            reverse("admin:subscriptions_suppression_delete", args=[suppression.pk]),
+            {"post": "yes"},
+        ).status_code
+        == 403
+    )
+    changelist = client.get(reverse("admin:subscriptions_subscriber_changelist"))
+    assert b"delete_selected" not in changelist.content
+    client.post(
+        reverse("admin:subscriptions_subscriber_changelist"),
+        {"action": "delete_selected", "_selected_action": [gone.pk], "post": "yes"},
+    )
+    assert Subscriber.objects.filter(pk=gone.pk).exists() and Suppression.objects.exists()
