@@ -132,6 +132,20 @@ class Issue(models.Model):
             raise ValidationError(
                 {"cover_image_alt": "Describe the cover for readers who cannot see it."}
             )
+        if self.journal_id and self.cover_date and (self.volume is None or self.number is None):
+            # The unique constraint cannot see a missing volume or number (NULLs differ),
+            # so two "Vol 12 Special Feature" issues of the same month would get through.
+            twins = Issue.objects.filter(
+                journal_id=self.journal_id,
+                kind=self.kind,
+                volume=self.volume,
+                number=self.number,
+                title=self.title,
+                cover_date__year=self.cover_date.year,
+                cover_date__month=self.cover_date.month,
+            ).exclude(pk=self.pk)
+            if twins.exists():
+                raise ValidationError(f"There is already an issue “{self.label}”.")
 
     @property
     def month_label(self) -> str:

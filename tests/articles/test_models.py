@@ -281,3 +281,15 @@ def test_byline_and_picks_left_at_position_zero_are_ordered_by_id_not_by_chance(
     orders = " | ".join(q["sql"].rpartition("ORDER BY")[2] for q in queries.captured_queries)
     for table in ("articles_authorship", "articles_relateditem"):
         assert f'"{table}"."position" ASC, "{table}"."id" ASC' in orders
+
+
+def test_an_issue_without_a_number_cannot_be_entered_twice():
+    """NULLs slip past the unique constraint; the model says so before saving."""
+    special = {"cover_date": date(2022, 3, 1), "number": None, "kind": Issue.Kind.SPECIAL_FEATURE}
+    make_issue(**special)
+    twin = Issue(journal=make_journal(), volume=12, slug="twin", **special)
+    with pytest.raises(ValidationError, match="already an issue “JHOP - March 2022 Vol 12 Spec"):
+        twin.full_clean()
+    later = Issue(journal=make_journal(), volume=12, slug="later", **special)
+    later.cover_date = date(2022, 9, 1)
+    later.full_clean()
