@@ -83,6 +83,11 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
             .order_by(*Issue._meta.ordering)
         )
 
+    def view_on_site(self, obj):
+        # Readers' issue pages show published issues only; a draft's link would be a 404.
+        # Its articles' previews are linked from the table of contents.
+        return super().view_on_site(obj) if obj.is_public else None
+
     @admin.display(description="cover")
     def cover(self, obj):
         return thumbnail(obj.cover_image, obj.cover_image_alt, 60)
@@ -182,6 +187,12 @@ class AuthorAdmin(SiteLinkMixin, VersionAdmin):
             .annotate(num_articles=Count("authorships"))
             .order_by(*Author._meta.ordering)
         )
+
+    def view_on_site(self, obj):
+        # An author's page exists once they have published work; before that it is a 404.
+        if Article.objects.published().filter(authorships__author=obj).exists():
+            return super().view_on_site(obj)
+        return None
 
     @admin.display(description="name", ordering="family_name")
     def name(self, obj):

@@ -907,3 +907,24 @@ def test_a_deleted_article_can_be_recovered_with_its_rows(admin_client):
     assert article.references.count() == 2 and article.related_links.count() == 2
     assert [a.credentials for a in article.ordered_authors] == ["PharmD, FASHP", "MPH"]
     assert [t.name for t in article.topics.all()] == ["Breast Cancer"]
+
+
+def test_view_on_site_is_offered_only_where_the_page_exists(admin_client):
+    def view_on_site(url):
+        links = lxml.html.fromstring(admin_client.get(url).text).find_class("viewsitelink")
+        return links[0].get("href") if links else None
+
+    draft_issue = make_issue(status=Issue.Status.DRAFT)
+    public_issue = make_issue()
+    unpublished_author, published_author = make_author(), make_author()
+    make_article(status=Article.Status.DRAFT, authors=[unpublished_author])
+    make_article(issue=public_issue, authors=[published_author])
+
+    assert view_on_site(reverse("admin:articles_issue_change", args=[draft_issue.pk])) is None
+    assert (
+        view_on_site(reverse("admin:articles_author_change", args=[unpublished_author.pk])) is None
+    )
+    for obj, name in [(public_issue, "issue"), (published_author, "author")]:
+        link = view_on_site(reverse(f"admin:articles_{name}_change", args=[obj.pk]))
+        assert link == obj.get_absolute_url()
+        assert admin_client.get(link).status_code == 200
