@@ -176,6 +176,27 @@ def test_every_page_has_description_canonical_opengraph_and_twitter(client, site
             assert metas(doc, name), f"{name} missing on {url}"
 
 
+def test_lead_image_is_shared_with_its_alt_text(client, site):
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (1200, 630), (10, 20, 30)).save(buffer, format="PNG")
+    article = site["article"]
+    article.lead_image.save("lead.png", ContentFile(buffer.getvalue()), save=False)
+    article.lead_image_alt = "Bar chart of response rates"
+    article.save()
+    doc = head(client, article.get_absolute_url())
+    (image,) = prop(doc, "og:image")
+    assert image.startswith("http://testserver/media/")
+    assert metas(doc, "twitter:image") == [image]
+    assert metas(doc, "twitter:card") == ["summary_large_image"]
+    assert prop(doc, "og:image:alt") == ["Bar chart of response rates"]
+    assert metas(doc, "twitter:image:alt") == ["Bar chart of response rates"]
+    assert json_ld(doc)["image"] == image
+
+
 def test_article_opengraph_is_an_article_with_times(client, site):
     doc = head(client, site["article"].get_absolute_url())
     assert prop(doc, "og:type") == ["article"]
