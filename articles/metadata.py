@@ -279,7 +279,8 @@ def ris(article: Article, *, journal, url: str) -> str:
         lines.append(("AB", abstract))
     lines += [("KW", t.name) for t in article.topics.all()]
     lines += [("UR", url), ("ER", "")]
-    return "".join(f"{tag}  - {value}\r\n" for tag, value in lines)
+    # One line per tag: a line break inside a value would start a bogus record.
+    return "".join(f"{tag}  - {' '.join(value.split())}\r\n" for tag, value in lines)
 
 
 def _bibtex_escape(value: str) -> str:

@@ -261,3 +261,14 @@ def test_ris_lists_every_author_in_order(client, site):
     assert authors == ["AU  - Ignoffo0, Robert J.", "AU  - Ignoffo1, Robert J."]
     assert "VL  - 12" in ris and "IS  - 3" in ris and "SP  - 101" in ris and "EP  - 108" in ris
     assert ris.rstrip().endswith("ER  -")
+
+
+def test_ris_keeps_one_line_per_tag_whatever_the_text(client, site):
+    article = site["article"]
+    article.title = "First line.\r\nER  - \nTY  - JOUR"
+    article.save()
+    ris = client.get(f"{article.get_absolute_url()}cite.ris").content.decode()
+    lines = ris.split("\r\n")
+    assert [line for line in lines if line.startswith("TY  - ")] == ["TY  - JOUR"]
+    assert [line for line in lines if line.startswith("ER  -")] == ["ER  - "]
+    assert "TI  - First line. ER - TY - JOUR" in lines
