@@ -30,6 +30,8 @@ def ip_rate(group, request):
 
 
 def email_rate(group, request):
+    if "@" not in request.POST.get("email", ""):
+        return None  # no address, nothing to protect: people who forgot it share no limit
     return getattr(settings, "SUBSCRIPTIONS_RATE_PER_EMAIL", "5/h")
 
 

@@ -406,3 +406,11 @@ def test_a_stamp_kept_for_days_is_not_accepted_but_a_person_can_send_again(
     assert fresh != old
     assert post_signup(client, newsletter, started=fresh).status_code == 302  # sent at once
     assert Subscriber.objects.count() == 1 and len(outbox) == 1
+
+
+def test_people_who_forget_the_address_do_not_share_a_rate_limit(client, newsletter, settings):
+    settings.SUBSCRIPTIONS_RATE_PER_EMAIL = "2/h"
+    for _ in range(4):
+        response = post_signup(client, newsletter, email="")
+        assert response.status_code == 200
+        assert "This field is required" in response.content.decode()
