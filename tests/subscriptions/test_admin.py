@@ -387,6 +387,7 @@ def test_requalification_filter_lists_print_subscribers_over_three_years(client,
         subscriber.subscriptions.update(qualified_at=long_ago)
     unknown.subscriptions.update(qualified_at=None)
     changelist = reverse("admin:subscriptions_subscriber_changelist")
+    assert f'href="{changelist}?requalify=due"' in client.get(changelist).content.decode()
     content = client.get(changelist + "?requalify=due").content.decode()
     assert "stale@example.com" in content and "unknown@example.com" in content
     assert "JHOP Print Edition: Active — re-qualify" in content
