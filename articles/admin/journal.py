@@ -3,7 +3,9 @@
 import calendar
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html_join
 from reversion.admin import VersionAdmin
@@ -206,17 +208,31 @@ class AuthorAdmin(SiteLinkMixin, VersionAdmin):
     def photo_preview(self, obj):
         return thumbnail(obj.photo, obj.photo_alt, 160)
 
-    @admin.action(description="Merge duplicates into the one with most articles")
+    @admin.action(description="Merge duplicates (you choose which one to keep)")
     def merge(self, request, queryset):
         authors = sorted(queryset, key=lambda a: (-a.num_articles, a.pk))
         if len(authors) < 2:
             self.message_user(request, "Select at least two authors to merge.", messages.WARNING)
-            return
-        keep, duplicates = authors[0], authors[1:]
+            return None
+        keep = next((a for a in authors if str(a.pk) == request.POST.get("keep")), None)
+        if "apply" not in request.POST or keep is None:
+            return TemplateResponse(
+                request,
+                "admin/articles/author/merge_authors.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Merge duplicate authors",
+                    "opts": self.model._meta,
+                    "authors": authors,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        duplicates = [a for a in authors if a.pk != keep.pk]
         merged = services.merge_authors(keep=keep, duplicates=duplicates, user=request.user)
         self.message_user(
             request, f"Merged {merged} duplicate(s) into {keep.display_name}.", messages.SUCCESS
         )
+        return None
 
 
 @admin.register(Journal)

@@ -288,10 +288,15 @@ def test_author_list_counts_articles_and_merge_keeps_one(admin_client):
     html = admin_client.get(reverse("admin:articles_author_changelist"), {"q": "Ignoffo"}).text
     assert "PharmD, FHOPA" in html
 
-    admin_client.post(
-        reverse("admin:articles_author_changelist"),
-        {"action": "merge", "_selected_action": [keep.pk, dup.pk]},
+    changelist = reverse("admin:articles_author_changelist")
+    chooser = admin_client.post(
+        changelist, {"action": "merge", "_selected_action": [keep.pk, dup.pk]}
     )
+    assert chooser.status_code == 200 and Author.objects.filter(pk=dup.pk).exists()
+    [form] = lxml.html.fromstring(chooser.text).xpath("//form[.//input[@name='keep']]")
+    data = dict(form.form_values()) | {"_selected_action": [keep.pk, dup.pk], "apply": "1"}
+    assert data["keep"] == str(keep.pk)  # the one with most articles is offered first
+    admin_client.post(changelist, data)
 
     assert not Author.objects.filter(pk=dup.pk).exists()
     keep.refresh_from_db()
@@ -300,6 +305,24 @@ def test_author_list_counts_articles_and_merge_keeps_one(admin_client):
     assert [a.pk for a in only_dup.ordered_authors][1] == keep.pk
     response = admin_client.get(dup.get_absolute_url())
     assert (response.status_code, response["Location"]) == (301, keep.get_absolute_url())
+
+
+def test_merge_keeps_the_author_the_editor_chooses(admin_client):
+    popular = make_author(given_name="Robert", family_name="Ignofo", credentials="")
+    correct = make_author(given_name="Robert J.", family_name="Ignoffo")
+    for _ in range(3):
+        make_article(authors=[popular])
+    changelist = reverse("admin:articles_author_changelist")
+    chosen = {"action": "merge", "_selected_action": [popular.pk, correct.pk]}
+
+    admin_client.post(changelist, chosen | {"keep": correct.pk})  # no "apply": asks again
+    assert Author.objects.count() == 2
+
+    response = admin_client.post(changelist, chosen | {"keep": correct.pk, "apply": "1"})
+
+    assert response.status_code == 302
+    assert list(Author.objects.all()) == [correct]
+    assert correct.articles.count() == 3
 
 
 def test_share_draft_action_creates_a_preview_link(admin_client, admin_user):
