@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.files.base import ContentFile
+from django.test import override_settings
 from lxml import html as lxml_html
 
 from tests.articles.site_data import SEED_TITLE, build_site
@@ -195,6 +196,16 @@ def test_lead_image_is_shared_with_its_alt_text(client, site):
     assert prop(doc, "og:image:alt") == ["Bar chart of response rates"]
     assert metas(doc, "twitter:image:alt") == ["Bar chart of response rates"]
     assert json_ld(doc)["image"] == image
+
+
+@override_settings(DEBUG=False)
+def test_not_found_page_is_described_and_not_indexed(client, site):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    doc = lxml_html.fromstring(response.content)
+    assert metas(doc, "description") and metas(doc, "description")[0].strip()
+    assert metas(doc, "robots") == ["noindex"]
+    assert prop(doc, "og:title") and metas(doc, "twitter:card")
 
 
 def test_article_opengraph_is_an_article_with_times(client, site):
