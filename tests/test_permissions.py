@@ -86,3 +86,21 @@ def test_groups_survive_a_database_flush():
     call_command("flush", interactive=False, verbosity=0)
     assert Group.objects.filter(name__in=["Editors", "Subscription managers"]).count() == 2
     assert Group.objects.get(name="Editors").permissions.exists()
+
+
+def test_editor_cannot_open_or_change_one_subscriber(client, subscriber):
+    client.force_login(staff_in("Editors"))
+    change = reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
+    assert client.get(change).status_code == 403
+    assert client.post(change, {"email": "taken@example.org"}).status_code == 403
+    assert client.get(reverse("admin:subscriptions_subscriber_add")).status_code == 403
+    subscriber.refresh_from_db()
+    assert subscriber.email == "reader@hospital.example.org"
+
+
+@pytest.mark.parametrize("group_name", ["Editors", "Subscription managers"])
+def test_neither_group_can_manage_users_or_groups(client, db, group_name):
+    """Least privilege: no group member can grant themselves more."""
+    client.force_login(staff_in(group_name))
+    for name in ["auth_user_changelist", "auth_group_changelist", "auth_user_add"]:
+        assert client.get(reverse(f"admin:{name}")).status_code == 403, name
