@@ -951,3 +951,12 @@ def test_view_on_site_is_offered_only_where_the_page_exists(admin_client):
         link = view_on_site(reverse(f"admin:articles_{name}_change", args=[obj.pk]))
         assert link == obj.get_absolute_url()
         assert admin_client.get(link).status_code == 200
+
+
+def test_two_references_with_the_same_number_are_an_error_not_a_crash(admin_client):
+    data = article_post()
+    data["references-1-position"] = "1"
+    response = admin_client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for position" in response.text
+    assert not Article.objects.filter(slug="a-new-article").exists()
