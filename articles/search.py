@@ -28,6 +28,8 @@ CONFIG = "english"
 MAX_TERMS = 12
 SNIPPET_CHARS = 240
 WORD_RE = re.compile(r"\w+", re.UNICODE)
+# websearch_to_tsquery syntax: a phrase, an exclusion or an alternative.
+OPERATORS_RE = re.compile(r'"|(?:^|\s)-\w|\bor\b', re.IGNORECASE)
 
 
 class SearchForm(forms.Form):
@@ -70,7 +72,7 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
             return articles.none()
         return articles.newest_first()
     if connection.vendor == "postgresql":
-        return _postgres(articles, query.strip())
+        return _postgres(articles, query.strip(), terms)
     return _fallback(articles, terms)
 
 
@@ -87,10 +89,11 @@ def document_vector() -> SearchVector:
     )
 
 
-def _postgres(articles, query: str):
-    ts_query = SearchQuery(query, config=CONFIG, search_type="websearch")
-    name_query = SearchQuery(query, config="simple", search_type="websearch")
-    document = document_vector()
+def _matching_ids(query: str, *, search_type: str = "websearch"):
+    """Ids of articles whose text, an author's name or a topic matches the whole query,
+    plus the SearchQuery (for ranking) and the author and topic id sets (for boosts)."""
+    ts_query = SearchQuery(query, config=CONFIG, search_type=search_type)
+    name_query = SearchQuery(query, config="simple", search_type=search_type)
     by_author = Authorship.objects.filter(
         author__in=Author.objects.annotate(
             names=SearchVector("given_name", "family_name", config="simple")
@@ -102,10 +105,25 @@ def _postgres(articles, query: str):
         )
     ).values("article_id")
     # A union of ids (rather than OR-ed conditions) lets PostgreSQL use the GIN index.
-    by_text = Article.objects.annotate(document=document).filter(document=ts_query).values("pk")
-    matching = by_text.union(by_author, by_topic)
+    by_text = (
+        Article.objects.annotate(document=document_vector()).filter(document=ts_query).values("pk")
+    )
+    return by_text.union(by_author, by_topic), ts_query, by_author, by_topic
+
+
+def _postgres(articles, query: str, terms: list[str]):
+    matching, ts_query, by_author, by_topic = _matching_ids(query)
+    condition = Q(pk__in=matching)
+    if not OPERATORS_RE.search(query):
+        # Plain words may each match somewhere else: "Ignoffo breast" is an article by
+        # Ignoffo about breast cancer, as the SQLite fallback finds too.
+        each_word = Q()
+        for term in terms:
+            each_word &= Q(pk__in=_matching_ids(term, search_type="plain")[0])
+        condition |= each_word
+    document = document_vector()
     return (
-        articles.filter(pk__in=matching)
+        articles.filter(condition)
         .annotate(document=document)
         .annotate(
             rank=SearchRank(F("document"), ts_query)

@@ -58,6 +58,13 @@ def test_search_by_author_name_and_topic(corpus):
     assert titles(search_articles("lymphoma")) == [corpus["topic"].title]
 
 
+def test_each_word_may_match_a_different_field(corpus):
+    """An author's name and a word of the text, or a title word and a topic."""
+    assert titles(search_articles("Joseph antiretrovirals")) == [corpus["author"].title]
+    assert titles(search_articles("rituximab lymphoma")) == ["Rituximab outcomes"]
+    assert titles(search_articles("Joseph rituximab")) == []
+
+
 def test_filters_by_topic_section_and_year(corpus):
     assert titles(search_articles("rituximab", topic=corpus["lymphoma"])) == ["Rituximab outcomes"]
     assert titles(search_articles("pembrolizumab", topic=corpus["lymphoma"])) == []
