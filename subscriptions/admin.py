@@ -237,6 +237,12 @@ class SubscriberAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("subscriptions__mailing_list")
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.erased_at:
+            # What is left of an erased subscriber is evidence; nothing may be written back.
+            return [f.name for f in Subscriber._meta.fields if f.name != "id"]
+        return super().get_readonly_fields(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         # Deleting would take the record of an unsubscribe with it, and a later import could
         # subscribe the person again: erasure keeps the fact and suppresses the address.

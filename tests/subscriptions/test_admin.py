@@ -487,3 +487,25 @@ def test_staff_cannot_delete_a_subscriber_or_a_suppression(client, manager):
         {"action": "delete_selected", "_selected_action": [gone.pk], "post": "yes"},
     )
     assert Subscriber.objects.filter(pk=gone.pk).exists() and Suppression.objects.exists()
+
+
+def test_an_erased_subscriber_cannot_be_edited_back_to_life(client, manager):
+    from subscriptions import services
+
+    erased = make_subscriber(email="erased@example.com")
+    services.erase_subscriber(subscriber=erased, meta=services.RequestMeta())
+    url = reverse("admin:subscriptions_subscriber_change", args=[erased.pk])
+    assert client.get(url).status_code == 200
+    client.post(
+        url,
+        {
+            "email": "erased@example.com",
+            "first_name": "Back",
+            "subscriptions-TOTAL_FORMS": "0",
+            "subscriptions-INITIAL_FORMS": "0",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+    erased.refresh_from_db()
+    assert (erased.email, erased.first_name) == ("", "")
