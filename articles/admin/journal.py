@@ -7,7 +7,7 @@ from django.contrib.admin import helpers
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
@@ -124,9 +124,14 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
             groups.setdefault(article.section.name if article.section else "No section", []).append(
                 article
             )
+        add = format_html(
+            '<p><a class="addlink" href="{}?issue={}">Add an article to this issue</a></p>',
+            reverse("admin:articles_article_add"),
+            obj.pk,
+        )
         if not groups:
-            return "No articles yet."
-        return format_html_join(
+            return format_html("<p>No articles yet.</p>{}", add)
+        return add + format_html_join(
             "",
             "<h3>{}</h3><ol>{}</ol>",
             (

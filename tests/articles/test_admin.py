@@ -960,3 +960,14 @@ def test_two_references_with_the_same_number_are_an_error_not_a_crash(admin_clie
     assert response.status_code == 200
     assert "Please correct the duplicate data for position" in response.text
     assert not Article.objects.filter(slug="a-new-article").exists()
+
+
+def test_issue_page_links_to_a_new_article_already_filed_in_it(admin_client):
+    issue = make_issue(volume=12, number=3)
+    html = admin_client.get(reverse("admin:articles_issue_change", args=[issue.pk])).text
+    [add] = lxml.html.fromstring(html).xpath('//a[text()="Add an article to this issue"]/@href')
+
+    form = admin_client.get(add).text
+
+    [selected] = lxml.html.fromstring(form).xpath('//select[@name="issue"]/option[@selected]')
+    assert (selected.get("value"), selected.text) == (str(issue.pk), issue.label)
