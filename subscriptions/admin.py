@@ -1,5 +1,6 @@
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
@@ -20,6 +21,8 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
+    email_hash,
+    normalise_email,
 )
 from subscriptions.services import RequestMeta
 
@@ -190,8 +193,26 @@ class ErasedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SubscriberAdminForm(forms.ModelForm):
+    class Meta:
+        model = Subscriber
+        fields = ["email"]  # the admin adds the fieldsets' fields
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        unchanged = self.instance.pk and email_hash(self.instance.email) == email_hash(email)
+        suppressed = Suppression.objects.filter(email_hash=email_hash(normalise_email(email)))
+        if email and not unchanged and suppressed.exists():
+            raise forms.ValidationError(
+                "This address was erased on request. Only its owner can subscribe it "
+                "again, from the signup form."
+            )
+        return email
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
+    form = SubscriberAdminForm
     list_display = [
         "__str__",
         "full_name",

@@ -509,3 +509,26 @@ def test_an_erased_subscriber_cannot_be_edited_back_to_life(client, manager):
     )
     erased.refresh_from_db()
     assert (erased.email, erased.first_name) == ("", "")
+
+
+def test_staff_cannot_type_an_erased_address_into_a_record(client, manager):
+    from subscriptions import services
+
+    services.erase_subscriber(
+        subscriber=make_subscriber(email="erased@example.com"), meta=services.RequestMeta()
+    )
+    other = make_subscriber(email="other@example.com")
+    empty_inlines = {
+        "subscriptions-TOTAL_FORMS": "0",
+        "subscriptions-INITIAL_FORMS": "0",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    for url in (
+        reverse("admin:subscriptions_subscriber_add"),
+        reverse("admin:subscriptions_subscriber_change", args=[other.pk]),
+    ):
+        response = client.post(url, {"email": "Erased@Example.com", **empty_inlines})
+        assert response.status_code == 200
+        assert "This address was erased on request" in response.content.decode()
+    assert not Subscriber.objects.filter(email__iexact="erased@example.com").exists()
