@@ -50,7 +50,11 @@ class Journal(models.Model):
         ordering = ["-is_primary", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_primary"], condition=Q(is_primary=True), name="journal_one_primary"
+                fields=["is_primary"],
+                condition=Q(is_primary=True),
+                name="journal_one_primary",
+                violation_error_message="Another journal is already the primary one: "
+                "untick “primary” there first.",
             ),
         ]
 

@@ -971,3 +971,14 @@ def test_issue_page_links_to_a_new_article_already_filed_in_it(admin_client):
 
     [selected] = lxml.html.fromstring(form).xpath('//select[@name="issue"]/option[@selected]')
     assert (selected.get("value"), selected.text) == (str(issue.pk), issue.label)
+
+
+def test_a_second_primary_journal_is_refused_in_words_an_editor_understands(admin_client):
+    make_journal()
+    response = admin_client.post(
+        reverse("admin:articles_journal_add"),
+        {"name": "Other Journal", "short_name": "OJ", "slug": "oj", "is_primary": "on"},
+    )
+    assert response.status_code == 200
+    assert "Another journal is already the primary one" in response.text
+    assert "journal_one_primary" not in response.text
