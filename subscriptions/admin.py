@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from subscriptions import emails, exports, services
-from subscriptions.forms import ImportUploadForm
+from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
 from subscriptions.models import (
     PRINT_QUALIFICATION_PERIOD,
     ConsentEvent,
@@ -208,6 +208,21 @@ class SubscriberAdminForm(forms.ModelForm):
                 "again, from the signup form."
             )
         return email
+
+    def clean(self):
+        cleaned = super().clean()
+        receives_print = (
+            self.instance.pk
+            and self.instance.subscriptions.filter(
+                mailing_list__kind=MailingList.Kind.PRINT,
+                status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING],
+            ).exists()
+        )
+        if receives_print:
+            for name in ADDRESS_FIELDS:
+                if name in self.fields and not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, "Needed: this person receives the print edition.")
+        return cleaned
 
 
 @admin.register(Subscriber)

@@ -532,3 +532,31 @@ def test_staff_cannot_type_an_erased_address_into_a_record(client, manager):
         assert response.status_code == 200
         assert "This address was erased on request" in response.content.decode()
     assert not Subscriber.objects.filter(email__iexact="erased@example.com").exists()
+
+
+def test_staff_cannot_blank_the_address_of_a_print_subscriber(client, manager):
+    _, print_edition = lists()
+    subscriber = make_subscriber(lists=[print_edition], email="print@example.com")
+    data = {
+        "email": subscriber.email,
+        "first_name": subscriber.first_name,
+        "last_name": subscriber.last_name,
+        "profession": subscriber.profession,
+        "address_line1": "",
+        "city": subscriber.city,
+        "postal_code": subscriber.postal_code,
+        "country": "US",
+        "subscriptions-TOTAL_FORMS": "1",
+        "subscriptions-INITIAL_FORMS": "1",
+        "subscriptions-0-id": str(subscriber.subscriptions.get().pk),
+        "subscriptions-0-subscriber": str(subscriber.pk),
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    url = reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Needed: this person receives the print edition." in response.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.address_line1
+    assert client.post(url, {**data, "address_line1": "5 New Road"}).status_code == 302
