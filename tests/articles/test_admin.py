@@ -982,3 +982,21 @@ def test_a_second_primary_journal_is_refused_in_words_an_editor_understands(admi
     assert response.status_code == 200
     assert "Another journal is already the primary one" in response.text
     assert "journal_one_primary" not in response.text
+
+
+def test_issue_publish_action_says_when_a_scheduled_issue_goes_live(admin_client):
+    at = timezone.now() + timedelta(days=5)
+    issue = make_issue(status=Issue.Status.DRAFT, published_at=at, volume=12, number=4)
+    response = admin_client.post(
+        reverse("admin:articles_issue_changelist"),
+        {"action": "publish", "_selected_action": [issue.pk]},
+        follow=True,
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    local = timezone.localtime(at).strftime("%b %-d, %Y %H:%M")
+    assert messages == [
+        "1 issue(s) published.",
+        f"“JHOP - June 2022 Vol 12, No 4” is scheduled: it goes live on {local}.",
+    ]
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.PUBLISHED and not issue.is_public
