@@ -44,10 +44,20 @@ def _salt(purpose: Purpose) -> str:
     return f"subscriptions.token.{purpose}"
 
 
-def address_check(subscriber: Subscriber) -> str:
+def address_check(subscriber: Subscriber, *, secret: str | None = None) -> str:
     """Ties a token to the current address without showing a guessable hash of it in the URL
     (the payload of a signed token is readable by anyone who sees the link)."""
-    return salted_hmac("subscriptions.token.address", subscriber.email.lower()).hexdigest()[:20]
+    return salted_hmac(
+        "subscriptions.token.address", subscriber.email.lower(), secret=secret
+    ).hexdigest()[:20]
+
+
+def _address_matches(subscriber: Subscriber, check: str) -> bool:
+    # Links signed before a SECRET_KEY rotation stay valid, as signing.loads() allows.
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(
+        constant_time_compare(address_check(subscriber, secret=key), check) for key in secrets
+    )
 
 
 def make_token(
@@ -69,9 +79,7 @@ def read_token(token: str, *, purpose: Purpose) -> TokenData:
     if not isinstance(payload, dict) or payload.get("p") != purpose:
         raise InvalidToken("wrong purpose")
     subscriber = Subscriber.objects.not_erased().filter(pk=payload.get("s")).first()
-    if subscriber is None or not constant_time_compare(
-        address_check(subscriber), payload.get("h", "")
-    ):
+    if subscriber is None or not _address_matches(subscriber, str(payload.get("h", ""))):
         raise InvalidToken("unknown subscriber or changed address")
     mailing_list = None
     if "l" in payload:

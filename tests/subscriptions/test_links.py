@@ -456,3 +456,13 @@ def test_a_link_does_not_show_a_guessable_hash_of_the_address(ada):
     text = (zlib.decompress(raw) if compressed else raw).decode()
     assert hashlib.sha256(b"ada@example.com").hexdigest()[:12] not in text
     assert "ada" not in text
+
+
+def test_links_survive_a_secret_key_rotation(ada, settings):
+    token = make_token(subscriber=ada, purpose=Purpose.UNSUBSCRIBE)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert read_token(token, purpose=Purpose.UNSUBSCRIBE).subscriber == ada
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(InvalidToken):
+        read_token(token, purpose=Purpose.UNSUBSCRIBE)
