@@ -161,7 +161,11 @@ def all_pages(site):
         site["section"].get_absolute_url(),
         site["author"].get_absolute_url(),
         "/search/",
+        "/search/?q=breast",
+        site["topic"].get_absolute_url() + "?page=1",
         "/subscribe/",
+        "/subscribe/thanks/",
+        "/subscribe/manage/",
     ]
 
 
