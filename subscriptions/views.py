@@ -35,6 +35,13 @@ def email_rate(group, request):
     return getattr(settings, "SUBSCRIPTIONS_RATE_PER_EMAIL", "5/h")
 
 
+def email_daily_rate(group, request):
+    # Someone else's address typed in again and again must not flood its inbox, even slowly.
+    if "@" not in request.POST.get("email", ""):
+        return None
+    return getattr(settings, "SUBSCRIPTIONS_RATE_PER_EMAIL_DAY", "10/d")
+
+
 def email_key(group, request):
     """The address as it will be stored, so spelling variants of one address share a limit."""
     email = request.POST.get("email", "")[:320]
@@ -52,10 +59,20 @@ def form_page(request) -> str:
 
 
 def rate_limited(view):
-    """Per IP and per submitted address, counted in the shared cache; POST only."""
+    """Per IP and per submitted address, counted in the shared cache; POST only. An address
+    is counted across the signup and manage-link forms: both send it an email."""
 
     @ratelimit(key="ip", rate=ip_rate, method="POST", block=False)
-    @ratelimit(key=email_key, rate=email_rate, method="POST", block=False)
+    @ratelimit(
+        group="subscriptions.email", key=email_key, rate=email_rate, method="POST", block=False
+    )
+    @ratelimit(
+        group="subscriptions.email-day",
+        key=email_key,
+        rate=email_daily_rate,
+        method="POST",
+        block=False,
+    )
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if getattr(request, "limited", False):

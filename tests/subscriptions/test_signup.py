@@ -414,3 +414,13 @@ def test_people_who_forget_the_address_do_not_share_a_rate_limit(client, newslet
         response = post_signup(client, newsletter, email="")
         assert response.status_code == 200
         assert "This field is required" in response.content.decode()
+
+
+def test_an_address_gets_a_few_emails_a_day_at_most(client, newsletter, settings, outbox):
+    settings.SUBSCRIPTIONS_RATE_PER_EMAIL = "100/h"
+    settings.SUBSCRIPTIONS_RATE_PER_EMAIL_DAY = "3/d"
+    codes = [post_signup(client, newsletter).status_code for _ in range(4)]
+    assert codes == [302, 302, 302, 429]
+    assert len(outbox) == 3
+    response = client.post(reverse("subscriptions:manage-request"), {"email": "ada@example.com"})
+    assert response.status_code == 429 and len(outbox) == 3
