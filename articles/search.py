@@ -18,7 +18,8 @@ from django.contrib.postgres.search import (
     SearchVector,
 )
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models.lookups import Exact
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
@@ -117,10 +118,18 @@ def _postgres(articles, query: str, terms: list[str]):
     if not OPERATORS_RE.search(query):
         # Plain words may each match somewhere else: "Ignoffo breast" is an article by
         # Ignoffo about breast cancer, as the SQLite fallback finds too.
-        each_word = Q()
+        each_word, any_word = Q(), Q(pk__in=[])
         for term in terms:
-            each_word &= Q(pk__in=_matching_ids(term, search_type="plain")[0])
-        condition |= each_word
+            word_query = SearchQuery(term, config=CONFIG, search_type="plain")
+            # A stop word ("the", "with") matches no text: it must not veto the others,
+            # nor may stop words alone match everything.
+            is_stop_word = Exact(
+                Func(word_query, function="numnode", output_field=IntegerField()), 0
+            )
+            found = Q(pk__in=_matching_ids(term, search_type="plain")[0])
+            each_word &= found | Q(is_stop_word)
+            any_word |= found
+        condition |= each_word & any_word
     document = document_vector()
     return (
         articles.filter(condition)

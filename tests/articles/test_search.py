@@ -63,6 +63,8 @@ def test_each_word_may_match_a_different_field(corpus):
     assert titles(search_articles("Joseph antiretrovirals")) == [corpus["author"].title]
     assert titles(search_articles("rituximab lymphoma")) == ["Rituximab outcomes"]
     assert titles(search_articles("Joseph rituximab")) == []
+    assert titles(search_articles("Joseph and the antiretrovirals")) == [corpus["author"].title]
+    assert titles(search_articles("the and with")) == []
 
 
 def test_filters_by_topic_section_and_year(corpus):
