@@ -178,8 +178,11 @@ SUBSCRIPTIONS_POSTAL_ADDRESS = env.str("SUBSCRIPTIONS_POSTAL_ADDRESS", default="
 # Signup rate limits (django-ratelimit syntax) per client IP and per email address.
 SUBSCRIPTIONS_RATE_PER_IP = env.str("SUBSCRIPTIONS_RATE_PER_IP", default="20/h")
 SUBSCRIPTIONS_RATE_PER_EMAIL = env.str("SUBSCRIPTIONS_RATE_PER_EMAIL", default="5/h")
+SUBSCRIPTIONS_RATE_PER_EMAIL_DAY = env.str("SUBSCRIPTIONS_RATE_PER_EMAIL_DAY", default="10/d")
 # A form sent back faster than this was filled in by a bot: it is thanked, and dropped.
 SUBSCRIPTIONS_MIN_FORM_SECONDS = env.float("SUBSCRIPTIONS_MIN_FORM_SECONDS", default=3)
+# A form stamp older than this (seconds) is not accepted: the person is asked to send again.
+SUBSCRIPTIONS_FORM_MAX_AGE = env.float("SUBSCRIPTIONS_FORM_MAX_AGE", default=2 * 24 * 3600)
 
 # Security -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
