@@ -77,6 +77,27 @@ def test_article_is_readable_without_javascript(browser, demo):
     context.close()
 
 
+def test_long_reference_links_wrap_on_a_phone(demo, page, screenshot):
+    """A DOI or URL has no spaces; on a 360px screen it must wrap, not run off the edge."""
+    from articles.models import Article
+
+    article = Article.objects.get(slug=ARTICLE_URL.strip("/").rsplit("/", 1)[1])
+    article.references.filter(position=1).update(
+        doi="10.1200/JCO.2021.39.15_suppl.TPS1000000000000000000000",
+        url="https://www.example.org/a/very/long/path/without/any/spaces/at/all/index.html",
+    )
+    from django.core.cache import cache
+
+    cache.clear()
+    page.set_viewport_size(PHONE)
+    page.goto(demo.url + ARTICLE_URL)
+    edges = page.eval_on_selector_all(
+        ".references a", "links => links.map(a => a.getBoundingClientRect().right)"
+    )
+    assert edges and max(edges) <= PHONE["width"], edges
+    screenshot("article-long-references-phone", target=page.locator("section.references"))
+
+
 def test_print_stylesheet_hides_navigation_and_keeps_references(demo, page, screenshot):
     page.goto(demo.url + ARTICLE_URL)
     page.emulate_media(media="print")
