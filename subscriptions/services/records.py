@@ -30,10 +30,12 @@ def purge_unconfirmed(*, older_than: timedelta, dry_run: bool = False) -> int:
     cutoff = timezone.now() - older_than
     stale = (
         Subscriber.objects.not_erased()
-        .filter(created_at__lt=cutoff)
+        .filter(created_at__lt=cutoff, subscriptions__status=Status.PENDING)
+        .exclude(subscriptions__requested_at__gte=cutoff)
         .exclude(subscriptions__confirmed_at__isnull=False)
         .exclude(subscriptions__status__in=[Status.ACTIVE, Status.UNSUBSCRIBED, Status.BOUNCED])
     )
+    stale = stale.distinct()
     count = stale.count()
     if not dry_run:
         with transaction.atomic():

@@ -76,13 +76,24 @@ def test_purge_unconfirmed_deletes_only_old_never_confirmed_signups():
     new_pending = make_subscriber(lists=[newsletter], status="pending")
     old_active = make_subscriber(lists=[newsletter])
     old_unsubscribed = make_subscriber(lists=[newsletter], status="unsubscribed")
+    added_by_staff = make_subscriber(lists=[])
+    asked_again_today = make_subscriber(lists=[newsletter], status="pending")
     long_ago = timezone.now() - timedelta(days=31)
     Subscriber.objects.exclude(pk=new_pending.pk).update(created_at=long_ago)
+    Subscription.objects.exclude(subscriber__in=[new_pending, asked_again_today]).update(
+        requested_at=long_ago
+    )
     out = StringIO()
     call_command("purge_unconfirmed", "--dry-run", stdout=out)
     assert "1 unconfirmed subscriber(s)" in out.getvalue()
-    assert Subscriber.objects.count() == 4
+    assert Subscriber.objects.count() == 6
     call_command("purge_unconfirmed", stdout=out)
     remaining = set(Subscriber.objects.values_list("pk", flat=True))
-    assert remaining == {new_pending.pk, old_active.pk, old_unsubscribed.pk}
+    assert remaining == {
+        new_pending.pk,
+        old_active.pk,
+        old_unsubscribed.pk,
+        added_by_staff.pk,
+        asked_again_today.pk,
+    }
     assert old_pending.pk not in remaining
