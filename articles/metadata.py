@@ -76,6 +76,8 @@ def scholar_tags(article: Article, *, absolute_url, journal) -> list[tuple[str, 
         tags.append(("citation_publication_date", article.published_at.strftime("%Y/%m/%d")))
     if journal:
         tags.append(("citation_journal_title", journal.name))
+        if journal.abbreviation:
+            tags.append(("citation_journal_abbrev", journal.abbreviation))
         if journal.publisher:
             tags.append(("citation_publisher", journal.publisher))
         tags += [("citation_issn", issn) for issn in _issns(journal)]
@@ -230,7 +232,7 @@ def ama_citation(article: Article, *, journal) -> str:
         names = ", ".join(ama_author(a) for a in authors)
     parts = [f"{names}." if names else "", f"{article.title.rstrip('.')}."]
     if journal:
-        parts.append(f"{journal.name}.")
+        parts.append(f"{journal.abbreviation or journal.name}.")
     year = article.published_at.year if article.published_at else ""
     where = str(year)
     if article.issue_id:
@@ -256,7 +258,9 @@ def ris(article: Article, *, journal, url: str) -> str:
     lines = [("TY", "JOUR"), ("TI", article.title)]
     lines += [("AU", f"{a.family_name}, {a.given_name}") for a in article.ordered_authors]
     if journal:
-        lines.append(("JO", journal.name))
+        lines.append(("T2", journal.name))
+        if journal.abbreviation:
+            lines.append(("JO", journal.abbreviation))
         lines += [("SN", issn) for issn in _issns(journal)]
         if journal.publisher:
             lines.append(("PB", journal.publisher))

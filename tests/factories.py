@@ -18,6 +18,7 @@ def make_journal(**kw) -> Journal:
     defaults = {
         "name": "Journal of Hematology Oncology Pharmacy",
         "short_name": "JHOP",
+        "abbreviation": "J Hematol Oncol Pharm",
         "slug": f"jhop-{next(_seq)}" if journal else "jhop",
         "publisher": "Amplity Health",
         "copyright_line": "© Amplity Health. All rights reserved.",

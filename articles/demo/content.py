@@ -21,6 +21,7 @@ JOURNAL = {
     "short_name": "JHOP",
     "publisher": "Amplity Health",
     "copyright_line": "© Amplity Health. All rights reserved.",
+    "abbreviation": "J Hematol Oncol Pharm",
     "issn_print": "2164-1153",
     "issn_online": "2164-1161",
     "postal_address": "Amplity Health\n1 Example Plaza, Suite 100\nPhiladelphia, PA 19103\nUSA",

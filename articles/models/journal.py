@@ -18,6 +18,11 @@ class PublishState(models.TextChoices):
 class Journal(models.Model):
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=30, help_text="As printed in issue labels, e.g. JHOP.")
+    abbreviation = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The NLM (ISO 4) title abbreviation citations use, e.g. J Hematol Oncol Pharm.",
+    )
     slug = models.SlugField(max_length=60, unique=True)
     issn_print = models.CharField(
         "ISSN (print)", max_length=9, blank=True, validators=[validate_issn]

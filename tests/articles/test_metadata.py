@@ -287,3 +287,18 @@ def test_ris_keeps_one_line_per_tag_whatever_the_text(client, site):
     assert [line for line in lines if line.startswith("TY  - ")] == ["TY  - JOUR"]
     assert [line for line in lines if line.startswith("ER  -")] == ["ER  - "]
     assert "TI  - First line. ER - TY - JOUR" in lines
+
+
+def test_citations_use_the_journal_title_abbreviation(client, site):
+    from articles.metadata import ama_citation
+
+    article = site["article"]
+    journal = article.issue.journal
+    assert journal.abbreviation == "J Hematol Oncol Pharm"
+    article = type(article).objects.for_listing().get(pk=article.pk)
+    assert " J Hematol Oncol Pharm. 2022;12(3)" in ama_citation(article, journal=None)
+    ris = client.get(f"{article.get_absolute_url()}cite.ris").content.decode()
+    assert "JO  - J Hematol Oncol Pharm" in ris
+    assert f"T2  - {journal.name}" in ris
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert '<meta name="citation_journal_abbrev" content="J Hematol Oncol Pharm">' in html

@@ -102,7 +102,7 @@ def test_cite_this_article_ama_and_downloads(client, site):
     article = site["article"]
     html = text(client.get(article.get_absolute_url()))
     assert "Ignoffo0 RJ, Ignoffo1 RJ. Resistance Mechanisms" in html
-    assert "Journal of Hematology Oncology Pharmacy. 2022;12(3):101-108." in html
+    assert "J Hematol Oncol Pharm. 2022;12(3):101-108." in html
     ris = client.get(reverse("articles:article-citation", args=[article.slug, "ris"]))
     assert ris["Content-Type"].startswith("application/x-research-info-systems")
     assert "attachment" in ris["Content-Disposition"]
