@@ -80,11 +80,13 @@ class HomeView(PageMetaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         current_issue = Issue.objects.published().select_related("journal").first()
         articles = Article.objects.published().for_listing().newest_first()
+        featured = list(articles.filter(is_featured=True)[: self.featured_count])
         return super().get_context_data(
             current_issue=current_issue,
             contents=table_of_contents(current_issue)[:6] if current_issue else [],
-            featured=articles.filter(is_featured=True)[: self.featured_count],
-            latest=articles[: self.latest_count],
+            featured=featured,
+            # What is featured is not listed again under "Latest articles".
+            latest=articles.exclude(pk__in=[a.pk for a in featured])[: self.latest_count],
             topics=topics_with_counts(),
             json_ld=self.get_json_ld(),
             **kwargs,

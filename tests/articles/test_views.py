@@ -124,6 +124,16 @@ def test_home_shows_current_issue_latest_topics_and_subscribe_box(client, site):
     assert "Subscribe Today!" in html
 
 
+def test_home_does_not_list_a_featured_article_again_under_latest(client, site):
+    make_article(title="Featured piece", is_featured=True)
+    html = text(client.get("/"))
+    featured = html[html.index('id="featured-heading"') : html.index('id="latest-heading"')]
+    latest = html[html.index('id="latest-heading"') :]
+    assert "Featured piece" in featured
+    assert "Featured piece" not in latest
+    assert SEED_TITLE in latest
+
+
 def test_issue_archive_groups_by_year_and_marks_special_issues(client, site):
     make_issue(
         volume=12,
