@@ -16,6 +16,7 @@ from subscriptions.models import (
     PRINT_QUALIFICATION_PERIOD,
     ConsentEvent,
     ConsentText,
+    IssueAlert,
     MailingList,
     OutboundEmail,
     Subscriber,
@@ -419,3 +420,49 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # an erased person comes back only by signing up themselves
+
+
+@admin.register(IssueAlert)
+class IssueAlertAdmin(admin.ModelAdmin):
+    """Alerts are sent from the issue list (an action); here managers follow their delivery."""
+
+    list_display = [
+        "issue",
+        "mailing_list",
+        "status",
+        "recipients",
+        "sent_emails",
+        "failed_emails",
+        "created_by",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "mailing_list"]
+    search_fields = ["issue__title", "issue__slug", "mailing_list__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["issue__journal", "mailing_list", "created_by"]
+    readonly_fields = [f.name for f in IssueAlert._meta.fields]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sent_count=Count("emails", filter=Q(emails__status=OutboundEmail.Status.SENT)),
+                failed_count=Count("emails", filter=Q(emails__status=OutboundEmail.Status.FAILED)),
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record that an issue was announced keeps it from going out twice
+
+    @admin.display(description="Emails sent", ordering="sent_count")
+    def sent_emails(self, obj):
+        return obj.sent_count
+
+    @admin.display(description="Emails failed", ordering="failed_count")
+    def failed_emails(self, obj):
+        return obj.failed_count

@@ -22,9 +22,9 @@ MAX_ATTEMPTS = 5
 UNSENT_AFTER = timedelta(minutes=15)
 
 
-def postal_address() -> str:
+def postal_address(journal: Journal | None = None) -> str:
     """The publisher's address every email must carry: the journal's, else the setting."""
-    journal = Journal.primary()
+    journal = journal or Journal.primary()
     if journal and journal.postal_address:
         return journal.postal_address
     address = getattr(settings, "SUBSCRIPTIONS_POSTAL_ADDRESS", "")
@@ -52,14 +52,20 @@ def list_unsubscribe_headers(
     }
 
 
-def _render(template: str, context: dict) -> tuple[str, str, str]:
+def site_context() -> dict:
+    """What every email shows of the publisher. A bulk send computes it once and passes it
+    in, so that rendering one email per subscriber costs no query."""
     journal = Journal.primary()
-    context = {
+    return {
         "site_name": journal.name if journal else settings.SITE_NAME,
         "site_url": settings.SITE_URL,
-        "postal_address": postal_address(),
-        **context,
+        "postal_address": postal_address(journal),
     }
+
+
+def _render(template: str, context: dict) -> tuple[str, str, str]:
+    if "postal_address" not in context:
+        context = {**site_context(), **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)

@@ -1,5 +1,6 @@
 """Mailing lists, subscribers, their subscriptions, and the consent record behind each."""
 
+from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.lists import (
     ConsentText,
     MailingList,
@@ -26,6 +27,7 @@ __all__ = [
     "PROFILE_FIELDS",
     "ConsentEvent",
     "ConsentText",
+    "IssueAlert",
     "MailingList",
     "MailingListQuerySet",
     "Offer",

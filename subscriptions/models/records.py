@@ -1,8 +1,10 @@
 """What happened and what was sent: the consent log, suppressions, outbound emails."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
+from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.lists import ConsentText
 from subscriptions.models.subscribers import Subscriber
 
@@ -107,10 +109,26 @@ class OutboundEmail(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    issue_alert = models.ForeignKey(
+        IssueAlert,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emails",
+        help_text="The new-issue alert this email announces, if any.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "outbound email"
+        constraints = [
+            # A re-run alert task must not mail anyone twice.
+            models.UniqueConstraint(
+                fields=["issue_alert", "subscriber"],
+                condition=Q(issue_alert__isnull=False),
+                name="outboundemail_once_per_alert_and_subscriber",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} to {self.to_email} ({self.get_status_display()})"

@@ -1,8 +1,10 @@
-"""Every write with a side effect: signup, confirm, preferences, unsubscribe, import, erasure.
+"""Every write with a side effect: signup, confirm, preferences, unsubscribe, import, erasure,
+new-issue alerts.
 
 Keyword-only functions that validate, save inside a transaction, and queue email on commit.
 """
 
+from subscriptions.services.alerts import build_issue_alert_emails, send_issue_alert
 from subscriptions.services.consent import RequestMeta, reduce_ip
 from subscriptions.services.records import (
     ImportReport,
@@ -24,6 +26,7 @@ from subscriptions.services.subscribers import (
 __all__ = [
     "ImportReport",
     "RequestMeta",
+    "build_issue_alert_emails",
     "confirm_subscriptions",
     "erase_subscriber",
     "import_subscribers",
@@ -32,6 +35,7 @@ __all__ = [
     "record_admin_change",
     "reduce_ip",
     "request_subscription",
+    "send_issue_alert",
     "send_manage_link",
     "subscriber_data",
     "unsubscribe",

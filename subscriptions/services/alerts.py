@@ -1,0 +1,150 @@
+"""New-issue alerts: announce a published issue to an email list, once."""
+
+from functools import partial
+from itertools import islice
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from articles.models import Issue
+from articles.views import table_of_contents
+from subscriptions import emails
+from subscriptions.models import IssueAlert, MailingList, OutboundEmail, Subscription
+
+ALREADY_ANNOUNCED = "{issue} has already been announced to {mailing_list}."
+# Recipients are read, rendered and written this many at a time: memory and queries stay
+# flat however long the list is.
+CHUNK_SIZE = 500
+
+
+def send_issue_alert(*, issue: Issue, mailing_list: MailingList, user=None) -> IssueAlert:
+    """Announce a published issue to an email list; the emails are built by a task after commit.
+
+    Refused for an issue readers cannot open yet, for a print list, and for a second alert
+    of the same issue to the same list (the database settles two editors clicking at once).
+    """
+    if not Issue.objects.published().filter(pk=issue.pk).exists():
+        raise ValidationError(
+            f"{issue} is not published yet (draft or scheduled): "
+            "readers could not open it, so it cannot be announced."
+        )
+    if mailing_list.kind != MailingList.Kind.EMAIL:
+        raise ValidationError(f"{mailing_list} is not an email list: alerts go by email.")
+    alert = IssueAlert(
+        issue=issue,
+        mailing_list=mailing_list,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    already = ALREADY_ANNOUNCED.format(issue=issue, mailing_list=mailing_list)
+    try:
+        alert.full_clean()
+    except ValidationError as exc:
+        if IssueAlert.objects.filter(issue=issue, mailing_list=mailing_list).exists():
+            raise ValidationError(already) from exc
+        raise
+    try:
+        with transaction.atomic():
+            alert.save()
+            transaction.on_commit(partial(_enqueue_alert, alert.pk), robust=True)
+    except IntegrityError as exc:
+        raise ValidationError(already) from exc
+    return alert
+
+
+def _enqueue_alert(issue_alert_id: int) -> None:
+    from subscriptions.tasks import build_issue_alert_emails
+
+    build_issue_alert_emails.enqueue(issue_alert_id)
+
+
+def recipients(alert: IssueAlert):
+    """Active, confirmed members of the alert's list who have not been given its email yet."""
+    return (
+        Subscription.objects.newsletter()
+        .filter(mailing_list=alert.mailing_list_id)
+        .filter(
+            ~Exists(
+                OutboundEmail.objects.filter(
+                    issue_alert=alert, subscriber=OuterRef("subscriber_id")
+                )
+            )
+        )
+        .select_related("subscriber", "mailing_list")
+    )
+
+
+def build_issue_alert_emails(*, issue_alert_id: int) -> int:
+    """Record one email per recipient of an alert and hand each to the send task on commit.
+
+    Runs as a task. Safe to run again (a lost or retried task): whoever already has this
+    alert's email is skipped, and the database refuses a second one. Returns how many
+    emails this run recorded.
+    """
+    alert = IssueAlert.objects.select_related("issue__journal", "mailing_list").get(
+        pk=issue_alert_id
+    )
+    if alert.status == IssueAlert.Status.SENT:
+        return 0
+    IssueAlert.objects.filter(pk=alert.pk).update(status=IssueAlert.Status.SENDING)
+    issue = alert.issue
+    context = {
+        **emails.site_context(),
+        "issue": issue,
+        "issue_url": emails.absolute_url(issue.get_absolute_url()),
+        "cover_url": _cover_url(issue),
+        # Read once for the whole list; the same published() rule as the issue page.
+        "contents": list(table_of_contents(issue)),
+    }
+    created = 0
+    rows = recipients(alert).iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(islice(rows, CHUNK_SIZE)):
+        created += _record_chunk(alert, chunk, context)
+    IssueAlert.objects.filter(pk=alert.pk).update(
+        status=IssueAlert.Status.SENT,
+        sent_at=timezone.now(),
+        recipients=alert.emails.count(),
+    )
+    return created
+
+
+def _record_chunk(alert: IssueAlert, chunk: list[Subscription], context: dict) -> int:
+    retry_after = timezone.now() + emails.UNSENT_AFTER
+    rows = []
+    for subscription in chunk:
+        message = emails.bulk_message(
+            subscription=subscription, template="subscriptions/issue_alert", context=context
+        )
+        rows.append(
+            OutboundEmail(
+                issue_alert=alert,
+                subscriber=subscription.subscriber,
+                kind="issue-alert",
+                to_email=subscription.subscriber.email,
+                subject=message.subject[:200],
+                body_text=message.body,
+                body_html=message.alternatives[0].content,
+                headers=message.extra_headers,
+                next_attempt_at=retry_after,
+            )
+        )
+    with transaction.atomic():
+        OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
+        queued = list(
+            alert.emails.filter(
+                subscriber__in=[s.subscriber_id for s in chunk],
+                status=OutboundEmail.Status.QUEUED,
+            ).values_list("pk", flat=True)
+        )
+        for pk in queued:
+            # A queue that is down leaves the email queued: retry_due() sends it later.
+            transaction.on_commit(partial(emails._enqueue, pk), robust=True)
+    return len(queued)
+
+
+def _cover_url(issue: Issue) -> str:
+    if not issue.cover_image:
+        return ""
+    url = issue.cover_image.url
+    return emails.absolute_url(url) if url.startswith("/") else url
