@@ -442,6 +442,7 @@ class IssueAlertAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["issue__journal", "mailing_list", "created_by"]
     readonly_fields = [f.name for f in IssueAlert._meta.fields]
+    actions = ["resume"]
 
     def get_queryset(self, request):
         return (
@@ -466,3 +467,10 @@ class IssueAlertAdmin(admin.ModelAdmin):
     @admin.display(description="Emails failed", ordering="failed_count")
     def failed_emails(self, obj):
         return obj.failed_count
+
+    @admin.action(
+        description="Finish sending (alerts not yet handed to the sender)", permissions=["change"]
+    )
+    def resume(self, request, queryset):
+        count = services.resume_issue_alerts(alerts=queryset)
+        self.message_user(request, f"{count} alert(s) handed to the sender again.")

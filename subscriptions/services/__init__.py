@@ -4,7 +4,11 @@ new-issue alerts.
 Keyword-only functions that validate, save inside a transaction, and queue email on commit.
 """
 
-from subscriptions.services.alerts import build_issue_alert_emails, send_issue_alert
+from subscriptions.services.alerts import (
+    build_issue_alert_emails,
+    resume_issue_alerts,
+    send_issue_alert,
+)
 from subscriptions.services.consent import RequestMeta, reduce_ip
 from subscriptions.services.records import (
     ImportReport,
@@ -35,6 +39,7 @@ __all__ = [
     "record_admin_change",
     "reduce_ip",
     "request_subscription",
+    "resume_issue_alerts",
     "send_issue_alert",
     "send_manage_link",
     "subscriber_data",

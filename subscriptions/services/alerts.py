@@ -53,6 +53,17 @@ def send_issue_alert(*, issue: Issue, mailing_list: MailingList, user=None) -> I
     return alert
 
 
+def resume_issue_alerts(*, alerts) -> int:
+    """Hand unfinished alerts to the task again, e.g. when the queue was down as one was sent.
+
+    Nobody is mailed twice: the task skips whoever already has the alert's email.
+    """
+    unfinished = list(alerts.exclude(status=IssueAlert.Status.SENT).values_list("pk", flat=True))
+    for pk in unfinished:
+        transaction.on_commit(partial(_enqueue_alert, pk), robust=True)
+    return len(unfinished)
+
+
 def _enqueue_alert(issue_alert_id: int) -> None:
     from subscriptions.tasks import build_issue_alert_emails
 

@@ -363,6 +363,31 @@ def test_subscription_managers_get_the_alert_permissions_and_see_delivery_counts
     assert detail.status_code == 200
 
 
+def test_a_manager_finishes_an_alert_whose_task_was_lost(client, issue, outbox):
+    newsletter, _ = lists()
+    subscribers = [make_subscriber(lists=[newsletter]) for _ in range(2)]
+    lost = IssueAlert.objects.create(issue=issue, mailing_list=newsletter)
+    manager = User.objects.create_user("lists", password="x", is_staff=True)
+    manager.groups.add(Group.objects.get(name="Subscription managers"))
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("admin:subscriptions_issuealert_changelist"),
+        {"action": "resume", "_selected_action": [lost.pk]},
+        follow=True,
+    )
+    assert "1 alert(s) handed to the sender again." in response.text
+    assert sorted(m.to[0] for m in alert_emails(outbox)) == sorted(s.email for s in subscribers)
+    lost.refresh_from_db()
+    assert lost.status == IssueAlert.Status.SENT
+
+    client.post(
+        reverse("admin:subscriptions_issuealert_changelist"),
+        {"action": "resume", "_selected_action": [lost.pk]},
+    )
+    assert len(alert_emails(outbox)) == 2
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
