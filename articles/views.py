@@ -64,12 +64,7 @@ def topics_with_counts():
 
 def table_of_contents(issue: Issue):
     """An issue's published articles in the editors' order: by section, then position."""
-    return (
-        Article.objects.published()
-        .for_listing()
-        .filter(issue=issue)
-        .order_by("section__position", "section__name", "position", "pk")
-    )
+    return Article.objects.published().for_listing().filter(issue=issue).in_contents_order()
 
 
 class HomeView(PageMetaMixin, TemplateView):

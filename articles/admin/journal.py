@@ -120,7 +120,7 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
         articles = (
             obj.articles.select_related("section")
             .prefetch_related("authorships__author")
-            .order_by("section__position", "section__name", "position", "pk")
+            .in_contents_order()
         )
         groups: dict[str, list[Article]] = {}
         for article in articles:

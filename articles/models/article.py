@@ -42,6 +42,10 @@ class ArticleQuerySet(models.QuerySet):
     def newest_first(self) -> "ArticleQuerySet":
         return self.order_by("-published_at", "-pk")
 
+    def in_contents_order(self) -> "ArticleQuerySet":
+        """An issue's table of contents order: by section, then the editors' position."""
+        return self.order_by("section__position", "section__name", "position", "pk")
+
 
 class Article(models.Model):
     Status = PublishState

@@ -8,8 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from articles.models import Issue
-from articles.views import table_of_contents
+from articles.models import Article, Issue
 from subscriptions import emails
 from subscriptions.models import IssueAlert, MailingList, OutboundEmail, Subscription
 
@@ -106,7 +105,9 @@ def build_issue_alert_emails(*, issue_alert_id: int) -> int:
         "issue_url": emails.absolute_url(issue.get_absolute_url()),
         "cover_url": _cover_url(issue),
         # Read once for the whole list; the same published() rule as the issue page.
-        "contents": list(table_of_contents(issue)),
+        "contents": list(
+            Article.objects.published().for_listing().filter(issue=issue).in_contents_order()
+        ),
     }
     created = 0
     rows = recipients(alert).iterator(chunk_size=CHUNK_SIZE)
