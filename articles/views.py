@@ -280,17 +280,33 @@ class ArticleListView(PageMetaMixin, ListView):
         )
 
 
-class TopicDetailView(ArticleListView):
+class SubjectDetailView(ArticleListView):
+    """A topic's or a section's page: its articles and its own feeds."""
+
+    template_name = "articles/subject_detail.html"
+    feed_prefix = ""
+
+    def get_context_data(self, **kwargs):
+        slug = {"slug": self.subject.slug}
+        return super().get_context_data(
+            subject_kind=self.subject_model._meta.verbose_name.capitalize(),
+            rss_url=reverse(f"articles:feed-{self.feed_prefix}-rss", kwargs=slug),
+            atom_url=reverse(f"articles:feed-{self.feed_prefix}-atom", kwargs=slug),
+            **kwargs,
+        )
+
+
+class TopicDetailView(SubjectDetailView):
     subject_model = Topic
-    template_name = "articles/topic_detail.html"
+    feed_prefix = "topic"
 
     def get_queryset(self):
         return super().get_queryset().filter(topics=self.subject)
 
 
-class SectionDetailView(ArticleListView):
+class SectionDetailView(SubjectDetailView):
     subject_model = Section
-    template_name = "articles/section_detail.html"
+    feed_prefix = "section"
 
     def get_queryset(self):
         return super().get_queryset().filter(section=self.subject)

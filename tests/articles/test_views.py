@@ -330,3 +330,14 @@ def test_pages_have_one_h1(client, site):
         "/search/?q=breast",
     ):
         assert text(client.get(url)).count("<h1") == 1, url
+
+
+def test_topic_and_section_pages_name_their_kind_and_their_own_feeds(client, site):
+    section = site["article"].section or Article.objects.exclude(section=None).first().section
+    topic = site["article"].topics.first()
+    section_html = text(client.get(section.get_absolute_url()))
+    topic_html = text(client.get(topic.get_absolute_url()))
+    assert '<p class="eyebrow">Section</p>' in section_html
+    assert f"/sections/{section.slug}/rss/" in section_html
+    assert '<p class="eyebrow">Topic</p>' in topic_html
+    assert f"/topics/{topic.slug}/atom/" in topic_html
