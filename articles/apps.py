@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete
 
 
 class ArticlesConfig(AppConfig):
@@ -7,9 +7,29 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
+        from articles import related
         from articles.caching import bump_content_version
+        from articles.models import Article, ArticleTopic, RankedRelated, RelatedItem
 
         for model in self.get_models():
+            if model is RankedRelated:
+                continue  # rewritten in bulk; articles.related bumps the version once
             post_save.connect(bump_content_version, sender=model, dispatch_uid=f"save-{model}")
             post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"del-{model}")
         m2m_changed.connect(bump_content_version, dispatch_uid="bump-m2m")
+
+        # Stored related-items lists follow every change that can alter them.
+        post_init.connect(related.article_loaded, sender=Article, dispatch_uid="rank-init")
+        post_save.connect(related.article_saved, sender=Article, dispatch_uid="rank-save")
+        pre_delete.connect(related.article_deleting, sender=Article, dispatch_uid="rank-pre-del")
+        post_delete.connect(related.article_deleted, sender=Article, dispatch_uid="rank-del")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                related.topic_link_changed, sender=ArticleTopic, dispatch_uid=f"rank-topic-{signal}"
+            )
+            signal.connect(
+                related.pick_changed, sender=RelatedItem, dispatch_uid=f"rank-pick-{signal}"
+            )
+        m2m_changed.connect(
+            related.topics_changed, sender=ArticleTopic, dispatch_uid="rank-topics-m2m"
+        )

@@ -2,6 +2,7 @@ from articles.models.article import Article, ArticleQuerySet, Authorship, Refere
 from articles.models.article_topic import ArticleTopic
 from articles.models.journal import Author, Issue, IssueQuerySet, Journal, Section, Topic
 from articles.models.preview import PreviewLink, PreviewLinkQuerySet
+from articles.models.related_ranking import RankedRelated
 from articles.models.slug_history import ArticleSlugHistory
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Journal",
     "PreviewLink",
     "PreviewLinkQuerySet",
+    "RankedRelated",
     "Reference",
     "RelatedItem",
     "Section",

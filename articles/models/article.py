@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -200,33 +200,24 @@ class Article(models.Model):
     def related_items(self, n: int = 10) -> list["Article"]:
         """Editor-picked related articles first, then those sharing most topics, then newest.
 
-        Never itself, never unpublished, never a duplicate. Runs a fixed number of queries.
+        Read from the list ranked when content changed (articles.related), through the
+        published() rule: never itself, never unpublished. Three queries; three more to
+        fill the list with the newest articles if too few of its entries are live.
         """
-        picked = list(
+        items = list(
             Article.objects.published()
             .for_listing()
-            .filter(related_from__article=self)
-            .exclude(pk=self.pk)
-            .order_by("related_from__position", "related_from__pk")[:n]
+            .filter(ranked_in__article=self)
+            .order_by("ranked_in__position")[:n]
         )
-        if len(picked) >= n:
-            return picked
-        exclude = [self.pk] + [a.pk for a in picked]
-        # Rank on ids alone (grouping by the id, not by every column), then fetch the few
-        # winners with everything a listing shows.
-        ranked = list(
-            Article.objects.published()
-            .exclude(pk__in=exclude)
-            .filter(article_topics__topic__in=self.article_topics.values("topic"))
-            .values("pk")
-            .annotate(shared=Count("article_topics__topic", distinct=True))
-            .order_by("-shared", F("published_at").desc(nulls_last=True), "-pk")
-            .values_list("pk", flat=True)[: n - len(picked)]
-        )
-        if not ranked:
-            return picked
-        found = Article.objects.for_listing().in_bulk(ranked)
-        return picked + [found[pk] for pk in ranked if pk in found]
+        if len(items) < n:
+            items += (
+                Article.objects.published()
+                .for_listing()
+                .exclude(pk__in=[self.pk, *(item.pk for item in items)])
+                .newest_first()[: n - len(items)]
+            )
+        return items
 
 
 class Authorship(models.Model):
