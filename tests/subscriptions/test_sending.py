@@ -24,9 +24,9 @@ pytestmark = pytest.mark.django_db
 
 def queued_email(django_capture_on_commit_callbacks):
     subscriber = make_subscriber(lists=lists())
-    with mock.patch.object(emails, "_enqueue"):  # the task is "lost": nothing sends it yet
-        with django_capture_on_commit_callbacks(execute=True):
-            return emails.manage_email(subscriber)
+    # The task is "lost": nothing sends the email until it is handed out again.
+    with mock.patch.object(emails, "_enqueue"), django_capture_on_commit_callbacks(execute=True):
+        return emails.manage_email(subscriber)
 
 
 def test_the_mail_server_waits_at_most_email_timeout():

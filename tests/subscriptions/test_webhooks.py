@@ -81,7 +81,7 @@ def postmark_bounce(email, *, event_id=901542550, kind="HardBounce", message_id=
 
 
 def post_postmark(client, payload, **extra):
-    headers = auth() if not extra else extra
+    headers = extra or auth()
     return client.post(POSTMARK, json.dumps(payload), content_type="application/json", **headers)
 
 
