@@ -3,9 +3,11 @@
 import random
 import re
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.utils import timezone
 
 from articles import related
@@ -230,3 +232,12 @@ def test_ranking_in_memory_agrees_with_ranking_one_by_one(django_capture_on_comm
     # And what is stored is what either computes.
     stale = [a.pk for a in articles if stored(a) != [e[0] for e in related.rank_one(a.pk)]]
     assert stale == []
+
+
+def test_rank_related_command_rebuilds_lists_after_a_bulk_import(client, archive):
+    RankedRelated.objects.all().delete()
+    out = StringIO()
+    call_command("rank_related", stdout=out)
+    assert "21 related-items lists updated" in out.getvalue()
+    assert related_on_page(client, archive["article"]) == [f"Filler {i}" for i in range(10)]
+    assert stored(archive["article"]) == [e[0] for e in related.rank_one(archive["article"].pk)]
