@@ -7,9 +7,9 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
-        from articles import related
+        from articles import counts, related
         from articles.caching import bump_content_version
-        from articles.models import Article, ArticleTopic, RankedRelated, RelatedItem
+        from articles.models import Article, ArticleTopic, Issue, RankedRelated, RelatedItem
 
         for model in self.get_models():
             if model is RankedRelated:
@@ -33,3 +33,15 @@ class ArticlesConfig(AppConfig):
         m2m_changed.connect(
             related.topics_changed, sender=ArticleTopic, dispatch_uid="rank-topics-m2m"
         )
+
+        # Stored live-article counts of topics and sections, likewise.
+        post_init.connect(counts.article_loaded, sender=Article, dispatch_uid="count-init")
+        post_save.connect(counts.article_saved, sender=Article, dispatch_uid="count-save")
+        post_delete.connect(counts.article_deleted, sender=Article, dispatch_uid="count-del")
+        post_init.connect(counts.issue_loaded, sender=Issue, dispatch_uid="count-issue-init")
+        post_save.connect(counts.issue_saved, sender=Issue, dispatch_uid="count-issue-save")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                counts.topic_link_changed, sender=ArticleTopic, dispatch_uid=f"count-topic-{signal}"
+            )
+        m2m_changed.connect(counts.topics_changed, sender=ArticleTopic, dispatch_uid="count-m2m")

@@ -26,7 +26,9 @@ from itertools import combinations
 
 from django.db import connection, transaction
 from django.db.models import Count, F
+from django_tasks import task
 
+from articles.caching import bump_content_version
 from articles.models import Article, ArticleTopic, RankedRelated, RelatedItem
 from articles.models.journal import PublishState
 
@@ -202,8 +204,6 @@ def store(lists: dict[int, list[Entry]]) -> int:
         batch_size=5000,
     )
     if changed:
-        from articles.caching import bump_content_version
-
         bump_content_version()
     return len(changed)
 
@@ -305,9 +305,15 @@ def _defer(article_ids: set[int], topic_ids: set[int], lists: set[int]) -> None:
         transaction.on_commit(_flush, robust=True)
 
 
-def _flush() -> None:
-    from articles.tasks import refresh_related_items
+@task()
+def refresh_related_items(
+    article_ids: list[int], topic_ids: list[int], lists: list[int] | None = None
+) -> int:
+    """Re-rank the lists a change reached when they were too many to do at once."""
+    return refresh_now(article_ids, topic_ids=topic_ids, lists=lists or ())
 
+
+def _flush() -> None:
     pending = {name: sorted(values) for name, values in _pending().items()}
     for values in _pending().values():
         values.clear()

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Max, Min, Q, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -11,6 +11,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import metadata
+from articles.counts import sections_with_counts, topics_with_counts
 from articles.models import (
     Article,
     ArticleSlugHistory,
@@ -20,7 +21,8 @@ from articles.models import (
     Section,
     Topic,
 )
-from articles.search import SearchForm, search_articles, snippet, terms_of
+from articles.models.article import listing_prefetches
+from articles.search import SearchForm, add_snippets, search_articles, terms_of
 from jhop.context_processors import primary_journal
 
 PAGE_SIZE = 20
@@ -52,16 +54,6 @@ class PageMetaMixin:
         return context
 
 
-def topics_with_counts():
-    """Topics that have published articles, with how many."""
-    published = Article.objects.published()
-    return (
-        Topic.objects.annotate(num_articles=Count("articles", filter=Q(articles__in=published)))
-        .filter(num_articles__gt=0)
-        .order_by("name")
-    )
-
-
 def table_of_contents(issue: Issue):
     """An issue's published articles in the editors' order: by section, then position."""
     return Article.objects.published().for_listing().filter(issue=issue).in_contents_order()
@@ -74,14 +66,34 @@ class HomeView(PageMetaMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         current_issue = Issue.objects.published().select_related("journal").first()
-        articles = Article.objects.published().for_listing().newest_first()
-        featured = list(articles.filter(is_featured=True)[: self.featured_count])
+        published = Article.objects.published()
+        # One query for both lists: the newest featured, and enough of the newest to list
+        # the latest without them (what is featured is not listed again).
+        newest = published.newest_first()
+        rows = list(
+            published.filter(
+                Q(pk__in=newest.filter(is_featured=True).values("pk")[: self.featured_count])
+                | Q(pk__in=newest.values("pk")[: self.featured_count + self.latest_count])
+            )
+            .select_related("issue__journal", "section")
+            .newest_first()
+            .prefetch_related(*listing_prefetches())
+        )
+        featured = [a for a in rows if a.is_featured][: self.featured_count]
+        latest = [a for a in rows if a not in featured][: self.latest_count]
+        contents = (
+            Article.objects.published()
+            .filter(issue=current_issue)
+            .select_related("section")
+            .in_contents_order()[:6]
+            if current_issue
+            else []
+        )
         return super().get_context_data(
             current_issue=current_issue,
-            contents=table_of_contents(current_issue)[:6] if current_issue else [],
+            contents=contents,
             featured=featured,
-            # What is featured is not listed again under "Latest articles".
-            latest=articles.exclude(pk__in=[a.pk for a in featured])[: self.latest_count],
+            latest=latest,
             topics=topics_with_counts(),
             json_ld=self.get_json_ld(),
             **kwargs,
@@ -156,7 +168,8 @@ class ArticleDetailView(PageMetaMixin, DetailView):
         articles = Article.objects.all()
         if not self.request.user.has_perm("articles.change_article"):
             articles = articles.published()
-        return articles.for_listing().prefetch_related("references")
+        # The byline and topics are prefetched with the related items' (get_context_data).
+        return articles.select_related("issue__journal", "section").prefetch_related("references")
 
     def get(self, request, *args, **kwargs):
         try:
@@ -174,6 +187,8 @@ class ArticleDetailView(PageMetaMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
+        related_items = article.related_items(RELATED_ITEMS, prefetch=False)
+        prefetch_related_objects([article, *related_items], *listing_prefetches())
         journal = primary_journal()
         url = self.request.build_absolute_uri(article.get_absolute_url())
         image_url = (
@@ -186,7 +201,7 @@ class ArticleDetailView(PageMetaMixin, DetailView):
             if article.published_at and article.updated_at.date() > article.published_at.date()
             else None,
             references=article.references.all(),
-            related_items=article.related_items(RELATED_ITEMS),
+            related_items=related_items,
             scholar_tags=metadata.scholar_tags(article, absolute_url=absolute, journal=journal),
             json_ld=metadata.json_ld(
                 article, absolute_url=absolute, journal=journal, image_url=image_url
@@ -342,11 +357,9 @@ class TopicListView(PageMetaMixin, TemplateView):
     meta_description = "Browse the journal's articles by clinical topic or by section."
 
     def get_context_data(self, **kwargs):
-        published = Article.objects.published()
-        sections = Section.objects.annotate(
-            num_articles=Count("articles", filter=Q(articles__in=published))
-        ).filter(num_articles__gt=0)
-        return super().get_context_data(topics=topics_with_counts(), sections=sections, **kwargs)
+        return super().get_context_data(
+            topics=topics_with_counts(), sections=sections_with_counts(), **kwargs
+        )
 
 
 class SearchView(PageMetaMixin, TemplateView):
@@ -355,8 +368,11 @@ class SearchView(PageMetaMixin, TemplateView):
     meta_description = "Search the journal's articles by title, text, author or topic."
 
     def get_context_data(self, **kwargs):
-        years = [d.year for d in Article.objects.published().datetimes("published_at", "year")]
-        form = SearchForm(self.request.GET or None, years=sorted(years, reverse=True))
+        span = Article.objects.published().aggregate(
+            first=Min("published_at"), last=Max("published_at")
+        )
+        years = range(span["last"].year, span["first"].year - 1, -1) if span["last"] else []
+        form = SearchForm(self.request.GET or None, years=years)
         query, results, page, filtered = "", None, None, False
         if form.is_valid():
             query = form.cleaned_data["q"]
@@ -369,8 +385,7 @@ class SearchView(PageMetaMixin, TemplateView):
             )
             paginator = Paginator(results.for_listing(), PAGE_SIZE)
             page = paginator.get_page(self.request.GET.get("page"))
-            for article in page.object_list:
-                article.snippet = snippet(article, query)
+            add_snippets(page.object_list, query)
         return super().get_context_data(
             form=form,
             query=query,

@@ -1,11 +1,11 @@
 """Articles, their ordered authors, references and editor-picked related items."""
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
 
 from articles import citations
 from articles.fields import RichTextField
@@ -47,11 +47,7 @@ class ArticleQuerySet(PublishableQuerySet):
     def for_listing(self) -> "ArticleQuerySet":
         """Everything a list item shows (issue label, section, topics, authors) in 3 queries."""
         return self.select_related("issue__journal", "section").prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.order_by("article_topics__position", "name")),
-            Prefetch(
-                "authorships",
-                queryset=Authorship.objects.select_related("author").order_by("position", "pk"),
-            ),
+            *listing_prefetches()
         )
 
     def newest_first(self) -> "ArticleQuerySet":
@@ -60,6 +56,17 @@ class ArticleQuerySet(PublishableQuerySet):
     def in_contents_order(self) -> "ArticleQuerySet":
         """An issue's table of contents order: by section, then the editors' position."""
         return self.order_by("section__position", "section__name", "position", "pk")
+
+
+def listing_prefetches() -> list[Prefetch]:
+    """The topics and byline a list item shows (see for_listing)."""
+    return [
+        Prefetch("topics", queryset=Topic.objects.order_by("article_topics__position", "name")),
+        Prefetch(
+            "authorships",
+            queryset=Authorship.objects.select_related("author").order_by("position", "pk"),
+        ),
+    ]
 
 
 class Article(VisibilityMixin, models.Model):
@@ -91,6 +98,10 @@ class Article(VisibilityMixin, models.Model):
         blank=True,
         help_text="Cite references as [1], [1,2] or [3-5]; they become numbered links.",
     )
+    # Rendered once on save, not on every view (see render_body).
+    body_html = models.TextField(editable=False, blank=True)
+    # On PostgreSQL, kept up to date by triggers (migration 0012); unused elsewhere.
+    search_document = SearchVectorField(null=True, editable=False)
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
         blank=True,
@@ -146,6 +157,10 @@ class Article(VisibilityMixin, models.Model):
             if self.pk
             else None
         )
+        self.__dict__.update(self.derive_from_body())
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html"}
         with transaction.atomic():
             super().save(*args, **kwargs)
             if old_slug and old_slug != self.slug:
@@ -168,10 +183,13 @@ class Article(VisibilityMixin, models.Model):
                 {"lead_image_alt": "Describe the image for readers who cannot see it."}
             )
 
-    @property
-    def body_html(self) -> SafeString:
+    def render_body(self) -> str:
         """The body as readers see it: sanitized, citations linked to the references."""
         return citations.link_citations(sanitize_html(self.body))
+
+    def derive_from_body(self) -> dict[str, str]:
+        """The fields save() derives from the body, for writers that bypass save()."""
+        return {"body_html": self.render_body()}
 
     @property
     def cited_numbers(self) -> frozenset[int]:
@@ -200,26 +218,23 @@ class Article(VisibilityMixin, models.Model):
         names = [self.section.name] if self.section_id else []
         return names + [t.name for t in self.topics.all()]
 
-    def related_items(self, n: int = 10) -> list["Article"]:
+    def related_items(self, n: int = 10, *, prefetch: bool = True) -> list["Article"]:
         """Editor-picked related articles first, then those sharing most topics, then newest.
 
         Read from the list ranked when content changed (articles.related), through the
-        published() rule: never itself, never unpublished. Three queries; three more to
-        fill the list with the newest articles if too few of its entries are live.
+        published() rule: never itself, never unpublished. One query (three with the
+        listing's prefetches, which a caller may do along with its own: prefetch=False);
+        one more to fill the list with the newest articles if too few of its entries are
+        live.
         """
-        items = list(
-            Article.objects.published()
-            .for_listing()
-            .filter(ranked_in__article=self)
-            .order_by("ranked_in__position")[:n]
-        )
+        listed = Article.objects.published().select_related("issue__journal", "section")
+        items = list(listed.filter(ranked_in__article=self).order_by("ranked_in__position")[:n])
         if len(items) < n:
-            items += (
-                Article.objects.published()
-                .for_listing()
-                .exclude(pk__in=[self.pk, *(item.pk for item in items)])
-                .newest_first()[: n - len(items)]
-            )
+            items += listed.exclude(pk__in=[self.pk, *(item.pk for item in items)]).newest_first()[
+                : n - len(items)
+            ]
+        if prefetch:
+            models.prefetch_related_objects(items, *listing_prefetches())
         return items
 
 
@@ -267,9 +282,8 @@ class Reference(models.Model):
     @property
     def backlink_id(self) -> str:
         """The id of the body's first citation of this reference ("" if never cited)."""
-        if self.position in self.article.cited_numbers:
-            return citations.cite_anchor(self.position, 1)
-        return ""
+        anchor = citations.cite_anchor(self.position, 1)
+        return anchor if f'id="{anchor}"' in self.article.body_html else ""
 
     @property
     def doi_url(self) -> str:
