@@ -2,7 +2,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from articles.admin import journal as articles_admin
+from articles.models import Issue
 from subscriptions import emails, exports, services
 from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
 from subscriptions.models import (
@@ -420,6 +422,44 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # an erased person comes back only by signing up themselves
+
+
+# The journal's Issue admin, with the new-issue alert action. articles knows nothing of
+# subscribers, so the action is contributed from here: the articles app's IssueAdmin is
+# registered first (INSTALLED_APPS order) and replaced by this subclass.
+admin.site.unregister(Issue)
+
+
+@admin.register(Issue)
+class IssueAdmin(articles_admin.IssueAdmin):
+    actions = [*articles_admin.IssueAdmin.actions, "send_issue_alert"]
+
+    def has_send_issue_alert_permission(self, request):
+        # Alerts reach subscribers: editors may send them only if granted that permission.
+        return request.user.has_perm("subscriptions.add_issuealert")
+
+    @admin.action(
+        description="Send the new-issue alert to the email lists",
+        permissions=["send_issue_alert"],
+    )
+    def send_issue_alert(self, request, queryset):
+        email_lists = list(MailingList.objects.active().filter(kind=MailingList.Kind.EMAIL))
+        if not email_lists:
+            self.message_user(request, "There is no active email list.", messages.ERROR)
+        for issue in queryset:
+            for mailing_list in email_lists:
+                try:
+                    services.send_issue_alert(
+                        issue=issue, mailing_list=mailing_list, user=request.user
+                    )
+                except ValidationError as exc:
+                    self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        f"{issue} is being announced to {mailing_list}.",
+                        messages.SUCCESS,
+                    )
 
 
 @admin.register(IssueAlert)

@@ -11,7 +11,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from jhop.views import ratelimited
 from subscriptions import services
 from subscriptions.forms import EmailOnlyForm, PreferencesForm, SubscribeForm, normalise_email
 from subscriptions.models import (
@@ -23,6 +22,11 @@ from subscriptions.models import (
 )
 from subscriptions.services import RequestMeta
 from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
+
+
+def ratelimited(request, exception):
+    """The page a rate-limited form answers with (also settings.RATELIMIT_VIEW)."""
+    return render(request, "429.html", status=429)
 
 
 def ip_rate(group, request):
