@@ -117,19 +117,6 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-# Being taken apart by the subscriptions email work (issue 9, "no circle between
-# subscriptions.emails, tasks and services"); delete this allowance when it lands. A circle
-# outside these modules, or a new module joining it, still fails.
-KNOWN_CIRCLE = {
-    "subscriptions.emails",
-    "subscriptions.services",
-    "subscriptions.services.alerts",
-    "subscriptions.services.records",
-    "subscriptions.services.subscribers",
-    "subscriptions.tasks",
-}
-
-
 def test_no_import_circles_within_an_app():
     for app in (*APPS, "jhop"):
         graph = {
@@ -137,8 +124,7 @@ def test_no_import_circles_within_an_app():
             for module, targets in GRAPH.items()
             if module.split(".")[0] == app
         }
-        found = [group for group in circles(graph) if not set(group) <= KNOWN_CIRCLE]
-        assert found == [], app
+        assert circles(graph) == [], app
 
 
 def test_the_circle_finder_finds_a_circle_through_a_function_level_import():
