@@ -38,7 +38,6 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
     readonly_fields = ["cover_preview", "table_of_contents"]
-    # subscriptions.admin adds the new-issue alert action (articles knows no subscribers).
     actions = ["publish", "unpublish"]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
