@@ -40,7 +40,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.db import transaction
-from django.db.models import Min
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -112,12 +111,7 @@ def _next_go_live(version: int) -> float | None:
     if cached is not None:
         return cached or None
     now = timezone.now()
-    moments = [
-        model.objects.filter(status=model.Status.PUBLISHED, published_at__gt=now).aggregate(
-            at=Min("published_at")
-        )["at"]
-        for model in (Article, Issue)
-    ]
+    moments = [model.objects.next_go_live() for model in (Article, Issue)]
     upcoming = min((m for m in moments if m is not None), default=None)
     timestamp = upcoming.timestamp() if upcoming else 0
     lifetime = settings.CACHE_MIDDLEWARE_SECONDS
