@@ -157,6 +157,16 @@ class Nginx(Server):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def collect_static(env: dict[str, str]) -> None:
+    """Production serves hashed static files from STATIC_ROOT (WhiteNoise): build them."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+
+
 def production_env(*, database_url: str, cache_url: str, **extra: str) -> dict[str, str]:
     """What an app host of a production deployment has, minus HTTPS (loopback only)."""
     return {

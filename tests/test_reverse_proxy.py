@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests import servers
+from tests.factories import make_journal
 
 REDIS_URL = os.environ.get("JHOP_CHECK_REDIS_URL", "redis://127.0.0.1:6379/2")
 
@@ -99,12 +100,13 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     env = servers.production_env(
         database_url=database_url,
         cache_url=REDIS_URL,
-        EMAIL_URL=f"filemail://{mail_dir}",
+        EMAIL_URL=f"filemail:///{mail_dir}",  # four slashes: an absolute path
         TASK_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         SUBSCRIPTIONS_MIN_FORM_SECONDS="0.5",
         SUBSCRIPTIONS_RATE_PER_EMAIL="3/h",
         CONN_MAX_AGE="0",  # the test database is dropped at the end: hold no connection
     )
+    servers.collect_static(env)
     taken: set[int] = set()
     started = []
     try:
@@ -171,8 +173,10 @@ def newest_mail(mail_dir: Path) -> str:
 
 
 def test_a_signup_begun_on_one_app_server_is_confirmed_on_the_other(stack):
-    from subscriptions.models import MailingList, Subscriber, Subscription, ensure_defaults
+    from subscriptions.models import MailingList, Subscriber, Subscription
+    from tests.subscriptions.factories import ensure_defaults
 
+    make_journal(postal_address="Amplity Health\n2 Walnut St, Philadelphia PA")
     ensure_defaults()
     newsletter = MailingList.objects.get(slug="jhop-e-newsletter")
     proxy = stack["nginx"]
@@ -203,7 +207,8 @@ def test_a_signup_begun_on_one_app_server_is_confirmed_on_the_other(stack):
 
 
 def test_rate_limits_count_across_both_app_servers(stack):
-    from subscriptions.models import MailingList, Subscriber, ensure_defaults
+    from subscriptions.models import MailingList, Subscriber
+    from tests.subscriptions.factories import ensure_defaults
 
     ensure_defaults()
     newsletter = MailingList.objects.get(slug="jhop-e-newsletter")
