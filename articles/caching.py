@@ -32,6 +32,7 @@ import json
 import logging
 import time
 import urllib.request
+from collections import OrderedDict
 from email.utils import formatdate
 from functools import wraps
 
@@ -138,8 +139,8 @@ def is_anonymous_read(request) -> bool:
 def cache_public_page(view):
     """Mark view's answers to anonymous readers as public pages (stored by the middleware).
 
-    Requests with a session cookie get a fresh page; a signed-in user's is never stored,
-    by us or anyone else (``private, no-store``).
+    Requests with a session cookie get a fresh page, never stored by us or anyone else
+    (``private, no-store``): it may be a signed-in editor's, showing drafts.
     """
 
     @wraps(view)
@@ -148,8 +149,8 @@ def cache_public_page(view):
         if is_anonymous_read(request):
             if "private" not in response.get("Cache-Control", "") and not response.cookies:
                 setattr(response, PUBLIC_MARK, True)
-        elif request.user.is_authenticated:
-            add_never_cache_headers(response)
+        elif settings.SESSION_COOKIE_NAME in request.COOKIES:
+            add_never_cache_headers(response)  # may be a signed-in user's page
         return response
 
     return wrapped
@@ -184,8 +185,16 @@ def _not_modified(request, etag: str, last_modified: float) -> bool:
 class PageCacheMiddleware:
     """Answer anonymous GET/HEAD requests for public pages from the shared page cache."""
 
+    # Each process keeps the pages it served last, so that a hit fetches only the (tiny)
+    # content version from the shared cache, not the page; a kept page is served only if
+    # its version is still the current one.
+    LOCAL_PAGES = 500
+    LOCAL_BYTES = 64 * 1024 * 1024
+
     def __init__(self, get_response):
         self.get_response = get_response
+        self.local: OrderedDict[str, dict] = OrderedDict()
+        self.local_bytes = 0
 
     def __call__(self, request):
         if not is_anonymous_read(request):
@@ -193,13 +202,17 @@ class PageCacheMiddleware:
         key = _page_key(request)
         if key is None:
             return self.get_response(request)
-        found = cache.get_many([VERSION_KEY, key])
-        entry = found.get(key)
-        if entry is not None and entry["version"] == found.get(VERSION_KEY):
+        version = cache.get(VERSION_KEY)
+        entry = self.local.get(key)
+        if entry is None or entry["version"] != version:
+            entry = cache.get(key) if version is not None else None
+            if entry is not None and entry["version"] == version:
+                self._keep(key, entry)
+        if entry is not None and entry["version"] == version:
             seconds_left = int(entry["expires"] - time.time())
             if seconds_left > 0:
                 return self._answer(request, entry, seconds_left)
-        version = found.get(VERSION_KEY) or content_version()
+        version = version or content_version()
         response = self.get_response(request)
         if not getattr(response, PUBLIC_MARK, False):
             return response
@@ -238,7 +251,18 @@ class PageCacheMiddleware:
         }
         if request.method == "GET":
             cache.set(key, entry, timeout)
+            self._keep(key, entry)
         return self._answer(request, entry, timeout)
+
+    def _keep(self, key: str, entry: dict) -> None:
+        old = self.local.pop(key, None)
+        if old is not None:
+            self.local_bytes -= len(old["body"])
+        self.local[key] = entry
+        self.local_bytes += len(entry["body"])
+        while len(self.local) > self.LOCAL_PAGES or self.local_bytes > self.LOCAL_BYTES:
+            _, dropped = self.local.popitem(last=False)
+            self.local_bytes -= len(dropped["body"])
 
     def _answer(self, request, entry: dict, seconds_left: int):
         if _not_modified(request, entry["etag"], entry["modified"]):
