@@ -1,8 +1,9 @@
 import json
+from contextlib import suppress
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,7 +23,6 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
-    email_hash,
     normalise_email,
 )
 from subscriptions.services import RequestMeta
@@ -201,9 +201,9 @@ class SubscriberAdminForm(forms.ModelForm):
 
     def clean_email(self):
         email = self.cleaned_data.get("email", "")
-        unchanged = self.instance.pk and email_hash(self.instance.email) == email_hash(email)
-        suppressed = Suppression.objects.filter(email_hash=email_hash(normalise_email(email)))
-        if email and not unchanged and suppressed.exists():
+        unchanged = self.instance.pk and self.instance.email.lower() == email.lower()
+        suppressed = email and Suppression.objects.matching(normalise_email(email)).exists()
+        if email and not unchanged and suppressed:
             raise forms.ValidationError(
                 "This address was erased on request. Only its owner can subscribe it "
                 "again, from the signup form."
@@ -413,7 +413,16 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 class SuppressionAdmin(admin.ModelAdmin):
     list_display = ["email_hash", "reason", "created_at"]
     search_fields = ["email_hash"]
-    readonly_fields = ["email_hash", "reason", "created_at"]
+    search_help_text = "Type the full email address (or a stored hash) to see if it is suppressed."
+    readonly_fields = ["email_hash", "keyed", "reason", "created_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The hash is keyed: only the application can turn an address into its entry.
+        if "@" in search_term:
+            with suppress(ValidationError):
+                return queryset.matching(normalise_email(search_term.strip())), False
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
         return False

@@ -1,12 +1,14 @@
 """What happened and what was sent: the consent log, suppressions, outbound emails."""
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.lists import ConsentText
-from subscriptions.models.subscribers import Subscriber
+from subscriptions.models.subscribers import Subscriber, email_hash, legacy_email_hash
 
 
 class ConsentEvent(models.Model):
@@ -67,12 +69,57 @@ class ConsentEvent(models.Model):
         super().save(*args, **kwargs)
 
 
+class SuppressionQuerySet(models.QuerySet):
+    def matching(self, email: str) -> "SuppressionQuerySet":
+        """The entry for this address: keyed, or a plain SHA-256 one stored before keying."""
+        return self.filter(
+            Q(keyed=True, email_hash=email_hash(email))
+            | Q(keyed=False, email_hash=legacy_email_hash(email))
+        )
+
+    def suppress(self, email: str, *, reason: str) -> "Suppression":
+        suppression, _ = self.get_or_create(
+            keyed=True, email_hash=email_hash(email), defaults={"reason": reason}
+        )
+        return suppression
+
+    def rekey(self, email: str) -> None:
+        """Store a pre-keying entry for this address under its keyed hash, now that we know it."""
+        legacy = self.filter(keyed=False, email_hash=legacy_email_hash(email))
+        if self.filter(keyed=True, email_hash=email_hash(email)).exists():
+            legacy.delete()
+        else:
+            legacy.update(keyed=True, email_hash=email_hash(email))
+
+    def index(self) -> "SuppressionIndex":
+        """Every entry in memory, to test many addresses (an import) with one query."""
+        keyed, legacy = set(), set()
+        for digest, is_keyed in self.values_list("email_hash", "keyed"):
+            (keyed if is_keyed else legacy).add(digest)
+        return SuppressionIndex(keyed=frozenset(keyed), legacy=frozenset(legacy))
+
+
+@dataclass(frozen=True)
+class SuppressionIndex:
+    keyed: frozenset[str]
+    legacy: frozenset[str]
+
+    def __contains__(self, email: str) -> bool:
+        return email_hash(email) in self.keyed or legacy_email_hash(email) in self.legacy
+
+
 class Suppression(models.Model):
     """A hashed address that must not be subscribed again by import (after erasure)."""
 
     email_hash = models.CharField(max_length=64, unique=True)
+    keyed = models.BooleanField(
+        default=True,
+        help_text="Keyed hash (HMAC); entries made before keying hold a plain SHA-256.",
+    )
     reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SuppressionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

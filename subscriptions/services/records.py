@@ -17,7 +17,6 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
-    email_hash,
 )
 from subscriptions.services.consent import RequestMeta, log_event, snapshot
 from subscriptions.services.subscribers import locked
@@ -50,9 +49,7 @@ def erase_subscriber(*, subscriber: Subscriber, meta: RequestMeta) -> None:
         if subscriber.erased_at:
             return
         now = timezone.now()
-        Suppression.objects.get_or_create(
-            email_hash=subscriber.email_hash, defaults={"reason": "Erased on request"}
-        )
+        Suppression.objects.suppress(subscriber.email, reason="Erased on request")
         subscriber.subscriptions.exclude(status=Status.UNSUBSCRIBED).update(
             status=Status.UNSUBSCRIBED, unsubscribed_at=now
         )
@@ -145,7 +142,7 @@ def import_subscribers(
 
     report = ImportReport(dry_run=dry_run)
     by_slug = {m.slug: m for m in MailingList.objects.all()}
-    suppressed = set(Suppression.objects.values_list("email_hash", flat=True))
+    suppressed = Suppression.objects.index()
     seen: dict[str, int] = {}
     with transaction.atomic():
         for line, row in enumerate(rows, start=2):
@@ -160,7 +157,8 @@ def import_subscribers(
                 report.invalid.append((line, email, f"duplicate of line {seen[key]}"))
                 continue
             seen[key] = line
-            if email_hash(email) in suppressed:
+            if email in suppressed:
+                Suppression.objects.rekey(email)
                 report.invalid.append((line, email, "erased on request: suppressed"))
                 continue
             outcome = _import_one(
