@@ -49,7 +49,9 @@ def erase_subscriber(*, subscriber: Subscriber, meta: RequestMeta) -> None:
         if subscriber.erased_at:
             return
         now = timezone.now()
-        Suppression.objects.suppress(subscriber.email, reason="Erased on request")
+        Suppression.objects.entry_for(
+            subscriber.email, kind=Suppression.Kind.ERASED, reason="Erased on request"
+        )
         subscriber.subscriptions.exclude(status=Status.UNSUBSCRIBED).update(
             status=Status.UNSUBSCRIBED, unsubscribed_at=now
         )
@@ -157,9 +159,10 @@ def import_subscribers(
                 report.invalid.append((line, email, f"duplicate of line {seen[key]}"))
                 continue
             seen[key] = line
-            if email in suppressed:
+            if (kind := suppressed.kind_of(email)) is not None:
                 Suppression.objects.rekey(email)
-                report.invalid.append((line, email, "erased on request: suppressed"))
+                why = Suppression.Kind(kind).label.lower()
+                report.invalid.append((line, email, f"{why}: suppressed"))
                 continue
             outcome = _import_one(
                 email=email,

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("subscriptions", "0003_issue_alerts"),
+        ("subscriptions", "0004_delivery_reports"),
     ]
 
     operations = [
