@@ -3,7 +3,8 @@
 With no environment at all the site runs on embedded defaults: SQLite, local
 media, console email, a local-memory cache and an in-database task queue.
 DJANGO_ENV=production switches to production mode, where SECRET_KEY,
-ALLOWED_HOSTS and DATABASE_URL are required and HTTPS is enforced.
+ALLOWED_HOSTS, DATABASE_URL, CACHE_URL (shared: Redis), SITE_URL (https) and
+SUBSCRIPTIONS_SUPPRESSION_KEY are required and HTTPS is enforced.
 Every variable is listed, with a comment, in .env.example.
 """
 
@@ -70,6 +71,8 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "django_tasks",
     "django_tasks_db",
+    "django_ratelimit",
+    "anymail",
     "jhop.apps.JhopConfig",
     "articles",
     "subscriptions",
@@ -152,7 +155,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Cache, email, tasks --------------------------------------------------------
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
+# Rate limits count in the cache: every app server and worker must share it, so production
+# needs one (Redis); a per-process cache fails `check` (django_ratelimit.E003, jhop.E001).
+if PRODUCTION:
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
 # Public pages (articles/caching.py): how long the site's own page cache keeps them...
 CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
 # ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may...
@@ -168,6 +176,29 @@ PAGE_CACHE_PURGE_TOKEN = env.str("PAGE_CACHE_PURGE_TOKEN", default="")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# An email service through django-anymail instead of SMTP: ANYMAIL_ESP names it (amazon_ses,
+# postmark, mailgun, sendgrid, ...) and that service's own settings come from variables named
+# after it (POSTMARK_SERVER_TOKEN, MAILGUN_API_KEY, AMAZON_SES_CONFIGURATION_SET_NAME, ...;
+# Amazon SES reads its credentials from the AWS_* variables, as boto3 does).
+ANYMAIL_ESP = env.str("ANYMAIL_ESP", default="")
+ANYMAIL = {
+    name: value
+    for name, value in env.ENVIRON.items()
+    if ANYMAIL_ESP and name.startswith(f"{ANYMAIL_ESP.upper()}_")
+}
+if ANYMAIL_ESP:
+    if not ANYMAIL_ESP.isidentifier():
+        raise environ.ImproperlyConfigured(f"ANYMAIL_ESP is not a service name: {ANYMAIL_ESP!r}")
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
+# "user:password" the service sends to the tracking webhooks under /anymail/ (bounces,
+# complaints); the webhooks are mounted only when it is set.
+ANYMAIL_WEBHOOK_SECRET = env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+if ANYMAIL_WEBHOOK_SECRET:
+    if ":" not in ANYMAIL_WEBHOOK_SECRET:
+        raise environ.ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be user:password")
+    ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET
+# Seconds to wait for the mail server before giving up (then the email is retried).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
@@ -180,14 +211,34 @@ TASKS = {
 
 # Site ---------------------------------------------------------------------
 # The public base URL, used in emails and feeds that leave the request cycle.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION:
+    SITE_URL = env.str("SITE_URL").rstrip("/")
+    if not SITE_URL.startswith("https://") or len(SITE_URL) <= len("https://"):
+        raise environ.ImproperlyConfigured(
+            f"SITE_URL must be the public https:// address of the site, not {SITE_URL!r}"
+        )
+else:
+    SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Shown until a primary Journal exists in the database.
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
 
 # Subscriptions --------------------------------------------------------------
+# Key of the keyed hash (HMAC-SHA256) under which erased addresses are remembered so an
+# import cannot subscribe them again. Separate from SECRET_KEY so that rotating SECRET_KEY
+# keeps the suppression list working; changing it forgets every suppression.
+if PRODUCTION:
+    SUBSCRIPTIONS_SUPPRESSION_KEY = env.str("SUBSCRIPTIONS_SUPPRESSION_KEY")
+else:
+    SUBSCRIPTIONS_SUPPRESSION_KEY = env.str(
+        "SUBSCRIPTIONS_SUPPRESSION_KEY", default="insecure-development-suppression-key"
+    )
 # Printed in every email when the primary journal has no postal address in the admin.
 SUBSCRIPTIONS_POSTAL_ADDRESS = env.str("SUBSCRIPTIONS_POSTAL_ADDRESS", default="")
+# Soft bounces (mailbox full, server busy) suspend an address after this many within this many
+# days; a hard bounce, a complaint or a rejection stops mail to it at once.
+SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT = env.int("SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT", default=3)
+SUBSCRIPTIONS_SOFT_BOUNCE_DAYS = env.int("SUBSCRIPTIONS_SOFT_BOUNCE_DAYS", default=30)
 # Signup rate limits (django-ratelimit syntax) per client IP and per email address.
 SUBSCRIPTIONS_RATE_PER_IP = env.str("SUBSCRIPTIONS_RATE_PER_IP", default="20/h")
 SUBSCRIPTIONS_RATE_PER_EMAIL = env.str("SUBSCRIPTIONS_RATE_PER_EMAIL", default="5/h")

@@ -177,6 +177,7 @@ def production_env(*, database_url: str, cache_url: str, **extra: str) -> dict[s
         "DATABASE_URL": database_url,
         "CACHE_URL": cache_url,
         "SITE_URL": "https://www.jhoponline.example",
+        "SUBSCRIPTIONS_SUPPRESSION_KEY": "loopback-check-suppression-key",
         "SECURE_SSL_REDIRECT": "false",
         "TRUSTED_PROXY_COUNT": "1",
         "EMAIL_URL": "consolemail://",

@@ -1,9 +1,11 @@
 """Subscribers and their subscription to each list."""
 
 import hashlib
+import hmac
 import unicodedata
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -62,7 +64,18 @@ def normalise_email(value: str) -> str:
 
 
 def email_hash(email: str) -> str:
-    """A stable, case-insensitive fingerprint of an address, kept after the address is erased."""
+    """A stable, case-insensitive fingerprint of an address, kept after the address is erased.
+
+    Keyed (HMAC-SHA256 under SUBSCRIPTIONS_SUPPRESSION_KEY): without the key, nobody holding
+    the table can confirm a guessed address. The key is not SECRET_KEY, so rotating that
+    one leaves every fingerprint valid.
+    """
+    key = settings.SUBSCRIPTIONS_SUPPRESSION_KEY.encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def legacy_email_hash(email: str) -> str:
+    """The plain SHA-256 fingerprint suppressions were stored under before they were keyed."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
@@ -166,28 +179,46 @@ class SubscriptionQuerySet(models.QuerySet):
     def active(self) -> "SubscriptionQuerySet":
         return self.filter(status=Subscription.Status.ACTIVE, subscriber__erased_at__isnull=True)
 
+    def pending(self) -> "SubscriptionQuerySet":
+        """Asked for, not confirmed yet (double opt-in)."""
+        return self.filter(status=Subscription.Status.PENDING)
+
+    def current(self) -> "SubscriptionQuerySet":
+        """Active or pending: what unsubscribing, a bounce or a complaint ends."""
+        return self.filter(status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING])
+
+    def email_lists(self) -> "SubscriptionQuerySet":
+        return self.filter(mailing_list__kind=MailingList.Kind.EMAIL)
+
+    def print_lists(self) -> "SubscriptionQuerySet":
+        return self.filter(mailing_list__kind=MailingList.Kind.PRINT)
+
     def print_fulfilment(self) -> "SubscriptionQuerySet":
         """Active, confirmed print subscriptions: what the mailing house ships to."""
-        return (
-            self.active()
-            .filter(mailing_list__kind=MailingList.Kind.PRINT, confirmed_at__isnull=False)
-            .order_by("pk")
-        )
+        return self.active().print_lists().filter(confirmed_at__isnull=False).order_by("pk")
 
     def newsletter(self) -> "SubscriptionQuerySet":
         """Active, confirmed email subscriptions."""
+        return self.active().email_lists().filter(confirmed_at__isnull=False).order_by("pk")
+
+    def recipients(self, mailing_list, *, not_in) -> "SubscriptionQuerySet":
+        """Active, confirmed members of an email list who have no email in `not_in` yet
+        (the emails of one alert or edition): who a bulk send still has to write to."""
+        already = not_in.filter(subscriber=models.OuterRef("subscriber_id"))
         return (
-            self.active()
-            .filter(mailing_list__kind=MailingList.Kind.EMAIL, confirmed_at__isnull=False)
-            .order_by("pk")
+            self.newsletter()
+            .filter(mailing_list=mailing_list)
+            .filter(~models.Exists(already))
+            .select_related("subscriber", "mailing_list")
         )
 
     def needing_requalification(self) -> "SubscriptionQuerySet":
         """Active print subscriptions whose last request is too old (or unknown, e.g. imported)."""
         cutoff = timezone.now() - PRINT_QUALIFICATION_PERIOD
-        return self.active().filter(
-            Q(qualified_at__lt=cutoff) | Q(qualified_at__isnull=True),
-            mailing_list__kind=MailingList.Kind.PRINT,
+        return (
+            self.active()
+            .print_lists()
+            .filter(Q(qualified_at__lt=cutoff) | Q(qualified_at__isnull=True))
         )
 
 
@@ -231,6 +262,11 @@ class Subscription(models.Model):
 
     def __str__(self):
         return f"{self.subscriber} · {self.mailing_list} ({self.get_status_display()})"
+
+    @property
+    def is_current(self) -> bool:
+        """Active or pending, as SubscriptionQuerySet.current() has it."""
+        return self.status in {self.Status.ACTIVE, self.Status.PENDING}
 
     @property
     def needs_requalification(self) -> bool:
