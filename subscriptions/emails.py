@@ -21,7 +21,6 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
-    email_hash,
 )
 from subscriptions.tokens import Purpose, make_token
 
@@ -35,7 +34,7 @@ UNSENT_AFTER = timedelta(minutes=15)
 
 def postal_address(journal: Journal | None = None) -> str:
     """The publisher's address every email must carry: the journal's, else the setting."""
-    journal = journal or Journal.primary()
+    journal = journal or Journal.objects.primary()
     if journal and journal.postal_address:
         return journal.postal_address
     address = getattr(settings, "SUBSCRIPTIONS_POSTAL_ADDRESS", "")
@@ -66,7 +65,7 @@ def list_unsubscribe_headers(
 def site_context() -> dict:
     """What every email shows of the publisher. A bulk send computes it once and passes it
     in, so that rendering one email per subscriber costs no query."""
-    journal = Journal.primary()
+    journal = Journal.objects.primary()
     return {
         "site_name": journal.name if journal else settings.SITE_NAME,
         "site_url": settings.SITE_URL,
@@ -188,7 +187,7 @@ def _claim(outbound_email_id: int) -> OutboundEmail | None:
 
 def is_blocked(email: str) -> bool:
     """The email service reported the address as bouncing, or its owner complained."""
-    return Suppression.objects.blocking().filter(email_hash=email_hash(email)).exists()
+    return Suppression.objects.blocking().matching(email).exists()
 
 
 def as_message(outbound: OutboundEmail, connection=None) -> EmailMultiAlternatives:
