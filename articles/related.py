@@ -179,8 +179,12 @@ def rank(article_ids: Iterable[int], *, exclude: Iterable[int] = ()) -> dict:
     return {pk: rank_one(pk, exclude=exclude) for pk in existing}
 
 
-def store(lists: dict[int, list[Entry]]) -> int:
-    """Write the lists that differ from what is stored; returns how many changed."""
+def store(lists: dict[int, list[Entry]], *, bump: bool = True) -> int:
+    """Write the lists that differ from what is stored; returns how many changed.
+
+    bump: make cached pages stale if a published article's list changed (a refresh
+    inside the writer's transaction leaves that to the write itself).
+    """
     stored: dict[int, list[Entry]] = {}
     ids = list(lists)
     for start in range(0, len(ids), 5000):
@@ -203,7 +207,8 @@ def store(lists: dict[int, list[Entry]]) -> int:
         ),
         batch_size=5000,
     )
-    if changed:
+    # Only published articles' pages show their lists (a draft's shows in its preview).
+    if bump and changed and candidates().filter(pk__in=changed[:5000]).exists():
         bump_content_version()
     return len(changed)
 
@@ -249,7 +254,8 @@ def refresh(article_ids: Iterable[int], *, topic_ids: Iterable[int] = (), gone=(
     showed_gone = set().union(*(_deleting().get(pk, set()) for pk in gone)) - gone
     affected = (affected | showed_gone) - gone
     if len(affected) <= SYNC_LIMIT:
-        store(rank(affected, exclude=gone))
+        # The write that led here makes cached pages stale itself, if readers see it.
+        store(rank(affected, exclude=gone), bump=False)
     else:
         _defer(ids, set(topic_ids), showed_gone)
 
@@ -393,7 +399,7 @@ def _pairs(instance, model, pk_set) -> list[tuple[int, int]]:
 def pick_changed(sender, instance, raw=False, **kwargs):
     if raw or instance.article_id in _deleting() or instance.related_id in _deleting():
         return
-    store(rank([instance.article_id]))
+    store(rank([instance.article_id]), bump=False)
 
 
 def article_loaded(sender, instance, **kwargs):

@@ -14,7 +14,7 @@ from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, report, state
+from articles.admin.common import LargeTablePaginator, SiteLinkMixin, report, state
 from articles.admin.preview import PreviewLinkInline
 from articles.models import (
     Article,
@@ -162,6 +162,9 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(SiteLinkMixin, VersionAdmin):
+    # Large tables: no count of the whole table on each page (see LargeTablePaginator).
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     list_display = ["title", "issue", "section", "state", "byline"]
     list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
     list_select_related = ["issue__journal", "section"]

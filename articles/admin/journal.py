@@ -4,17 +4,26 @@ import calendar
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, report, state, thumbnail
+from articles.admin.common import (
+    LargeTablePaginator,
+    SiteLinkMixin,
+    count_of,
+    report,
+    state,
+    thumbnail,
+)
 from articles.models import (
     Article,
+    ArticleTopic,
     Author,
+    Authorship,
     Issue,
     Journal,
     Section,
@@ -31,6 +40,9 @@ MONTHS = {
 
 @admin.register(Issue)
 class IssueAdmin(SiteLinkMixin, VersionAdmin):
+    # Large tables: no count of the whole table on each page (see LargeTablePaginator).
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -81,7 +93,7 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
             super()
             .get_queryset(request)
             .select_related("journal")
-            .annotate(num_articles=Count("articles"))
+            .annotate(num_articles=count_of(Article, "issue"))
             .order_by(*Issue._meta.ordering)
         )
 
@@ -170,6 +182,9 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(SiteLinkMixin, VersionAdmin):
+    # Large tables: no count of the whole table on each page (see LargeTablePaginator).
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     list_display = ["name", "credentials", "affiliation", "orcid", "article_count"]
     search_fields = ["family_name", "given_name", "credentials", "affiliation", "orcid"]
     prepopulated_fields = {"slug": ["given_name", "family_name"]}
@@ -191,7 +206,7 @@ class AuthorAdmin(SiteLinkMixin, VersionAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(num_articles=Count("authorships"))
+            .annotate(num_articles=count_of(Authorship, "author"))
             .order_by(*Author._meta.ordering)
         )
 
@@ -266,7 +281,7 @@ class TopicAdmin(SiteLinkMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(num_articles=Count("article_topics"))
+            .annotate(num_articles=count_of(ArticleTopic, "topic"))
             .order_by(*Topic._meta.ordering)
         )
 
