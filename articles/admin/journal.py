@@ -13,9 +13,9 @@ from reversion.admin import VersionAdmin
 from articles import services
 from articles.admin.common import (
     LargeTablePaginator,
+    PublishActionsMixin,
     SiteLinkMixin,
     count_of,
-    report,
     state,
     thumbnail,
 )
@@ -39,7 +39,7 @@ MONTHS = {
 
 
 @admin.register(Issue)
-class IssueAdmin(SiteLinkMixin, VersionAdmin):
+class IssueAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
     # Large tables: no count of the whole table on each page (see LargeTablePaginator).
     paginator = LargeTablePaginator
     show_full_result_count = False
@@ -168,16 +168,6 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
                 for section, items in groups.items()
             ),
         )
-
-    @admin.action(description="Publish (now, or at the scheduled time)")
-    def publish(self, request, queryset):
-        result = services.publish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="published")
-
-    @admin.action(description="Unpublish (back to draft)")
-    def unpublish(self, request, queryset):
-        result = services.unpublish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="unpublished")
 
 
 @admin.register(Author)
