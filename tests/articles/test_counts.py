@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from articles.counts import sections_with_counts, topics_with_counts
 from articles.models import Article, ArticleTopic, Issue
-from articles.services import publish_articles, publish_issues, unpublish_articles, unpublish_issues
+from articles.services import publish, unpublish
 from tests.factories import make_article, make_issue, make_section, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +41,9 @@ def test_pages_show_the_counts(client, topic):
 def test_publishing_and_unpublishing(topic, admin_user):
     article = make_article(topics=[topic], status=Article.Status.DRAFT)
     assert topic_counts() == {}
-    publish_articles(articles=Article.objects.filter(pk=article.pk), user=admin_user)
+    publish(objects=Article.objects.filter(pk=article.pk), user=admin_user)
     assert topic_counts() == {"Breast Cancer": 1}
-    unpublish_articles(articles=Article.objects.filter(pk=article.pk), user=admin_user)
+    unpublish(objects=Article.objects.filter(pk=article.pk), user=admin_user)
     assert topic_counts() == {}
 
 
@@ -85,9 +85,9 @@ def test_an_issue_withdrawn_published_and_scheduled(topic, admin_user):
     issue = make_issue()
     make_article(topics=[topic], issue=issue, section=make_section("Case Reports"))
     assert topic_counts() == {"Breast Cancer": 1}
-    unpublish_issues(issues=Issue.objects.filter(pk=issue.pk), user=admin_user)
+    unpublish(objects=Issue.objects.filter(pk=issue.pk), user=admin_user)
     assert topic_counts() == {} and section_counts() == {}
-    publish_issues(issues=Issue.objects.filter(pk=issue.pk), user=admin_user)
+    publish(objects=Issue.objects.filter(pk=issue.pk), user=admin_user)
     assert topic_counts() == {"Breast Cancer": 1}
     Issue.objects.filter(pk=issue.pk).update(published_at=timezone.now() + timedelta(days=1))
     assert topic_counts() == {} and section_counts() == {}

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from articles import related
 from articles.models import Article, ArticleTopic, Issue, RankedRelated, RelatedItem
-from articles.services import publish_articles, publish_issues, unpublish_articles, unpublish_issues
+from articles.services import publish, unpublish
 from tests.factories import make_article, make_issue, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -72,14 +72,14 @@ def test_publishing_an_article_adds_it_to_its_neighbours_pages(client, archive, 
         published_at=NOW - timedelta(days=200),
     )
     assert "Newly published" not in related_on_page(client, archive["article"])
-    publish_articles(articles=Article.objects.filter(pk=draft.pk), user=admin_user)
+    publish(objects=Article.objects.filter(pk=draft.pk), user=admin_user)
     assert related_on_page(client, archive["article"])[0] == "Newly published"
 
 
 def test_unpublishing_an_article_removes_it_and_the_list_stays_full(client, archive, admin_user):
     match = make_article(title="Match", topics=[archive["topic"]])
     assert related_on_page(client, archive["article"])[0] == "Match"
-    unpublish_articles(articles=Article.objects.filter(pk=match.pk), user=admin_user)
+    unpublish(objects=Article.objects.filter(pk=match.pk), user=admin_user)
     shown = related_on_page(client, archive["article"])
     assert "Match" not in shown and len(shown) == 10
     assert match.pk not in stored(archive["article"])
@@ -113,9 +113,9 @@ def test_unpublishing_an_issue_hides_its_articles_and_publishing_shows_them(
     issue = make_issue()
     make_article(title="In the issue", topics=[archive["topic"]], issue=issue)
     assert related_on_page(client, archive["article"])[0] == "In the issue"
-    unpublish_issues(issues=Issue.objects.filter(pk=issue.pk), user=admin_user)
+    unpublish(objects=Issue.objects.filter(pk=issue.pk), user=admin_user)
     assert "In the issue" not in related_on_page(client, archive["article"])
-    publish_issues(issues=Issue.objects.filter(pk=issue.pk), user=admin_user)
+    publish(objects=Issue.objects.filter(pk=issue.pk), user=admin_user)
     assert related_on_page(client, archive["article"])[0] == "In the issue"
 
 
@@ -193,7 +193,7 @@ def test_a_picked_draft_shows_once_published(client, archive, admin_user):
     draft = make_article(title="Picked draft", status=Article.Status.DRAFT)
     RelatedItem.objects.create(article=archive["article"], related=draft, position=1)
     assert "Picked draft" not in related_on_page(client, archive["article"])
-    publish_articles(articles=Article.objects.filter(pk=draft.pk), user=admin_user)
+    publish(objects=Article.objects.filter(pk=draft.pk), user=admin_user)
     assert related_on_page(client, archive["article"])[0] == "Picked draft"
 
 
