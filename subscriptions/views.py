@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.decorators import ratelimit
+from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.core import get_usage
 
 from jhop.views import ratelimited
 from subscriptions import services
@@ -58,25 +58,35 @@ def form_page(request) -> str:
     return ""
 
 
+# HEAD is answered wherever GET is (link checkers and mail scanners send it).
+require_safe_or_post = require_http_methods(["GET", "HEAD", "POST"])
+
+# (group, key, rate): per client IP, and per submitted address hourly and daily.
+RATE_LIMITS = (
+    ("subscriptions.ip", "ip", ip_rate),
+    ("subscriptions.email", email_key, email_rate),
+    ("subscriptions.email-day", email_key, email_daily_rate),
+)
+
+
 def rate_limited(view):
     """Per IP and per submitted address, counted in the shared cache; POST only. An address
-    is counted across the signup and manage-link forms: both send it an email."""
+    is counted across the signup and manage-link forms: both send it an email. A refused
+    request is told when to come back (Retry-After: when the longest window it hit ends)."""
 
-    @ratelimit(key="ip", rate=ip_rate, method="POST", block=False)
-    @ratelimit(
-        group="subscriptions.email", key=email_key, rate=email_rate, method="POST", block=False
-    )
-    @ratelimit(
-        group="subscriptions.email-day",
-        key=email_key,
-        rate=email_daily_rate,
-        method="POST",
-        block=False,
-    )
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if getattr(request, "limited", False):
-            return ratelimited(request, None)
+        waits = []
+        for group, key, rate in RATE_LIMITS:
+            usage = get_usage(
+                request, group=group, key=key, rate=rate, method="POST", increment=True
+            )
+            if usage is not None and usage["should_limit"]:
+                waits.append(usage["time_left"])
+        if waits:
+            response = ratelimited(request, None)
+            response["Retry-After"] = str(max(1, *waits))
+            return response
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -107,7 +117,7 @@ def token_page(purpose: Purpose):
     return decorator
 
 
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @rate_limited
 def subscribe(request):
     offer = current_offer()
@@ -136,12 +146,12 @@ def subscribe(request):
     return render(request, "subscriptions/subscribe.html", {"form": form, "offer": offer})
 
 
-@require_GET
+@require_safe
 def thanks(request):
     return render(request, "subscriptions/thanks.html")
 
 
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @rate_limited
 def manage_request(request):
     """Email a fresh preference-centre link; the answer never says if the address is known."""
@@ -152,7 +162,7 @@ def manage_request(request):
     return render(request, "subscriptions/manage_request.html", {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @token_page(Purpose.CONFIRM)
 def confirm(request, data):
     # A GET only shows a button: link scanners open it without confirming anything.
@@ -180,7 +190,7 @@ def confirm(request, data):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @token_page(Purpose.MANAGE)
 def manage(request, data):
     subscriber = data.subscriber
@@ -222,7 +232,7 @@ def manage(request, data):
 
 # RFC 8058 one-click POSTs come from mail providers: the signed token is the authority.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @token_page(Purpose.UNSUBSCRIBE)
 def unsubscribe(request, data):
     if request.method == "POST":
