@@ -157,7 +157,7 @@ def manage_request(request):
     """Email a fresh preference-centre link; the answer never says if the address is known."""
     form = EmailOnlyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.send_manage_link(email=form.cleaned_data["email"])
+        services.request_manage_link(email=form.cleaned_data["email"])
         return render(request, "subscriptions/manage_request_sent.html")
     return render(request, "subscriptions/manage_request.html", {"form": form})
 

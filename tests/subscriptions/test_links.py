@@ -263,6 +263,44 @@ def test_manage_link_request_never_reveals_whether_an_address_is_known(client, a
     assert client.get(link_in(outbox[0], "manage")).status_code == 200
 
 
+def test_manage_link_request_does_the_same_work_for_known_and_unknown_addresses(
+    client, active_ada, outbox, settings, django_capture_on_commit_callbacks
+):
+    """No timing tells them apart: each request only queues a task; the lookup and the
+    email happen in the task, after the answer has gone."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks import default_task_backend
+
+    from subscriptions.tasks import send_manage_link
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    outbox.clear()
+    work = {}
+    for email in ("ada@example.com", "who@example.com"):
+        default_task_backend.clear()
+        cache.clear()  # both pages read the journal from the database alike
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(reverse("subscriptions:manage-request"), {"email": email})
+        assert response.status_code == 200
+        work[email] = (
+            [q["sql"] for q in queries.captured_queries],
+            [(r.task.name, r.args) for r in default_task_backend.results],
+        )
+    assert work["ada@example.com"][0] == work["who@example.com"][0]
+    assert not any("subscriber" in sql for sql in work["ada@example.com"][0])
+    assert work["ada@example.com"][1] == [(send_manage_link.name, ["ada@example.com"])]
+    assert work["who@example.com"][1] == [(send_manage_link.name, ["who@example.com"])]
+    assert outbox == [] and not active_ada.outbound_emails.filter(kind="manage").exists()
+    # The task does the rest: only the known address gets an email.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        send_manage_link.call("who@example.com")
+        send_manage_link.call("ada@example.com")
+    assert [m.to for m in outbox] == [["ada@example.com"]]
+
+
 # Every misuse of every link ---------------------------------------------------
 
 
