@@ -195,7 +195,12 @@ def unsubscribe(
     source: str,
     meta: RequestMeta,
 ) -> list[MailingList]:
-    """Unsubscribe from one list (or all). Repeating it changes nothing and sends nothing."""
+    """Unsubscribe from one list (or all). Repeating it changes nothing and sends nothing.
+
+    A goodbye email (with the link to come back) goes only to someone who now receives
+    nothing, and never after a one-click unsubscribe: the mail client's button promises
+    no more email (RFC 8058).
+    """
     with transaction.atomic():
         subscriber = locked(subscriber)
         subscriptions = subscriber.subscriptions.current().select_related("mailing_list")
@@ -208,7 +213,9 @@ def unsubscribe(
         log_event(
             subscriber, kind=ConsentEvent.Kind.UNSUBSCRIBED, source=source, meta=meta, lists=lists
         )
-        emails.goodbye_email(subscriber, lists)
+        still_receives = subscriber.subscriptions.filter(status=Status.ACTIVE).exists()
+        if source != ConsentEvent.Source.ONE_CLICK and not still_receives:
+            emails.goodbye_email(subscriber, lists)
         return lists
 
 
