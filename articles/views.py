@@ -11,6 +11,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import metadata
+from articles.context_processors import primary_journal
 from articles.models import (
     Article,
     ArticleSlugHistory,
@@ -21,7 +22,6 @@ from articles.models import (
     Topic,
 )
 from articles.search import SearchForm, search_articles, snippet, terms_of
-from jhop.context_processors import primary_journal
 
 PAGE_SIZE = 20
 RELATED_ITEMS = 10
