@@ -1,7 +1,8 @@
 """Site-wide views: health check, robots.txt, error pages."""
 
+from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
@@ -43,6 +44,9 @@ def bad_request(request, exception):
     """The site's own 400 page. Unlike Django's default it does not run the CSRF check again:
     a form posted in a charset other than UTF-8 fails reading the body, and a second read
     inside the error handler turned the 400 into a 500 (and an error email)."""
+    if isinstance(exception, DisallowedHost):
+        # Links in the layout are built from the host: render without the request.
+        return HttpResponseBadRequest(loader.get_template("400.html").render())
     return render(request, "400.html", status=400)
 
 

@@ -91,3 +91,10 @@ def test_a_rate_limited_answer_says_when_to_retry(settings):
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 86400
     assert "Retry-After" not in client.get(url)
+
+
+def test_a_request_for_an_unknown_host_gets_the_400_page_without_using_the_host():
+    response = Client().get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "Bad request" in response.content.decode()
+    assert "evil.example" not in response.content.decode()
