@@ -106,6 +106,8 @@ class IssueListView(PageMetaMixin, ListView):
     context_object_name = "issues"
     meta_title = "Issues"
     meta_description = "Every issue of the journal, by year and volume."
+    # Ten years of a bimonthly journal a page, grouped by year: no page grows with the archive.
+    paginate_by = 60
 
     def get_queryset(self):
         return Issue.objects.published().select_related("journal")
