@@ -15,6 +15,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from articles.caching import _next_go_live, content_version
 from articles.models import Article, ArticleTopic, Issue, Section, Topic
 from articles.models.journal import PublishState
 
@@ -53,12 +54,61 @@ def recount(*, topic_ids=None, section_ids=None) -> None:
         )
 
 
-def _not_due_yet():
-    """Counted articles that are not live yet: scheduled, or in a scheduled issue (few:
-    both found through publication-date indexes)."""
+def _not_due_yet() -> list[int]:
+    """Counted articles that are not live yet: scheduled, or in a scheduled issue. Usually
+    none, known from the page cache's next go-live (no query); else a few, found through
+    the publication-date indexes."""
+    if _next_go_live(content_version()) is None:
+        return []
     now = timezone.now()
     scheduled_issues = Issue.objects.filter(status=PublishState.PUBLISHED, published_at__gt=now)
-    return _counted().filter(Q(published_at__gt=now) | Q(issue__in=scheduled_issues)).values("pk")
+    return list(
+        _counted()
+        .filter(published_at__gt=now)
+        .order_by()
+        .values_list("pk", flat=True)
+        .union(
+            _counted().filter(issue__in=scheduled_issues).order_by().values_list("pk", flat=True)
+        )
+    )
+
+
+def _not_due(queryset, group: str, pending: list[int]):
+    return _count(queryset, group) if pending else Value(0)
+
+
+def topics_with_counts() -> list[Topic]:
+    """Topics that have live articles, by name, with how many (num_articles)."""
+    pending = _not_due_yet()
+    not_due = ArticleTopic.objects.filter(topic=OuterRef("pk"), article_id__in=pending)
+    return _live(
+        Topic.objects.filter(published_count__gt=0)
+        .annotate(not_due_yet=_not_due(not_due, "topic", pending))
+        .order_by("name")
+    )
+
+
+def sections_with_counts() -> list[Section]:
+    """Sections that have live articles, in their order, with how many (num_articles)."""
+    pending = _not_due_yet()
+    not_due = Article.objects.filter(section=OuterRef("pk"), pk__in=pending)
+    return _live(
+        Section.objects.filter(published_count__gt=0).annotate(
+            not_due_yet=_not_due(not_due, "section", pending)
+        )
+    )
+
+
+def live_count(subject: Topic | Section) -> int:
+    """How many live articles a topic or section has (its page's paginator count)."""
+    pending = _not_due_yet()
+    if not pending:
+        return subject.published_count
+    if isinstance(subject, Topic):
+        links = ArticleTopic.objects.filter(topic=subject, article_id__in=pending)
+    else:
+        links = Article.objects.filter(section=subject, pk__in=pending)
+    return max(subject.published_count - links.count(), 0)
 
 
 def _live(objects) -> list:
@@ -68,26 +118,6 @@ def _live(objects) -> list:
         if obj.num_articles > 0:
             shown.append(obj)
     return shown
-
-
-def topics_with_counts() -> list[Topic]:
-    """Topics that have live articles, by name, with how many (num_articles)."""
-    not_due = ArticleTopic.objects.filter(topic=OuterRef("pk"), article__in=_not_due_yet())
-    return _live(
-        Topic.objects.filter(published_count__gt=0)
-        .annotate(not_due_yet=_count(not_due, "topic"))
-        .order_by("name")
-    )
-
-
-def sections_with_counts() -> list[Section]:
-    """Sections that have live articles, in their order, with how many (num_articles)."""
-    not_due = Article.objects.filter(section=OuterRef("pk"), pk__in=_not_due_yet())
-    return _live(
-        Section.objects.filter(published_count__gt=0).annotate(
-            not_due_yet=_count(not_due, "section")
-        )
-    )
 
 
 # Receivers --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Public pages: thin views over the published() and for_listing() query rules."""
 
 from django.core.paginator import Paginator
-from django.db.models import Max, Min, Q, prefetch_related_objects
+from django.db.models import Max, Min, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -10,7 +10,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import metadata
 from articles.context_processors import primary_journal
-from articles.counts import sections_with_counts, topics_with_counts
+from articles.counts import live_count, sections_with_counts, topics_with_counts
 from articles.models import (
     Article,
     ArticleSlugHistory,
@@ -21,6 +21,7 @@ from articles.models import (
     Topic,
 )
 from articles.models.article import listing_prefetches
+from articles.paging import CountedPaginator
 from articles.search import SearchForm, add_snippets, search_articles, terms_of
 
 PAGE_SIZE = 20
@@ -61,30 +62,27 @@ class HomeView(PageMetaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         journal = primary_journal()
         self.meta_description = metadata.describe(journal.description if journal else "")
-        current_issue = Issue.objects.published().select_related("journal").first()
         published = Article.objects.published()
-        # One query for both lists: the newest featured, and enough of the newest to list
-        # the latest without them (what is featured is not listed again).
-        newest = published.newest_first()
-        rows = list(
-            published.filter(
-                Q(pk__in=newest.filter(is_featured=True).values("pk")[: self.featured_count])
-                | Q(pk__in=newest.values("pk")[: self.featured_count + self.latest_count])
-            )
+        # The current issue comes with the first rows of its contents (one query; one more
+        # only when none of its articles is live yet).
+        newest_issue = Issue.objects.published().order_by(*Issue._meta.ordering).values("pk")[:1]
+        contents = list(
+            published.filter(issue__in=newest_issue)
             .select_related("issue__journal", "section")
-            .newest_first()
-            .prefetch_related(*listing_prefetches())
-        )
-        featured = [a for a in rows if a.is_featured][: self.featured_count]
-        latest = [a for a in rows if a not in featured][: self.latest_count]
-        contents = (
-            Article.objects.published()
-            .filter(issue=current_issue)
-            .select_related("section")
             .in_contents_order()[:6]
-            if current_issue
-            else []
         )
+        current_issue = (
+            contents[0].issue
+            if contents
+            else Issue.objects.published().select_related("journal").first()
+        )
+        newest = published.select_related("issue__journal", "section").newest_first()
+        featured = list(newest.filter(is_featured=True)[: self.featured_count])
+        # Enough of the newest to list the latest without what is featured.
+        recent = list(newest[: self.featured_count + self.latest_count])
+        latest = [a for a in recent if a not in featured][: self.latest_count]
+        # One pair of queries for the topics and bylines of both lists.
+        prefetch_related_objects(featured + latest, *listing_prefetches())
         return super().get_context_data(
             current_issue=current_issue,
             contents=contents,
@@ -246,7 +244,14 @@ class SubjectDetailView(ArticleListView):
         )
 
 
-class TopicDetailView(SubjectDetailView):
+class _CountedSubjectMixin:
+    """Topic and section pages: the stored count paginates them (see articles.paging)."""
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return CountedPaginator(queryset, per_page, count=live_count(self.subject), **kwargs)
+
+
+class TopicDetailView(_CountedSubjectMixin, SubjectDetailView):
     subject_model = Topic
     feed_prefix = "topic"
 
@@ -254,7 +259,7 @@ class TopicDetailView(SubjectDetailView):
         return super().get_queryset().filter(topics=self.subject)
 
 
-class SectionDetailView(SubjectDetailView):
+class SectionDetailView(_CountedSubjectMixin, SubjectDetailView):
     subject_model = Section
     feed_prefix = "section"
 

@@ -469,8 +469,13 @@ WHERE d.id = a.id
 
 
 def _derive_in_bulk() -> None:
-    """The search document, which triggers keep on PostgreSQL (off during the bulk load)."""
+    """The stored counts, and the search document, which triggers keep on PostgreSQL (off
+    during the bulk load)."""
     from django.db import connection
+
+    from articles.counts import recount
+
+    recount()
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

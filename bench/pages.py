@@ -1,4 +1,5 @@
-"""CPU and SQL queries of every public page type, uncached, over a large archive.
+"""CPU and SQL queries of every public page type (and the large admin changelists),
+uncached, over a large archive.
 
 Renders each page in-process (Django's test client, DEBUG off, the page cache off) and
 prints, per page: queries per request; app CPU ms per request (this process's user+system
@@ -79,7 +80,21 @@ def main() -> None:
         "RSS feed": reverse("articles:feed-latest-rss"),
         "sitemap index": reverse("sitemap"),
     }
-    client = Client()
+    from django.contrib.auth import get_user_model
+
+    admin_user, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    staff = Client()
+    staff.force_login(admin_user)
+    pages.update(
+        {
+            "admin articles": reverse("admin:articles_article_changelist"),
+            "admin authors": reverse("admin:articles_author_changelist"),
+            "admin subscribers": reverse("admin:subscriptions_subscriber_changelist"),
+        }
+    )
+    reader = Client()
     # One database session for the whole run, so its backend's CPU time can be read.
     connection.close()
     connection.settings_dict["CONN_MAX_AGE"] = None
@@ -90,10 +105,11 @@ def main() -> None:
             cursor.execute("SELECT pg_backend_pid()")
             backend = cursor.fetchone()[0]
     print(
-        f"{'page':<16}{'status':>7}{'queries':>9}{'app CPU ms':>12}{'DB CPU ms':>11}"
+        f"{'page':<18}{'status':>7}{'queries':>9}{'app CPU ms':>12}{'DB CPU ms':>11}"
         f"{'wall p50 ms':>13}"
     )
     for name, url in pages.items():
+        client = staff if name.startswith("admin") else reader
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(url)
         n_queries = len(ctx.captured_queries)
@@ -107,7 +123,7 @@ def main() -> None:
         db_ms = (backend_cpu_seconds(backend) - db0) * 1000 / args.repeat
         db = f"{db_ms:>11.1f}" if backend else f"{'-':>11}"
         print(
-            f"{name:<16}{response.status_code:>7}{n_queries:>9}{app_ms:>12.1f}{db}"
+            f"{name:<18}{response.status_code:>7}{n_queries:>9}{app_ms:>12.1f}{db}"
             f"{statistics.median(walls):>13.1f}"
         )
 

@@ -1,5 +1,6 @@
 """Stored topic and section counts: every write that changes them, and time, show at once."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -89,10 +90,30 @@ def test_an_issue_withdrawn_published_and_scheduled(topic, admin_user):
     assert topic_counts() == {} and section_counts() == {}
     publish(objects=Issue.objects.filter(pk=issue.pk), user=admin_user)
     assert topic_counts() == {"Breast Cancer": 1}
-    Issue.objects.filter(pk=issue.pk).update(published_at=timezone.now() + timedelta(days=1))
+    issue.refresh_from_db()
+    issue.published_at = timezone.now() + timedelta(days=1)
+    issue.save()
     assert topic_counts() == {} and section_counts() == {}
     # An article moved out of it, into no issue, counts again.
     article = Article.objects.get(issue=issue)
     article.issue = None
     article.save()
     assert topic_counts() == {"Breast Cancer": 1}
+
+
+def test_topic_pages_come_whole_and_in_order_from_either_end(
+    client, topic, django_assert_max_num_queries
+):
+    now = timezone.now()
+    for i in range(45):
+        make_article(title=f"Item {i:02}", topics=[topic], published_at=now - timedelta(hours=i))
+    make_article(title="Not yet", topics=[topic], published_at=now + timedelta(hours=1))
+    shown = []
+    for page in (1, 2, 3):
+        cache.clear()
+        html = client.get(f"/topics/breast-cancer/?page={page}").text
+        shown += re.findall(r'class="item-title"><a href="[^"]*">([^<]*)</a>', html)
+    # Newest first, every live one once; page 3 (past the middle) was read from the end.
+    assert shown == [f"Item {i:02}" for i in range(45)]
+    assert "Page 3 of 3" in html
+    assert client.get("/topics/breast-cancer/?page=4").status_code == 404
