@@ -146,9 +146,14 @@ class RelatedItemInline(admin.TabularInline):
 
 
 class IssueFilter(admin.RelatedFieldListFilter):
+    # The newest issues: an archive holds hundreds, and the sidebar would list them all on
+    # every page of the list (an older issue's articles are a click away on its own page).
+    shown = 60
+
     def field_choices(self, field, request, model_admin):
         # Issue labels include the journal's short name: fetch it in the same query.
-        return [(issue.pk, issue.label) for issue in Issue.objects.select_related("journal")]
+        issues = Issue.objects.select_related("journal")[: self.shown]
+        return [(issue.pk, issue.label) for issue in issues]
 
 
 @admin.register(Article)
