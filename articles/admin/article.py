@@ -25,6 +25,7 @@ from articles.models import (
     Reference,
     RelatedItem,
 )
+from articles.references import parse_reference_list
 
 ARTICLE_CHILDREN = (Authorship, ArticleTopic, Reference, RelatedItem)
 for child in ARTICLE_CHILDREN:
@@ -60,6 +61,39 @@ class ReorderableInlineFormSet(BaseInlineFormSet):
         return super().save_existing_objects(commit)
 
 
+class ArticleForm(forms.ModelForm):
+    reference_list = forms.CharField(
+        label="Paste references",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 100}),
+        help_text="Paste the numbered list from the end of the manuscript: each entry becomes "
+        "a reference with its number, and a DOI or PMID in the text goes to its own field.",
+    )
+
+    def clean_reference_list(self):
+        parsed = parse_reference_list(self.cleaned_data["reference_list"])
+        problems, seen = [], set()
+        for entry in parsed:
+            if entry.position is not None:
+                if entry.position in seen:
+                    problems.append(f"The list numbers two entries {entry.position}.")
+                seen.add(entry.position)
+            reference = Reference(
+                citation=entry.citation, doi=entry.doi, pmid=entry.pmid, position=1
+            )
+            try:
+                reference.full_clean(exclude=["article", "position"], validate_unique=False)
+            except ValidationError as error:
+                label = entry.position or entry.citation[:40]
+                problems.append(f"Entry {label}: " + " ".join(error.messages))
+        if problems:
+            raise ValidationError(problems)
+        # The references inline checks the body's citations against these too, and the
+        # admin saves them with the article (see ArticleAdmin.save_related).
+        self.instance.pasted_references = parsed
+        return self.cleaned_data["reference_list"]
+
+
 class ReferenceInlineFormSet(ReorderableInlineFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -85,10 +119,24 @@ class ReferenceInlineFormSet(ReorderableInlineFormSet):
             form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         numbers = {f.cleaned_data["position"] for f in kept if f.cleaned_data.get("position")}
+        pasted = getattr(self.instance, "pasted_references", [])
+        if clash := sorted(numbers & {p.position for p in pasted if p.position}):
+            raise ValidationError(
+                "The pasted list and the references below both have number %(numbers)s: "
+                "delete one or renumber the list.",
+                code="pasted_clash",
+                params={"numbers": ", ".join(map(str, clash))},
+            )
+        numbers |= {p.position for p in pasted if p.position}
         next_number = max(numbers, default=0) + 1
         for form in kept:
             if not form.cleaned_data.get("position"):
                 form.cleaned_data["position"] = form.instance.position = next_number
+                numbers.add(next_number)
+                next_number += 1
+        for entry in pasted:
+            if not entry.position:
+                entry.position = next_number
                 numbers.add(next_number)
                 next_number += 1
         missing = sorted(self.instance.cited_numbers - numbers)
@@ -162,6 +210,7 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(SiteLinkMixin, VersionAdmin):
+    form = ArticleForm
     list_display = ["title", "issue", "section", "state", "byline"]
     list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
     list_select_related = ["issue__journal", "section"]
@@ -193,6 +242,7 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
             "Lead image",
             {"fields": ["lead_image", "lead_image_alt", "lead_image_caption"]},
         ),
+        ("References", {"fields": ["reference_list"]}),
         (
             "Print and metadata",
             {
@@ -258,6 +308,19 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
     @admin.display(description="authors")
     def byline(self, obj):
         return ", ".join(a.author.display_name for a in obj.authorships.all())
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        Reference.objects.bulk_create(
+            Reference(
+                article=form.instance,
+                position=entry.position,
+                citation=entry.citation,
+                doi=entry.doi,
+                pmid=entry.pmid,
+            )
+            for entry in getattr(form.instance, "pasted_references", [])
+        )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is PreviewLink:
