@@ -14,7 +14,7 @@ from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, report, state
+from articles.admin.common import Reorderable, SiteLinkMixin, report, state
 from articles.admin.preview import PreviewLinkInline
 from articles.models import (
     Article,
@@ -159,7 +159,7 @@ class RelatedItemInlineFormSet(ReorderableInlineFormSet):
                 form.add_error("related", "An article cannot be related to itself.")
 
 
-class AuthorshipInline(admin.TabularInline):
+class AuthorshipInline(Reorderable, admin.TabularInline):
     model = Authorship
     formset = ReorderableInlineFormSet
     fields = ["author", "position"]
@@ -169,7 +169,7 @@ class AuthorshipInline(admin.TabularInline):
     verbose_name_plural = "authors (in byline order)"
 
 
-class ArticleTopicInline(admin.TabularInline):
+class ArticleTopicInline(Reorderable, admin.TabularInline):
     model = ArticleTopic
     formset = ReorderableInlineFormSet
     fields = ["topic", "position"]
@@ -179,7 +179,7 @@ class ArticleTopicInline(admin.TabularInline):
     verbose_name_plural = "topics (in display order)"
 
 
-class ReferenceInline(admin.StackedInline):
+class ReferenceInline(Reorderable, admin.StackedInline):
     model = Reference
     formset = ReferenceInlineFormSet
     fields = ["position", "citation", ("doi", "pmid"), "url"]
@@ -191,7 +191,7 @@ class ReferenceInline(admin.StackedInline):
     verbose_name_plural = "references (the number is the one cited in the body)"
 
 
-class RelatedItemInline(admin.TabularInline):
+class RelatedItemInline(Reorderable, admin.TabularInline):
     model = RelatedItem
     formset = RelatedItemInlineFormSet
     fk_name = "article"

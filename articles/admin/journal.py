@@ -12,7 +12,8 @@ from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, report, state, thumbnail
+from articles.admin.common import Reorderable, SiteLinkMixin, report, state, thumbnail
+from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
 from articles.models import (
     Article,
     Author,
@@ -32,8 +33,46 @@ MONTHS = {
 }
 
 
+class IssueArticleInline(Reorderable, admin.TabularInline):
+    """The table of contents in editing form: drag articles into order within the issue."""
+
+    model = Article
+    fields = ["title_link", "section", "state", "position"]
+    readonly_fields = ["title_link", "section", "state"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = "article"
+    verbose_name_plural = "order of the table of contents (within each section)"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("section")
+            .with_visibility()
+            .in_contents_order()
+        )
+
+    def has_add_permission(self, request, obj=None):
+        # Articles are filed in an issue from the article form ("Add an article" above).
+        return False
+
+    @admin.display(description="title")
+    def title_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:articles_article_change", args=[obj.pk]), obj
+        )
+
+    @admin.display(description="status")
+    def state(self, obj):
+        return state(obj)
+
+
 @admin.register(Issue)
 class IssueAdmin(SiteLinkMixin, VersionAdmin):
+    form = IssueForm
+    inlines = [IssueArticleInline]
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -87,6 +126,10 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
             .annotate(num_articles=Count("articles"))
             .order_by(*Issue._meta.ordering)
         )
+
+    def get_changeform_initial_data(self, request):
+        # One site, one primary journal: that is the journal of almost every new issue.
+        return primary_journal_initial() | super().get_changeform_initial_data(request)
 
     def view_on_site(self, obj):
         # Readers' issue pages show published issues only; a draft's link would be a 404.
@@ -200,6 +243,7 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(SiteLinkMixin, VersionAdmin):
+    form = AuthorForm
     list_display = ["name", "credentials", "affiliation", "orcid", "article_count"]
     search_fields = ["family_name", "given_name", "credentials", "affiliation", "orcid"]
     prepopulated_fields = {"slug": ["given_name", "family_name"]}

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.utils.text import slugify
-
 from articles.models import Article, Issue, Section
+from articles.text import slugify
 
 EASTERN = ZoneInfo("America/New_York")
 

@@ -3,7 +3,6 @@
 from datetime import datetime
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from articles.demo.content import (
     DEMO_AUTHORS,
@@ -33,6 +32,7 @@ from articles.models import (
 )
 from articles.references import split_identifiers
 from articles.sanitizer import sanitize_html
+from articles.text import slugify
 
 
 def _at(ymd: tuple[int, int, int]) -> datetime:
