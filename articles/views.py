@@ -182,9 +182,6 @@ class ArticleDetailView(PageMetaMixin, DetailView):
         absolute = self.request.build_absolute_uri
         return super().get_context_data(
             is_preview=not article.is_public,
-            updated_on=article.updated_at
-            if article.published_at and article.updated_at.date() > article.published_at.date()
-            else None,
             references=article.references.all(),
             related_items=article.related_items(RELATED_ITEMS),
             scholar_tags=metadata.scholar_tags(article, absolute_url=absolute, journal=journal),

@@ -14,7 +14,13 @@ from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import Reorderable, SiteLinkMixin, report, state
+from articles.admin.common import (
+    Reorderable,
+    SaysWhenReadersSeeIt,
+    SiteLinkMixin,
+    report,
+    state,
+)
 from articles.admin.preview import PreviewLinkInline
 from articles.models import (
     Article,
@@ -209,7 +215,7 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SiteLinkMixin, VersionAdmin):
+class ArticleAdmin(SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
     form = ArticleForm
     list_display = ["title", "issue", "section", "state", "byline"]
     list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
@@ -236,7 +242,15 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
         (None, {"fields": ["title", "slug", "issue", "section", "standfirst", "body"]}),
         (
             "Publishing",
-            {"fields": ["status", "published_at", "is_featured", "position"]},
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "is_featured",
+                    "position",
+                    ("corrected_at", "correction_note"),
+                ]
+            },
         ),
         (
             "Lead image",

@@ -50,6 +50,30 @@ class Reorderable:
         css = {"all": ["css/admin.css"]}
 
 
+class SaysWhenReadersSeeIt:
+    """After a save, say "scheduled for …" or "waiting for its issue" when that is the case."""
+
+    def _say_visibility(self, request, obj):
+        match obj.visibility:
+            case Visibility.SCHEDULED:
+                at = date_format(timezone.localtime(obj.published_at), "M j, Y H:i")
+                self.message_user(request, f"“{obj}” is scheduled for {at}.", messages.INFO)
+            case Visibility.WAITING:
+                self.message_user(
+                    request,
+                    f"“{obj}” is published but waits for its issue “{obj.issue}”.",
+                    messages.INFO,
+                )
+
+    def response_add(self, request, obj, *args, **kwargs):
+        self._say_visibility(request, obj)
+        return super().response_add(request, obj, *args, **kwargs)
+
+    def response_change(self, request, obj, *args, **kwargs):
+        self._say_visibility(request, obj)
+        return super().response_change(request, obj, *args, **kwargs)
+
+
 class SiteLinkMixin:
     def view_on_site(self, obj):
         # Relative, so the link follows the host the editor is on rather than the Site row.
@@ -57,9 +81,18 @@ class SiteLinkMixin:
 
 
 def report(model_admin, request, result, *, noun: str, verb: str) -> None:
-    """Tell the editor what a publish/unpublish action did, and what it refused to do."""
-    model_admin.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
+    """Tell the editor what a publish/unpublish action did, and what it refused to do.
+
+    Publishing says what readers get: "now live", or "scheduled for …" (never "published"
+    for an article nobody can read yet).
+    """
+    if verb != "published":
+        model_admin.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
+    elif result.live:
+        model_admin.message_user(
+            request, f"{result.live} {noun}(s) published: readers see them now.", messages.SUCCESS
+        )
     for note in result.not_yet_public:
-        model_admin.message_user(request, note, messages.WARNING)
+        model_admin.message_user(request, note, messages.SUCCESS)
     for problem in result.refused:
         model_admin.message_user(request, f"Not {verb}: {problem}", messages.ERROR)

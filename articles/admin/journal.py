@@ -12,7 +12,14 @@ from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import Reorderable, SiteLinkMixin, report, state, thumbnail
+from articles.admin.common import (
+    Reorderable,
+    SaysWhenReadersSeeIt,
+    SiteLinkMixin,
+    report,
+    state,
+    thumbnail,
+)
 from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
 from articles.models import (
     Article,
@@ -70,7 +77,7 @@ class IssueArticleInline(Reorderable, admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(SiteLinkMixin, VersionAdmin):
+class IssueAdmin(SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
     form = IssueForm
     inlines = [IssueArticleInline]
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]

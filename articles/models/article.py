@@ -123,6 +123,18 @@ class Article(VisibilityMixin, models.Model):
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="A future time schedules the article."
     )
+    corrected_at = models.DateTimeField(
+        "corrected on",
+        null=True,
+        blank=True,
+        help_text="Set this (“Now”) when you correct or update the published article: "
+        "readers see “Corrected on …”. Other saves change nothing readers see.",
+    )
+    correction_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Shown to readers with the date, e.g. “The dose in Table 2 was corrected.”",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
