@@ -191,6 +191,11 @@ TASKS = {
 
 # Site ---------------------------------------------------------------------
 # The public base URL, used in emails and feeds that leave the request cycle.
+# Reference look-up in the article form (off when empty): Crossref's REST API base for
+# DOIs, NCBI E-utilities' base for PMIDs.
+REFERENCE_LOOKUP_CROSSREF_URL = env.str("REFERENCE_LOOKUP_CROSSREF_URL", default="")
+REFERENCE_LOOKUP_PUBMED_URL = env.str("REFERENCE_LOOKUP_PUBMED_URL", default="")
+
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Shown until a primary Journal exists in the database.
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")

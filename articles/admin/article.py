@@ -3,17 +3,19 @@
 import reversion
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.http import JsonResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from js_asset import Media
 from reversion.admin import VersionAdmin
 
-from articles import services
+from articles import lookup, services
 from articles.admin.common import (
     Reorderable,
     SaysWhenReadersSeeIt,
@@ -22,6 +24,7 @@ from articles.admin.common import (
     state,
 )
 from articles.admin.preview import PreviewLinkInline
+from articles.admin.uploads import KeepsUploads, KeepsUploadsAdmin
 from articles.models import (
     Article,
     ArticleTopic,
@@ -67,7 +70,7 @@ class ReorderableInlineFormSet(BaseInlineFormSet):
         return super().save_existing_objects(commit)
 
 
-class ArticleForm(forms.ModelForm):
+class ArticleForm(KeepsUploads, forms.ModelForm):
     reference_list = forms.CharField(
         label="Paste references",
         required=False,
@@ -196,6 +199,19 @@ class ReferenceInline(Reorderable, admin.StackedInline):
     extra = 1
     verbose_name_plural = "references (the number is the one cited in the body)"
 
+    @property
+    def media(self):
+        media = super().media
+        if lookup.is_enabled():
+            media += forms.Media(js=["js/admin/reference_lookup.js"])
+        return media
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "doi" and lookup.is_enabled():
+            field.widget.attrs["data-lookup-url"] = reverse("admin:articles_article_lookup")
+        return field
+
 
 class RelatedItemInline(Reorderable, admin.TabularInline):
     model = RelatedItem
@@ -215,7 +231,7 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
+class ArticleAdmin(KeepsUploadsAdmin, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
     form = ArticleForm
     list_display = ["title", "issue", "section", "state", "byline"]
     list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
@@ -275,6 +291,23 @@ class ArticleAdmin(SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authorships__author")
+
+    def get_urls(self):
+        lookup_view = self.admin_site.admin_view(self.reference_lookup)
+        return [
+            path("reference-lookup/", lookup_view, name="articles_article_lookup"),
+            *super().get_urls(),
+        ]
+
+    def reference_lookup(self, request):
+        """JSON for the "Look up" button: a reference from its DOI or PMID."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        try:
+            found = lookup.lookup(doi=request.GET.get("doi", ""), pmid=request.GET.get("pmid", ""))
+        except lookup.MetadataLookupError as error:
+            return JsonResponse({"error": str(error)}, status=404)
+        return JsonResponse({"citation": found.citation, "doi": found.doi, "pmid": found.pmid})
 
     def _reversion_revisionform_view(self, request, version, *args, **kwargs):
         # Restoring writes each stored row back over the current one. If references 1 and

@@ -5,6 +5,7 @@ import datetime
 
 from django import forms
 
+from articles.admin.uploads import KeepsUploads
 from articles.models import Author, Issue, Journal
 from articles.text import slugify, unique_slug
 
@@ -62,7 +63,7 @@ class MonthYearField(forms.MultiValueField):
         return datetime.date(int(data_list[1]), int(data_list[0]), 1)
 
 
-class IssueForm(forms.ModelForm):
+class IssueForm(KeepsUploads, forms.ModelForm):
     cover_date = MonthYearField(
         label="Cover month", help_text="Readers see the month and year: June 2022."
     )
@@ -92,7 +93,7 @@ class IssueForm(forms.ModelForm):
         return cleaned
 
 
-class AuthorForm(forms.ModelForm):
+class AuthorForm(KeepsUploads, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "slug" in self.fields:

@@ -20,6 +20,7 @@ from articles.admin.common import (
     thumbnail,
 )
 from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
+from articles.admin.uploads import KeepsUploadsAdmin
 from articles.models import (
     Article,
     Author,
@@ -74,7 +75,7 @@ class IssueArticleInline(Reorderable, admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
+class IssueAdmin(KeepsUploadsAdmin, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
     form = IssueForm
     inlines = [IssueArticleInline]
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
@@ -219,7 +220,7 @@ class IssueAdmin(SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(SiteLinkMixin, VersionAdmin):
+class AuthorAdmin(KeepsUploadsAdmin, SiteLinkMixin, VersionAdmin):
     form = AuthorForm
     list_display = ["name", "credentials", "affiliation", "orcid", "article_count"]
     search_fields = ["family_name", "given_name", "credentials", "affiliation", "orcid"]
