@@ -154,14 +154,20 @@ def merge_authors(*, keep: Author, duplicates: list[Author], user: AbstractBaseU
 
 def create_preview_link(
     *,
-    article: Article,
+    article: Article | None = None,
+    issue: Issue | None = None,
     user: AbstractBaseUser | None,
     lifetime: timedelta = PREVIEW_LIFETIME,
     note: str = "",
 ) -> PreviewLink:
-    """A link that shows the article, published or not, to anyone holding it until it expires."""
+    """A link that shows the article or issue, published or not, to anyone holding it
+    until it expires."""
     link = PreviewLink(
-        article=article, created_by=user, note=note, expires_at=timezone.now() + lifetime
+        article=article,
+        issue=issue,
+        created_by=user,
+        note=note,
+        expires_at=timezone.now() + lifetime,
     )
     link.full_clean()
     link.save()

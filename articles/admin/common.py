@@ -47,7 +47,6 @@ class Reorderable:
 
     class Media:
         js = ["js/admin/reorder.js"]
-        css = {"all": ["css/admin.css"]}
 
 
 class SaysWhenReadersSeeIt:

@@ -7,6 +7,8 @@ from django.contrib.admin import helpers
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
@@ -20,12 +22,14 @@ from articles.admin.common import (
     thumbnail,
 )
 from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
+from articles.admin.preview import IssuePreviewLinkInline
 from articles.admin.uploads import KeepsUploadsAdmin
 from articles.models import (
     Article,
     Author,
     Issue,
     Journal,
+    PreviewLink,
     Section,
     Topic,
 )
@@ -77,7 +81,7 @@ class IssueArticleInline(Reorderable, admin.TabularInline):
 @admin.register(Issue)
 class IssueAdmin(KeepsUploadsAdmin, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
     form = IssueForm
-    inlines = [IssueArticleInline]
+    inlines = [IssueArticleInline, IssuePreviewLinkInline]
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -85,7 +89,7 @@ class IssueAdmin(KeepsUploadsAdmin, SaysWhenReadersSeeIt, SiteLinkMixin, Version
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
     readonly_fields = ["cover_preview", "table_of_contents"]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "unpublish", "share_draft"]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
         ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
@@ -135,11 +139,6 @@ class IssueAdmin(KeepsUploadsAdmin, SaysWhenReadersSeeIt, SiteLinkMixin, Version
     def get_changeform_initial_data(self, request):
         # One site, one primary journal: that is the journal of almost every new issue.
         return primary_journal_initial() | super().get_changeform_initial_data(request)
-
-    def view_on_site(self, obj):
-        # Readers' issue pages show published issues only; a draft's link would be a 404.
-        # Its articles' previews are linked from the table of contents.
-        return super().view_on_site(obj) if obj.is_public else None
 
     @admin.display(description="cover")
     def cover(self, obj):
@@ -217,6 +216,30 @@ class IssueAdmin(KeepsUploadsAdmin, SaysWhenReadersSeeIt, SiteLinkMixin, Version
     def unpublish(self, request, queryset):
         result = services.unpublish_issues(issues=queryset, user=request.user)
         report(self, request, result, noun="issue", verb="unpublished")
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is PreviewLink:
+            for link in formset.save(commit=False):
+                if link.pk is None:
+                    link.created_by = request.user
+                link.save()
+            return
+        super().save_formset(request, form, formset, change)
+
+    @admin.action(description="Share a draft: create a 7-day preview link")
+    def share_draft(self, request, queryset):
+        for issue in queryset:
+            link = services.create_preview_link(issue=issue, user=request.user)
+            self.message_user(
+                request,
+                format_html(
+                    "Preview of “{}” until {}: {}",
+                    issue,
+                    date_format(timezone.localtime(link.expires_at), "M j, Y"),
+                    request.build_absolute_uri(link.get_absolute_url()),
+                ),
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Author)

@@ -465,6 +465,7 @@ def test_history_for_issues_and_authors(admin_client):
         "published_at_1": "",
         "description": "",
         **inline("articles", []),
+        **inline("preview_links", []),
     }
     response = admin_client.post(reverse("admin:articles_issue_add"), data)
     assert response.status_code == 302, response.context["errors"]
@@ -944,7 +945,9 @@ def test_view_on_site_is_offered_only_where_the_page_exists(admin_client):
     make_article(status=Article.Status.DRAFT, authors=[unpublished_author])
     make_article(issue=public_issue, authors=[published_author])
 
-    assert view_on_site(reverse("admin:articles_issue_change", args=[draft_issue.pk])) is None
+    # A draft issue's page is its preview for staff (readers get a 404).
+    draft_link = view_on_site(reverse("admin:articles_issue_change", args=[draft_issue.pk]))
+    assert admin_client.get(draft_link).status_code == 200
     assert (
         view_on_site(reverse("admin:articles_author_change", args=[unpublished_author.pk])) is None
     )

@@ -30,6 +30,7 @@ def issue_post(**overrides) -> dict:
         "published_at_1": "",
         "description": "",
         **inline("articles", []),
+        **inline("preview_links", []),
         **overrides,
     }
 
