@@ -112,5 +112,5 @@ class AuthorForm(KeepsUploads, forms.ModelForm):
 
 
 def primary_journal_initial() -> dict:
-    journal = Journal.primary()
+    journal = Journal.objects.primary()
     return {"journal": journal.pk} if journal else {}
