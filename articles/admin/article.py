@@ -17,6 +17,7 @@ from reversion.admin import VersionAdmin
 
 from articles import lookup, services
 from articles.admin.common import (
+    LabelledDateTimes,
     Reorderable,
     SaysWhenReadersSeeIt,
     SiteLinkMixin,
@@ -231,7 +232,9 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(KeepsUploadsAdmin, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
+class ArticleAdmin(
+    KeepsUploadsAdmin, LabelledDateTimes, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin
+):
     form = ArticleForm
     list_display = ["title", "issue", "section", "state", "byline"]
     list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]

@@ -48,6 +48,29 @@ class Reorderable:
     class Media:
         js = ["js/admin/reorder.js"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "position" and field is not None:
+            # Tabular rows have column headings, not labels: name the box for screen readers.
+            field.widget.attrs.setdefault("aria-label", "Position")
+        return field
+
+
+class LabelledDateTimes:
+    """Admin mixin: the date and the time box of a date-time field each get a name.
+
+    Django's split date-time widget labels only the first box of the pair.
+    """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widgets = getattr(getattr(field, "widget", None), "widgets", None)
+        if widgets and len(widgets) == 2 and db_field.get_internal_type() == "DateTimeField":
+            label = str(db_field.verbose_name).capitalize()
+            widgets[0].attrs["aria-label"] = f"{label}: date"
+            widgets[1].attrs["aria-label"] = f"{label}: time"
+        return field
+
 
 class SaysWhenReadersSeeIt:
     """After a save, say "scheduled for …" or "waiting for its issue" when that is the case."""

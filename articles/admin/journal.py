@@ -14,6 +14,7 @@ from reversion.admin import VersionAdmin
 
 from articles import services
 from articles.admin.common import (
+    LabelledDateTimes,
     Reorderable,
     SaysWhenReadersSeeIt,
     SiteLinkMixin,
@@ -79,7 +80,9 @@ class IssueArticleInline(Reorderable, admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(KeepsUploadsAdmin, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin):
+class IssueAdmin(
+    KeepsUploadsAdmin, LabelledDateTimes, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin
+):
     form = IssueForm
     inlines = [IssueArticleInline, IssuePreviewLinkInline]
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
