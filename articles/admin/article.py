@@ -2,36 +2,33 @@
 
 import reversion
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
 from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import lookup, services
 from articles.admin.common import (
     LabelledDateTimes,
+    PublishActionsMixin,
     Reorderable,
     SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
     SiteLinkMixin,
-    report,
     state,
 )
 from articles.admin.preview import PreviewLinkInline
-from articles.admin.uploads import KeepsUploads, KeepsUploadsAdmin
+from articles.admin.uploads import KeepsUploads
 from articles.models import (
     Article,
     ArticleTopic,
     Authorship,
     Issue,
-    PreviewLink,
     Reference,
     RelatedItem,
 )
@@ -149,15 +146,7 @@ class ReferenceInlineFormSet(ReorderableInlineFormSet):
                 entry.position = next_number
                 numbers.add(next_number)
                 next_number += 1
-        missing = sorted(self.instance.cited_numbers - numbers)
-        if missing:
-            cited = ", ".join(f"[{n}]" for n in missing)
-            raise ValidationError(
-                "The body cites %(cited)s but there is no reference with that number. "
-                "Add the reference or correct the citation.",
-                code="missing_reference",
-                params={"cited": cited},
-            )
+        self.instance.check_citations(numbers)
 
 
 class RelatedItemInlineFormSet(ReorderableInlineFormSet):
@@ -233,7 +222,12 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(
-    KeepsUploadsAdmin, LabelledDateTimes, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin
+    LabelledDateTimes,
+    SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
+    PublishActionsMixin,
+    SiteLinkMixin,
+    VersionAdmin,
 ):
     form = ArticleForm
     list_display = ["title", "issue", "section", "state", "byline"]
@@ -359,6 +353,10 @@ class ArticleAdmin(
     def byline(self, obj):
         return ", ".join(a.author.display_name for a in obj.authorships.all())
 
+    def save_model(self, request, obj, form, change):
+        services.save_article(article=obj)
+        form.discard_kept_uploads()
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         Reference.objects.bulk_create(
@@ -371,38 +369,3 @@ class ArticleAdmin(
             )
             for entry in getattr(form.instance, "pasted_references", [])
         )
-
-    def save_formset(self, request, form, formset, change):
-        if formset.model is PreviewLink:
-            for link in formset.save(commit=False):
-                if link.pk is None:
-                    link.created_by = request.user
-                link.save()
-            return
-        super().save_formset(request, form, formset, change)
-
-    @admin.action(description="Publish (now, or at the scheduled time)")
-    def publish(self, request, queryset):
-        result = services.publish_articles(articles=queryset, user=request.user)
-        report(self, request, result, noun="article", verb="published")
-
-    @admin.action(description="Unpublish (back to draft)")
-    def unpublish(self, request, queryset):
-        result = services.unpublish_articles(articles=queryset, user=request.user)
-        report(self, request, result, noun="article", verb="unpublished")
-
-    @admin.action(description="Share a draft: create a 7-day preview link")
-    def share_draft(self, request, queryset):
-        for article in queryset:
-            link = services.create_preview_link(article=article, user=request.user)
-            url = request.build_absolute_uri(link.get_absolute_url())
-            self.message_user(
-                request,
-                format_html(
-                    "Preview of “{}” until {}: {}",
-                    article,
-                    date_format(timezone.localtime(link.expires_at), "M j, Y"),
-                    url,
-                ),
-                messages.SUCCESS,
-            )

@@ -1,11 +1,13 @@
 """Helpers the journal admins share."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from articles import services
 from articles.images import rendition
+from articles.models import PreviewLink
 from articles.models.publishing import Visibility
 
 
@@ -102,19 +104,58 @@ class SiteLinkMixin:
         return obj.get_absolute_url()
 
 
-def report(model_admin, request, result, *, noun: str, verb: str) -> None:
-    """Tell the editor what a publish/unpublish action did, and what it refused to do.
+class SharesDraftsMixin:
+    """Share-draft links for issues and articles: the action, and the inline's rows."""
 
-    Publishing says what readers get: "now live", or "scheduled for …" (never "published"
-    for an article nobody can read yet).
-    """
-    if verb != "published":
-        model_admin.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
-    elif result.live:
-        model_admin.message_user(
-            request, f"{result.live} {noun}(s) published: readers see them now.", messages.SUCCESS
-        )
-    for note in result.not_yet_public:
-        model_admin.message_user(request, note, messages.SUCCESS)
-    for problem in result.refused:
-        model_admin.message_user(request, f"Not {verb}: {problem}", messages.ERROR)
+    def save_formset(self, request, form, formset, change):
+        if formset.model is PreviewLink:
+            for link in formset.save(commit=False):
+                services.save_preview_link(link=link, user=request.user)
+            revoked = [f.instance.pk for f in formset.forms if f.cleaned_data.get("revoke")]
+            services.revoke_preview_links(links=PreviewLink.objects.filter(pk__in=revoked))
+            return
+        super().save_formset(request, form, formset, change)
+
+    @admin.action(description="Share a draft: create a 7-day preview link")
+    def share_draft(self, request, queryset):
+        target = self.model._meta.model_name  # "article" or "issue"
+        for obj in queryset:
+            link = services.create_preview_link(**{target: obj}, user=request.user)
+            self.message_user(
+                request,
+                format_html(
+                    "Preview of “{}” until {}: {}",
+                    obj,
+                    date_format(timezone.localtime(link.expires_at), "M j, Y"),
+                    request.build_absolute_uri(link.get_absolute_url()),
+                ),
+                messages.SUCCESS,
+            )
+
+
+class PublishActionsMixin:
+    """The publish and unpublish actions, the same for issues and articles."""
+
+    @admin.action(description="Publish (now, or at the scheduled time)")
+    def publish(self, request, queryset):
+        self._report(request, services.publish(objects=queryset, user=request.user), "published")
+
+    @admin.action(description="Unpublish (back to draft)")
+    def unpublish(self, request, queryset):
+        result = services.unpublish(objects=queryset, user=request.user)
+        self._report(request, result, "unpublished")
+
+    def _report(self, request, result, verb: str) -> None:
+        """Tell the editor what the action did, and what it refused to do."""
+        # Publishing says what readers get: "readers see them now", or "scheduled for …"
+        # (never "published" for something nobody can read yet).
+        noun = self.model._meta.verbose_name
+        if verb != "published":
+            self.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
+        elif result.live:
+            message = f"{result.live} {noun}(s) published: readers see them now."
+            self.message_user(request, message, messages.SUCCESS)
+        for note in result.not_yet_public:
+            self.message_user(request, note, messages.SUCCESS)
+        for problem in result.refused:
+            self.message_user(request, f"Not {verb}: {problem}", messages.ERROR)

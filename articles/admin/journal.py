@@ -7,18 +7,17 @@ from django.contrib.admin import helpers
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
 from articles.admin.common import (
     LabelledDateTimes,
+    PublishActionsMixin,
     Reorderable,
     SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
     SiteLinkMixin,
-    report,
     state,
     thumbnail,
 )
@@ -30,7 +29,6 @@ from articles.models import (
     Author,
     Issue,
     Journal,
-    PreviewLink,
     Section,
     Topic,
 )
@@ -81,7 +79,13 @@ class IssueArticleInline(Reorderable, admin.TabularInline):
 
 @admin.register(Issue)
 class IssueAdmin(
-    KeepsUploadsAdmin, LabelledDateTimes, SaysWhenReadersSeeIt, SiteLinkMixin, VersionAdmin
+    KeepsUploadsAdmin,
+    LabelledDateTimes,
+    SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
+    PublishActionsMixin,
+    SiteLinkMixin,
+    VersionAdmin,
 ):
     form = IssueForm
     inlines = [IssueArticleInline, IssuePreviewLinkInline]
@@ -209,40 +213,6 @@ class IssueAdmin(
                 for section, items in groups.items()
             ),
         )
-
-    @admin.action(description="Publish (now, or at the scheduled time)")
-    def publish(self, request, queryset):
-        result = services.publish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="published")
-
-    @admin.action(description="Unpublish (back to draft)")
-    def unpublish(self, request, queryset):
-        result = services.unpublish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="unpublished")
-
-    def save_formset(self, request, form, formset, change):
-        if formset.model is PreviewLink:
-            for link in formset.save(commit=False):
-                if link.pk is None:
-                    link.created_by = request.user
-                link.save()
-            return
-        super().save_formset(request, form, formset, change)
-
-    @admin.action(description="Share a draft: create a 7-day preview link")
-    def share_draft(self, request, queryset):
-        for issue in queryset:
-            link = services.create_preview_link(issue=issue, user=request.user)
-            self.message_user(
-                request,
-                format_html(
-                    "Preview of “{}” until {}: {}",
-                    issue,
-                    date_format(timezone.localtime(link.expires_at), "M j, Y"),
-                    request.build_absolute_uri(link.get_absolute_url()),
-                ),
-                messages.SUCCESS,
-            )
 
 
 @admin.register(Author)
