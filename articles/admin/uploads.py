@@ -4,18 +4,21 @@ A browser cannot refill a file input, so after any validation error (on the arti
 or on a reference below it) the chosen image would have to be chosen again. Instead,
 each valid upload is kept in storage under pending-uploads/ and the redisplayed form
 carries a signed token for it; sending the form again without a new file uses the kept
-one. The copy is deleted once the object is saved.
+one. The copy is deleted once the object is saved; `manage.py purge_kept_uploads` deletes
+those of abandoned forms.
 """
 
 import mimetypes
 import posixpath
 import secrets
+from datetime import timedelta
 
 from django import forms
 from django.contrib.admin.widgets import AdminFileWidget
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.utils import timezone
 from django.utils.html import format_html
 
 SALT = "articles.pending-upload"
@@ -114,6 +117,24 @@ class KeepsUploads:
         for path in self.kept_paths:
             default_storage.delete(path)
         self.kept_paths = []
+
+
+def purge_kept_uploads(*, older_than: timedelta, dry_run: bool = False) -> int:
+    """Delete kept uploads nobody came back for (the form was abandoned). Returns how many."""
+    cutoff = timezone.now() - older_than
+    count = 0
+    try:
+        folders, _ = default_storage.listdir(FOLDER)
+    except FileNotFoundError:
+        return 0
+    for folder in folders:
+        for name in default_storage.listdir(f"{FOLDER}/{folder}")[1]:
+            path = f"{FOLDER}/{folder}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                count += 1
+                if not dry_run:
+                    default_storage.delete(path)
+    return count
 
 
 class KeepsUploadsAdmin:

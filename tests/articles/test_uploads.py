@@ -75,3 +75,25 @@ def test_ticking_clear_drops_the_kept_upload(admin_client):
     data = article_post(lead_image__pending=token, **{"lead_image-clear": "on"})
     assert admin_client.post(url, data).status_code == 302
     assert not Article.objects.get(slug="a-new-article").lead_image
+
+
+def test_purge_kept_uploads_deletes_only_old_copies(media):
+    import os
+    import time
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old = default_storage.save(f"{FOLDER}/aaaa/old.png", upload(b"x"))
+    new = default_storage.save(f"{FOLDER}/bbbb/new.png", upload(b"y"))
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(media / old, (two_days_ago, two_days_ago))
+
+    out = StringIO()
+    call_command("purge_kept_uploads", "--dry-run", stdout=out)
+    assert "Would delete 1 kept upload(s)." in out.getvalue()
+    assert default_storage.exists(old)
+
+    call_command("purge_kept_uploads", stdout=out)
+    assert not default_storage.exists(old)
+    assert default_storage.exists(new)
