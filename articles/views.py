@@ -69,7 +69,7 @@ def table_of_contents(issue: Issue, *, preview: bool = False):
 
 
 class HomeView(PageMetaMixin, TemplateView):
-    template_name = "home.html"
+    template_name = "articles/home.html"
     latest_count = 8
     featured_count = 3
 
