@@ -7,6 +7,8 @@ from django.contrib.admin import helpers
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 
 from articles import services
