@@ -226,6 +226,11 @@ else:
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
 
+# Reference look-up in the article form (off when empty): Crossref's REST API base for
+# DOIs, NCBI E-utilities' base for PMIDs.
+REFERENCE_LOOKUP_CROSSREF_URL = env.str("REFERENCE_LOOKUP_CROSSREF_URL", default="")
+REFERENCE_LOOKUP_PUBMED_URL = env.str("REFERENCE_LOOKUP_PUBMED_URL", default="")
+
 # Subscriptions --------------------------------------------------------------
 # Key of the keyed hash (HMAC-SHA256) under which erased addresses are remembered so an
 # import cannot subscribe them again. Separate from SECRET_KEY so that rotating SECRET_KEY
