@@ -219,3 +219,13 @@ def test_a_common_word_ranks_only_the_newest_matches(corpus, monkeypatch):
     found = titles(search_articles("pembrolizumab"))
     # Three articles match; the two newest are ranked (title above body), the oldest is not.
     assert found == [corpus["title"].title, corpus["body"].title]
+
+
+def test_the_search_page_names_each_search_landmark(client, corpus):
+    """axe landmark-unique: the header's search box and the page's search form differ."""
+    from lxml import html
+
+    page = html.fromstring(client.get("/search/?q=cancer").content)
+    names = [form.get("aria-label") for form in page.xpath('//*[@role="search"]')]
+    assert len(names) == 2
+    assert all(names) and len(set(names)) == 2
