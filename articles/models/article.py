@@ -103,7 +103,7 @@ class Article(VisibilityMixin, models.Model):
     )
     # Rendered once on save, not on every view (see render_body).
     body_html = models.TextField(editable=False, blank=True)
-    # On PostgreSQL, kept up to date by triggers (migration 0012); unused elsewhere.
+    # On PostgreSQL, kept up to date by triggers (migration 0015); unused elsewhere.
     search_document = SearchVectorField(null=True, editable=False)
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
