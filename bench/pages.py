@@ -63,6 +63,8 @@ def main() -> None:
     section = Section.objects.filter(articles=article).first()
     author = Author.objects.filter(authorships__article=article).first()
     pages = {
+        # What any request costs here (middleware, no template): a yardstick for the rest.
+        "robots.txt": "/robots.txt",
         "home": reverse("home"),
         "article": article.get_absolute_url(),
         "issue TOC": Issue.objects.published().first().get_absolute_url(),
