@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 
 from articles.models import Article, Author, Authorship, Issue, PreviewLink
 from articles.models.preview import PREVIEW_LIFETIME
+from articles.scholarly.doi import assign_doi
 
 
 @dataclass
@@ -54,6 +55,17 @@ def _problem(obj: Article | Issue) -> str:
     return ""
 
 
+def _first_publication(article: Article) -> list[str]:
+    """Give an article published for the first time its DOI; returns the fields changed."""
+    fields = []
+    if article.first_published_at is None:
+        article.first_published_at = article.published_at
+        fields.append("first_published_at")
+    if assign_doi(article):
+        fields.append("doi")
+    return fields
+
+
 def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateChange:
     now = timezone.now()
     result = StateChange()
@@ -66,12 +78,15 @@ def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateCh
             publishing = status == obj.Status.PUBLISHED
             if obj.status != status or (publishing and not obj.published_at):
                 obj.status = status
+                fields = ["status", "published_at", "updated_at"]
                 if publishing:
                     obj.published_at = obj.published_at or now
                     if problem := _problem(obj):
                         result.refused.append(problem)
                         continue
-                obj.save(update_fields=["status", "published_at", "updated_at"])
+                    if isinstance(obj, Article):
+                        fields += _first_publication(obj)
+                obj.save(update_fields=fields)
                 result.changed += 1
             if publishing and (why := _not_yet_public(obj, now)):
                 result.not_yet_public.append(why)

@@ -172,6 +172,21 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
 
+# Scholarly interoperability ------------------------------------------------
+# Crossref DOI registration: the deposit endpoint (Crossref's test system by default;
+# production: https://doi.crossref.org/servlet/deposit) and the account's credentials.
+CROSSREF_DEPOSIT_URL = env.str(
+    "CROSSREF_DEPOSIT_URL", default="https://test.crossref.org/servlet/deposit"
+)
+CROSSREF_USERNAME = env.str("CROSSREF_USERNAME", default="")
+CROSSREF_PASSWORD = env.str("CROSSREF_PASSWORD", default="")
+# Who Crossref writes to about deposits (default: the name and address of DEFAULT_FROM_EMAIL).
+CROSSREF_DEPOSITOR_NAME = env.str("CROSSREF_DEPOSITOR_NAME", default="")
+CROSSREF_DEPOSITOR_EMAIL = env.str("CROSSREF_DEPOSITOR_EMAIL", default="")
+CROSSREF_TIMEOUT = env.float("CROSSREF_TIMEOUT", default=60)
+# Where the official XML schemas are (default: the copies vendored in the articles app).
+SCHOLARLY_SCHEMA_DIR = env.str("SCHOLARLY_SCHEMA_DIR", default="")
+
 # Subscriptions --------------------------------------------------------------
 # Printed in every email when the primary journal has no postal address in the admin.
 SUBSCRIPTIONS_POSTAL_ADDRESS = env.str("SUBSCRIPTIONS_POSTAL_ADDRESS", default="")

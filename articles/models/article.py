@@ -107,6 +107,19 @@ class Article(models.Model):
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="A future time schedules the article."
     )
+    first_published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When it was first published: from then on its DOI is fixed, and harvesters "
+        "are told when it is withdrawn.",
+    )
+    export_problems = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="What stopped its Crossref or JATS record from validating, at the last check.",
+    )
+    export_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,6 +132,14 @@ class Article(models.Model):
             models.Index(fields=["-published_at"], name="article_pub_desc_idx"),
             models.Index(fields=["issue", "position"], name="article_issue_pos_idx"),
             models.Index(fields=["is_featured", "-published_at"], name="article_featured_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doi"],
+                condition=~Q(doi=""),
+                name="article_doi_unique",
+                violation_error_message="Another article already has this DOI.",
+            ),
         ]
 
     def __str__(self):
@@ -148,6 +169,15 @@ class Article(models.Model):
         # "Published" with no date means now, not "never": it would not appear anywhere.
         if self.status == PublishState.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        if self.first_published_at and self.pk:
+            registered = Article.objects.filter(pk=self.pk).values_list("doi", flat=True).first()
+            if registered and self.doi != registered:
+                raise ValidationError(
+                    {
+                        "doi": f"This article was published with the DOI {registered}; "
+                        "a DOI never changes once published."
+                    }
+                )
         if self.lead_image and not self.lead_image_alt.strip():
             raise ValidationError(
                 {"lead_image_alt": "Describe the image for readers who cannot see it."}
