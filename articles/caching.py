@@ -14,7 +14,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Min
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
@@ -50,12 +49,7 @@ def _next_go_live(version: int) -> float | None:
     if cached is not None:
         return cached or None
     now = timezone.now()
-    moments = [
-        model.objects.filter(status=model.Status.PUBLISHED, published_at__gt=now).aggregate(
-            at=Min("published_at")
-        )["at"]
-        for model in (Article, Issue)
-    ]
+    moments = [model.objects.next_go_live() for model in (Article, Issue)]
     upcoming = min((m for m in moments if m is not None), default=None)
     timestamp = upcoming.timestamp() if upcoming else 0
     lifetime = settings.CACHE_MIDDLEWARE_SECONDS

@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 
 from articles.models import Article, Author, Authorship, Issue, PreviewLink
 from articles.models.preview import PREVIEW_LIFETIME
+from articles.models.publishing import Visibility
 from articles.scholarly.doi import assign_doi
 
 
@@ -30,14 +31,17 @@ class StateChange:
     not_yet_public: list[str] = field(default_factory=list)
 
 
-def _not_yet_public(obj: Article | Issue, now) -> str:
+def _not_yet_public(obj: Article | Issue) -> str:
     """Why readers cannot see a published obj yet ("" if they can)."""
-    if obj.published_at and obj.published_at > now:
-        at = date_format(timezone.localtime(obj.published_at), "M j, Y H:i")
-        return f"“{obj}” is scheduled: it goes live on {at}."
-    issue = getattr(obj, "issue", None)
-    if issue is not None and not issue.is_public:
-        return f"“{obj}” is published, but readers will see it only once its issue “{issue}” is."
+    match obj.visibility:
+        case Visibility.SCHEDULED:
+            at = date_format(timezone.localtime(obj.published_at), "M j, Y H:i")
+            return f"“{obj}” is scheduled: it goes live on {at}."
+        case Visibility.WAITING:
+            return (
+                f"“{obj}” is published, but readers will see it only once its issue "
+                f"“{obj.issue}” is."
+            )
     return ""
 
 
@@ -88,7 +92,7 @@ def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateCh
                         fields += _first_publication(obj)
                 obj.save(update_fields=fields)
                 result.changed += 1
-            if publishing and (why := _not_yet_public(obj, now)):
+            if publishing and (why := _not_yet_public(obj)):
                 result.not_yet_public.append(why)
     return result
 

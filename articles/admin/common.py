@@ -6,6 +6,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from articles.images import rendition
+from articles.models.publishing import Visibility
 
 
 def thumbnail(image, alt: str, width: int = 80):
@@ -22,18 +23,17 @@ def thumbnail(image, alt: str, width: int = 80):
 
 
 def state(obj) -> str:
-    if obj.status != obj.Status.PUBLISHED:
-        return "Draft"
-    if obj.published_at and obj.published_at > timezone.now():
-        return f"Scheduled for {date_format(timezone.localtime(obj.published_at), 'M j, Y H:i')}"
-    issue = getattr(obj, "issue", None)
-    if issue is not None and not issue.is_public:
-        return "Published, hidden until its issue is"
-    return "Published"
-
-
-# The editor (Tiptap) injects one fixed <style> block; allow exactly that block, on the
-# article form only. tests/e2e/test_admin_editor.py fails if an upgrade changes it.
+    """An issue's or article's visibility (the model's definition) in the editor's words."""
+    match obj.visibility:
+        case Visibility.SCHEDULED:
+            return (
+                f"Scheduled for {date_format(timezone.localtime(obj.published_at), 'M j, Y H:i')}"
+            )
+        case Visibility.WAITING:
+            return "Published, hidden until its issue is"
+        case Visibility.LIVE:
+            return "Published"
+    return "Draft"
 
 
 class SiteLinkMixin:

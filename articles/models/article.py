@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Case, Count, F, Prefetch, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -11,22 +11,37 @@ from articles import citations
 from articles.fields import RichTextField
 from articles.images import validate_image
 from articles.models.journal import Author, Issue, PublishState, Section, Topic
+from articles.models.publishing import (
+    PublishableQuerySet,
+    Visibility,
+    VisibilityMixin,
+    own_visibility,
+)
 from articles.sanitizer import sanitize_html
 from articles.validators import validate_doi, validate_pdf, validate_pmid
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(PublishableQuerySet):
+    def _issue_is_live(self) -> Q:
+        return Q(issue__isnull=True) | Q(issue__in=Issue.objects.published())
+
     def published(self) -> "ArticleQuerySet":
         """What readers may see: published, due, and in a published issue (or in none).
 
         The one rule every public path uses: pages, feeds, sitemap, search, related items.
         """
+        return super().published().filter(self._issue_is_live())
+
+    def with_visibility(self) -> "ArticleQuerySet":
+        """Annotate `visibility` in SQL: draft, scheduled, waiting for its issue, or live."""
         now = timezone.now()
-        return self.filter(
-            Q(issue__isnull=True)
-            | Q(issue__status=PublishState.PUBLISHED, issue__published_at__lte=now),
-            status=PublishState.PUBLISHED,
-            published_at__lte=now,
+        return self.annotate(
+            visibility=Case(
+                *self._own_state_cases(now),
+                When(self._issue_is_live(), then=Value(Visibility.LIVE)),
+                default=Value(Visibility.WAITING),
+                output_field=models.CharField(max_length=10),
+            )
         )
 
     def for_listing(self) -> "ArticleQuerySet":
@@ -47,7 +62,7 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by("section__position", "section__name", "position", "pk")
 
 
-class Article(models.Model):
+class Article(VisibilityMixin, models.Model):
     Status = PublishState
 
     title = models.CharField(max_length=300)
@@ -193,24 +208,12 @@ class Article(models.Model):
         """Reference numbers the body cites."""
         return citations.cited_numbers(sanitize_html(self.body))
 
-    @property
-    def is_public(self) -> bool:
-        now = timezone.now()
-        if (
-            self.status != PublishState.PUBLISHED
-            or not self.published_at
-            or self.published_at > now
-        ):
-            return False
-        return self.issue is None or self.issue.is_public
-
-    @property
-    def is_scheduled(self) -> bool:
-        return (
-            self.status == PublishState.PUBLISHED
-            and self.published_at is not None
-            and self.published_at > timezone.now()
-        )
+    def _python_visibility(self) -> Visibility:
+        # Draft, scheduled, waiting for its issue, or live (see articles.models.publishing).
+        own = own_visibility(self)
+        if own == Visibility.LIVE and self.issue_id and not self.issue.is_public:
+            return Visibility.WAITING
+        return own
 
     @property
     def is_scholarly(self) -> bool:

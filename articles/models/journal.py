@@ -7,17 +7,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.images import validate_image
+from articles.models.publishing import (
+    PublishableQuerySet,
+    PublishState,
+    VisibilityMixin,
+)
 from articles.validators import (
     validate_doi_prefix,
     validate_doi_suffix_pattern,
     validate_issn,
     validate_orcid,
 )
-
-
-class PublishState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
 
 
 class Journal(models.Model):
@@ -86,13 +86,11 @@ class Journal(models.Model):
         return cls.objects.order_by("-is_primary", "pk").first()
 
 
-class IssueQuerySet(models.QuerySet):
-    def published(self) -> "IssueQuerySet":
-        """Issues readers may see: published and due. The one rule for issues."""
-        return self.filter(status=PublishState.PUBLISHED, published_at__lte=timezone.now())
+class IssueQuerySet(PublishableQuerySet):
+    """published(), scheduled() and with_visibility() come from PublishableQuerySet."""
 
 
-class Issue(models.Model):
+class Issue(VisibilityMixin, models.Model):
     class Kind(models.TextChoices):
         REGULAR = "regular", "Regular issue"
         SPECIAL_FEATURE = "special-feature", "Special Feature"
@@ -194,14 +192,6 @@ class Issue(models.Model):
     @property
     def is_special(self) -> bool:
         return self.kind != self.Kind.REGULAR
-
-    @property
-    def is_public(self) -> bool:
-        return (
-            self.status == PublishState.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
 
 
 class Section(models.Model):
