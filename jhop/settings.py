@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "django_tasks",
     "django_tasks_db",
+    "anymail",
     "jhop.apps.JhopConfig",
     "articles",
     "subscriptions",
@@ -155,6 +156,29 @@ CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# An email service through django-anymail instead of SMTP: ANYMAIL_ESP names it (amazon_ses,
+# postmark, mailgun, sendgrid, ...) and that service's own settings come from variables named
+# after it (POSTMARK_SERVER_TOKEN, MAILGUN_API_KEY, AMAZON_SES_CONFIGURATION_SET_NAME, ...;
+# Amazon SES reads its credentials from the AWS_* variables, as boto3 does).
+ANYMAIL_ESP = env.str("ANYMAIL_ESP", default="")
+ANYMAIL = {
+    name: value
+    for name, value in env.ENVIRON.items()
+    if ANYMAIL_ESP and name.startswith(f"{ANYMAIL_ESP.upper()}_")
+}
+if ANYMAIL_ESP:
+    if not ANYMAIL_ESP.isidentifier():
+        raise environ.ImproperlyConfigured(f"ANYMAIL_ESP is not a service name: {ANYMAIL_ESP!r}")
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
+# "user:password" the service sends to the tracking webhooks under /anymail/ (bounces,
+# complaints); the webhooks are mounted only when it is set.
+ANYMAIL_WEBHOOK_SECRET = env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+if ANYMAIL_WEBHOOK_SECRET:
+    if ":" not in ANYMAIL_WEBHOOK_SECRET:
+        raise environ.ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be user:password")
+    ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET
+# Seconds to wait for the mail server before giving up (then the email is retried).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
@@ -190,6 +214,10 @@ SCHOLARLY_SCHEMA_DIR = env.str("SCHOLARLY_SCHEMA_DIR", default="")
 # Subscriptions --------------------------------------------------------------
 # Printed in every email when the primary journal has no postal address in the admin.
 SUBSCRIPTIONS_POSTAL_ADDRESS = env.str("SUBSCRIPTIONS_POSTAL_ADDRESS", default="")
+# Soft bounces (mailbox full, server busy) suspend an address after this many within this many
+# days; a hard bounce, a complaint or a rejection stops mail to it at once.
+SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT = env.int("SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT", default=3)
+SUBSCRIPTIONS_SOFT_BOUNCE_DAYS = env.int("SUBSCRIPTIONS_SOFT_BOUNCE_DAYS", default=30)
 # Signup rate limits (django-ratelimit syntax) per client IP and per email address.
 SUBSCRIPTIONS_RATE_PER_IP = env.str("SUBSCRIPTIONS_RATE_PER_IP", default="20/h")
 SUBSCRIPTIONS_RATE_PER_EMAIL = env.str("SUBSCRIPTIONS_RATE_PER_EMAIL", default="5/h")

@@ -28,6 +28,10 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("admin/", admin.site.urls),
+    *(
+        # Email services report bounces and complaints here (basic auth with the secret).
+        [path("anymail/", include("anymail.urls"))] if settings.ANYMAIL_WEBHOOK_SECRET else []
+    ),
     path("subscribe/", include("subscriptions.urls")),
     path("", include("articles.urls")),
     path("", cache_public_page(HomeView.as_view()), name="home"),

@@ -16,6 +16,7 @@ from subscriptions.models import (
     PRINT_QUALIFICATION_PERIOD,
     ConsentEvent,
     ConsentText,
+    DeliveryEvent,
     IssueAlert,
     MailingList,
     OutboundEmail,
@@ -45,7 +46,11 @@ class MailingListAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(active_count=Count("subscriptions", filter=Q(subscriptions__status="active")))
+            .annotate(
+                active_count=Count(
+                    "subscriptions", filter=Q(subscriptions__status=Subscription.Status.ACTIVE)
+                )
+            )
         )
 
     @admin.display(description="Active subscribers", ordering="active_count")
@@ -213,11 +218,7 @@ class SubscriberAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         receives_print = (
-            self.instance.pk
-            and self.instance.subscriptions.filter(
-                mailing_list__kind=MailingList.Kind.PRINT,
-                status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING],
-            ).exists()
+            self.instance.pk and self.instance.subscriptions.current().print_lists().exists()
         )
         if receives_print:
             for name in ADDRESS_FIELDS:
@@ -411,15 +412,44 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
-    list_display = ["email_hash", "reason", "created_at"]
+    list_display = ["email_hash", "kind", "reason", "created_at"]
+    list_filter = ["kind"]
     search_fields = ["email_hash"]
-    readonly_fields = ["email_hash", "reason", "created_at"]
+    readonly_fields = ["email_hash", "kind", "reason", "created_at"]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False  # an erased person comes back only by signing up themselves
+
+
+@admin.register(DeliveryEvent)
+class DeliveryEventAdmin(admin.ModelAdmin):
+    """What the email service reported (bounces, complaints, ...) and what was done about it."""
+
+    list_display = [
+        "recipient",
+        "event_type",
+        "soft_bounce",
+        "esp",
+        "occurred_at",
+        "received_at",
+        "outcome",
+    ]
+    list_filter = ["event_type", "soft_bounce", "esp"]
+    search_fields = ["recipient", "event_id", "message_id"]
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in DeliveryEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(IssueAlert)

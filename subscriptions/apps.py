@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SubscriptionsConfig(AppConfig):
     name = "subscriptions"
     verbose_name = "Subscriptions"
+
+    def ready(self):
+        from subscriptions import webhooks  # noqa: F401  (connects the email service's reports)

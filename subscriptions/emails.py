@@ -5,13 +5,24 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from articles.models import Journal
-from subscriptions.models import MailingList, OutboundEmail, Subscriber, Subscription
+from subscriptions.models import (
+    MailingList,
+    OutboundEmail,
+    Subscriber,
+    Subscription,
+    Suppression,
+    email_hash,
+)
 from subscriptions.tokens import Purpose, make_token
 
 logger = logging.getLogger(__name__)
@@ -94,8 +105,6 @@ def queue_email(
 
 
 def _enqueue(outbound_email_id: int, *, run_after=None) -> None:
-    from subscriptions.tasks import send_outbound_email
-
     task = send_outbound_email
     if run_after is not None:
         if not task.get_backend().supports_defer:
@@ -113,7 +122,7 @@ def confirmation_email(subscriber: Subscriber, lists: list[MailingList]) -> Outb
 
 
 def manage_email(subscriber: Subscriber) -> OutboundEmail:
-    pending = subscriber.subscriptions.filter(status=Subscription.Status.PENDING).exists()
+    pending = subscriber.subscriptions.pending().exists()
     return queue_email(
         kind="manage",
         subscriber=subscriber,
@@ -158,42 +167,82 @@ def bulk_message(
     return message
 
 
-def deliver(outbound_email_id: int) -> str:
+def _claim(outbound_email_id: int) -> OutboundEmail | None:
+    """Take an email to send it, or None if it is not due or someone else has it.
+
+    One UPDATE, committed before the mail server is called: no row lock is held while
+    talking to it, and a second worker (or a task run twice) finds nothing to claim. The
+    claim is the email's idempotency key: an email is handed to the server at most once per
+    claim, and a claim is only made from queued or due-for-retry.
+    """
+    now = timezone.now()
+    Status = OutboundEmail.Status
+    claimed = OutboundEmail.objects.filter(
+        Q(status=Status.QUEUED) | Q(status=Status.RETRYING, next_attempt_at__lte=now),
+        pk=outbound_email_id,
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return OutboundEmail.objects.get(pk=outbound_email_id)
+
+
+def is_blocked(email: str) -> bool:
+    """The email service reported the address as bouncing, or its owner complained."""
+    return Suppression.objects.blocking().filter(email_hash=email_hash(email)).exists()
+
+
+def as_message(outbound: OutboundEmail, connection=None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=outbound.subject,
+        body=outbound.body_text,
+        to=[outbound.to_email],
+        headers=outbound.headers,
+        connection=connection,
+    )
+    if outbound.body_html:
+        message.attach_alternative(outbound.body_html, "text/html")
+    return message
+
+
+def deliver(outbound_email_id: int, *, connection=None) -> str:
     """Send one recorded email; on failure record why and schedule a retry with backoff.
 
-    The row stays locked while sending, so two workers handed the same email send it once.
+    Returns the email's status afterwards, or "skipped" when it was not this call's to send.
     """
-    with transaction.atomic():
-        outbound = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk=outbound_email_id)
-            .first()
+    outbound = _claim(outbound_email_id)
+    if outbound is None:
+        return "skipped"
+    Status = OutboundEmail.Status
+    mine = OutboundEmail.objects.filter(pk=outbound.pk, status=Status.SENDING)
+    if is_blocked(outbound.to_email):
+        mine.update(status=Status.SUPPRESSED, next_attempt_at=None)
+        return Status.SUPPRESSED
+    message = as_message(outbound, connection)
+    try:
+        message.send()
+    except Exception as exc:  # any transport failure must be recorded, not lost
+        _record_failure(outbound, exc)
+        mine.update(
+            status=outbound.status,
+            last_error=outbound.last_error,
+            next_attempt_at=outbound.next_attempt_at,
         )
-        if outbound is None or outbound.status == OutboundEmail.Status.SENT:
-            return "skipped"
-        message = EmailMultiAlternatives(
-            subject=outbound.subject,
-            body=outbound.body_text,
-            to=[outbound.to_email],
-            headers=outbound.headers,
-        )
-        if outbound.body_html:
-            message.attach_alternative(outbound.body_html, "text/html")
-        outbound.attempts += 1
-        try:
-            message.send()
-        except Exception as exc:  # any transport failure must be recorded, not lost
-            _record_failure(outbound, exc)
-        else:
-            outbound.status = OutboundEmail.Status.SENT
-            outbound.sent_at = timezone.now()
-            outbound.next_attempt_at = None
-        outbound.save(
-            update_fields=["attempts", "last_error", "status", "sent_at", "next_attempt_at"]
-        )
-        if outbound.status == OutboundEmail.Status.RETRYING:
+        if outbound.status == Status.RETRYING:
             _enqueue(outbound.pk, run_after=outbound.next_attempt_at)
         return outbound.status
+    mine.update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        next_attempt_at=None,
+        message_id=_service_message_id(message),
+    )
+    return Status.SENT
+
+
+def _service_message_id(message) -> str:
+    """The email service's id for the message (anymail sets it), which its reports quote."""
+    status = getattr(message, "anymail_status", None)
+    return (getattr(status, "message_id", None) or "")[:200]
 
 
 def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
@@ -212,16 +261,66 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=5 ** (attempts - 1))
 
 
-def retry_due(*, now=None) -> int:
-    """Hand every email whose retry is due, or still unsent long after queueing, to the send
-    task; returns how many."""
+STRANDED_ERROR = (
+    "The worker stopped while handing this email to the mail server, so it may or may not "
+    "have gone out. It is not sent again automatically (that could send it twice): use "
+    '"Retry sending now" if the reader did not get it.'
+)
+
+
+def recover_stranded(*, now=None) -> int:
+    """Settle emails whose worker was killed mid-send, and their tasks left RUNNING.
+
+    A claim older than SEND_LEASE cannot still be sending (the mail server times out after
+    EMAIL_TIMEOUT): the email is marked failed with an explanation rather than resent, and
+    the task's result is marked failed so the queue does not show it running forever.
+    """
     now = now or timezone.now()
-    due = list(
-        OutboundEmail.objects.filter(
-            status__in=[OutboundEmail.Status.RETRYING, OutboundEmail.Status.QUEUED],
-            next_attempt_at__lte=now,
-        ).values_list("pk", flat=True)
+    stale = now - send_lease()
+    Status = OutboundEmail.Status
+    count = OutboundEmail.objects.filter(status=Status.SENDING, claimed_at__lt=stale).update(
+        status=Status.FAILED, last_error=STRANDED_ERROR, next_attempt_at=None
     )
-    for pk in due:
+    DBTaskResult.objects.running().filter(
+        started_at__lt=stale, task_path__in=SEND_TASK_PATHS
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="subscriptions.emails.WorkerLost",
+        traceback="The worker stopped (killed or crashed) while running this task.",
+    )
+    return count
+
+
+SEND_TASK_PATHS = [
+    "subscriptions.emails.send_outbound_email",
+    "subscriptions.tasks.send_outbound_email",
+]
+
+
+def send_lease() -> timedelta:
+    return timedelta(seconds=max(4 * (settings.EMAIL_TIMEOUT or 60), 120))
+
+
+def due() -> "models.QuerySet[OutboundEmail]":
+    """Emails to hand to the sender now: a retry that is due, or queued long ago and not sent
+    (its task was lost: queue down at commit, worker killed before claiming it)."""
+    return OutboundEmail.objects.filter(
+        status__in=[OutboundEmail.Status.RETRYING, OutboundEmail.Status.QUEUED],
+        next_attempt_at__lte=timezone.now(),
+    )
+
+
+def retry_due() -> int:
+    """Hand every email that is due to the send task; returns how many."""
+    recover_stranded()
+    pks = list(due().values_list("pk", flat=True))
+    for pk in pks:
         _enqueue(pk)
-    return len(due)
+    return len(pks)
+
+
+@task()
+def send_outbound_email(outbound_email_id: int) -> str:
+    """Send one recorded email; failures are recorded on it and retried with backoff."""
+    return deliver(outbound_email_id)

@@ -1,16 +1,9 @@
-from django_tasks import task
+"""The subscription app's background tasks, in one list (each is defined beside its work)."""
 
-from subscriptions import services
-from subscriptions.emails import deliver
+from subscriptions.emails import send_outbound_email
+from subscriptions.services.alerts import (
+    build_issue_alert_emails_task as build_issue_alert_emails,
+)
+from subscriptions.services.delivery import apply_delivery_event
 
-
-@task()
-def send_outbound_email(outbound_email_id: int) -> str:
-    """Send one recorded email; failures are recorded on it and retried with backoff."""
-    return deliver(outbound_email_id)
-
-
-@task()
-def build_issue_alert_emails(issue_alert_id: int) -> int:
-    """Record and queue one email per recipient of a new-issue alert; safe to run twice."""
-    return services.build_issue_alert_emails(issue_alert_id=issue_alert_id)
+__all__ = ["apply_delivery_event", "build_issue_alert_emails", "send_outbound_email"]

@@ -1,6 +1,7 @@
 """Mailing lists, subscribers, their subscriptions, and the consent record behind each."""
 
 from subscriptions.models.alerts import IssueAlert
+from subscriptions.models.delivery import DeliveryEvent
 from subscriptions.models.lists import (
     ConsentText,
     MailingList,
@@ -27,6 +28,7 @@ __all__ = [
     "PROFILE_FIELDS",
     "ConsentEvent",
     "ConsentText",
+    "DeliveryEvent",
     "IssueAlert",
     "MailingList",
     "MailingListQuerySet",

@@ -14,6 +14,14 @@ class MailingListQuerySet(models.QuerySet):
         """Lists offered on the signup form and in the preference centre."""
         return self.filter(is_active=True)
 
+    def email(self) -> "MailingListQuerySet":
+        """Lists sent by email (newsletters, alerts)."""
+        return self.filter(kind=MailingList.Kind.EMAIL)
+
+    def print(self) -> "MailingListQuerySet":
+        """Lists mailed on paper (need a postal address)."""
+        return self.filter(kind=MailingList.Kind.PRINT)
+
 
 class MailingList(models.Model):
     class Kind(models.TextChoices):

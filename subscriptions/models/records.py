@@ -21,6 +21,8 @@ class ConsentEvent(models.Model):
         IMPORTED = "imported", "Imported"
         ADMIN = "admin", "Changed by staff"
         BOUNCED = "bounced", "Marked as bounced"
+        COMPLAINED = "complained", "Complained (marked as spam)"
+        SUSPENDED = "suspended", "Suspended after repeated soft bounces"
         ERASED = "erased", "Personal data erased"
 
     class Source(models.TextChoices):
@@ -31,6 +33,7 @@ class ConsentEvent(models.Model):
         ONE_CLICK = "one-click", "One-click unsubscribe (RFC 8058)"
         IMPORT = "import", "Import"
         ADMIN = "admin", "Admin"
+        EMAIL_SERVICE = "email-service", "Email service report"
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -67,12 +70,30 @@ class ConsentEvent(models.Model):
         super().save(*args, **kwargs)
 
 
+class SuppressionQuerySet(models.QuerySet):
+    def blocking(self) -> "SuppressionQuerySet":
+        """Addresses no email at all may go to: the mail service reported them unreachable
+        or the person complained. (An erased person may sign up again and be mailed.)"""
+        return self.exclude(kind__in=[Suppression.Kind.ERASED, Suppression.Kind.UNSUBSCRIBED])
+
+
 class Suppression(models.Model):
-    """A hashed address that must not be subscribed again by import (after erasure)."""
+    """A hashed address that must not be subscribed again by import (after erasure, a bounce,
+    a complaint); bounces and complaints also stop every email to it."""
+
+    class Kind(models.TextChoices):
+        ERASED = "erased", "Erased on request"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Complained"
+        REJECTED = "rejected", "Rejected by the email service"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed at the email service"
 
     email_hash = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ERASED)
     reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SuppressionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -86,9 +107,11 @@ class OutboundEmail(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        SENDING = "sending", "Being sent"
         RETRYING = "retrying", "Failed, will retry"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (gave up)"
+        SUPPRESSED = "suppressed", "Not sent (address bounced or complained)"
 
     subscriber = models.ForeignKey(
         Subscriber,
@@ -109,6 +132,18 @@ class OutboundEmail(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker took the email to send it: the claim is committed before "
+        "the mail server is called, so no other worker sends it again.",
+    )
+    message_id = models.CharField(
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text="The id the email service gave the message (matches its bounce reports).",
+    )
     issue_alert = models.ForeignKey(
         IssueAlert,
         on_delete=models.PROTECT,

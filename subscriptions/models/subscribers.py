@@ -166,28 +166,46 @@ class SubscriptionQuerySet(models.QuerySet):
     def active(self) -> "SubscriptionQuerySet":
         return self.filter(status=Subscription.Status.ACTIVE, subscriber__erased_at__isnull=True)
 
+    def pending(self) -> "SubscriptionQuerySet":
+        """Asked for, not confirmed yet (double opt-in)."""
+        return self.filter(status=Subscription.Status.PENDING)
+
+    def current(self) -> "SubscriptionQuerySet":
+        """Active or pending: what unsubscribing, a bounce or a complaint ends."""
+        return self.filter(status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING])
+
+    def email_lists(self) -> "SubscriptionQuerySet":
+        return self.filter(mailing_list__kind=MailingList.Kind.EMAIL)
+
+    def print_lists(self) -> "SubscriptionQuerySet":
+        return self.filter(mailing_list__kind=MailingList.Kind.PRINT)
+
     def print_fulfilment(self) -> "SubscriptionQuerySet":
         """Active, confirmed print subscriptions: what the mailing house ships to."""
-        return (
-            self.active()
-            .filter(mailing_list__kind=MailingList.Kind.PRINT, confirmed_at__isnull=False)
-            .order_by("pk")
-        )
+        return self.active().print_lists().filter(confirmed_at__isnull=False).order_by("pk")
 
     def newsletter(self) -> "SubscriptionQuerySet":
         """Active, confirmed email subscriptions."""
+        return self.active().email_lists().filter(confirmed_at__isnull=False).order_by("pk")
+
+    def recipients(self, mailing_list, *, not_in) -> "SubscriptionQuerySet":
+        """Active, confirmed members of an email list who have no email in `not_in` yet
+        (the emails of one alert or edition): who a bulk send still has to write to."""
+        already = not_in.filter(subscriber=models.OuterRef("subscriber_id"))
         return (
-            self.active()
-            .filter(mailing_list__kind=MailingList.Kind.EMAIL, confirmed_at__isnull=False)
-            .order_by("pk")
+            self.newsletter()
+            .filter(mailing_list=mailing_list)
+            .filter(~models.Exists(already))
+            .select_related("subscriber", "mailing_list")
         )
 
     def needing_requalification(self) -> "SubscriptionQuerySet":
         """Active print subscriptions whose last request is too old (or unknown, e.g. imported)."""
         cutoff = timezone.now() - PRINT_QUALIFICATION_PERIOD
-        return self.active().filter(
-            Q(qualified_at__lt=cutoff) | Q(qualified_at__isnull=True),
-            mailing_list__kind=MailingList.Kind.PRINT,
+        return (
+            self.active()
+            .print_lists()
+            .filter(Q(qualified_at__lt=cutoff) | Q(qualified_at__isnull=True))
         )
 
 
@@ -231,6 +249,11 @@ class Subscription(models.Model):
 
     def __str__(self):
         return f"{self.subscriber} · {self.mailing_list} ({self.get_status_display()})"
+
+    @property
+    def is_current(self) -> bool:
+        """Active or pending, as SubscriptionQuerySet.current() has it."""
+        return self.status in {self.Status.ACTIVE, self.Status.PENDING}
 
     @property
     def needs_requalification(self) -> bool:

@@ -10,6 +10,7 @@ from subscriptions.services.alerts import (
     send_issue_alert,
 )
 from subscriptions.services.consent import RequestMeta, reduce_ip
+from subscriptions.services.delivery import apply_event, record_tracking_event, stop_mail
 from subscriptions.services.records import (
     ImportReport,
     erase_subscriber,
@@ -30,6 +31,7 @@ from subscriptions.services.subscribers import (
 __all__ = [
     "ImportReport",
     "RequestMeta",
+    "apply_event",
     "build_issue_alert_emails",
     "confirm_subscriptions",
     "erase_subscriber",
@@ -37,11 +39,13 @@ __all__ = [
     "mark_bounced",
     "purge_unconfirmed",
     "record_admin_change",
+    "record_tracking_event",
     "reduce_ip",
     "request_subscription",
     "resume_issue_alerts",
     "send_issue_alert",
     "send_manage_link",
+    "stop_mail",
     "subscriber_data",
     "unsubscribe",
     "update_preferences",

@@ -5,8 +5,8 @@ from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django_tasks import task
 
 from articles.models import Article, Issue
 from subscriptions import emails
@@ -64,25 +64,13 @@ def resume_issue_alerts(*, alerts) -> int:
 
 
 def _enqueue_alert(issue_alert_id: int) -> None:
-    from subscriptions.tasks import build_issue_alert_emails
-
-    build_issue_alert_emails.enqueue(issue_alert_id)
+    build_issue_alert_emails_task.enqueue(issue_alert_id)
 
 
-def recipients(alert: IssueAlert):
-    """Active, confirmed members of the alert's list who have not been given its email yet."""
-    return (
-        Subscription.objects.newsletter()
-        .filter(mailing_list=alert.mailing_list_id)
-        .filter(
-            ~Exists(
-                OutboundEmail.objects.filter(
-                    issue_alert=alert, subscriber=OuterRef("subscriber_id")
-                )
-            )
-        )
-        .select_related("subscriber", "mailing_list")
-    )
+@task()
+def build_issue_alert_emails_task(issue_alert_id: int) -> int:
+    """Record and queue one email per recipient of a new-issue alert; safe to run twice."""
+    return build_issue_alert_emails(issue_alert_id=issue_alert_id)
 
 
 def build_issue_alert_emails(*, issue_alert_id: int) -> int:
@@ -110,7 +98,9 @@ def build_issue_alert_emails(*, issue_alert_id: int) -> int:
         ),
     }
     created = 0
-    rows = recipients(alert).iterator(chunk_size=CHUNK_SIZE)
+    rows = Subscription.objects.recipients(alert.mailing_list, not_in=alert.emails.all()).iterator(
+        chunk_size=CHUNK_SIZE
+    )
     while chunk := list(islice(rows, CHUNK_SIZE)):
         created += _record_chunk(alert, chunk, context)
     IssueAlert.objects.filter(pk=alert.pk).update(

@@ -145,7 +145,7 @@ def import_subscribers(
 
     report = ImportReport(dry_run=dry_run)
     by_slug = {m.slug: m for m in MailingList.objects.all()}
-    suppressed = set(Suppression.objects.values_list("email_hash", flat=True))
+    suppressed = dict(Suppression.objects.values_list("email_hash", "kind"))
     seen: dict[str, int] = {}
     with transaction.atomic():
         for line, row in enumerate(rows, start=2):
@@ -160,8 +160,9 @@ def import_subscribers(
                 report.invalid.append((line, email, f"duplicate of line {seen[key]}"))
                 continue
             seen[key] = line
-            if email_hash(email) in suppressed:
-                report.invalid.append((line, email, "erased on request: suppressed"))
+            if (kind := suppressed.get(email_hash(email))) is not None:
+                why = Suppression.Kind(kind).label.lower()
+                report.invalid.append((line, email, f"{why}: suppressed"))
                 continue
             outcome = _import_one(
                 email=email,

@@ -93,9 +93,7 @@ def confirm_subscriptions(*, subscriber: Subscriber, meta: RequestMeta) -> list[
     """Activate the pending subscriptions (double opt-in). Idempotent: a second call is a no-op."""
     with transaction.atomic():
         subscriber = locked(subscriber)
-        pending = list(
-            subscriber.subscriptions.filter(status=Status.PENDING).select_related("mailing_list")
-        )
+        pending = list(subscriber.subscriptions.pending().select_related("mailing_list"))
         if not pending:
             return []
         now = timezone.now()
@@ -150,7 +148,7 @@ def update_preferences(
                     subscription.qualified_at = now
                     subscription.save(update_fields=["qualified_at", "updated_at"])
                     renewed.append(mailing_list)
-            elif subscription and subscription.status in {Status.ACTIVE, Status.PENDING}:
+            elif subscription and subscription.is_current:
                 subscription.status = Status.UNSUBSCRIBED
                 subscription.unsubscribed_at = now
                 subscription.save()
@@ -169,7 +167,7 @@ def update_preferences(
                 "removed": [m.name for m in removed],
             },
         )
-        if removed and not subscriber.subscriptions.filter(status=Status.ACTIVE).exists():
+        if removed and not subscriber.subscriptions.active().exists():
             emails.goodbye_email(subscriber, removed)
 
 
@@ -183,9 +181,7 @@ def unsubscribe(
     """Unsubscribe from one list (or all). Repeating it changes nothing and sends nothing."""
     with transaction.atomic():
         subscriber = locked(subscriber)
-        subscriptions = subscriber.subscriptions.filter(
-            status__in=[Status.ACTIVE, Status.PENDING]
-        ).select_related("mailing_list")
+        subscriptions = subscriber.subscriptions.current().select_related("mailing_list")
         if mailing_list is not None:
             subscriptions = subscriptions.filter(mailing_list=mailing_list)
         lists = [s.mailing_list for s in subscriptions]
@@ -203,9 +199,7 @@ def mark_bounced(*, subscriber: Subscriber, meta: RequestMeta) -> list[MailingLi
     """Stop sending to an address the mail service reports as undeliverable."""
     with transaction.atomic():
         subscriber = locked(subscriber)
-        subscriptions = subscriber.subscriptions.filter(
-            status__in=[Status.ACTIVE, Status.PENDING]
-        ).select_related("mailing_list")
+        subscriptions = subscriber.subscriptions.current().select_related("mailing_list")
         lists = [s.mailing_list for s in subscriptions]
         if lists:
             subscriptions.update(status=Status.BOUNCED, unsubscribed_at=timezone.now())

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
 from subscriptions import emails
-from subscriptions.models import OutboundEmail
 
 
 class Command(BaseCommand):
@@ -18,11 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run, **options):
         if dry_run:
-            due = OutboundEmail.objects.filter(
-                status__in=[OutboundEmail.Status.RETRYING, OutboundEmail.Status.QUEUED],
-                next_attempt_at__isnull=False,
-            ).count()
-            self.stdout.write(f"{due} email(s) waiting for a retry.")
+            due = emails.due().count()
+            self.stdout.write(f"{due} email(s) due to be sent now (nothing sent: dry run).")
             return
         count = emails.retry_due()
         self.stdout.write(self.style.SUCCESS(f"{count} email(s) handed to the sender."))

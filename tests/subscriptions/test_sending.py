@@ -1,0 +1,105 @@
+"""Handing emails to the mail server: no lock held while talking to it, no email sent
+twice, nothing stranded when a worker dies."""
+
+from datetime import timedelta
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from subscriptions import emails
+from subscriptions.models import OutboundEmail
+
+from .factories import lists, make_subscriber
+
+pytestmark = pytest.mark.django_db
+
+
+def queued_email(django_capture_on_commit_callbacks):
+    subscriber = make_subscriber(lists=lists())
+    # The task is "lost": nothing sends the email until it is handed out again.
+    with mock.patch.object(emails, "_enqueue"), django_capture_on_commit_callbacks(execute=True):
+        return emails.manage_email(subscriber)
+
+
+def test_the_mail_server_waits_at_most_email_timeout():
+    backend = get_connection("django.core.mail.backends.smtp.EmailBackend")
+    assert settings.EMAIL_TIMEOUT and backend.timeout == settings.EMAIL_TIMEOUT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_or_row_lock_is_open_while_the_mail_server_is_called(outbox):
+    subscriber = make_subscriber(lists=lists())
+    with mock.patch.object(emails, "_enqueue"):
+        outbound = emails.manage_email(subscriber)  # autocommit: recorded at once
+    seen = {}
+
+    def send(message, *args, **kwargs):
+        seen["in_transaction"] = connection.in_atomic_block
+        seen["status"] = OutboundEmail.objects.get(pk=outbound.pk).status
+        return 1
+
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", send):
+        assert emails.deliver(outbound.pk) == OutboundEmail.Status.SENT
+    # The claim was committed before the call: another worker would see "sending".
+    assert seen == {"in_transaction": False, "status": OutboundEmail.Status.SENDING}
+
+
+def test_an_email_is_handed_to_the_server_once_however_often_its_task_runs(
+    django_capture_on_commit_callbacks, outbox
+):
+    outbound = queued_email(django_capture_on_commit_callbacks)
+    results = [emails.deliver(outbound.pk) for _ in range(3)]
+    assert results == [OutboundEmail.Status.SENT, "skipped", "skipped"]
+    assert len(outbox) == 1
+
+
+def test_a_worker_killed_mid_send_strands_nothing_and_sends_nothing_twice(
+    django_capture_on_commit_callbacks, outbox
+):
+    outbound = queued_email(django_capture_on_commit_callbacks)
+    # The worker claimed the email and its task, then was killed (SIGKILL) while sending.
+    assert emails._claim(outbound.pk) is not None
+    long_ago = timezone.now() - emails.send_lease() - timedelta(seconds=1)
+    OutboundEmail.objects.filter(pk=outbound.pk).update(claimed_at=long_ago)
+    task = DBTaskResult.objects.create(
+        task_path="subscriptions.emails.send_outbound_email",
+        args_kwargs={"args": [outbound.pk], "kwargs": {}},
+        status=TaskResultStatus.RUNNING,
+        started_at=long_ago,
+        backend_name="default",
+    )
+    # The task is handed out again (a retry, a second worker): it does not send.
+    assert emails.deliver(outbound.pk) == "skipped"
+    call_command("retry_emails", stdout=StringIO())
+    outbound.refresh_from_db()
+    task.refresh_from_db()
+    assert outbound.status == OutboundEmail.Status.FAILED
+    assert "may or may not have gone out" in outbound.last_error
+    assert task.status == TaskResultStatus.FAILED
+    assert outbox == []
+
+
+def test_a_claim_still_within_its_lease_is_left_alone(django_capture_on_commit_callbacks):
+    outbound = queued_email(django_capture_on_commit_callbacks)
+    emails._claim(outbound.pk)
+    assert emails.recover_stranded() == 0
+    outbound.refresh_from_db()
+    assert outbound.status == OutboundEmail.Status.SENDING
+
+
+def test_dry_run_counts_only_what_is_due(django_capture_on_commit_callbacks):
+    due = queued_email(django_capture_on_commit_callbacks)
+    queued_email(django_capture_on_commit_callbacks)  # queued a moment ago: its task runs
+    OutboundEmail.objects.filter(pk=due.pk).update(next_attempt_at=timezone.now())
+    out = StringIO()
+    call_command("retry_emails", "--dry-run", stdout=out)
+    assert out.getvalue().startswith("1 email(s) due")
+    assert OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED).count() == 2
