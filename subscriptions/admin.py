@@ -1,8 +1,9 @@
 import json
+from contextlib import suppress
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -10,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from articles.models import Issue
 from subscriptions import emails, exports, services
 from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
 from subscriptions.models import (
@@ -23,7 +25,6 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
-    email_hash,
     normalise_email,
 )
 from subscriptions.services import RequestMeta
@@ -206,9 +207,9 @@ class SubscriberAdminForm(forms.ModelForm):
 
     def clean_email(self):
         email = self.cleaned_data.get("email", "")
-        unchanged = self.instance.pk and email_hash(self.instance.email) == email_hash(email)
-        suppressed = Suppression.objects.filter(email_hash=email_hash(normalise_email(email)))
-        if email and not unchanged and suppressed.exists():
+        unchanged = self.instance.pk and self.instance.email.lower() == email.lower()
+        suppressed = email and Suppression.objects.matching(normalise_email(email)).exists()
+        if email and not unchanged and suppressed:
             raise forms.ValidationError(
                 "This address was erased on request. Only its owner can subscribe it "
                 "again, from the signup form."
@@ -415,7 +416,16 @@ class SuppressionAdmin(admin.ModelAdmin):
     list_display = ["email_hash", "kind", "reason", "created_at"]
     list_filter = ["kind"]
     search_fields = ["email_hash"]
-    readonly_fields = ["email_hash", "kind", "reason", "created_at"]
+    search_help_text = "Type the full email address (or a stored hash) to see if it is suppressed."
+    readonly_fields = ["email_hash", "keyed", "kind", "reason", "created_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The hash is keyed: only the application can turn an address into its entry.
+        if "@" in search_term:
+            with suppress(ValidationError):
+                return queryset.matching(normalise_email(search_term.strip())), False
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
         return False
@@ -452,9 +462,40 @@ class DeliveryEventAdmin(admin.ModelAdmin):
         return False
 
 
+class IssueAlertForm(forms.Form):
+    issue = forms.ModelChoiceField(
+        queryset=Issue.objects.none(),
+        help_text="Published issues only: readers must be able to open what is announced.",
+    )
+    mailing_list = forms.ModelChoiceField(
+        queryset=MailingList.objects.none(),
+        widget=forms.RadioSelect,
+        label="Send to",
+        empty_label=None,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["issue"].queryset = (
+            Issue.objects.published().select_related("journal").order_by("-cover_date", "-pk")
+        )
+        self.fields["mailing_list"].queryset = (
+            MailingList.objects.active()
+            .email()
+            .annotate(members=Count("subscriptions", filter=Q(subscriptions__in=members())))
+        )
+        self.fields["mailing_list"].label_from_instance = lambda m: (
+            f"{m.name} ({m.members} active, confirmed members)"
+        )
+
+
+def members():
+    return Subscription.objects.newsletter().values("pk")
+
+
 @admin.register(IssueAlert)
 class IssueAlertAdmin(admin.ModelAdmin):
-    """Alerts are sent from the issue list (an action); here managers follow their delivery."""
+    """Managers announce a published issue to a list here ("Add"), and follow delivery."""
 
     list_display = [
         "issue",
@@ -484,11 +525,35 @@ class IssueAlertAdmin(admin.ModelAdmin):
             )
         )
 
-    def has_add_permission(self, request):
-        return False
-
     def has_delete_permission(self, request, obj=None):
         return False  # the record that an issue was announced keeps it from going out twice
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Pick a published issue and an email list, and send the alert."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = IssueAlertForm(request.POST or None, initial={"issue": request.GET.get("issue")})
+        if request.method == "POST" and form.is_valid():
+            try:
+                alert = services.send_issue_alert(
+                    issue=form.cleaned_data["issue"],
+                    mailing_list=form.cleaned_data["mailing_list"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(
+                    request, f"{alert.issue} is being announced to {alert.mailing_list}."
+                )
+                return redirect("admin:subscriptions_issuealert_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Send a new-issue alert",
+            "form": form,
+        }
+        return TemplateResponse(request, "subscriptions/admin/issue_alert_send.html", context)
 
     @admin.display(description="Emails sent", ordering="sent_count")
     def sent_emails(self, obj):
@@ -504,3 +569,37 @@ class IssueAlertAdmin(admin.ModelAdmin):
     def resume(self, request, queryset):
         count = services.resume_issue_alerts(alerts=queryset)
         self.message_user(request, f"{count} alert(s) handed to the sender again.")
+
+
+class AnnounceIssueMixin:
+    """What subscriptions adds to the issue list: announce an issue by email (the articles
+    app knows nothing of subscriptions). Shown only to users who may send alerts."""
+
+    def has_send_issue_alert_permission(self, request):
+        return request.user.has_perm("subscriptions.add_issuealert")
+
+    @admin.action(
+        description="Announce by email (new-issue alert)…", permissions=["send_issue_alert"]
+    )
+    def send_issue_alert(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Announce one issue at a time.", messages.WARNING)
+            return None
+        url = reverse("admin:subscriptions_issuealert_add")
+        return redirect(f"{url}?issue={queryset.get().pk}")
+
+
+def contribute_to_issue_admin(site: admin.AdminSite) -> None:
+    issue_admin = type(site.get_model_admin(Issue))
+    site.unregister(Issue)
+    site.register(
+        Issue,
+        type(
+            issue_admin.__name__,
+            (AnnounceIssueMixin, issue_admin),
+            {"actions": [*issue_admin.actions, "send_issue_alert"], "__module__": __name__},
+        ),
+    )
+
+
+contribute_to_issue_admin(admin.site)

@@ -4,7 +4,6 @@ import calendar
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,8 +20,6 @@ from articles.models import (
     Section,
     Topic,
 )
-from subscriptions.models import MailingList
-from subscriptions.services import send_issue_alert as send_issue_alert_service
 
 MONTHS = {
     name.lower(): number
@@ -41,7 +38,7 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
     readonly_fields = ["cover_preview", "table_of_contents"]
-    actions = ["publish", "unpublish", "send_issue_alert"]
+    actions = ["publish", "unpublish"]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
         ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
@@ -169,33 +166,6 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
     def unpublish(self, request, queryset):
         result = services.unpublish_issues(issues=queryset, user=request.user)
         report(self, request, result, noun="issue", verb="unpublished")
-
-    def has_send_issue_alert_permission(self, request):
-        # Alerts reach subscribers: editors may send them only if granted that permission.
-        return request.user.has_perm("subscriptions.add_issuealert")
-
-    @admin.action(
-        description="Send the new-issue alert to the email lists",
-        permissions=["send_issue_alert"],
-    )
-    def send_issue_alert(self, request, queryset):
-        email_lists = list(MailingList.objects.active().filter(kind=MailingList.Kind.EMAIL))
-        if not email_lists:
-            self.message_user(request, "There is no active email list.", messages.ERROR)
-        for issue in queryset:
-            for mailing_list in email_lists:
-                try:
-                    send_issue_alert_service(
-                        issue=issue, mailing_list=mailing_list, user=request.user
-                    )
-                except ValidationError as exc:
-                    self.message_user(request, " ".join(exc.messages), messages.ERROR)
-                else:
-                    self.message_user(
-                        request,
-                        f"{issue} is being announced to {mailing_list}.",
-                        messages.SUCCESS,
-                    )
 
 
 @admin.register(Author)

@@ -290,29 +290,52 @@ def post_action(client, issue):
     )
 
 
-def test_a_superuser_sends_the_alert_from_the_issue_list(client, issue, outbox):
-    newsletter, _ = lists()
+ALERT_PAGE = "admin:subscriptions_issuealert_add"
+
+
+def send_from_page(client, issue, mailing_list):
+    return client.post(
+        reverse(ALERT_PAGE), {"issue": issue.pk, "mailing_list": mailing_list.pk}, follow=True
+    )
+
+
+def test_the_issue_list_action_opens_the_alert_page_with_the_issue_picked(client, issue, outbox):
+    lists()
+    client.force_login(User.objects.create_superuser("chief", "chief@example.com", "pw"))
+    response = post_action(client, issue)
+    assert response.request["PATH_INFO"] == reverse(ALERT_PAGE)
+    assert response.context["form"]["issue"].value() == str(issue.pk)
+    assert not IssueAlert.objects.exists() and not alert_emails(outbox)  # nothing sent yet
+
+
+def test_a_superuser_sends_the_alert_from_its_page(client, issue, outbox):
+    newsletter, print_edition = lists()
     make_subscriber(lists=[newsletter])
     superuser = User.objects.create_superuser("chief", "chief@example.com", "pw")
     client.force_login(superuser)
 
-    response = post_action(client, issue)
+    page = client.get(reverse(ALERT_PAGE))
+    choices = [str(c[1]) for c in page.context["form"].fields["mailing_list"].choices]
+    assert choices == ["JHOP e-Newsletter (1 active, confirmed members)"]  # no print list
+    response = send_from_page(client, issue, newsletter)
     assert f"{issue} is being announced to {newsletter}." in response.text
     alert = IssueAlert.objects.get()
     assert alert.created_by == superuser and alert.mailing_list == newsletter
     assert len(alert_emails(outbox)) == 1
 
-    again = post_action(client, issue)
+    again = send_from_page(client, issue, newsletter)
     assert "already been announced" in again.text
     assert IssueAlert.objects.count() == 1 and len(alert_emails(outbox)) == 1
+    refused = send_from_page(client, issue, print_edition)
+    assert "Select a valid choice" in refused.text and IssueAlert.objects.count() == 1
 
 
-def test_the_action_refuses_an_unpublished_issue_with_a_message(client):
-    lists()
+def test_the_page_offers_no_unpublished_issue(client):
+    newsletter, _ = lists()
     client.force_login(User.objects.create_superuser("chief", "chief@example.com", "pw"))
     draft = make_issue(status=Issue.Status.DRAFT, published_at=None)
-    response = post_action(client, draft)
-    assert "not published yet" in response.text
+    response = send_from_page(client, draft, newsletter)
+    assert "Select a valid choice" in response.text
     assert not IssueAlert.objects.exists()
 
 
@@ -327,8 +350,26 @@ def test_an_editor_cannot_send_alerts(client, issue, outbox):
     assert changelist.status_code == 200
     assert "send_issue_alert" not in changelist.text
     post_action(client, issue)
+    assert client.get(reverse(ALERT_PAGE)).status_code == 403
+    assert send_from_page(client, issue, newsletter).status_code == 403
     assert not IssueAlert.objects.exists() and not alert_emails(outbox)
     assert client.get(reverse("admin:subscriptions_issuealert_changelist")).status_code == 403
+
+
+def test_a_subscription_manager_sends_an_alert_without_access_to_the_issue_list(
+    client, issue, outbox
+):
+    newsletter, _ = lists()
+    make_subscriber(lists=[newsletter])
+    manager = User.objects.create_user("lists", password="x", is_staff=True)
+    manager.groups.add(Group.objects.get(name="Subscription managers"))
+    client.force_login(manager)
+    assert client.get(reverse("admin:articles_issue_changelist")).status_code == 403
+    changelist = client.get(reverse("admin:subscriptions_issuealert_changelist"))
+    assert reverse(ALERT_PAGE) in changelist.text  # the "Add" button leads to the page
+    response = send_from_page(client, issue, newsletter)
+    assert f"{issue} is being announced to {newsletter}." in response.text
+    assert len(alert_emails(outbox)) == 1
 
 
 def test_subscription_managers_get_the_alert_permissions_and_see_delivery_counts(
