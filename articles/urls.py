@@ -21,6 +21,7 @@ urlpatterns = [
         cached(scholarly_views.ArticleJatsView.as_view()),
         name="article-jats",
     ),
+    path("oai", scholarly_views.oai_pmh, name="oai"),
     path("topics/", cached(views.TopicListView.as_view()), name="topic-list"),
     path("topics/<slug:slug>/", cached(views.TopicDetailView.as_view()), name="topic-detail"),
     path("sections/<slug:slug>/", cached(views.SectionDetailView.as_view()), name="section-detail"),

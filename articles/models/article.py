@@ -32,6 +32,14 @@ class ArticleQuerySet(PublishableQuerySet):
         """
         return super().published().filter(self._issue_is_live())
 
+    def withdrawn(self) -> "ArticleQuerySet":
+        """Taken back to draft after having been published: harvesters are told it is gone."""
+        return self.filter(
+            status=PublishState.DRAFT,
+            first_published_at__isnull=False,
+            first_published_at__lte=timezone.now(),
+        )
+
     def with_visibility(self) -> "ArticleQuerySet":
         """Annotate `visibility` in SQL: draft, scheduled, waiting for its issue, or live."""
         now = timezone.now()

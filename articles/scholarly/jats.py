@@ -388,10 +388,13 @@ def _back(root, references) -> None:
             link.set(f"{{{XLINK_NS}}}href", reference.url)
 
 
-def article_jats(article: Article, *, url: str | None = None) -> JatsDocument:
-    """The article as a JATS 1.3 <article>, and what its body held that JATS cannot carry."""
+def article_jats(article: Article, *, url: str | None = None, **journal) -> JatsDocument:
+    """The article as a JATS 1.3 <article>, and what its body held that JATS cannot carry.
+
+    journal: primary=Journal.primary() when converting many articles.
+    """
     url = url or settings.SITE_URL + article.get_absolute_url()
-    journal = journal_of(article)
+    journal = journal_of(article, **journal)
     root = etree.Element(
         "article",
         nsmap={"xlink": XLINK_NS, "mml": MML_NS},
@@ -411,15 +414,22 @@ def article_jats(article: Article, *, url: str | None = None) -> JatsDocument:
     return JatsDocument(root.getroottree(), converter.problems)
 
 
-def in_namespace(element, namespace: str):
+def in_namespace(element, namespace: str, *, id_prefix: str = ""):
     """A copy of a JATS element with its no-namespace elements moved into namespace.
 
-    OAI-PMH admits no element without a namespace inside <metadata>.
+    OAI-PMH admits no element without a namespace inside <metadata>. Several articles
+    share one OAI-PMH response, where an id must be unique: id_prefix makes them so.
     """
     copy = etree.fromstring(etree.tostring(element))
     for node in copy.iter():
-        if isinstance(node.tag, str) and not node.tag.startswith("{"):
+        if not isinstance(node.tag, str):
+            continue
+        if not node.tag.startswith("{"):
             node.tag = f"{{{namespace}}}{node.tag}"
+        if id_prefix and node.get("id"):
+            node.set("id", id_prefix + node.get("id"))
+        if id_prefix and node.get("rid"):
+            node.set("rid", " ".join(id_prefix + rid for rid in node.get("rid").split()))
     nsmap = {None: namespace, **{k: v for k, v in copy.nsmap.items() if k}}
     moved = etree.Element(copy.tag, nsmap=nsmap, attrib=dict(copy.attrib))
     moved.text = copy.text
