@@ -13,7 +13,7 @@ urlpatterns = [
     path("articles/<slug:slug>/", cached(views.ArticleDetailView.as_view()), name="article-detail"),
     path(
         "articles/<slug:slug>/cite.<str:format>",
-        cached(views.ArticleCitationView.as_view()),
+        cached(views.article_citation),
         name="article-citation",
     ),
     path(

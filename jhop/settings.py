@@ -109,7 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "jhop.context_processors.site",
+                "articles.context_processors.site",
             ],
         },
     },
@@ -320,8 +320,8 @@ RATELIMIT_USE_CACHE = "default"
 # Number of proxies (load balancer, CDN) in front of the app that append X-Forwarded-For;
 # 0 means clients connect directly and REMOTE_ADDR is their address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-RATELIMIT_IP_META_KEY = "jhop.http.client_ip"
-RATELIMIT_VIEW = "jhop.views.ratelimited"
+RATELIMIT_IP_META_KEY = "subscriptions.http.client_ip"
+RATELIMIT_VIEW = "subscriptions.views.ratelimited"
 
 LOGGING = {
     "version": 1,

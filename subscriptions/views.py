@@ -15,7 +15,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from jhop.views import ratelimited
 from subscriptions import services
 from subscriptions.forms import (
     EmailOnlyForm,
@@ -34,6 +33,11 @@ from subscriptions.models import (
 )
 from subscriptions.services import RequestMeta
 from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
+
+
+def ratelimited(request, exception):
+    """The page a rate-limited form answers with (also settings.RATELIMIT_VIEW)."""
+    return render(request, "429.html", status=429)
 
 
 def ip_rate(group, request):

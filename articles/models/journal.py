@@ -20,6 +20,12 @@ from articles.validators import (
 )
 
 
+class JournalQuerySet(models.QuerySet):
+    def primary(self) -> "Journal | None":
+        """The journal this site is about: the one marked primary, else the oldest."""
+        return self.order_by("-is_primary", "pk").first()
+
+
 class Journal(models.Model):
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=30, help_text="As printed in issue labels, e.g. JHOP.")
@@ -66,6 +72,8 @@ class Journal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = JournalQuerySet.as_manager()
+
     class Meta:
         ordering = ["-is_primary", "name"]
         constraints = [
@@ -80,10 +88,6 @@ class Journal(models.Model):
 
     def __str__(self):
         return self.name
-
-    @classmethod
-    def primary(cls) -> "Journal | None":
-        return cls.objects.order_by("-is_primary", "pk").first()
 
 
 class IssueQuerySet(PublishableQuerySet):
