@@ -14,6 +14,7 @@ from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import services
+from articles.admin import scholarly
 from articles.admin.common import SiteLinkMixin, report, state
 from articles.admin.preview import PreviewLinkInline
 from articles.models import (
@@ -162,8 +163,15 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(SiteLinkMixin, VersionAdmin):
-    list_display = ["title", "issue", "section", "state", "byline"]
-    list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
+    list_display = ["title", "issue", "section", "state", "byline", "export"]
+    list_filter = [
+        "status",
+        ("issue", IssueFilter),
+        "section",
+        "topics",
+        "is_featured",
+        scholarly.ExportStateFilter,
+    ]
     list_select_related = ["issue__journal", "section"]
     search_fields = [
         "title",
@@ -174,7 +182,7 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
     date_hierarchy = "published_at"
     autocomplete_fields = ["issue", "section"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "export_report", "crossref_deposits"]
     inlines = [
         AuthorshipInline,
         ArticleTopicInline,
@@ -182,7 +190,7 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
         RelatedItemInline,
         PreviewLinkInline,
     ]
-    actions = ["publish", "unpublish", "share_draft"]
+    actions = ["publish", "unpublish", "share_draft", "register_dois"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "issue", "section", "standfirst", "body"]}),
         (
@@ -207,6 +215,7 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
                 "classes": ["collapse"],
             },
         ),
+        ("Crossref and JATS", {"fields": ["export_report", "crossref_deposits"]}),
     ]
 
     def get_queryset(self, request):
@@ -277,6 +286,29 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
     def unpublish(self, request, queryset):
         result = services.unpublish_articles(articles=queryset, user=request.user)
         report(self, request, result, noun="article", verb="unpublished")
+
+    @admin.action(description="Register DOIs with Crossref")
+    def register_dois(self, request, queryset):
+        scholarly.register_dois(self, request, queryset, kind="article")
+
+    @admin.display(description="export")
+    def export(self, obj):
+        return scholarly.export_state(obj)
+
+    @admin.display(description="Crossref and JATS records")
+    def export_report(self, obj):
+        return scholarly.export_report(obj)
+
+    @admin.display(description="Crossref deposits")
+    def crossref_deposits(self, obj):
+        return scholarly.deposits_table(obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Published or scheduled: check the records as they now stand (a DOI on first
+        # publication, the gate); a scheduled article that no longer validates is held back.
+        if note := services.check_after_edit(article=form.instance, user=request.user):
+            self.message_user(request, note, messages.WARNING)
 
     @admin.action(description="Share a draft: create a 7-day preview link")
     def share_draft(self, request, queryset):

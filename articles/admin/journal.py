@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
+from articles.admin import scholarly
 from articles.admin.common import SiteLinkMixin, report, state, thumbnail
 from articles.models import (
     Article,
@@ -37,13 +38,14 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
     list_select_related = ["journal"]
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
-    readonly_fields = ["cover_preview", "table_of_contents"]
-    actions = ["publish", "unpublish"]
+    readonly_fields = ["cover_preview", "table_of_contents", "crossref_deposits"]
+    actions = ["publish", "unpublish", "register_dois"]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
         ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
         ("Publishing", {"fields": ["status", "published_at", "description"]}),
         ("Table of contents", {"fields": ["table_of_contents"]}),
+        ("Crossref", {"fields": ["crossref_deposits"]}),
     ]
 
     def get_search_results(self, request, queryset, search_term):
@@ -166,6 +168,14 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
     def unpublish(self, request, queryset):
         result = services.unpublish_issues(issues=queryset, user=request.user)
         report(self, request, result, noun="issue", verb="unpublished")
+
+    @admin.action(description="Register DOIs with Crossref")
+    def register_dois(self, request, queryset):
+        scholarly.register_dois(self, request, queryset, kind="issue")
+
+    @admin.display(description="Crossref deposits")
+    def crossref_deposits(self, obj):
+        return scholarly.deposits_table(obj)
 
 
 @admin.register(Author)

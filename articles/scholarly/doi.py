@@ -16,11 +16,11 @@ _UNSET = object()
 def journal_of(article: Article, primary=_UNSET) -> Journal | None:
     """The journal an article belongs to: its issue's, or the primary one for web-only articles.
 
-    A caller handling many articles passes primary (Journal.primary(), once).
+    A caller handling many articles passes primary (Journal.objects.primary(), once).
     """
     if article.issue_id:
         return article.issue.journal
-    return Journal.primary() if primary is _UNSET else primary
+    return Journal.objects.primary() if primary is _UNSET else primary
 
 
 def make_doi(article: Article, journal: Journal) -> str:

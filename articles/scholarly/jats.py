@@ -391,7 +391,7 @@ def _back(root, references) -> None:
 def article_jats(article: Article, *, url: str | None = None, **journal) -> JatsDocument:
     """The article as a JATS 1.3 <article>, and what its body held that JATS cannot carry.
 
-    journal: primary=Journal.primary() when converting many articles.
+    journal: primary=Journal.objects.primary() when converting many articles.
     """
     url = url or settings.SITE_URL + article.get_absolute_url()
     journal = journal_of(article, **journal)
@@ -404,6 +404,11 @@ def article_jats(article: Article, *, url: str | None = None, **journal) -> Jats
     front = _sub(root, "front")
     if journal is not None:
         _journal_meta(front, journal)
+    else:
+        # No journal entered yet: the site's own name stands in (journal-meta is required).
+        meta = _sub(front, "journal-meta")
+        _sub(meta, "journal-id", settings.SITE_SHORT_NAME, **{"journal-id-type": "publisher-id"})
+        _sub(_sub(meta, "journal-title-group"), "journal-title", settings.SITE_NAME)
     _article_meta(front, article, url=url)
     references = list(article.references.all())
     converter = _BodyConverter({r.position for r in references})

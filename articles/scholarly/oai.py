@@ -178,7 +178,7 @@ class Repository:
 
     @functools.cached_property
     def primary(self) -> Journal | None:
-        return Journal.primary()
+        return Journal.objects.primary()
 
     def build(self, arguments: dict[str, list[str]]) -> etree._Element:
         root = etree.Element(f"{{{OAI_NS}}}OAI-PMH", nsmap={None: OAI_NS, "xsi": XSI_NS})
