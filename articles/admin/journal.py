@@ -12,7 +12,7 @@ from reversion.admin import VersionAdmin
 
 from articles import services
 from articles.admin import scholarly
-from articles.admin.common import SiteLinkMixin, report, state, thumbnail
+from articles.admin.common import PublishActionsMixin, SiteLinkMixin, state, thumbnail
 from articles.models import (
     Article,
     Author,
@@ -31,7 +31,7 @@ MONTHS = {
 
 
 @admin.register(Issue)
-class IssueAdmin(SiteLinkMixin, VersionAdmin):
+class IssueAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -158,16 +158,6 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
                 for section, items in groups.items()
             ),
         )
-
-    @admin.action(description="Publish (now, or at the scheduled time)")
-    def publish(self, request, queryset):
-        result = services.publish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="published")
-
-    @admin.action(description="Unpublish (back to draft)")
-    def unpublish(self, request, queryset):
-        result = services.unpublish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="unpublished")
 
     @admin.action(description="Register DOIs with Crossref")
     def register_dois(self, request, queryset):

@@ -125,7 +125,7 @@ def test_sets_list_sections_topics_and_issues(client, site):
 def test_withdrawn_article_is_a_deleted_record(client, site):
     article = site["live"]
     Article.objects.filter(pk=article.pk).update(first_published_at=article.published_at)
-    services.unpublish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    services.unpublish(objects=Article.objects.filter(pk=article.pk), user=None)
     doc = _oai(client, verb="ListRecords", metadataPrefix="oai_dc")
     deleted = doc.find(".//o:record/o:header[@status='deleted']", NS)
     assert deleted.findtext("o:identifier", namespaces=NS) == oai.identifier_of(article.pk)

@@ -36,7 +36,7 @@ def test_the_gate_refuses_a_broken_article_naming_the_failing_part():
     make_journal(doi_prefix="10.32013")
     article = _draft_with_references()
     _break_reference_3(article)
-    result = services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    result = services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     assert result.changed == 0
     assert len(result.refused) == 1
     message = result.refused[0]
@@ -51,7 +51,7 @@ def test_the_gate_refuses_a_broken_article_naming_the_failing_part():
 def test_a_valid_article_passes_and_its_state_is_recorded():
     make_journal(doi_prefix="10.32013")
     article = _draft_with_references()
-    result = services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    result = services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     assert result.refused == []
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED
@@ -64,7 +64,7 @@ def test_an_author_name_crossref_refuses_is_named():
     first = make_author()
     second = make_author(family_name="Van Der " + "Long" * 15)  # 68 characters
     article = _draft_with_references(authors=[first, second])
-    result = services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    result = services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     expected = "Crossref: Author 2 has a family name longer than 60 characters."
     assert expected in result.refused[0]
 
@@ -75,7 +75,7 @@ def test_publishing_an_issue_checks_its_articles():
     good = make_article(issue=issue, doi="10.32013/jhop.1")
     bad = make_article(issue=issue, doi="10.32013/jhop.2", references=["A.", "B.", "C."])
     _break_reference_3(bad)
-    result = services.publish_issues(issues=Issue.objects.filter(pk=issue.pk), user=None)
+    result = services.publish(objects=Issue.objects.filter(pk=issue.pk), user=None)
     assert result.changed == 0
     assert f"“{bad.title}”: Crossref: “{bad.title}”: Reference 3 has a DOI" in result.refused[0]
     assert good.title not in result.refused[0]
@@ -89,7 +89,7 @@ def test_a_scheduled_article_broken_after_scheduling_is_held_back():
     make_journal(doi_prefix="10.32013")
     article = _draft_with_references()
     Article.objects.filter(pk=article.pk).update(published_at=timezone.now() + timedelta(hours=1))
-    services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     article.refresh_from_db()
     assert article.visibility == Visibility.SCHEDULED
     _break_reference_3(article)
@@ -108,7 +108,7 @@ def test_check_scheduled_leaves_valid_articles_alone():
     make_journal(doi_prefix="10.32013")
     article = _draft_with_references()
     Article.objects.filter(pk=article.pk).update(published_at=timezone.now() + timedelta(hours=1))
-    services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     out = io.StringIO()
     call_command("check_scheduled", stdout=out)
     assert out.getvalue().strip() == "Every scheduled article validates."

@@ -20,7 +20,7 @@ def _draft(**kw):
 def test_publishing_assigns_a_doi_from_the_journal_pattern():
     journal = make_journal(doi_prefix="10.32013")
     article = _draft(issue=make_issue(journal=journal))
-    services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     article.refresh_from_db()
     assert article.doi == f"10.32013/jhop.{timezone.now().year}.{article.pk}"
     assert article.first_published_at == article.published_at
@@ -30,7 +30,7 @@ def test_custom_pattern_and_web_only_article_without_volume():
     journal = make_journal(doi_prefix="10.32013", doi_suffix_pattern="{journal}.v{volume}.{id}")
     article = _draft()  # web-only: the primary journal, no volume
     assert article.issue is None
-    services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     article.refresh_from_db()
     assert journal.is_primary
     assert article.doi == f"10.32013/jhop.v.{article.pk}"
@@ -39,11 +39,11 @@ def test_custom_pattern_and_web_only_article_without_volume():
 def test_a_typed_doi_is_kept_and_never_changes_after_publication():
     make_journal(doi_prefix="10.32013")
     article = _draft(doi="10.32013/typed-by-editor")
-    services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     article.refresh_from_db()
     assert article.doi == "10.32013/typed-by-editor"
-    services.unpublish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
-    services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    services.unpublish(objects=Article.objects.filter(pk=article.pk), user=None)
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     article.refresh_from_db()
     assert article.doi == "10.32013/typed-by-editor"
     article.doi = "10.32013/something-else"
@@ -64,7 +64,7 @@ def test_scheduled_article_gets_its_doi_when_scheduled():
     article = make_article(
         status=Article.Status.DRAFT, published_at=later, issue=make_issue(journal=journal)
     )
-    result = services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    result = services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     article.refresh_from_db()
     assert result.changed == 1
     assert article.doi.startswith("10.32013/jhop.")
@@ -74,7 +74,7 @@ def test_scheduled_article_gets_its_doi_when_scheduled():
 def test_no_prefix_no_doi():
     make_journal(doi_prefix="")
     article = _draft()
-    services.publish_articles(articles=Article.objects.filter(pk=article.pk), user=None)
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
     article.refresh_from_db()
     assert article.doi == ""
     assert article.status == Article.Status.PUBLISHED
