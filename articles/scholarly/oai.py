@@ -86,17 +86,19 @@ def pk_from_identifier(identifier: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def records():
-    """Every record: live articles, and withdrawn ones (deleted), with their datestamp."""
-    return Article.objects.filter(
-        Q(pk__in=Article.objects.published().values("pk"))
-        | Q(pk__in=Article.objects.withdrawn().values("pk"))
-    ).annotate(
+def _dated(articles):
+    return articles.annotate(
         datestamp=Case(
             When(status=Article.Status.PUBLISHED, then=Greatest("published_at", "updated_at")),
             default=F("updated_at"),
         )
     )
+
+
+def record_sets():
+    """The two kinds of record, each with its datestamp: live articles, and withdrawn ones
+    (reported as deleted). Kept as two querysets so each pages on the primary key index."""
+    return [_dated(Article.objects.published()), _dated(Article.objects.withdrawn())]
 
 
 def _parse_date(value: str, *, until: bool) -> tuple[datetime, str]:
@@ -158,15 +160,16 @@ class ListState:
                 "badResumptionToken", "The resumptionToken is invalid or has expired."
             ) from error
 
-    def queryset(self):
-        rows = records()
+    def querysets(self):
+        """The list's records, as record_sets() filtered by the list's arguments."""
+        filters = Q()
         if self.start:
-            rows = rows.filter(datestamp__gte=_parse_date(self.start, until=False)[0])
+            filters &= Q(datestamp__gte=_parse_date(self.start, until=False)[0])
         if self.end:
-            rows = rows.filter(datestamp__lt=_parse_date(self.end, until=True)[0])
+            filters &= Q(datestamp__lt=_parse_date(self.end, until=True)[0])
         if self.set_spec:
-            rows = rows.filter(_set_filter(self.set_spec))
-        return rows
+            filters &= _set_filter(self.set_spec)
+        return [rows.filter(filters) for rows in record_sets()]
 
 
 class Repository:
@@ -233,7 +236,11 @@ class Repository:
         _oai(element, "protocolVersion", "2.0")
         for email in admin_emails():
             _oai(element, "adminEmail", email)
-        earliest = records().order_by("datestamp").values_list("datestamp", flat=True).first()
+        firsts = [
+            rows.order_by("datestamp").values_list("datestamp", flat=True).first()
+            for rows in record_sets()
+        ]
+        earliest = min((first for first in firsts if first), default=None)
         _oai(element, "earliestDatestamp", _stamp(earliest or datetime(2000, 1, 1, tzinfo=UTC)))
         # A withdrawn article is reported as deleted for as long as its row is kept.
         _oai(element, "deletedRecord", "transient")
@@ -308,14 +315,17 @@ class Repository:
             state = ListState(prefix, args.get("set", ""), start, end or _stamp(self.now))
             if args.get("set"):
                 _set_filter(args["set"])
-        rows = state.queryset()
+        kinds = state.querysets()
         if state.total is None:
-            state.total = rows.count()
-        page = list(
-            self._with_metadata(rows.filter(pk__gt=state.after), state.prefix, verb).order_by("pk")[
-                :PAGE_SIZE
-            ]
-        )
+            state.total = sum(rows.count() for rows in kinds)
+        # One page from each kind, by key; the first PAGE_SIZE of both together are this page,
+        # and one more tells whether another page follows.
+        candidates = []
+        for rows in kinds:
+            rows = self._with_metadata(rows.filter(pk__gt=state.after), state.prefix, verb)
+            candidates += rows.order_by("pk")[: PAGE_SIZE + 1]
+        candidates.sort(key=lambda article: article.pk)
+        page, more = candidates[:PAGE_SIZE], len(candidates) > PAGE_SIZE
         if not page:
             if state.cursor == 0:
                 raise OaiError("noRecordsMatch", "No record matches these arguments.")
@@ -327,7 +337,6 @@ class Repository:
             else:
                 self._write_header(element, article)
         delivered = state.cursor + len(page)
-        more = len(page) == PAGE_SIZE and rows.filter(pk__gt=page[-1].pk).exists()
         if more or state.cursor:
             token = ListState(
                 state.prefix,
@@ -347,10 +356,9 @@ class Repository:
             )
 
     def _with_metadata(self, rows, prefix: str, verb: str):
-        rows = rows.for_listing()
-        if verb in ("ListRecords", "GetRecord"):
-            rows = rows.prefetch_related("references")
-        return rows
+        if verb == "ListIdentifiers":  # headers only: the sets
+            return rows.select_related("issue", "section").prefetch_related("topics")
+        return rows.for_listing().prefetch_related("references")
 
     def _format(self, prefix: str) -> str:
         if prefix not in FORMATS:
@@ -361,7 +369,10 @@ class Repository:
         pk = pk_from_identifier(identifier)
         article = None
         if pk is not None:
-            article = self._with_metadata(records(), "", "GetRecord").filter(pk=pk).first()
+            for rows in record_sets():
+                article = (
+                    article or self._with_metadata(rows, "", "GetRecord").filter(pk=pk).first()
+                )
         if article is None:
             raise OaiError("idDoesNotExist", f"There is no record '{identifier}'.")
         return article
