@@ -241,6 +241,10 @@ CROSSREF_ATTEMPTS = env.int("CROSSREF_ATTEMPTS", default=3)
 CROSSREF_RETRY_SECONDS = env.float("CROSSREF_RETRY_SECONDS", default=10)
 # Where the official XML schemas are (default: the copies vendored in the articles app).
 SCHOLARLY_SCHEMA_DIR = env.str("SCHOLARLY_SCHEMA_DIR", default="")
+# Reference look-up in the article form (off when empty): Crossref's REST API base for
+# DOIs, NCBI E-utilities' base for PMIDs.
+REFERENCE_LOOKUP_CROSSREF_URL = env.str("REFERENCE_LOOKUP_CROSSREF_URL", default="")
+REFERENCE_LOOKUP_PUBMED_URL = env.str("REFERENCE_LOOKUP_PUBMED_URL", default="")
 
 # Subscriptions --------------------------------------------------------------
 # Key of the keyed hash (HMAC-SHA256) under which erased addresses are remembered so an

@@ -17,7 +17,7 @@ def mark_published(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0008_journal_abbreviation'),
+        ('articles', '0011_preview_links_for_issues'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0009_doi_pattern_first_published_export_state'),
+        ('articles', '0012_doi_pattern_first_published_export_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
