@@ -145,9 +145,7 @@ class Article(VisibilityMixin, models.Model):
         return reverse("articles:article-detail", kwargs={"slug": self.slug})
 
     def clean(self):
-        # "Published" with no date means now, not "never": it would not appear anywhere.
-        if self.status == PublishState.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        self.clean_publish_time()
         if self.lead_image and not self.lead_image_alt.strip():
             raise ValidationError(
                 {"lead_image_alt": "Describe the image for readers who cannot see it."}
