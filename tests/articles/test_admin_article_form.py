@@ -78,7 +78,7 @@ def test_deleting_a_cited_reference_is_refused(admin_client, content):
 
 def test_bad_identifiers_show_field_errors(admin_client):
     data = article_post(doi="https://doi.org/10.1/x")
-    data["references-1-pmid"] = "PMID 1"
+    data["references-1-pmid"] = "PMID 1x"
     response = admin_client.post(reverse("admin:articles_article_add"), data)
     assert response.status_code == 200
     assert "Enter a DOI such as" in response.text

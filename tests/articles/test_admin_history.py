@@ -9,7 +9,7 @@ from articles.models import (
     Author,
     Issue,
 )
-from tests.articles.admin_helpers import article_post, form_values, restore_first_version
+from tests.articles.admin_helpers import article_post, form_values, inline, restore_first_version
 from tests.factories import (
     make_article,
     make_journal,
@@ -66,6 +66,8 @@ def test_history_for_issues_and_authors(admin_client):
         "published_at_0": "",
         "published_at_1": "",
         "description": "",
+        **inline("articles", []),
+        **inline("preview_links", []),
     }
     response = admin_client.post(reverse("admin:articles_issue_add"), data)
     assert response.status_code == 302, response.context["errors"]
