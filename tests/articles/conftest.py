@@ -2,7 +2,7 @@
 
 import pytest
 
-from articles.models import PreviewLink
+from articles.models import CrossrefDeposit, PreviewLink
 from tests.factories import make_article, make_author, make_issue, make_section, make_topic
 
 
@@ -17,4 +17,5 @@ def content(db):
         issue=issue, section=section, authors=[author], topics=[make_topic("Breast Cancer")]
     )
     PreviewLink.objects.create(article=article)
+    CrossrefDeposit.objects.create(issue=issue, batch_id="jhop-issue-1-1", document="<x/>")
     return {"issue": issue, "section": section, "author": author, "article": article}
