@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from articles.models import Article, Reference
 from articles.references import normalize_doi, parse_reference_list, split_identifiers
-from tests.articles.test_admin import article_post, inline
+from tests.articles.admin_helpers import article_post, inline
 from tests.factories import make_article
 
 MANUSCRIPT_LIST = """\
