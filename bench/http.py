@@ -277,30 +277,24 @@ def main() -> None:
     )
     print("| page | req/s | × static | app CPU ms/req | DB CPU ms/req | queries |")
     print("|---|---|---|---|---|---|")
+
+    def load(url: str, pids: list[int]) -> dict:
+        return measure(
+            url, seconds=args.seconds, connections=args.connections, app_pids=pids, db_name=db_name
+        )
+
     taken: set[int] = set()
     app = servers.Gunicorn(
         port=servers.free_port(taken), env={**env, "CACHE_SECONDS": "0"}, workers=args.workers
     )
     try:
         pids = app.worker_pids()
-        static = measure(
-            app.url + urls["static CSS"],
-            seconds=args.seconds,
-            connections=args.connections,
-            app_pids=pids,
-            db_name=db_name,
-        )
+        static = load(app.url + urls["static CSS"], pids)
         row("static CSS (same server)", static, static["rate"], 0)
         for name, path in urls.items():
             if name == "static CSS":
                 continue
-            m = measure(
-                app.url + path,
-                seconds=args.seconds,
-                connections=args.connections,
-                app_pids=pids,
-                db_name=db_name,
-            )
+            m = load(app.url + path, pids)
             row(name, m, static["rate"], queries[name])
     finally:
         app.stop()
@@ -310,20 +304,8 @@ def main() -> None:
     proxy = None
     try:
         pids = cached.worker_pids()
-        static = measure(
-            cached.url + urls["static CSS"],
-            seconds=args.seconds,
-            connections=args.connections,
-            app_pids=pids,
-            db_name=db_name,
-        )
-        m = measure(
-            cached.url + urls["article"],
-            seconds=args.seconds,
-            connections=args.connections,
-            app_pids=pids,
-            db_name=db_name,
-        )
+        static = load(cached.url + urls["static CSS"], pids)
+        m = load(cached.url + urls["article"], pids)
         row("article, page cache on (Redis)", m, static["rate"], 0)
         row("static CSS in that run", static, static["rate"], 0)
         edit = after_unrelated_edit(cached.url, urls["article"], app_pids=pids, db_name=db_name)
@@ -344,22 +326,10 @@ def main() -> None:
             )
             table("---", "---", "---", "---", "---", "---")
             before = len(proxy.log())
-            s = measure(
-                proxy.url + urls["static CSS"],
-                seconds=args.seconds,
-                connections=args.connections,
-                app_pids=all_pids,
-                db_name=db_name,
-            )
+            s = load(proxy.url + urls["static CSS"], all_pids)
             row("static CSS", s, s["rate"])
             mid = len(proxy.log())
-            a = measure(
-                proxy.url + urls["article"],
-                seconds=args.seconds,
-                connections=args.connections,
-                app_pids=all_pids,
-                db_name=db_name,
-            )
+            a = load(proxy.url + urls["article"], all_pids)
             row("article", a, s["rate"])
             log = proxy.log()
             for label, lines in (("static CSS", log[before:mid]), ("article", log[mid:])):
