@@ -115,8 +115,9 @@ def python_load(url: str, seconds: float, connections: int) -> tuple[float, int]
     return sum(count) / (time.monotonic() - start), sum(count)
 
 
-def measure(url, *, seconds, connections, app_pids, db_name) -> dict:
-    run_wrk(url, 1, connections)  # warm up (connections to PostgreSQL, caches)
+def measure(url, *, seconds, connections, app_pids, db_name, weight=False) -> dict:
+    if not weight:
+        run_wrk(url, 1, connections)  # warm up (connections to PostgreSQL, caches)
     pg = backend_pids(db_name)
     app0, db0 = cpu_ms(app_pids), cpu_ms(pg)
     rate, total = run_wrk(url, seconds, connections)
@@ -124,9 +125,40 @@ def measure(url, *, seconds, connections, app_pids, db_name) -> dict:
     app1, db1 = cpu_ms(app_pids), cpu_ms(pg_after)
     return {
         "rate": rate,
+        "total": total,
+        "seconds": total / rate if rate else seconds,
         "app": (app1 - app0) / max(total, 1),
         "db": max(db1 - db0, 0) / max(total, 1),
     }
+
+
+def alternating(urls, *, seconds, connections, app_pids, db_name, rounds=4) -> list[dict]:
+    """Measure the URLs in turn, a slice each, several rounds: on a shared machine the load
+    drifts, and two figures compared with each other should see the same drift."""
+    slices = [
+        measure(
+            url,
+            seconds=max(1, seconds / rounds),
+            connections=connections,
+            app_pids=app_pids,
+            db_name=db_name,
+            weight=True,
+        )
+        for _ in range(rounds)
+        for url in urls
+    ]
+    results = []
+    for i in range(len(urls)):
+        mine = slices[i :: len(urls)]
+        total = sum(m["total"] for m in mine)
+        results.append(
+            {
+                "rate": total / sum(m["seconds"] for m in mine),
+                "app": sum(m["app"] * m["total"] for m in mine) / total,
+                "db": sum(m["db"] * m["total"] for m in mine) / total,
+            }
+        )
+    return results
 
 
 def query_count(path: str) -> int:
@@ -304,8 +336,13 @@ def main() -> None:
     proxy = None
     try:
         pids = cached.worker_pids()
-        static = load(cached.url + urls["static CSS"], pids)
-        m = load(cached.url + urls["article"], pids)
+        static, m = alternating(
+            [cached.url + urls["static CSS"], cached.url + urls["article"]],
+            seconds=args.seconds,
+            connections=args.connections,
+            app_pids=pids,
+            db_name=db_name,
+        )
         row("article, page cache on (Redis)", m, static["rate"], 0)
         row("static CSS in that run", static, static["rate"], 0)
         edit = after_unrelated_edit(cached.url, urls["article"], app_pids=pids, db_name=db_name)
