@@ -5,5 +5,11 @@ from subscriptions.services.alerts import (
     build_issue_alert_emails_task as build_issue_alert_emails,
 )
 from subscriptions.services.delivery import apply_delivery_event
+from subscriptions.services.subscribers import send_manage_link_task as send_manage_link
 
-__all__ = ["apply_delivery_event", "build_issue_alert_emails", "send_outbound_email"]
+__all__ = [
+    "apply_delivery_event",
+    "build_issue_alert_emails",
+    "send_manage_link",
+    "send_outbound_email",
+]

@@ -5,13 +5,26 @@ import calendar
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, Q
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, report, state, thumbnail
+from articles.admin.common import (
+    LabelledDateTimes,
+    PublishActionsMixin,
+    Reorderable,
+    SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
+    SiteLinkMixin,
+    state,
+    thumbnail,
+)
+from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
+from articles.admin.preview import IssuePreviewLinkInline
+from articles.admin.uploads import KeepsUploadsAdmin
 from articles.models import (
     Article,
     Author,
@@ -29,8 +42,54 @@ MONTHS = {
 }
 
 
+class IssueArticleInline(Reorderable, admin.TabularInline):
+    """The table of contents in editing form: drag articles into order within the issue."""
+
+    model = Article
+    fields = ["title_link", "section", "state", "position"]
+    readonly_fields = ["title_link", "section", "state"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = "article"
+    verbose_name_plural = "order of the table of contents (within each section)"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("section")
+            .with_visibility()
+            .in_contents_order()
+        )
+
+    def has_add_permission(self, request, obj=None):
+        # Articles are filed in an issue from the article form ("Add an article" above).
+        return False
+
+    @admin.display(description="title")
+    def title_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:articles_article_change", args=[obj.pk]), obj
+        )
+
+    @admin.display(description="status")
+    def state(self, obj):
+        return state(obj)
+
+
 @admin.register(Issue)
-class IssueAdmin(SiteLinkMixin, VersionAdmin):
+class IssueAdmin(
+    KeepsUploadsAdmin,
+    LabelledDateTimes,
+    SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
+    PublishActionsMixin,
+    SiteLinkMixin,
+    VersionAdmin,
+):
+    form = IssueForm
+    inlines = [IssueArticleInline, IssuePreviewLinkInline]
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -38,7 +97,7 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
     readonly_fields = ["cover_preview", "table_of_contents"]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "unpublish", "share_draft"]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
         ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
@@ -85,10 +144,9 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
             .order_by(*Issue._meta.ordering)
         )
 
-    def view_on_site(self, obj):
-        # Readers' issue pages show published issues only; a draft's link would be a 404.
-        # Its articles' previews are linked from the table of contents.
-        return super().view_on_site(obj) if obj.is_public else None
+    def get_changeform_initial_data(self, request):
+        # One site, one primary journal: that is the journal of almost every new issue.
+        return primary_journal_initial() | super().get_changeform_initial_data(request)
 
     @admin.display(description="cover")
     def cover(self, obj):
@@ -119,57 +177,17 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
             .prefetch_related("authorships__author")
             .in_contents_order()
         )
-        groups: dict[str, list[Article]] = {}
         for article in articles:
-            groups.setdefault(article.section.name if article.section else "No section", []).append(
-                article
-            )
-        add = format_html(
-            '<p><a class="addlink" href="{}?issue={}">Add an article to this issue</a></p>',
-            reverse("admin:articles_article_add"),
-            obj.pk,
+            article.byline = ", ".join(a.author.display_name for a in article.authorships.all())
+            article.state = state(article)
+        return render_to_string(
+            "admin/articles/issue/table_of_contents.html", {"issue": obj, "articles": articles}
         )
-        if not groups:
-            return format_html("<p>No articles yet.</p>{}", add)
-        return add + format_html_join(
-            "",
-            "<h3>{}</h3><ol>{}</ol>",
-            (
-                (
-                    section,
-                    format_html_join(
-                        "",
-                        '<li><a href="{}">{}</a> — {} — {} · <a href="{}">view on site</a></li>',
-                        (
-                            (
-                                reverse("admin:articles_article_change", args=[a.pk]),
-                                a.title,
-                                ", ".join(x.author.display_name for x in a.authorships.all())
-                                or "no authors",
-                                state(a),
-                                a.get_absolute_url(),
-                            )
-                            for a in items
-                        ),
-                    ),
-                )
-                for section, items in groups.items()
-            ),
-        )
-
-    @admin.action(description="Publish (now, or at the scheduled time)")
-    def publish(self, request, queryset):
-        result = services.publish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="published")
-
-    @admin.action(description="Unpublish (back to draft)")
-    def unpublish(self, request, queryset):
-        result = services.unpublish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="unpublished")
 
 
 @admin.register(Author)
-class AuthorAdmin(SiteLinkMixin, VersionAdmin):
+class AuthorAdmin(KeepsUploadsAdmin, SiteLinkMixin, VersionAdmin):
+    form = AuthorForm
     list_display = ["name", "credentials", "affiliation", "orcid", "article_count"]
     search_fields = ["family_name", "given_name", "credentials", "affiliation", "orcid"]
     prepopulated_fields = {"slug": ["given_name", "family_name"]}
