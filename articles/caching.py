@@ -81,6 +81,10 @@ def _next_version() -> int:
     except ValueError:  # not there (first use, or the cache was flushed)
         content_version()
         version = cache.incr(VERSION_KEY)
+    if version >= 2**53:  # a nanosecond stamp from an older release: Lua would round it
+        cache.delete(VERSION_KEY)
+        content_version()
+        version = cache.incr(VERSION_KEY)
     if client := redis_client():
         try:
             client.publish(version_channel(client), version)

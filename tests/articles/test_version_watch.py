@@ -67,3 +67,12 @@ def test_without_redis_the_cache_is_read(db):
     bump_content_version()
     assert watch.current() == cache.get(VERSION_KEY) == content_version()
     assert watch.pubsub is None
+
+
+def test_a_version_too_large_to_stay_exact_is_started_again(db):
+    cache.set(VERSION_KEY, 2**60, None)  # as an older release stored it (nanoseconds)
+    bump_content_version()
+    version = content_version()
+    assert version < 2**53 and version != 2**60
+    bump_content_version()
+    assert content_version() == version + 1
