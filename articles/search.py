@@ -1,7 +1,7 @@
 """Full-text search over published articles.
 
 On PostgreSQL: a stored, trigger-maintained tsvector per article (title, standfirst,
-body, author names and topics, weighted; migration 0015) matched through its GIN index,
+body, author names and topics, weighted; migration 0017) matched through its GIN index,
 ranked with ts_rank, and highlighted with ts_headline for the rows shown only.
 Elsewhere (SQLite in development): every word must occur somewhere, ranked by where it
 occurs, with a snippet cut in Python.
@@ -83,7 +83,7 @@ RANKED_AT_MOST = 1000
 
 
 def _postgres(articles, query: str, terms: list[str]):
-    """Match and rank on the stored search document (GIN index, migration 0015).
+    """Match and rank on the stored search document (GIN index, migration 0017).
 
     Only the newest RANKED_AT_MOST matches are ranked, so a word found in most of the
     archive ("cancer") costs what a rarer one does; headlines come later, for the rows

@@ -2,7 +2,7 @@
 
 import reversion
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -13,6 +13,7 @@ from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import lookup, services
+from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
     LargeTablePaginator,
@@ -239,8 +240,15 @@ class ArticleAdmin(
     # Large tables: no count of the whole table on each page (see LargeTablePaginator).
     paginator = LargeTablePaginator
     show_full_result_count = False
-    list_display = ["title", "issue", "section", "state", "byline"]
-    list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
+    list_display = ["title", "issue", "section", "state", "byline", "export"]
+    list_filter = [
+        "status",
+        ("issue", IssueFilter),
+        "section",
+        "topics",
+        "is_featured",
+        scholarly.ExportStateFilter,
+    ]
     list_select_related = ["issue__journal", "section"]
     search_fields = [
         "title",
@@ -251,7 +259,7 @@ class ArticleAdmin(
     date_hierarchy = "published_at"
     autocomplete_fields = ["issue", "section"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "export_report", "crossref_deposits"]
     inlines = [
         AuthorshipInline,
         ArticleTopicInline,
@@ -259,7 +267,7 @@ class ArticleAdmin(
         RelatedItemInline,
         PreviewLinkInline,
     ]
-    actions = ["publish", "unpublish", "share_draft"]
+    actions = ["publish", "unpublish", "share_draft", "register_dois"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "issue", "section", "standfirst", "body"]}),
         (
@@ -293,6 +301,7 @@ class ArticleAdmin(
                 "classes": ["collapse"],
             },
         ),
+        ("Crossref and JATS", {"fields": ["export_report", "crossref_deposits"]}),
     ]
 
     def get_queryset(self, request):
@@ -368,13 +377,33 @@ class ArticleAdmin(
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        Reference.objects.bulk_create(
-            Reference(
+        for entry in getattr(form.instance, "pasted_references", []):
+            # One by one (not bulk_create): each save is recorded in this revision of the
+            # history, so restoring it brings the pasted references back too.
+            Reference.objects.create(
                 article=form.instance,
                 position=entry.position,
                 citation=entry.citation,
                 doi=entry.doi,
                 pmid=entry.pmid,
             )
-            for entry in getattr(form.instance, "pasted_references", [])
-        )
+        # Published or scheduled: check the records as they now stand (a DOI on first
+        # publication, the gate); a scheduled article that no longer validates is held back.
+        if note := services.check_after_edit(article=form.instance, user=request.user):
+            self.message_user(request, note, messages.WARNING)
+
+    @admin.action(description="Register DOIs with Crossref")
+    def register_dois(self, request, queryset):
+        scholarly.register_dois(self, request, queryset, kind="article")
+
+    @admin.display(description="export")
+    def export(self, obj):
+        return scholarly.export_state(obj)
+
+    @admin.display(description="Crossref and JATS records")
+    def export_report(self, obj):
+        return scholarly.export_report(obj)
+
+    @admin.display(description="Crossref deposits")
+    def crossref_deposits(self, obj):
+        return scholarly.deposits_table(obj)

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from articles.images import validate_image
 from articles.models.publishing import (
@@ -12,7 +11,12 @@ from articles.models.publishing import (
     PublishState,
     VisibilityMixin,
 )
-from articles.validators import validate_doi_prefix, validate_issn, validate_orcid
+from articles.validators import (
+    validate_doi_prefix,
+    validate_doi_suffix_pattern,
+    validate_issn,
+    validate_orcid,
+)
 
 
 class JournalQuerySet(models.QuerySet):
@@ -43,6 +47,16 @@ class Journal(models.Model):
         blank=True,
         help_text="e.g. 10.12345",
         validators=[validate_doi_prefix],
+    )
+    doi_suffix_pattern = models.CharField(
+        "DOI suffix pattern",
+        max_length=100,
+        default="{journal}.{year}.{id}",
+        validators=[validate_doi_suffix_pattern],
+        help_text="How new DOIs are made when an article is first published: "
+        "{journal} (short name, lower case), {year}, {volume}, {issue}, {id} (the article's "
+        "number, which makes each DOI unique) and {slug}. E.g. {journal}.{year}.{id} gives "
+        "10.12345/jhop.2022.123.",
     )
     copyright_line = models.CharField(
         max_length=200, blank=True, help_text="Shown in every page's footer."
@@ -136,9 +150,7 @@ class Issue(VisibilityMixin, models.Model):
         return reverse("articles:issue-detail", kwargs={"slug": self.slug})
 
     def clean(self):
-        # "Published" with no date means now, not "never": its articles would stay hidden.
-        if self.status == PublishState.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        self.clean_publish_time()
         if self.cover_image and not self.cover_image_alt.strip():
             raise ValidationError(
                 {"cover_image_alt": "Describe the cover for readers who cannot see it."}

@@ -22,7 +22,7 @@ def render_bodies(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0012_ranked_related_items'),
+        ('articles', '0014_ranked_related_items'),
     ]
 
     operations = [

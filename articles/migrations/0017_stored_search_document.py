@@ -138,7 +138,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0014_stored_topic_section_counts"),
+        ("articles", "0016_stored_topic_section_counts"),
     ]
 
     operations = [

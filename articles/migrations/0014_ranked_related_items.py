@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0011_preview_links_for_issues'),
+        ('articles', '0013_crossref_deposit'),
     ]
 
     operations = [

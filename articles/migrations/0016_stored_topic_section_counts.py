@@ -25,7 +25,7 @@ def count_articles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0013_article_body_html"),
+        ("articles", "0015_article_body_html"),
     ]
 
     operations = [
