@@ -10,7 +10,7 @@ from django.utils import timezone
 from articles.counts import sections_with_counts, topics_with_counts
 from articles.models import Article, ArticleTopic, Issue
 from articles.services import publish, unpublish
-from tests.factories import make_article, make_issue, make_section, make_topic
+from tests.factories import make_article, make_issue, make_journal, make_section, make_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,7 @@ def section_counts() -> dict[str, int]:
 
 @pytest.fixture
 def topic():
+    make_journal(doi_prefix="10.32013")  # what publishing needs (the publish gate)
     return make_topic("Breast Cancer")
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from articles import related
 from articles.models import Article, ArticleTopic, Issue, RankedRelated, RelatedItem
 from articles.services import publish, unpublish
-from tests.factories import make_article, make_issue, make_topic
+from tests.factories import make_article, make_issue, make_journal, make_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,7 @@ def stored(article) -> list[int]:
 @pytest.fixture
 def archive():
     """An article about Breast Cancer among 20 newer articles with no topic in common."""
+    make_journal(doi_prefix="10.32013")  # what publishing needs (the publish gate)
     topic, other = make_topic("Breast Cancer"), make_topic("Infections")
     article = make_article(
         title="The article", topics=[topic], published_at=NOW - timedelta(days=90)
