@@ -11,7 +11,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from articles.models import Issue
-from subscriptions import emails, exports, services
+from subscriptions import (
+    editions_admin,  # noqa: F401  (registers the newsletter editions)
+    emails,
+    exports,
+    services,
+)
 from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
 from subscriptions.models import (
     PRINT_QUALIFICATION_PERIOD,

@@ -1,10 +1,14 @@
 """Subscription emails: rendered from templates, recorded, and delivered by a task after commit."""
 
 import logging
+import time
 from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
+import css_inline
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -56,11 +60,25 @@ def link(purpose: Purpose, subscriber: Subscriber, mailing_list: MailingList | N
 def list_unsubscribe_headers(
     *, subscriber: Subscriber, mailing_list: MailingList | None = None
 ) -> dict[str, str]:
-    """RFC 2369 / RFC 8058 headers: mail clients show an unsubscribe button that POSTs."""
-    return {
-        "List-Unsubscribe": f"<{link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    """RFC 2369 / RFC 8058 headers: mail clients show an unsubscribe button that POSTs to the
+    https link (the mailto is for clients that only write); List-Id names the list (RFC 2919)
+    so readers and their mail services can filter and report it."""
+    value = f"<{link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)}>"
+    mailto = unsubscribe_mailbox()
+    if mailto:
+        value += f", <mailto:{mailto}?subject=unsubscribe>"
+    headers = {"List-Unsubscribe": value, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    if mailing_list is not None:
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        name = mailing_list.name.replace('"', "'")
+        headers["List-Id"] = f'"{name}" <{mailing_list.slug}.list-id.{host}>'
+    return headers
+
+
+def unsubscribe_mailbox() -> str:
+    """Where "unsubscribe" emails go: the setting, else the sender's own address."""
+    configured = settings.SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO
+    return configured or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
 def site_context() -> dict:
@@ -79,8 +97,13 @@ def _render(template: str, context: dict) -> tuple[str, str, str]:
         context = {**site_context(), **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
+    html = INLINER.inline(render_to_string(f"emails/{template}.html", context))
     return subject, text, html
+
+
+# Mail clients drop <style> blocks (Gmail's apps, Outlook): every rule goes into the
+# elements' style attributes; media queries stay in <style> for the clients that read them.
+INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
 def queue_email(
@@ -141,6 +164,11 @@ def goodbye_email(subscriber: Subscriber, lists: list[MailingList]) -> OutboundE
     )
 
 
+def render_bulk(*, template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of a bulk email (an alert, an edition) for one reader."""
+    return _render(template, context)
+
+
 def bulk_message(
     *, subscription: Subscription, template: str, context: dict
 ) -> EmailMultiAlternatives:
@@ -177,6 +205,10 @@ def _claim(outbound_email_id: int) -> OutboundEmail | None:
     """
     now = timezone.now()
     Status = OutboundEmail.Status
+    if OutboundEmail.objects.filter(pk=outbound_email_id, edition__status="paused").exists():
+        return None  # a paused edition's emails wait for it to be resumed
+    # Only conditions on the row itself: PostgreSQL re-checks them after waiting for a
+    # concurrent claim's lock, so exactly one of two claims succeeds.
     claimed = OutboundEmail.objects.filter(
         Q(status=Status.QUEUED) | Q(status=Status.RETRYING, next_attempt_at__lte=now),
         pk=outbound_email_id,
@@ -221,6 +253,15 @@ def deliver(outbound_email_id: int, *, connection=None) -> str:
     try:
         message.send()
     except Exception as exc:  # any transport failure must be recorded, not lost
+        if is_throttled(exc):
+            # The server asks us to slow down: not the email's fault, not an attempt.
+            mine.update(
+                status=Status.RETRYING,
+                attempts=F("attempts") - 1,
+                last_error=f"Throttled: {exc}"[:2000],
+                next_attempt_at=timezone.now(),
+            )
+            return THROTTLED
         _record_failure(outbound, exc)
         mine.update(
             status=outbound.status,
@@ -237,6 +278,51 @@ def deliver(outbound_email_id: int, *, connection=None) -> str:
         message_id=_service_message_id(message),
     )
     return Status.SENT
+
+
+THROTTLED = "throttled"
+# SMTP replies that mean "slow down / try again shortly" (RFC 5321 4yz), and HTTP 429.
+THROTTLING_SMTP_CODES = {421, 450, 451, 452, 454}
+
+
+def is_throttled(exc: Exception) -> bool:
+    code = getattr(exc, "smtp_code", None)
+    if code in THROTTLING_SMTP_CODES:
+        return True
+    status = getattr(exc, "status_code", None)  # anymail's AnymailAPIError
+    return status == 429
+
+
+def enqueue_batch(outbound_email_ids: list[int]) -> None:
+    """Hand emails to one send task (one connection for all of them)."""
+    if outbound_email_ids:
+        send_outbound_batch.enqueue(list(outbound_email_ids))
+
+
+def deliver_batch(outbound_email_ids: list[int], *, sleep=time.sleep) -> dict[str, int]:
+    """Send several emails over one connection, at most EMAIL_RATE per second (0: no limit)
+    in this worker, backing off when the server throttles (1, 2, 4, ... 60 s)."""
+    rate = settings.EMAIL_RATE
+    interval = 1 / rate if rate else 0
+    counts: dict[str, int] = {}
+    connection = get_connection()
+    with connection:
+        started = time.monotonic()
+        for n, pk in enumerate(outbound_email_ids):
+            if interval:
+                wait = started + n * interval - time.monotonic()
+                if wait > 0:
+                    sleep(wait)
+            backoff = 1
+            while (status := deliver(pk, connection=connection)) == THROTTLED:
+                counts[THROTTLED] = counts.get(THROTTLED, 0) + 1
+                if backoff > 60:
+                    break  # still due: the next retry_emails run or the task's retry sends it
+                sleep(backoff)
+                backoff *= 2
+                started = time.monotonic() - n * interval
+            counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def _service_message_id(message) -> str:
@@ -293,6 +379,7 @@ def recover_stranded(*, now=None) -> int:
 
 
 SEND_TASK_PATHS = [
+    "subscriptions.emails.send_outbound_batch",
     "subscriptions.emails.send_outbound_email",
     "subscriptions.tasks.send_outbound_email",
 ]
@@ -324,3 +411,9 @@ def retry_due() -> int:
 def send_outbound_email(outbound_email_id: int) -> str:
     """Send one recorded email; failures are recorded on it and retried with backoff."""
     return deliver(outbound_email_id)
+
+
+@task()
+def send_outbound_batch(outbound_email_ids: list[int]) -> dict[str, int]:
+    """Send recorded emails over one connection, paced; each is sent at most once."""
+    return deliver_batch(outbound_email_ids)

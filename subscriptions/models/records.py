@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from subscriptions.models.alerts import IssueAlert
+from subscriptions.models.editions import Edition
 from subscriptions.models.lists import ConsentText
 from subscriptions.models.subscribers import Subscriber
 
@@ -152,6 +153,14 @@ class OutboundEmail(models.Model):
         related_name="emails",
         help_text="The new-issue alert this email announces, if any.",
     )
+    edition = models.ForeignKey(
+        Edition,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emails",
+        help_text="The newsletter edition this email carries, if any.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -162,6 +171,11 @@ class OutboundEmail(models.Model):
                 fields=["issue_alert", "subscriber"],
                 condition=Q(issue_alert__isnull=False),
                 name="outboundemail_once_per_alert_and_subscriber",
+            ),
+            models.UniqueConstraint(
+                fields=["edition", "subscriber"],
+                condition=Q(edition__isnull=False),
+                name="outboundemail_once_per_edition_and_subscriber",
             ),
         ]
 

@@ -35,7 +35,7 @@ def test_sample_bulk_email_carries_one_click_unsubscribe_headers(outbox):
     assert "Unsubscribe: http://testserver/subscribe/unsubscribe/" in sent.body
     # What a mail provider does with the header: POST the body RFC 8058 prescribes.
     response = Client(enforce_csrf_checks=True).post(
-        header.strip("<>").removeprefix("http://testserver"),
+        header.split(",")[0].strip("<>").removeprefix("http://testserver"),
         data="List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
     )
@@ -47,7 +47,9 @@ def test_list_unsubscribe_helper_without_a_list_unsubscribes_from_everything(cli
     newsletter, print_edition = lists()
     subscriber = make_subscriber(lists=[newsletter, print_edition])
     headers = emails.list_unsubscribe_headers(subscriber=subscriber)
-    client.post(headers["List-Unsubscribe"].strip("<>").removeprefix("http://testserver"))
+    client.post(
+        headers["List-Unsubscribe"].split(",")[0].strip("<>").removeprefix("http://testserver")
+    )
     assert set(subscriber.subscriptions.values_list("status", flat=True)) == {"unsubscribed"}
 
 
