@@ -15,6 +15,9 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: $(VENV)/.installed
+	@if grep -qs '^ *DJANGO_ENV *= *"\?production' .env; then \
+	  echo ".env sets DJANGO_ENV=production (.env.example is a production template)." >&2; \
+	  echo "make run needs no .env: remove or rename it to run the demo site." >&2; exit 1; fi
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(PY) manage.py demo_admin

@@ -13,6 +13,8 @@ class JhopConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
+        from jhop import checks  # noqa: F401  (registers the deployment checks)
+
         # Sent per app in INSTALLED_APPS order; after the last app with models, every
         # permission (including those of newly added models) exists.
         last = [app for app in apps.get_app_configs() if app.models_module][-1]

@@ -3,7 +3,8 @@
 With no environment at all the site runs on embedded defaults: SQLite, local
 media, console email, a local-memory cache and an in-database task queue.
 DJANGO_ENV=production switches to production mode, where SECRET_KEY,
-ALLOWED_HOSTS and DATABASE_URL are required and HTTPS is enforced.
+ALLOWED_HOSTS, DATABASE_URL, CACHE_URL (shared: Redis), SITE_URL (https) and
+SUBSCRIPTIONS_SUPPRESSION_KEY are required and HTTPS is enforced.
 Every variable is listed, with a comment, in .env.example.
 """
 
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "django_tasks",
     "django_tasks_db",
+    "django_ratelimit",
     "anymail",
     "jhop.apps.JhopConfig",
     "articles",
@@ -151,7 +153,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Cache, email, tasks --------------------------------------------------------
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
+# Rate limits count in the cache: every app server and worker must share it, so production
+# needs one (Redis); a per-process cache fails `check` (django_ratelimit.E003, jhop.E001).
+if PRODUCTION:
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
 CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -194,12 +201,28 @@ TASKS = {
 
 # Site ---------------------------------------------------------------------
 # The public base URL, used in emails and feeds that leave the request cycle.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION:
+    SITE_URL = env.str("SITE_URL").rstrip("/")
+    if not SITE_URL.startswith("https://") or len(SITE_URL) <= len("https://"):
+        raise environ.ImproperlyConfigured(
+            f"SITE_URL must be the public https:// address of the site, not {SITE_URL!r}"
+        )
+else:
+    SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Shown until a primary Journal exists in the database.
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
 
 # Subscriptions --------------------------------------------------------------
+# Key of the keyed hash (HMAC-SHA256) under which erased addresses are remembered so an
+# import cannot subscribe them again. Separate from SECRET_KEY so that rotating SECRET_KEY
+# keeps the suppression list working; changing it forgets every suppression.
+if PRODUCTION:
+    SUBSCRIPTIONS_SUPPRESSION_KEY = env.str("SUBSCRIPTIONS_SUPPRESSION_KEY")
+else:
+    SUBSCRIPTIONS_SUPPRESSION_KEY = env.str(
+        "SUBSCRIPTIONS_SUPPRESSION_KEY", default="insecure-development-suppression-key"
+    )
 # Printed in every email when the primary journal has no postal address in the admin.
 SUBSCRIPTIONS_POSTAL_ADDRESS = env.str("SUBSCRIPTIONS_POSTAL_ADDRESS", default="")
 # Mailbox named in every bulk email's List-Unsubscribe mailto (default: DEFAULT_FROM_EMAIL's

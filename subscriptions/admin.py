@@ -1,4 +1,5 @@
 import json
+from contextlib import suppress
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,7 +30,6 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
-    email_hash,
     normalise_email,
 )
 from subscriptions.services import RequestMeta
@@ -212,9 +212,9 @@ class SubscriberAdminForm(forms.ModelForm):
 
     def clean_email(self):
         email = self.cleaned_data.get("email", "")
-        unchanged = self.instance.pk and email_hash(self.instance.email) == email_hash(email)
-        suppressed = Suppression.objects.filter(email_hash=email_hash(normalise_email(email)))
-        if email and not unchanged and suppressed.exists():
+        unchanged = self.instance.pk and self.instance.email.lower() == email.lower()
+        suppressed = email and Suppression.objects.matching(normalise_email(email)).exists()
+        if email and not unchanged and suppressed:
             raise forms.ValidationError(
                 "This address was erased on request. Only its owner can subscribe it "
                 "again, from the signup form."
@@ -421,7 +421,16 @@ class SuppressionAdmin(admin.ModelAdmin):
     list_display = ["email_hash", "kind", "reason", "created_at"]
     list_filter = ["kind"]
     search_fields = ["email_hash"]
-    readonly_fields = ["email_hash", "kind", "reason", "created_at"]
+    search_help_text = "Type the full email address (or a stored hash) to see if it is suppressed."
+    readonly_fields = ["email_hash", "keyed", "kind", "reason", "created_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The hash is keyed: only the application can turn an address into its entry.
+        if "@" in search_term:
+            with suppress(ValidationError):
+                return queryset.matching(normalise_email(search_term.strip())), False
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
         return False

@@ -25,7 +25,6 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
-    email_hash,
 )
 from subscriptions.tokens import Purpose, make_token
 
@@ -220,7 +219,7 @@ def _claim(outbound_email_id: int) -> OutboundEmail | None:
 
 def is_blocked(email: str) -> bool:
     """The email service reported the address as bouncing, or its owner complained."""
-    return Suppression.objects.blocking().filter(email_hash=email_hash(email)).exists()
+    return Suppression.objects.blocking().matching(email).exists()
 
 
 def as_message(outbound: OutboundEmail, connection=None) -> EmailMultiAlternatives:

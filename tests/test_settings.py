@@ -14,6 +14,8 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "sqlite:////tmp/jhop-deploy-check.sqlite3",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp+tls://user:pass@mail.example.org:587",
+    "SITE_URL": "https://jhop.example.org",
+    "SUBSCRIPTIONS_SUPPRESSION_KEY": "k2#p9-suppression-key-kept-across-secret-key-rotations",
 }
 
 
@@ -37,11 +39,45 @@ def test_check_deploy_is_clean_in_production_mode():
 
 
 def test_production_names_each_missing_variable():
-    for missing in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+    for missing in (
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "CACHE_URL",
+        "SITE_URL",
+        "SUBSCRIPTIONS_SUPPRESSION_KEY",
+    ):
         env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
         result = run_manage("check", env=env)
         assert result.returncode != 0
         assert missing in result.stderr, result.stderr
+
+
+def test_production_site_url_must_be_https():
+    for site_url in ("http://jhop.example.org", "http://127.0.0.1:8000", "https://"):
+        result = run_manage("check", env={**PRODUCTION_ENV, "SITE_URL": site_url})
+        assert result.returncode != 0
+        assert "SITE_URL" in result.stderr and "https://" in result.stderr, result.stderr
+
+
+def test_production_refuses_a_per_process_cache():
+    # django_ratelimit's own check runs (the app is installed): any `check` fails...
+    env = {**PRODUCTION_ENV, "CACHE_URL": "locmemcache://"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "django_ratelimit.E003" in result.stderr, result.stderr
+    # ...and the deployment check names the cache and the variable to set.
+    for cache_url in ("locmemcache://", "dummycache://", "filecache:///tmp/jhop-cache"):
+        env = {**PRODUCTION_ENV, "CACHE_URL": cache_url}
+        result = run_manage("check", "--deploy", "--tag", "caches", env=env)
+        assert result.returncode != 0
+        assert "jhop.E001" in result.stderr and "CACHE_URL" in result.stderr, result.stderr
+
+
+def test_deploy_check_refuses_plain_http_links():
+    # Development settings with --deploy: the emailed links would point at http://.
+    result = run_manage("check", "--deploy", env={})
+    assert "jhop.E002" in result.stderr, result.stderr
 
 
 def test_unknown_environment_name_is_refused():
@@ -89,3 +125,18 @@ def test_development_defaults_are_embedded():
         "django.core.mail.backends.console.EmailBackend",
         "django_tasks_db.DatabaseBackend",
     ]
+
+
+def test_env_example_is_a_production_template_make_run_refuses(tmp_path):
+    """Copied to .env, .env.example would run `make run` in production mode: make says so."""
+    assert "PRODUCTION TEMPLATE" in (ROOT / ".env.example").read_text().splitlines()[0]
+    for name in ("Makefile", "pyproject.toml", ".env.example"):
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    (tmp_path / ".env").write_bytes((ROOT / ".env.example").read_bytes())
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / ".installed").touch()  # newer than pyproject.toml: no install
+    result = subprocess.run(
+        ["make", "run", "PY=false"], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode != 0
+    assert "DJANGO_ENV=production" in result.stderr and "make run" in result.stderr, result.stderr

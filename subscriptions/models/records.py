@@ -1,5 +1,7 @@
 """What happened and what was sent: the consent log, suppressions, outbound emails."""
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -7,7 +9,7 @@ from django.utils import timezone
 from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.editions import Edition
 from subscriptions.models.lists import ConsentText
-from subscriptions.models.subscribers import Subscriber
+from subscriptions.models.subscribers import Subscriber, email_hash, legacy_email_hash
 
 
 class ConsentEvent(models.Model):
@@ -77,6 +79,45 @@ class SuppressionQuerySet(models.QuerySet):
         or the person complained. (An erased person may sign up again and be mailed.)"""
         return self.exclude(kind__in=[Suppression.Kind.ERASED, Suppression.Kind.UNSUBSCRIBED])
 
+    def matching(self, email: str) -> "SuppressionQuerySet":
+        """The entry for this address: keyed, or a plain SHA-256 one stored before keying."""
+        return self.filter(
+            Q(keyed=True, email_hash=email_hash(email))
+            | Q(keyed=False, email_hash=legacy_email_hash(email))
+        )
+
+    def rekey(self, email: str) -> None:
+        """Store a pre-keying entry for this address under its keyed hash, now that we know it."""
+        legacy = self.filter(keyed=False, email_hash=legacy_email_hash(email))
+        if self.filter(keyed=True, email_hash=email_hash(email)).exists():
+            legacy.delete()
+        else:
+            legacy.update(keyed=True, email_hash=email_hash(email))
+
+    def entry_for(self, email: str, *, kind: str, reason: str) -> tuple["Suppression", bool]:
+        """The address's entry (re-keyed if it predates keying), made if there is none."""
+        self.rekey(email)
+        return self.get_or_create(
+            email_hash=email_hash(email), defaults={"kind": kind, "reason": reason}
+        )
+
+    def index(self) -> "SuppressionIndex":
+        """Every entry in memory, to test many addresses (an import) with one query."""
+        keyed, legacy = {}, {}
+        for digest, is_keyed, kind in self.values_list("email_hash", "keyed", "kind"):
+            (keyed if is_keyed else legacy)[digest] = kind
+        return SuppressionIndex(keyed=keyed, legacy=legacy)
+
+
+@dataclass(frozen=True)
+class SuppressionIndex:
+    keyed: dict[str, str]
+    legacy: dict[str, str]
+
+    def kind_of(self, email: str) -> str | None:
+        """Why the address is suppressed (a Suppression.Kind), or None."""
+        return self.keyed.get(email_hash(email)) or self.legacy.get(legacy_email_hash(email))
+
 
 class Suppression(models.Model):
     """A hashed address that must not be subscribed again by import (after erasure, a bounce,
@@ -90,6 +131,10 @@ class Suppression(models.Model):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed at the email service"
 
     email_hash = models.CharField(max_length=64, unique=True)
+    keyed = models.BooleanField(
+        default=True,
+        help_text="Keyed hash (HMAC); entries made before keying hold a plain SHA-256.",
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ERASED)
     reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,9 +1,11 @@
 """Subscribers and their subscription to each list."""
 
 import hashlib
+import hmac
 import unicodedata
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -62,7 +64,18 @@ def normalise_email(value: str) -> str:
 
 
 def email_hash(email: str) -> str:
-    """A stable, case-insensitive fingerprint of an address, kept after the address is erased."""
+    """A stable, case-insensitive fingerprint of an address, kept after the address is erased.
+
+    Keyed (HMAC-SHA256 under SUBSCRIPTIONS_SUPPRESSION_KEY): without the key, nobody holding
+    the table can confirm a guessed address. The key is not SECRET_KEY, so rotating that
+    one leaves every fingerprint valid.
+    """
+    key = settings.SUBSCRIPTIONS_SUPPRESSION_KEY.encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def legacy_email_hash(email: str) -> str:
+    """The plain SHA-256 fingerprint suppressions were stored under before they were keyed."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 

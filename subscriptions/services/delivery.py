@@ -21,7 +21,6 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
-    email_hash,
 )
 from subscriptions.services.consent import RequestMeta, log_event
 from subscriptions.services.subscribers import locked
@@ -186,9 +185,7 @@ def stop_mail(
 
 
 def _suppress(email: str, kind: str, reason: str) -> None:
-    entry, created = Suppression.objects.get_or_create(
-        email_hash=email_hash(email), defaults={"kind": kind, "reason": reason}
-    )
+    entry, created = Suppression.objects.entry_for(email, kind=kind, reason=reason)
     if not created and entry.kind not in {kind, *BLOCKING_KINDS} and kind in BLOCKING_KINDS:
         Suppression.objects.filter(pk=entry.pk).update(kind=kind, reason=reason)
 

@@ -17,7 +17,6 @@ from subscriptions.models import (
     Subscriber,
     Subscription,
     Suppression,
-    email_hash,
 )
 from subscriptions.services.consent import RequestMeta, log_event, snapshot
 from subscriptions.services.subscribers import locked
@@ -50,8 +49,8 @@ def erase_subscriber(*, subscriber: Subscriber, meta: RequestMeta) -> None:
         if subscriber.erased_at:
             return
         now = timezone.now()
-        Suppression.objects.get_or_create(
-            email_hash=subscriber.email_hash, defaults={"reason": "Erased on request"}
+        Suppression.objects.entry_for(
+            subscriber.email, kind=Suppression.Kind.ERASED, reason="Erased on request"
         )
         subscriber.subscriptions.exclude(status=Status.UNSUBSCRIBED).update(
             status=Status.UNSUBSCRIBED, unsubscribed_at=now
@@ -145,7 +144,7 @@ def import_subscribers(
 
     report = ImportReport(dry_run=dry_run)
     by_slug = {m.slug: m for m in MailingList.objects.all()}
-    suppressed = dict(Suppression.objects.values_list("email_hash", "kind"))
+    suppressed = Suppression.objects.index()
     seen: dict[str, int] = {}
     with transaction.atomic():
         for line, row in enumerate(rows, start=2):
@@ -160,7 +159,8 @@ def import_subscribers(
                 report.invalid.append((line, email, f"duplicate of line {seen[key]}"))
                 continue
             seen[key] = line
-            if (kind := suppressed.get(email_hash(email))) is not None:
+            if (kind := suppressed.kind_of(email)) is not None:
+                Suppression.objects.rekey(email)
                 why = Suppression.Kind(kind).label.lower()
                 report.invalid.append((line, email, f"{why}: suppressed"))
                 continue
