@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('articles', '0008_journal_abbreviation'),
-        ('subscriptions', '0004_delivery_reports'),
+        ('subscriptions', '0005_suppression_keyed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
