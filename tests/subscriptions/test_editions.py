@@ -1,5 +1,7 @@
 """Newsletter editions: composed from published articles, sent once to each member."""
 
+import os
+import subprocess
 from datetime import timedelta
 from unittest import mock
 
@@ -416,3 +418,30 @@ def test_composing_without_the_send_permission_cannot_send(client, articles, out
     url = reverse("admin:subscriptions_edition_send", args=[edition.pk])
     assert client.post(url).status_code == 403
     assert outbox == []
+
+
+@pytest.mark.skipif(
+    not os.environ.get("VNU_JAR") and not os.environ.get("CI"),
+    reason="set VNU_JAR to the Nu Html Checker jar (CI installs it)",
+)
+def test_the_html_part_passes_the_nu_html_checker(
+    articles, outbox, tmp_path, django_capture_on_commit_callbacks
+):
+    newsletter, _ = lists()
+    make_subscriber(lists=[newsletter])
+    Article.objects.filter(pk=articles[0].pk).update(
+        lead_image="articles/olaparib.jpg", lead_image_alt="Olaparib tablets"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        editions.send_edition(edition=compose(articles, newsletter), user=None)
+    html = edition_emails(outbox)[0].alternatives[0][0]
+    assert 'alt="Olaparib tablets"' in html and 'src="http://testserver/media/' in html
+    path = tmp_path / "edition.html"
+    path.write_text(html, encoding="utf-8")
+    result = subprocess.run(
+        ["java", "-jar", os.environ["VNU_JAR"], "--errors-only", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
