@@ -9,13 +9,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 
 from articles.models import Issue
 from subscriptions import (
     editions_admin,  # noqa: F401  (registers the newsletter editions)
-    emails,
     exports,
+    sending,
     services,
 )
 from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
@@ -408,11 +407,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry sending now", permissions=["change"])
     def retry_now(self, request, queryset):
-        unsent = queryset.exclude(status=OutboundEmail.Status.SENT)
-        count = unsent.update(
-            status=OutboundEmail.Status.RETRYING, next_attempt_at=timezone.now(), attempts=0
-        )
-        emails.retry_due()
+        count = sending.retry_now(queryset)
         self.message_user(request, f"{count} email(s) handed to the sender again.")
 
 

@@ -184,6 +184,9 @@ class OutboundEmail(models.Model):
         help_text="When a worker took the email to send it: the claim is committed before "
         "the mail server is called, so no other worker sends it again.",
     )
+    claim = models.CharField(
+        max_length=32, blank=True, help_text="Which worker's batch claimed it (a random token)."
+    )
     message_id = models.CharField(
         max_length=200,
         blank=True,

@@ -15,7 +15,7 @@ from itertools import islice
 from django.db import models, transaction
 from django.utils import timezone
 
-from subscriptions import emails
+from subscriptions import emails, sending
 from subscriptions.models import OutboundEmail, Subscription
 
 # Recipients read and recorded at a time, and emails handed to one send task.
@@ -29,6 +29,7 @@ def record_emails(
     template: str,
     context: dict,
     keep_going: Callable[[], bool] = lambda: True,
+    same_for_all: bool = False,
 ) -> int:
     """Record one email per member of owner.mailing_list who has none of owner's emails yet.
 
@@ -39,10 +40,20 @@ def record_emails(
     link = OutboundEmail._meta.get_field(owner_field(owner)).name
     rows = Subscription.objects.recipients(owner.mailing_list, not_in=owner.emails.all())
     rows = rows.iterator(chunk_size=CHUNK_SIZE)
+    if same_for_all:  # rendered once; each reader's links filled in
+        make = emails.bulk_renderer(
+            template=template, context=context, mailing_list=owner.mailing_list
+        )
+    else:
+        make = partial(_personal_message, template=template, context=context)
     created = 0
     while keep_going() and (chunk := list(islice(rows, CHUNK_SIZE))):
-        created += _record_chunk(owner, link, kind, template, context, chunk)
+        created += _record_chunk(owner, link, kind, make, chunk)
     return created
+
+
+def _personal_message(subscription: Subscription, *, template: str, context: dict):
+    return emails.bulk_message(subscription=subscription, template=template, context=context)
 
 
 def owner_field(owner: models.Model) -> str:
@@ -52,11 +63,11 @@ def owner_field(owner: models.Model) -> str:
     raise TypeError(f"OutboundEmail has no foreign key to {type(owner).__name__}")
 
 
-def _record_chunk(owner, link, kind, template, context, chunk: list[Subscription]) -> int:
+def _record_chunk(owner, link, kind, make, chunk: list[Subscription]) -> int:
     retry_after = timezone.now() + emails.UNSENT_AFTER
     rows = []
     for subscription in chunk:
-        message = emails.bulk_message(subscription=subscription, template=template, context=context)
+        message = make(subscription)
         rows.append(
             OutboundEmail(
                 **{link: owner},
@@ -79,5 +90,5 @@ def _record_chunk(owner, link, kind, template, context, chunk: list[Subscription
             ).values_list("pk", flat=True)
         )
         # A queue that is down leaves the emails queued: retry_due() sends them later.
-        transaction.on_commit(partial(emails.enqueue_batch, queued), robust=True)
+        transaction.on_commit(partial(sending.enqueue_batch, queued), robust=True)
     return len(queued)

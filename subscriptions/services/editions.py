@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from articles.models import Article
-from subscriptions import emails
+from subscriptions import emails, sending
 from subscriptions.models import (
     ConsentEvent,
     DeliveryEvent,
@@ -111,7 +111,7 @@ def send_test(*, edition: Edition, user) -> OutboundEmail:
         body_html=html,
         next_attempt_at=timezone.now() + emails.UNSENT_AFTER,
     )
-    transaction.on_commit(partial(emails._enqueue, outbound.pk), robust=True)
+    transaction.on_commit(partial(sending.enqueue, outbound.pk), robust=True)
     return outbound
 
 
@@ -209,7 +209,7 @@ def resume_edition(*, edition: Edition) -> bool:
         )
         for start in range(0, len(waiting), bulk.CHUNK_SIZE):
             chunk = waiting[start : start + bulk.CHUNK_SIZE]
-            transaction.on_commit(partial(emails.enqueue_batch, chunk), robust=True)
+            transaction.on_commit(partial(sending.enqueue_batch, chunk), robust=True)
         transaction.on_commit(partial(build_edition_emails_task.enqueue, edition.pk), robust=True)
     return bool(resumed)
 
@@ -231,6 +231,7 @@ def build_edition_emails(*, edition_id: int) -> int:
         template=TEMPLATE,
         context=context(edition),
         keep_going=sending.exists,
+        same_for_all=True,
     )
     # Finished only if it was not paused meanwhile (then resuming records the rest).
     sending.update(status=Status.SENT, sent_at=timezone.now(), recipients=edition.emails.count())

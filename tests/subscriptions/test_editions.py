@@ -445,3 +445,26 @@ def test_the_html_part_passes_the_nu_html_checker(
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_each_reader_gets_their_own_working_unsubscribe_link(
+    client, articles, outbox, django_capture_on_commit_callbacks
+):
+    newsletter, print_edition = lists()
+    first = make_subscriber(lists=[newsletter, print_edition])
+    second = make_subscriber(lists=[newsletter])
+    with django_capture_on_commit_callbacks(execute=True):
+        editions.send_edition(edition=compose(articles, newsletter), user=None)
+    by_reader = {m.to[0]: m for m in edition_emails(outbox)}
+    links = {}
+    for email, message in by_reader.items():
+        (line,) = [x for x in message.body.splitlines() if x.startswith("Unsubscribe: ")]
+        links[email] = line.removeprefix("Unsubscribe: http://testserver")
+        assert links[email] in message.alternatives[0][0]
+        assert links[email] in message.extra_headers["List-Unsubscribe"]
+        assert "SLOT" not in message.body + message.alternatives[0][0]
+    assert links[first.email] != links[second.email]
+    client.post(links[first.email], data={"List-Unsubscribe": "One-Click"})
+    statuses = dict(first.subscriptions.values_list("mailing_list__slug", "status"))
+    assert statuses == {"jhop-e-newsletter": "unsubscribed", "jhop-print-edition": "active"}
+    assert second.subscriptions.get().status == Subscription.Status.ACTIVE

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from subscriptions import emails
+from subscriptions import emails, sending
 from subscriptions.models import OutboundEmail
 
 from .factories import lists, make_subscriber
@@ -47,7 +47,7 @@ def test_no_transaction_or_row_lock_is_open_while_the_mail_server_is_called(outb
         return 1
 
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", send):
-        assert emails.deliver(outbound.pk) == OutboundEmail.Status.SENT
+        assert sending.deliver(outbound.pk) == OutboundEmail.Status.SENT
     # The claim was committed before the call: another worker would see "sending".
     assert seen == {"in_transaction": False, "status": OutboundEmail.Status.SENDING}
 
@@ -56,7 +56,7 @@ def test_an_email_is_handed_to_the_server_once_however_often_its_task_runs(
     django_capture_on_commit_callbacks, outbox
 ):
     outbound = queued_email(django_capture_on_commit_callbacks)
-    results = [emails.deliver(outbound.pk) for _ in range(3)]
+    results = [sending.deliver(outbound.pk) for _ in range(3)]
     assert results == [OutboundEmail.Status.SENT, "skipped", "skipped"]
     assert len(outbox) == 1
 
@@ -66,18 +66,18 @@ def test_a_worker_killed_mid_send_strands_nothing_and_sends_nothing_twice(
 ):
     outbound = queued_email(django_capture_on_commit_callbacks)
     # The worker claimed the email and its task, then was killed (SIGKILL) while sending.
-    assert emails._claim(outbound.pk) is not None
-    long_ago = timezone.now() - emails.send_lease() - timedelta(seconds=1)
+    assert sending.claim([outbound.pk]) != []
+    long_ago = timezone.now() - sending.send_lease() - timedelta(seconds=1)
     OutboundEmail.objects.filter(pk=outbound.pk).update(claimed_at=long_ago)
     task = DBTaskResult.objects.create(
-        task_path="subscriptions.emails.send_outbound_email",
+        task_path="subscriptions.sending.send_outbound_batch",
         args_kwargs={"args": [outbound.pk], "kwargs": {}},
         status=TaskResultStatus.RUNNING,
         started_at=long_ago,
         backend_name="default",
     )
     # The task is handed out again (a retry, a second worker): it does not send.
-    assert emails.deliver(outbound.pk) == "skipped"
+    assert sending.deliver(outbound.pk) == "skipped"
     call_command("retry_emails", stdout=StringIO())
     outbound.refresh_from_db()
     task.refresh_from_db()
@@ -89,8 +89,8 @@ def test_a_worker_killed_mid_send_strands_nothing_and_sends_nothing_twice(
 
 def test_a_claim_still_within_its_lease_is_left_alone(django_capture_on_commit_callbacks):
     outbound = queued_email(django_capture_on_commit_callbacks)
-    emails._claim(outbound.pk)
-    assert emails.recover_stranded() == 0
+    sending.claim([outbound.pk])
+    assert sending.recover_stranded() == 0
     outbound.refresh_from_db()
     assert outbound.status == OutboundEmail.Status.SENDING
 
