@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 
 
 class ArticlesConfig(AppConfig):
@@ -7,9 +7,17 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
-        from articles.caching import bump_content_version
+        from articles import caching
+        from articles.models import Article, Issue
 
         for model in self.get_models():
-            post_save.connect(bump_content_version, sender=model, dispatch_uid=f"save-{model}")
-            post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"del-{model}")
-        m2m_changed.connect(bump_content_version, dispatch_uid="bump-m2m")
+            post_save.connect(caching.bump_if_public, sender=model, dispatch_uid=f"save-{model}")
+            post_delete.connect(caching.bump_if_public, sender=model, dispatch_uid=f"del-{model}")
+        for model in (Article, Issue):
+            post_init.connect(
+                caching.remember_loaded_status, sender=model, dispatch_uid=f"init-{model}"
+            )
+        m2m_changed.connect(caching.bump_if_public_m2m, dispatch_uid="bump-m2m")
+        caching.content_changed.connect(
+            caching.purge_shared_caches, dispatch_uid="purge-shared-caches"
+        )

@@ -1,31 +1,64 @@
-"""Whole-page caching for anonymous readers, invalidated whenever content changes.
+"""Whole-page caching for anonymous readers, invalidated whenever public content changes.
 
-Every save or delete of journal content bumps a version number that is part of each
-page's cache key, so a publish shows at once. A page is kept no longer than the time
-until the next scheduled article or issue goes live, so scheduling needs no cron job.
-Signed-in users and draft previews are never cached. A form's CSRF token is swapped
-for a fresh one on every hit, so a cached page with the subscribe box still posts.
+How a public page is cached, from the reader's browser inwards:
+
+* Public pages (home, articles, issues, topics, sections, authors, search, feeds, sitemap)
+  carry nothing per visitor: no CSRF token, no cookie, no ``Vary: Cookie``. They are sent
+  with ``Cache-Control: public, max-age=<PAGE_CACHE_BROWSER_SECONDS>,
+  s-maxage=<PAGE_CACHE_SHARED_SECONDS>`` (a short life in browsers, a longer one in shared
+  caches such as a CDN, which the purge hook below empties on publish), an ``ETag`` and a
+  ``Last-Modified``; a conditional request for an unchanged page is answered ``304``.
+  ``X-Accel-Expires`` tells the site's own nginx (deploy/nginx) how long it may answer
+  without asking: by default not at all, so it revalidates each request with a cheap 304
+  and a publish shows through it at once. nginx does not pass that header on.
+* ``PageCacheMiddleware`` (placed right after SecurityMiddleware and WhiteNoise) answers
+  a cached page before sessions, CSRF, authentication and the rest of the middleware run,
+  as WhiteNoise does for static files. It only answers GET/HEAD requests that carry no
+  session cookie: a signed-in editor (who may see drafts) always reaches the views, and
+  views mark what they render for editors ``private, no-store``. Only responses a
+  ``cache_public_page`` view marked public, with status 200, no cookie and no CSP nonce,
+  are stored; a draft (404 for readers) or a preview (another view) never is.
+* Every change to public journal content bumps one content version (see
+  ``bump_content_version``); a stored page from an older version is not served. Saving a
+  draft that readers cannot see bumps nothing. A page is kept no longer than the time until
+  the next scheduled article or issue goes live, so scheduling needs no cron job.
+* After a bump commits, ``content_changed`` is sent and, if ``PAGE_CACHE_PURGE_URL`` is
+  set, a background task POSTs to that URL so that a CDN can be purged (``manage.py
+  purge_page_cache`` does the same by hand).
 """
 
 import hashlib
-import re
+import json
+import logging
 import time
+import urllib.request
+from collections import OrderedDict
+from email.utils import formatdate
 from functools import wraps
 
+import django.dispatch
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.core.exceptions import DisallowedHost
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import parse_http_date_safe
+from django_tasks import task
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "jhop:content-version"
 NEXT_LIVE_KEY = "jhop:next-go-live:{version}"
-PAGE_KEY = "jhop:page:{version}:{digest}"
-TOKEN_PLACEHOLDER = "__jhop_csrf_token__"  # noqa: S105 - a marker, not a secret
-TOKEN_RE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Robots-Tag", "Content-Disposition")
-BROWSER_MAX_AGE = 60
+PAGE_KEY = "jhop:page:{digest}"
+PUBLIC_MARK = "_jhop_public_page"
+# Headers that belong to one response, not to the stored page.
+UNSTORED_HEADERS = {"set-cookie", "date", "content-length"}
+
+#: Sent (after the transaction commits) whenever public content changed; a project can
+#: connect a receiver to purge its own CDN. ``PAGE_CACHE_PURGE_URL`` is the built-in one.
+content_changed = django.dispatch.Signal()
 
 
 def content_version() -> int:
@@ -33,12 +66,42 @@ def content_version() -> int:
     if version is None:
         version = time.time_ns()
         cache.add(VERSION_KEY, version, None)
+        version = cache.get(VERSION_KEY, version)
     return version
 
 
 def bump_content_version(**kwargs) -> None:
-    """Signal receiver: any change to journal content makes every cached page stale."""
+    """Make every cached page stale, now and again once the transaction commits.
+
+    Bumping at once keeps the writer's own next request fresh; bumping on commit makes
+    sure no page rendered from the old rows during the transaction survives it.
+    """
     cache.set(VERSION_KEY, time.time_ns(), None)
+    transaction.on_commit(_after_change)
+
+
+def _after_change() -> None:
+    cache.set(VERSION_KEY, time.time_ns(), None)
+    content_changed.send(sender=bump_content_version)
+
+
+def purge_shared_caches(**kwargs) -> None:
+    """Receiver of content_changed: queue the CDN purge call when a purge URL is set."""
+    if getattr(settings, "PAGE_CACHE_PURGE_URL", ""):
+        call_purge_url.enqueue()
+
+
+@task()
+def call_purge_url() -> int:
+    """POST to PAGE_CACHE_PURGE_URL (with PAGE_CACHE_PURGE_TOKEN as a bearer token if set)."""
+    url = settings.PAGE_CACHE_PURGE_URL
+    headers = {"Content-Type": "application/json"}
+    if token := getattr(settings, "PAGE_CACHE_PURGE_TOKEN", ""):
+        headers["Authorization"] = f"Bearer {token}"
+    body = json.dumps({"purge_everything": True, "version": content_version()}).encode()
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - operator's URL
+        return response.status
 
 
 def _next_go_live(version: int) -> float | None:
@@ -68,59 +131,214 @@ def page_timeout(version: int) -> int:
     return max(timeout, 0)
 
 
-def _is_cacheable(response) -> bool:
-    cache_control = response.get("Cache-Control", "")
-    return (
-        response.status_code == 200
-        and not response.streaming
-        and "private" not in cache_control
-        and "no-cache" not in cache_control
-        and not response.cookies
-    )
+def is_anonymous_read(request) -> bool:
+    """A GET/HEAD with no session cookie: nobody signed in, so the public page is the answer."""
+    return request.method in ("GET", "HEAD") and settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
 def cache_public_page(view):
-    """Serve anonymous GET requests for view from the page cache."""
+    """Mark view's answers to anonymous readers as public pages (stored by the middleware).
+
+    Requests with a session cookie get a fresh page, never stored by us or anyone else
+    (``private, no-store``): it may be a signed-in editor's, showing drafts.
+    """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
-            response = view(request, *args, **kwargs)
-            if request.user.is_authenticated:
-                add_never_cache_headers(response)
-            return response
-        version = content_version()
-        digest = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-        key = PAGE_KEY.format(version=version, digest=digest)
-        cached = cache.get(key)
-        if cached is not None:
-            headers, content = cached
-            if TOKEN_PLACEHOLDER in content:
-                content = content.replace(TOKEN_PLACEHOLDER, get_token(request))
-            response = HttpResponse(content)
-            for name, value in headers:
-                response[name] = value
-            return _browser_headers(response)
         response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and not response.is_rendered:
-            response.render()
-        timeout = page_timeout(version)
-        if timeout > 0 and _is_cacheable(response):
-            content = TOKEN_RE.sub(
-                rf"\g<1>{TOKEN_PLACEHOLDER}\g<2>", response.content.decode(response.charset)
-            )
-            headers = [(h, response[h]) for h in KEPT_HEADERS if response.has_header(h)]
-            cache.set(key, (headers, content), timeout)
-        return _browser_headers(response)
+        if is_anonymous_read(request):
+            if "private" not in response.get("Cache-Control", "") and not response.cookies:
+                setattr(response, PUBLIC_MARK, True)
+        elif settings.SESSION_COOKIE_NAME in request.COOKIES:
+            add_never_cache_headers(response)  # may be a signed-in user's page
+        return response
 
     return wrapped
 
 
-def _browser_headers(response):
-    if "no-cache" in response.get("Cache-Control", ""):
+def _page_key(request) -> str | None:
+    try:
+        url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    except DisallowedHost:
+        return None
+    return PAGE_KEY.format(digest=hashlib.sha256(url.encode()).hexdigest())
+
+
+def _public_headers(response, *, seconds_left: int) -> None:
+    browser = min(settings.PAGE_CACHE_BROWSER_SECONDS, seconds_left)
+    shared = min(settings.PAGE_CACHE_SHARED_SECONDS, seconds_left)
+    patch_cache_control(response, public=True, max_age=browser, s_maxage=shared)
+    proxy = min(settings.PAGE_CACHE_PROXY_SECONDS, seconds_left)
+    # "@1" (a moment in 1970): nginx stores the page but revalidates it on every request.
+    response["X-Accel-Expires"] = str(proxy) if proxy > 0 else "@1"
+
+
+def _not_modified(request, etag: str, last_modified: float) -> bool:
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return etag in tags or "*" in tags
+    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+    return since is not None and int(last_modified) <= since
+
+
+class PageCacheMiddleware:
+    """Answer anonymous GET/HEAD requests for public pages from the shared page cache."""
+
+    # Each process keeps the pages it served last, so that a hit fetches only the (tiny)
+    # content version from the shared cache, not the page; a kept page is served only if
+    # its version is still the current one.
+    LOCAL_PAGES = 500
+    LOCAL_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.local: OrderedDict[str, dict] = OrderedDict()
+        self.local_bytes = 0
+
+    def __call__(self, request):
+        if not is_anonymous_read(request):
+            return self.get_response(request)
+        key = _page_key(request)
+        if key is None:
+            return self.get_response(request)
+        version = cache.get(VERSION_KEY)
+        entry = self.local.get(key)
+        if entry is None or entry["version"] != version:
+            entry = cache.get(key) if version is not None else None
+            if entry is not None and entry["version"] == version:
+                self._keep(key, entry)
+        if entry is not None and entry["version"] == version:
+            seconds_left = int(entry["expires"] - time.time())
+            if seconds_left > 0:
+                return self._answer(request, entry, seconds_left)
+        version = version or content_version()
+        response = self.get_response(request)
+        if not getattr(response, PUBLIC_MARK, False):
+            return response
+        return self._store(request, response, key=key, version=version)
+
+    def _store(self, request, response, *, key: str, version: int):
+        timeout = page_timeout(version)
+        storable = (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and "'nonce-" not in response.get("Content-Security-Policy", "")
+            and timeout > 0
+        )
+        if not storable:
+            add_never_cache_headers(response)
+            return response
+        body = response.content
+        vary = [v.strip() for v in response.get("Vary", "").split(",") if v.strip()]
+        vary = [v for v in vary if v.lower() != "cookie"]  # the page is the same for everyone
+        if vary:
+            response["Vary"] = ", ".join(vary)
+        elif response.has_header("Vary"):
+            del response["Vary"]
+        entry = {
+            "version": version,
+            "expires": time.time() + timeout,
+            "modified": time.time(),
+            "etag": f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
+            "headers": [
+                (name, value)
+                for name, value in response.items()
+                if name.lower() not in UNSTORED_HEADERS and name.lower() != "cache-control"
+            ],
+            "body": body,
+        }
+        if request.method == "GET":
+            cache.set(key, entry, timeout)
+            self._keep(key, entry)
+        return self._answer(request, entry, timeout)
+
+    def _keep(self, key: str, entry: dict) -> None:
+        old = self.local.pop(key, None)
+        if old is not None:
+            self.local_bytes -= len(old["body"])
+        self.local[key] = entry
+        self.local_bytes += len(entry["body"])
+        while len(self.local) > self.LOCAL_PAGES or self.local_bytes > self.LOCAL_BYTES:
+            _, dropped = self.local.popitem(last=False)
+            self.local_bytes -= len(dropped["body"])
+
+    def _answer(self, request, entry: dict, seconds_left: int):
+        if _not_modified(request, entry["etag"], entry["modified"]):
+            response = HttpResponseNotModified()
+        else:
+            body = entry["body"]
+            response = HttpResponse(b"" if request.method == "HEAD" else body)
+            response["Content-Length"] = str(len(body))
+        for name, value in entry["headers"]:
+            if response.status_code == 304 and name.lower().startswith("content-"):
+                continue
+            response[name] = value
+        response["ETag"] = entry["etag"]
+        response["Last-Modified"] = formatdate(entry["modified"], usegmt=True)
+        _public_headers(response, seconds_left=seconds_left)
         return response
-    if b"csrfmiddlewaretoken" in response.content:
-        patch_cache_control(response, private=True, max_age=0)
-    else:
-        patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE)
-    return response
+
+
+# What bumps the content version ---------------------------------------------------------
+# A draft (or a draft issue) that stays a draft changes no public page, nor do the rows
+# hanging off it (authors' order, references, topics, related items) or preview links.
+# Everything else (publishing, unpublishing, scheduling, any edit of public content, and
+# journals, sections, topics and authors) bumps.
+
+PUBLISHED = "published"
+LOADED_STATUS = "_jhop_loaded_status"
+
+
+def remember_loaded_status(sender, instance, **kwargs) -> None:
+    """post_init receiver: the status as loaded, to tell an edit of a draft from a publish."""
+    setattr(instance, LOADED_STATUS, instance.__dict__.get("status"))
+
+
+def _is_or_was_published(instance) -> bool:
+    status = instance.__dict__.get("status")
+    loaded = getattr(instance, LOADED_STATUS, None)
+    if status is None or loaded is None:
+        return True  # not loaded (deferred): assume the worst
+    return PUBLISHED in (status, loaded)
+
+
+def _article_is_published(instance) -> bool:
+    from articles.models import Article
+
+    article = instance._state.fields_cache.get("article")
+    if article is not None:
+        return _is_or_was_published(article)
+    return Article.objects.filter(pk=instance.article_id, status=PUBLISHED).exists()
+
+
+def touches_public_pages(instance) -> bool:
+    from articles.models import Article, Issue, PreviewLink
+
+    if isinstance(instance, PreviewLink):
+        return False
+    if isinstance(instance, Article | Issue):
+        return _is_or_was_published(instance)
+    if getattr(instance, "article_id", None) is not None:
+        return _article_is_published(instance)
+    return True
+
+
+def bump_if_public(sender, instance, **kwargs) -> None:
+    """post_save/post_delete receiver for journal content."""
+    if touches_public_pages(instance):
+        bump_content_version()
+    if hasattr(instance, LOADED_STATUS):
+        remember_loaded_status(sender, instance)  # the next save compares with this one
+
+
+def bump_if_public_m2m(sender, instance, action, **kwargs) -> None:
+    """m2m_changed receiver: topics or authors of an article changed."""
+    from articles.models import Article
+
+    if not action.startswith("post_"):
+        return
+    if isinstance(instance, Article) and not _is_or_was_published(instance):
+        return
+    bump_content_version()

@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from articles.context_processors import primary_journal
 from articles.metadata import article_description, modified_at
 from articles.models import Article, Section, Topic
-from jhop.context_processors import primary_journal
 
 FEED_SIZE = 20
 

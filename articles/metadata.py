@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
-from articles.models import Article
+from articles.models import Article, Author, Issue
 
 AMA_MAX_AUTHORS = 6
 AMA_LISTED_WHEN_MORE = 3
@@ -30,6 +30,53 @@ class PageMeta:
     image: str = ""
     image_alt: str = ""
     noindex: bool = False
+
+
+def page_meta(
+    request,
+    subject=None,
+    *,
+    title: str = "",
+    description: str = "",
+    page=None,
+    noindex: bool = False,
+) -> PageMeta:
+    """The one way a page's head metadata is made.
+
+    A page about one thing (an article, issue, author, topic or section) describes it and
+    is canonical at its URL; any other page gives a title and description. Page 2 on of a
+    list is canonical with its page number. A draft is never indexed.
+    """
+    og_type, image, image_alt = "website", None, ""
+    if isinstance(subject, Article):
+        title, description, og_type = subject.title, article_description(subject), "article"
+        image, image_alt = subject.lead_image, subject.lead_image_alt
+        noindex = noindex or not subject.is_public
+    elif isinstance(subject, Issue):
+        title = subject.label
+        description = describe(subject.description) or f"Table of contents of {title}."
+        image, image_alt = subject.cover_image, subject.cover_image_alt
+    elif isinstance(subject, Author):
+        title, og_type = subject.display_name, "profile"
+        description = describe(subject.bio) or f"Articles by {title} in the journal."
+        image, image_alt = subject.photo, subject.photo_alt
+    elif subject is not None:  # a topic or a section
+        title = str(subject)
+        description = describe(subject.description) or f"Articles in {title}."
+    canonical = request.build_absolute_uri(
+        subject.get_absolute_url() if subject is not None else request.path
+    )
+    if page is not None and page.number > 1:
+        canonical += f"?page={page.number}"
+    return PageMeta(
+        title=title,
+        description=description,
+        canonical=canonical,
+        og_type=og_type,
+        image=image.url if image else "",
+        image_alt=image_alt,
+        noindex=noindex,
+    )
 
 
 def describe(*texts: str, words: int = 40) -> str:

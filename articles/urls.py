@@ -12,7 +12,7 @@ urlpatterns = [
     path("articles/<slug:slug>/", cached(views.ArticleDetailView.as_view()), name="article-detail"),
     path(
         "articles/<slug:slug>/cite.<str:format>",
-        cached(views.ArticleCitationView.as_view()),
+        cached(views.article_citation),
         name="article-citation",
     ),
     path("topics/", cached(views.TopicListView.as_view()), name="topic-list"),

@@ -1,7 +1,5 @@
 """Public pages: thin views over the published() and for_listing() query rules."""
 
-from dataclasses import replace
-
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
@@ -11,6 +9,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import metadata
+from articles.context_processors import primary_journal
 from articles.models import (
     Article,
     ArticleSlugHistory,
@@ -21,34 +20,29 @@ from articles.models import (
     Topic,
 )
 from articles.search import SearchForm, search_articles, snippet, terms_of
-from jhop.context_processors import primary_journal
 
 PAGE_SIZE = 20
 RELATED_ITEMS = 10
 
 
 class PageMetaMixin:
-    """Puts a PageMeta (title, description, canonical URL, OpenGraph) in the context."""
+    """Puts the page's head metadata (metadata.page_meta) in the context: about the object
+    or subject the page shows, else from meta_title and meta_description."""
 
     meta_title = ""
     meta_description = ""
-    og_type = "website"
-
-    def get_meta(self, context) -> metadata.PageMeta:
-        canonical = self.request.build_absolute_uri(self.request.path)
-        page = context.get("page_obj")
-        if page is not None and page.number > 1:
-            canonical += f"?page={page.number}"
-        return metadata.PageMeta(
-            title=self.meta_title,
-            description=self.meta_description,
-            canonical=canonical,
-            og_type=self.og_type,
-        )
+    noindex = False
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["meta"] = self.get_meta(context)
+        context["meta"] = metadata.page_meta(
+            self.request,
+            getattr(self, "object", None) or getattr(self, "subject", None),
+            title=self.meta_title,
+            description=self.meta_description,
+            page=context.get("page_obj"),
+            noindex=self.noindex,
+        )
         return context
 
 
@@ -73,6 +67,8 @@ class HomeView(PageMetaMixin, TemplateView):
     featured_count = 3
 
     def get_context_data(self, **kwargs):
+        journal = primary_journal()
+        self.meta_description = metadata.describe(journal.description if journal else "")
         current_issue = Issue.objects.published().select_related("journal").first()
         articles = Article.objects.published().for_listing().newest_first()
         featured = list(articles.filter(is_featured=True)[: self.featured_count])
@@ -83,26 +79,13 @@ class HomeView(PageMetaMixin, TemplateView):
             # What is featured is not listed again under "Latest articles".
             latest=articles.exclude(pk__in=[a.pk for a in featured])[: self.latest_count],
             topics=topics_with_counts(),
-            json_ld=self.get_json_ld(),
+            json_ld=journal
+            and metadata.periodical_json_ld(
+                journal,
+                absolute_url=self.request.build_absolute_uri,
+                search_url=reverse("articles:search"),
+            ),
             **kwargs,
-        )
-
-    def get_json_ld(self):
-        journal = primary_journal()
-        if journal is None:
-            return None
-        return metadata.periodical_json_ld(
-            journal,
-            absolute_url=self.request.build_absolute_uri,
-            search_url=reverse("articles:search"),
-        )
-
-    def get_meta(self, context):
-        journal = primary_journal()
-        return metadata.PageMeta(
-            title="",
-            description=metadata.describe(journal.description if journal else ""),
-            canonical=self.request.build_absolute_uri("/"),
         )
 
 
@@ -131,26 +114,13 @@ class IssueDetailView(PageMetaMixin, DetailView):
             **kwargs,
         )
 
-    def get_meta(self, context):
-        meta = super().get_meta(context)
-        return metadata.PageMeta(
-            title=self.object.label,
-            description=metadata.describe(self.object.description)
-            or f"Table of contents of {self.object.label}.",
-            canonical=meta.canonical,
-            image=self.object.cover_image.url if self.object.cover_image else "",
-            image_alt=self.object.cover_image_alt,
-        )
-
 
 class ArticleDetailView(PageMetaMixin, DetailView):
-    """An article; staff who may change articles also see drafts and scheduled ones.
-
-    Subclasses (the shared-draft preview) change get_queryset/get_object only.
-    """
+    """An article; staff who may change articles also see drafts and scheduled ones, as a
+    preview: not indexed, not cached."""
 
     context_object_name = "article"
-    og_type = "article"
+    preview = False  # True: always shown as a preview (the shared-draft link)
 
     def get_queryset(self):
         articles = Article.objects.all()
@@ -175,16 +145,11 @@ class ArticleDetailView(PageMetaMixin, DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         journal = primary_journal()
-        url = self.request.build_absolute_uri(article.get_absolute_url())
-        image_url = (
-            self.request.build_absolute_uri(article.lead_image.url) if article.lead_image else ""
-        )
         absolute = self.request.build_absolute_uri
+        image_url = absolute(article.lead_image.url) if article.lead_image else ""
+        self.noindex = self.preview or not article.is_public
         return super().get_context_data(
-            is_preview=not article.is_public,
-            updated_on=article.updated_at
-            if article.published_at and article.updated_at.date() > article.published_at.date()
-            else None,
+            is_preview=self.noindex,
             references=article.references.all(),
             related_items=article.related_items(RELATED_ITEMS),
             scholar_tags=metadata.scholar_tags(article, absolute_url=absolute, journal=journal),
@@ -193,20 +158,8 @@ class ArticleDetailView(PageMetaMixin, DetailView):
             ),
             ama_citation=metadata.ama_citation(article, journal=journal),
             modified_at=metadata.modified_at(article),
-            article_url=url,
+            article_url=absolute(article.get_absolute_url()),
             **kwargs,
-        )
-
-    def get_meta(self, context):
-        article = self.object
-        return metadata.PageMeta(
-            title=article.title,
-            description=metadata.article_description(article),
-            canonical=self.request.build_absolute_uri(article.get_absolute_url()),
-            og_type="article",
-            image=article.lead_image.url if article.lead_image else "",
-            image_alt=article.lead_image_alt,
-            noindex=not article.is_public,
         )
 
     def render_to_response(self, context, **response_kwargs):
@@ -217,37 +170,26 @@ class ArticleDetailView(PageMetaMixin, DetailView):
         return response
 
 
-class ArticleCitationView(ArticleDetailView):
-    """The article's citation as a file for reference managers (RIS or BibTeX)."""
+CITATION_FORMATS = {
+    "ris": ("application/x-research-info-systems", metadata.ris),
+    "bib": ("application/x-bibtex", metadata.bibtex),
+}
 
-    formats = {
-        "ris": ("application/x-research-info-systems", metadata.ris),
-        "bib": ("application/x-bibtex", metadata.bibtex),
-    }
 
-    def get(self, request, *args, **kwargs):
-        if kwargs["format"] not in self.formats:
-            raise Http404("Unknown citation format")
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return Article.objects.published().for_listing()
-
-    def render_to_response(self, context, **response_kwargs):
-        content_type, render_citation = self.formats[self.kwargs["format"]]
-        article = self.object
-        text = render_citation(
-            article,
-            journal=primary_journal(),
-            url=self.request.build_absolute_uri(article.get_absolute_url()),
-        )
-        response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
-        filename = f"{article.slug}.{self.kwargs['format']}"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-
-    def get_context_data(self, **kwargs):
-        return {"object": self.object}
+def article_citation(request, slug: str, format: str):
+    """A published article's citation as a file for reference managers (RIS or BibTeX)."""
+    if format not in CITATION_FORMATS:
+        raise Http404("Unknown citation format")
+    content_type, render_citation = CITATION_FORMATS[format]
+    article = get_object_or_404(Article.objects.published().for_listing(), slug=slug)
+    text = render_citation(
+        article,
+        journal=primary_journal(),
+        url=request.build_absolute_uri(article.get_absolute_url()),
+    )
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{article.slug}.{format}"'
+    return response
 
 
 class ArticleListView(PageMetaMixin, ListView):
@@ -269,15 +211,6 @@ class ArticleListView(PageMetaMixin, ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(subject=self.subject, **kwargs)
-
-    def get_meta(self, context):
-        meta = super().get_meta(context)
-        return metadata.PageMeta(
-            title=str(self.subject),
-            description=metadata.describe(getattr(self.subject, "description", ""))
-            or f"Articles in {self.subject}.",
-            canonical=meta.canonical,
-        )
 
 
 class SubjectDetailView(ArticleListView):
@@ -322,19 +255,6 @@ class AuthorDetailView(ArticleListView):
     def get_queryset(self):
         return super().get_queryset().filter(authorships__author=self.subject)
 
-    def get_meta(self, context):
-        meta = super().get_meta(context)
-        author = self.subject
-        return metadata.PageMeta(
-            title=author.display_name,
-            description=metadata.describe(author.bio)
-            or f"Articles by {author.display_name} in the journal.",
-            canonical=meta.canonical,
-            og_type="profile",
-            image=author.photo.url if author.photo else "",
-            image_alt=author.photo_alt,
-        )
-
 
 class TopicListView(PageMetaMixin, TemplateView):
     template_name = "articles/topic_list.html"
@@ -371,6 +291,9 @@ class SearchView(PageMetaMixin, TemplateView):
             page = paginator.get_page(self.request.GET.get("page"))
             for article in page.object_list:
                 article.snippet = snippet(article, query)
+        if query:
+            self.meta_title = f"Search: {query}"
+        self.noindex = bool(self.request.GET)
         return super().get_context_data(
             form=form,
             query=query,
@@ -381,32 +304,13 @@ class SearchView(PageMetaMixin, TemplateView):
             **kwargs,
         )
 
-    def get_meta(self, context):
-        meta = super().get_meta(context)
-        return metadata.PageMeta(
-            title=f"Search: {context['query']}" if context["query"] else "Search",
-            description=self.meta_description,
-            canonical=meta.canonical,
-            noindex=bool(self.request.GET),
-        )
-
 
 class ArticlePreviewView(ArticleDetailView):
     """An article, published or not, for whoever holds an active shared-draft link."""
+
+    preview = True
 
     def get_object(self, queryset=None):
         link = get_object_or_404(PreviewLink.objects.active(), token=self.kwargs["token"])
         articles = Article.objects.for_listing().prefetch_related("references")
         return get_object_or_404(articles, pk=link.article_id)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(**kwargs) | {"is_preview": True}
-
-    def get_meta(self, context):
-        return replace(super().get_meta(context), noindex=True)
-
-    def render_to_response(self, context, **response_kwargs):
-        response = super().render_to_response(context, **response_kwargs)
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        add_never_cache_headers(response)
-        return response

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers cached public pages before sessions, CSRF and auth run (see articles/caching.py).
+    "articles.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,7 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "jhop.context_processors.site",
+                "articles.context_processors.site",
             ],
         },
     },
@@ -159,7 +161,18 @@ if PRODUCTION:
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
+# Public pages (articles/caching.py): how long the site's own page cache keeps them...
 CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
+# ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may...
+PAGE_CACHE_BROWSER_SECONDS = env.int("PAGE_CACHE_BROWSER_SECONDS", default=60)
+PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=600)
+# ...and how long the site's own nginx may answer without revalidating (0: revalidate each
+# request with a conditional GET, so a publish shows through it at once).
+PAGE_CACHE_PROXY_SECONDS = env.int("PAGE_CACHE_PROXY_SECONDS", default=0)
+# Called (POST, JSON body) after every change of public content, to purge a CDN; with
+# PAGE_CACHE_PURGE_TOKEN sent as "Authorization: Bearer <token>". Empty: no call.
+PAGE_CACHE_PURGE_URL = env.str("PAGE_CACHE_PURGE_URL", default="")
+PAGE_CACHE_PURGE_TOKEN = env.str("PAGE_CACHE_PURGE_TOKEN", default="")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -298,8 +311,8 @@ RATELIMIT_USE_CACHE = "default"
 # Number of proxies (load balancer, CDN) in front of the app that append X-Forwarded-For;
 # 0 means clients connect directly and REMOTE_ADDR is their address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-RATELIMIT_IP_META_KEY = "jhop.http.client_ip"
-RATELIMIT_VIEW = "jhop.views.ratelimited"
+RATELIMIT_IP_META_KEY = "subscriptions.http.client_ip"
+RATELIMIT_VIEW = "subscriptions.views.ratelimited"
 
 LOGGING = {
     "version": 1,

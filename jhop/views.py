@@ -42,7 +42,3 @@ def page_not_found(request, exception):
 def server_error(request):
     # No context processors: the database may be what failed.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
-
-
-def ratelimited(request, exception):
-    return render(request, "429.html", status=429)

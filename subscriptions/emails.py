@@ -27,7 +27,7 @@ UNSENT_AFTER = timedelta(minutes=15)
 
 def postal_address(journal: Journal | None = None) -> str:
     """The publisher's address every email must carry: the journal's, else the setting."""
-    journal = journal or Journal.primary()
+    journal = journal or Journal.objects.primary()
     if journal and journal.postal_address:
         return journal.postal_address
     address = getattr(settings, "SUBSCRIPTIONS_POSTAL_ADDRESS", "")
@@ -72,7 +72,7 @@ def unsubscribe_mailbox() -> str:
 def site_context() -> dict:
     """What every email shows of the publisher. A bulk send computes it once and passes it
     in, so that rendering one email per subscriber costs no query."""
-    journal = Journal.primary()
+    journal = Journal.objects.primary()
     return {
         "site_name": journal.name if journal else settings.SITE_NAME,
         "site_url": settings.SITE_URL,

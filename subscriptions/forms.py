@@ -1,4 +1,6 @@
+import hashlib
 import re
+import secrets
 import time
 import unicodedata
 
@@ -35,7 +37,25 @@ def clean_text(value: str) -> str:
 
 
 def form_stamp(*, at: float | None = None) -> str:
-    return signing.dumps(time.time() if at is None else at, salt=FORM_STAMP_SALT)
+    """A signed "form opened at" time, unique to one visitor (a random part makes it so)."""
+    return signing.dumps(
+        [time.time() if at is None else at, secrets.token_hex(8)], salt=FORM_STAMP_SALT
+    )
+
+
+def stamp_time(stamp: str) -> float | None:
+    try:
+        value = signing.loads(stamp or "", salt=FORM_STAMP_SALT)
+        return float(value[0] if isinstance(value, list) else value)
+    except (signing.BadSignature, TypeError, ValueError, IndexError):
+        return None
+
+
+def stamp_nonce(stamp: str) -> str | None:
+    """What identifies one genuine stamp, to let it count once (None for a forged one)."""
+    if stamp_time(stamp) is None:
+        return None
+    return hashlib.sha256(stamp.encode()).hexdigest()
 
 
 class SafeCharField(forms.CharField):
@@ -149,10 +169,12 @@ class SubscribeForm(ProfileFields):
 
     field_order = ["email", "first_name", "last_name", "profession", "organization"]
 
-    def __init__(self, *args, consent_text_id: int | None = None, **kwargs):
+    def __init__(self, *args, consent_text_id: int | None = None, stamped: bool = True, **kwargs):
+        """stamped=False for the box on cached pages: its stamp is fetched per visitor."""
         super().__init__(*args, **kwargs)
         self.fields["consent_text"].initial = consent_text_id
-        self.fields["started"].initial = form_stamp()
+        if stamped:
+            self.fields["started"].initial = form_stamp()
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     def looks_automated(self) -> bool:
@@ -166,6 +188,23 @@ class SubscribeForm(ProfileFields):
         return age is not None and age > getattr(
             settings, "SUBSCRIPTIONS_FORM_MAX_AGE", 2 * 24 * 3600
         )
+
+    def is_unstamped(self) -> bool:
+        """Sent from a cached page's box without JavaScript, which fetches the stamp."""
+        return not self.data.get("started")
+
+    def restamped(self) -> "SubscribeForm":
+        """The same answers with a stamp of this visitor's own, to be sent again."""
+        data = self.data.copy()
+        data["started"] = form_stamp()
+        form = SubscribeForm(
+            data,
+            mailing_lists=self.mailing_lists,
+            consent_text_id=self.fields["consent_text"].initial,
+        )
+        form.is_valid()
+        form.add_error(None, "Please check your details and send the form again.")
+        return form
 
     def refreshed(self) -> "SubscribeForm":
         """The same answers with a new stamp, dated so that sending them again at once counts."""
@@ -184,11 +223,8 @@ class SubscribeForm(ProfileFields):
         return form
 
     def _age(self) -> float | None:
-        try:
-            started = signing.loads(self.data.get("started", ""), salt=FORM_STAMP_SALT)
-            return time.time() - float(started)
-        except (signing.BadSignature, TypeError, ValueError):
-            return None
+        started = stamp_time(self.data.get("started", ""))
+        return None if started is None else time.time() - started
 
 
 def min_form_seconds() -> float:

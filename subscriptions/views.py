@@ -1,19 +1,29 @@
 from contextlib import suppress
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.cache import cache
+from django.core.exceptions import DisallowedHost, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import is_same_domain
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from jhop.views import ratelimited
 from subscriptions import services
-from subscriptions.forms import EmailOnlyForm, PreferencesForm, SubscribeForm, normalise_email
+from subscriptions.forms import (
+    EmailOnlyForm,
+    PreferencesForm,
+    SubscribeForm,
+    form_stamp,
+    normalise_email,
+    stamp_nonce,
+)
 from subscriptions.models import (
     PROFILE_FIELDS,
     ConsentEvent,
@@ -23,6 +33,11 @@ from subscriptions.models import (
 )
 from subscriptions.services import RequestMeta
 from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
+
+
+def ratelimited(request, exception):
+    """The page a rate-limited form answers with (also settings.RATELIMIT_VIEW)."""
+    return render(request, "429.html", status=429)
 
 
 def ip_rate(group, request):
@@ -107,21 +122,116 @@ def token_page(purpose: Purpose):
     return decorator
 
 
+def posting_origin(request) -> str | None:
+    """Where a POST comes from: its Origin header, else the origin of its Referer, else None."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin is not None:
+        return origin
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    if not request.META.get("HTTP_REFERER"):
+        return None
+    return f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else "null"
+
+
+def is_trusted_origin(request, origin: str) -> bool:
+    """The site itself, or one of CSRF_TRUSTED_ORIGINS (``https://*.example.com`` allowed)."""
+    try:
+        if origin == f"{request.scheme}://{request.get_host()}":
+            return True
+    except DisallowedHost:
+        return False
+    scheme, _, host = origin.partition("://")
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        if trusted == origin:
+            return True
+        trusted_scheme, _, trusted_host = trusted.partition("://")
+        wildcard = trusted_host[trusted_host.find("*") + 1 :] if "*" in trusted_host else ""
+        if wildcard and trusted_scheme == scheme and is_same_domain(host, wildcard):
+            return True
+    return False
+
+
+def same_origin_post(view):
+    """Refuse POSTs that a browser sent from another site.
+
+    Why not Django's CSRF token: the signup box sits on cached public pages, which must
+    carry nothing per visitor, so there is no token or cookie to check. This is the check
+    Ghost uses for its member signup. Browsers send an Origin header with every POST (and
+    a Referer under our Referrer-Policy), and a page cannot forge them: a POST whose Origin
+    (or, lacking it, Referer) is another site is refused with 403 and changes nothing.
+
+    A POST with neither header is let through: it cannot come from a browser tricked by
+    another site (every browser that runs scripts sends Origin on a cross-site POST), and a
+    script posting directly could send any header it likes. What stops scripts is the rest:
+    the honeypot field, the per-visitor time-on-form stamp (single use), the rate limits
+    per IP and per address, and double opt-in (nothing is sent to a list until the owner
+    of the address confirms by email).
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            origin = posting_origin(request)
+            if origin is not None and not is_trusted_origin(request, origin):
+                return render(request, "subscriptions/refused.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def private_page(view):
+    """Pages with a form or a token: never stored by a browser or a shared cache."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    return wrapper
+
+
+def first_use_of_stamp(form) -> bool:
+    """A time-on-form stamp is good for one signup; a harvested stamp cannot be replayed."""
+    nonce = stamp_nonce(form.data.get("started", ""))
+    timeout = int(getattr(settings, "SUBSCRIPTIONS_FORM_MAX_AGE", 2 * 24 * 3600)) + 60
+    return nonce is not None and cache.add(f"subscriptions:stamp-used:{nonce}", 1, timeout)
+
+
+@require_safe
+def stamp(request):
+    """A fresh time-on-form stamp for one visitor, fetched by static/js/subscribe.js when
+    someone starts filling in a signup box on a cached page (which carries no stamp)."""
+    response = JsonResponse({"started": form_stamp()})
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@csrf_exempt  # the box posts from cached pages: same_origin_post is the check (see there)
 @require_http_methods(["GET", "POST"])
+@private_page
+@same_origin_post
 @rate_limited
 def subscribe(request):
     offer = current_offer()
     form_kwargs = {"mailing_lists": offer.lists, "consent_text_id": offer.consent_text_id}
     if request.method == "POST":
         form = SubscribeForm(request.POST, **form_kwargs)
-        if form.looks_automated():
+        if form.is_unstamped() and not form.data.get("website"):
+            # Sent without JavaScript from a cached page: show the form again, with the
+            # answers and a stamp of its own, to be checked and sent again.
+            form = form.restamped()
+        elif form.looks_automated():
             return redirect("subscriptions:thanks")
-        if form.is_stale():
+        elif form.is_stale():
             form = form.refreshed()
         elif form.is_valid():
             consent_text = ConsentText.objects.filter(pk=form.cleaned_data["consent_text"]).first()
             if consent_text is None:
                 form.add_error(None, "This form has changed since you opened it. Please try again.")
+            elif not first_use_of_stamp(form):
+                return redirect("subscriptions:thanks")  # a replayed stamp: thanked, dropped
             else:
                 services.request_subscription(
                     email=form.cleaned_data["email"],
@@ -136,12 +246,13 @@ def subscribe(request):
     return render(request, "subscriptions/subscribe.html", {"form": form, "offer": offer})
 
 
-@require_GET
+@require_safe
 def thanks(request):
     return render(request, "subscriptions/thanks.html")
 
 
 @require_http_methods(["GET", "POST"])
+@private_page
 @rate_limited
 def manage_request(request):
     """Email a fresh preference-centre link; the answer never says if the address is known."""

@@ -15,6 +15,12 @@ from articles.models.publishing import (
 from articles.validators import validate_doi_prefix, validate_issn, validate_orcid
 
 
+class JournalQuerySet(models.QuerySet):
+    def primary(self) -> "Journal | None":
+        """The journal this site is about: the one marked primary, else the oldest."""
+        return self.order_by("-is_primary", "pk").first()
+
+
 class Journal(models.Model):
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=30, help_text="As printed in issue labels, e.g. JHOP.")
@@ -51,6 +57,8 @@ class Journal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = JournalQuerySet.as_manager()
+
     class Meta:
         ordering = ["-is_primary", "name"]
         constraints = [
@@ -65,10 +73,6 @@ class Journal(models.Model):
 
     def __str__(self):
         return self.name
-
-    @classmethod
-    def primary(cls) -> "Journal | None":
-        return cls.objects.order_by("-is_primary", "pk").first()
 
 
 class IssueQuerySet(PublishableQuerySet):

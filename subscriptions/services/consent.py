@@ -4,7 +4,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from jhop.http import client_ip
+from subscriptions.http import client_ip
 from subscriptions.models import (
     PROFILE_FIELDS,
     ConsentEvent,

@@ -130,7 +130,7 @@ def test_load_demo_restores_edited_values_and_keeps_dates():
 
 def test_journal_is_the_seed_journal():
     load()
-    journal = Journal.primary()
+    journal = Journal.objects.primary()
     assert (journal.name, journal.short_name, journal.publisher) == (
         "Journal of Hematology Oncology Pharmacy",
         "JHOP",

@@ -13,6 +13,7 @@ from django.urls import reverse
 from articles.models import Article, Issue
 from tests.articles.site_data import SEED_TITLE, build_site
 from tests.factories import make_article, make_issue
+from tests.html import by_class, seen
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +43,8 @@ def test_article_page_follows_the_seed_order(client, site):
 
 
 def test_article_issue_line_is_label_then_section_and_topics(client, site):
-    html = text(client.get(site["article"].get_absolute_url()))
-    line = re.search(r'<p class="issue-line">(.*?)</p>', html).group(1)
-    plain = re.sub(r"<[^>]+>", "", line)
-    assert plain.startswith("JHOP - June 2022 Vol 12, No 3 - Original Article, Breast Cancer")
+    [line] = by_class(client.get(site["article"].get_absolute_url()), "issue-line")
+    assert seen(line).startswith("JHOP - June 2022 Vol 12, No 3 - Original Article, Breast Cancer")
 
 
 def test_byline_shows_credentials_and_links_author_pages(client, site):

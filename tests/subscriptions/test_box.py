@@ -26,7 +26,10 @@ def test_box_shows_the_seed_text_and_one_checkbox_per_active_list(db):
     assert labels == ["JHOP e-Newsletter", "JHOP Print Edition"]
     form = doc.xpath("//form")[0]
     assert form.get("action") == "/subscribe/" and form.get("method") == "post"
-    assert doc.xpath("//input[@name='csrfmiddlewaretoken']/@value") == ["tok"]
+    # Nothing per visitor: no CSRF token, no time-on-form stamp (subscribe.js fetches one).
+    assert doc.xpath("//input[@name='csrfmiddlewaretoken']") == []
+    assert doc.xpath("//input[@name='started']/@value") == []
+    assert form.get("data-stamp-url") == "/subscribe/stamp/"
     assert doc.xpath("//input[@name='source']/@value") == ["/articles/x/"]
 
 

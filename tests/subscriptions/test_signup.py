@@ -200,15 +200,6 @@ def test_form_posted_too_fast_or_unsigned_is_treated_as_a_bot(client, newsletter
     assert Subscriber.objects.count() == 0
 
 
-def test_csrf_is_enforced_on_the_signup_form(newsletter):
-    from django.test import Client
-
-    response = Client(enforce_csrf_checks=True).post(
-        reverse("subscriptions:subscribe"), signup_data(newsletter)
-    )
-    assert response.status_code == 403
-
-
 def test_rate_limit_per_address(client, newsletter, settings):
     settings.SUBSCRIPTIONS_RATE_PER_EMAIL = "2/h"
     assert post_signup(client, newsletter).status_code == 302

@@ -1,6 +1,6 @@
 import pytest
 
-from jhop.http import client_ip
+from subscriptions.http import client_ip
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The client's IP address, for rate limits and the consent log, behind known proxies."""
+"""The client's IP address, for the signup rate limits and the consent log, behind known
+proxies (settings.RATELIMIT_IP_META_KEY names it)."""
 
 from django.conf import settings
 

@@ -1,0 +1,384 @@
+"""HTTP benchmark: gunicorn in production mode on PostgreSQL and Redis, page by page.
+
+    .venv/bin/python bench/http.py --articles 2000        # builds (or reuses) jhop_bench_2000
+    .venv/bin/python bench/http.py --articles 100000 --seconds 10
+    .venv/bin/python bench/http.py --articles 2000 --nginx  # nginx before two app servers too
+
+Builds the archive once into its own PostgreSQL database (jhop_bench_<articles>) and
+reuses it on later runs (--rebuild to start again). Starts gunicorn (2 sync workers,
+DJANGO_ENV=production, CACHE_URL=Redis) on 127.0.0.1, and for each page type runs wrk
+(4 connections, --seconds each; 127.0.0.1 only) and prints: requests/s, × the static CSS
+file's rate in the same run, app CPU ms per request (utime+stime of the gunicorn
+workers, from /proc/<pid>/stat), database CPU ms per request (the same for the
+PostgreSQL backends serving those workers, found in pg_stat_activity by
+application_name), and the page's SQL query count (one uncached render in-process).
+
+Uncached pages are measured with the page cache off (CACHE_SECONDS=0); "article
+(cached)" with it on. "After an unrelated edit": an unrelated author is saved (every
+cached page goes stale), then the article page is fetched once: its cost is a cold
+render. With --nginx, nginx (deploy/nginx/jhop-proxy.conf) balances two gunicorn
+instances, and the article and static file are measured through it, with nginx's cache
+statuses (HIT, REVALIDATED, ...). Everything started is stopped by PID at the end.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+# This file is named http.py: keep its folder behind the standard library's "http" package.
+BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+sys.path.append(str(BENCH))
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import servers  # noqa: E402
+
+APP_NAME = "jhop-bench-app"
+TICKS = os.sysconf("SC_CLK_TCK")
+WRK = shutil.which("wrk")
+
+
+def cpu_ms(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total * 1000 / TICKS
+
+
+def backend_pids(db_name: str) -> list[int]:
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+            [db_name, APP_NAME],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def run_wrk(url: str, seconds: float, connections: int) -> tuple[float, int]:
+    assert url.startswith("http://127.0.0.1:"), url
+    if WRK:
+        out = subprocess.run(
+            [WRK, "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 30,
+        ).stdout
+        total = int(re.search(r"(\d+) requests in", out).group(1))
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if errors:
+            print(f"  ! {errors.group(1)} non-2xx answers for {url}", file=sys.stderr)
+        return rate, total
+    return python_load(url, seconds, connections)
+
+
+def python_load(url: str, seconds: float, connections: int) -> tuple[float, int]:
+    """A bounded fallback when wrk is missing: keep-alive connections, at most 200k requests."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    count = [0] * connections
+    stop = time.monotonic() + seconds
+
+    def worker(i):
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        while time.monotonic() < stop and count[i] < 200_000 // connections:
+            conn.request("GET", path)
+            conn.getresponse().read()
+            count[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(count) / (time.monotonic() - start), sum(count)
+
+
+def measure(url, *, seconds, connections, app_pids, db_name) -> dict:
+    run_wrk(url, 1, connections)  # warm up (connections to PostgreSQL, caches)
+    pg = backend_pids(db_name)
+    app0, db0 = cpu_ms(app_pids), cpu_ms(pg)
+    rate, total = run_wrk(url, seconds, connections)
+    pg_after = backend_pids(db_name)
+    app1, db1 = cpu_ms(app_pids), cpu_ms(pg_after)
+    return {
+        "rate": rate,
+        "app": (app1 - app0) / max(total, 1),
+        "db": max(db1 - db0, 0) / max(total, 1),
+    }
+
+
+def query_count(path: str) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    with override_settings(CACHE_MIDDLEWARE_SECONDS=0):
+        client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries)
+
+
+def ensure_database(name: str, articles: int, rebuild: bool) -> None:
+    assert re.fullmatch(r"[a-z0-9_]+", name), name
+    exists = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT datname FROM pg_database"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    exists = name in exists
+    if exists and rebuild:
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+        exists = False
+    if not exists:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+
+
+def build(articles: int) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from articles.models import Article
+
+    have = Article.objects.count()
+    if have >= articles:
+        print(f"Reusing the database: {have} articles.")
+        return
+    if have:
+        raise SystemExit(f"The database holds {have} articles, not {articles}: use --rebuild.")
+    from _setup import fill_archive
+
+    started = time.monotonic()
+    fill_archive(articles)
+    print(f"Built {articles} articles in {time.monotonic() - started:.0f} s.")
+
+
+def page_urls() -> dict[str, str]:
+    from django.templatetags.static import static
+
+    from articles.models import Article, Author, Issue, Section, Topic
+
+    article = Article.objects.published().newest_first()[10]
+    author = Author.objects.filter(authorships__article=article).first()
+    topic = Topic.objects.filter(articles=article).first()
+    return {
+        "static CSS": static("css/site.css"),
+        "article": article.get_absolute_url(),
+        "home": "/",
+        "issue": Issue.objects.published().first().get_absolute_url(),
+        "topic": topic.get_absolute_url(),
+        "section": Section.objects.filter(articles=article).first().get_absolute_url(),
+        "author": author.get_absolute_url(),
+        "search": "/search/?q=breast+cancer",
+        "archive": "/issues/",
+    }
+
+
+def table(*cells) -> None:
+    print("| " + " | ".join(str(c) for c in cells) + " |", flush=True)
+
+
+def row(name, m, static_rate, queries="") -> None:
+    times = m["rate"] / static_rate if static_rate else 0
+    table(name, f"{m['rate']:,.1f}", f"{times:.3f}", f"{m['app']:.1f}", f"{m['db']:.1f}", queries)
+
+
+def after_unrelated_edit(base: str, path: str, *, app_pids, db_name, rounds=10) -> dict:
+    """A cold render right after an edit that does not touch the page."""
+    import urllib.request
+
+    from articles.models import Author
+
+    unrelated = Author.objects.filter(authorships__isnull=True).first() or Author.objects.last()
+    cold_ms, cold_app, cold_db, hit_ms = [], [], [], []
+    for _ in range(rounds):
+        unrelated.save()  # bumps the content version: every cached page is stale
+        pg = backend_pids(db_name)
+        app0, db0 = cpu_ms(app_pids), cpu_ms(pg)
+        start = time.perf_counter()
+        urllib.request.urlopen(base + path, timeout=30).read()
+        cold_ms.append((time.perf_counter() - start) * 1000)
+        cold_app.append(cpu_ms(app_pids) - app0)
+        cold_db.append(cpu_ms(backend_pids(db_name)) - db0)
+        start = time.perf_counter()
+        urllib.request.urlopen(base + path, timeout=30).read()
+        hit_ms.append((time.perf_counter() - start) * 1000)
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    return {
+        "cold": mean(cold_ms),
+        "app": mean(cold_app),
+        "db": mean(cold_db),
+        "hit": mean(hit_ms),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=8, help="wrk time per page")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the database")
+    parser.add_argument("--nginx", action="store_true", help="also measure through nginx")
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+    )
+    args = parser.parse_args()
+
+    db_name = f"jhop_bench_{args.articles}"
+    ensure_database(db_name, args.articles, args.rebuild)
+    database_url = f"postgres://postgres@127.0.0.1:5432/{db_name}?application_name={APP_NAME}"
+    env = servers.production_env(
+        database_url=database_url, cache_url=args.redis_url, CONN_MAX_AGE="600"
+    )
+    os.environ.update({**env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}"})
+    build(args.articles)
+    servers.collect_static(env)
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    urls = page_urls()
+    queries = {name: query_count(path) for name, path in urls.items() if name != "static CSS"}
+
+    print(
+        f"\n{args.articles:,} articles · gunicorn {args.workers} sync workers · "
+        f"wrk {args.connections} connections × {args.seconds:g} s · PostgreSQL + Redis\n"
+    )
+    print("| page | req/s | × static | app CPU ms/req | DB CPU ms/req | queries |")
+    print("|---|---|---|---|---|---|")
+    taken: set[int] = set()
+    app = servers.Gunicorn(
+        port=servers.free_port(taken), env={**env, "CACHE_SECONDS": "0"}, workers=args.workers
+    )
+    try:
+        pids = app.worker_pids()
+        static = measure(
+            app.url + urls["static CSS"],
+            seconds=args.seconds,
+            connections=args.connections,
+            app_pids=pids,
+            db_name=db_name,
+        )
+        row("static CSS (same server)", static, static["rate"], 0)
+        for name, path in urls.items():
+            if name == "static CSS":
+                continue
+            m = measure(
+                app.url + path,
+                seconds=args.seconds,
+                connections=args.connections,
+                app_pids=pids,
+                db_name=db_name,
+            )
+            row(name, m, static["rate"], queries[name])
+    finally:
+        app.stop()
+
+    cached = servers.Gunicorn(port=servers.free_port(taken), env=env, workers=args.workers)
+    second = None
+    proxy = None
+    try:
+        pids = cached.worker_pids()
+        static = measure(
+            cached.url + urls["static CSS"],
+            seconds=args.seconds,
+            connections=args.connections,
+            app_pids=pids,
+            db_name=db_name,
+        )
+        m = measure(
+            cached.url + urls["article"],
+            seconds=args.seconds,
+            connections=args.connections,
+            app_pids=pids,
+            db_name=db_name,
+        )
+        row("article, page cache on (Redis)", m, static["rate"], 0)
+        row("static CSS in that run", static, static["rate"], 0)
+        edit = after_unrelated_edit(cached.url, urls["article"], app_pids=pids, db_name=db_name)
+        print(
+            f"\nArticle right after an unrelated edit (cold render): {edit['cold']:.1f} ms "
+            f"wall, {edit['app']:.1f} ms app CPU, {edit['db']:.1f} ms DB CPU; "
+            f"the next request (cache hit): {edit['hit']:.1f} ms wall."
+        )
+        if args.nginx:
+            second = servers.Gunicorn(port=servers.free_port(taken), env=env, workers=args.workers)
+            proxy = servers.Nginx(
+                port=servers.free_port(taken), upstreams=[cached.port, second.port]
+            )
+            all_pids = pids + second.worker_pids()
+            print()
+            table(
+                "through nginx (2 app servers)", "req/s", "× static", "app CPU ms", "DB CPU ms", ""
+            )
+            table("---", "---", "---", "---", "---", "---")
+            before = len(proxy.log())
+            s = measure(
+                proxy.url + urls["static CSS"],
+                seconds=args.seconds,
+                connections=args.connections,
+                app_pids=all_pids,
+                db_name=db_name,
+            )
+            row("static CSS", s, s["rate"])
+            mid = len(proxy.log())
+            a = measure(
+                proxy.url + urls["article"],
+                seconds=args.seconds,
+                connections=args.connections,
+                app_pids=all_pids,
+                db_name=db_name,
+            )
+            row("article", a, s["rate"])
+            log = proxy.log()
+            for label, lines in (("static CSS", log[before:mid]), ("article", log[mid:])):
+                statuses = Counter(line[4] for line in lines)
+                total = sum(statuses.values())
+                # UPDATING: served from nginx while one request revalidates with the app.
+                served = sum(statuses[k] for k in ("HIT", "REVALIDATED", "UPDATING", "STALE"))
+                print(
+                    f"nginx cache, {label}: {served / total:.1%} served from nginx's cache "
+                    f"({', '.join(f'{k} {v}' for k, v in statuses.most_common())})"
+                )
+            print(
+                f"gunicorn alone in the same run: article {m['rate']:,.1f} req/s, "
+                f"static {static['rate']:,.1f} req/s"
+            )
+    finally:
+        for server in (proxy, second, cached):
+            if server is not None:
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()
