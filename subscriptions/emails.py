@@ -1,5 +1,6 @@
 """Subscription emails: rendered from templates, recorded, and delivered by a task after commit."""
 
+import functools
 import logging
 from datetime import timedelta
 from email.utils import parseaddr
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from articles.models import Journal
@@ -42,7 +43,15 @@ def absolute_url(path: str) -> str:
 
 def link(purpose: Purpose, subscriber: Subscriber, mailing_list: MailingList | None = None) -> str:
     token = make_token(subscriber=subscriber, purpose=purpose, mailing_list=mailing_list)
-    return absolute_url(reverse(f"subscriptions:{purpose}", args=[token]))
+    before, after = _link_path(purpose, id(get_resolver()))
+    return absolute_url(f"{before}{token}{after}")
+
+
+@functools.lru_cache(maxsize=16)
+def _link_path(purpose: Purpose, resolver: int) -> list[str]:
+    # Reversed once per URL configuration, not once per link: a bulk send makes two links
+    # per reader. (Tokens are URL-safe: nothing in them needs quoting.)
+    return reverse(f"subscriptions:{purpose}", args=["TOKEN"]).split("TOKEN")
 
 
 def list_unsubscribe_headers(
@@ -152,17 +161,15 @@ def render_bulk(*, template: str, context: dict) -> tuple[str, str, str]:
     return _render(template, context)
 
 
-UNSUBSCRIBE_SLOT = "JHOP-UNSUBSCRIBE-URL-SLOT"
-MANAGE_SLOT = "JHOP-MANAGE-URL-SLOT"
+UNSUBSCRIBE_SLOT, MANAGE_SLOT = sending.UNSUBSCRIBE_SLOT, sending.MANAGE_SLOT
 
 
-def bulk_renderer(*, template: str, context: dict, mailing_list: MailingList):
-    """Render a bulk email once for a whole list; returns a function that makes one
-    reader's message by filling in that reader's own links (no template work per reader).
-
-    For emails whose content is the same for every reader (an edition); the links differ.
-    """
-    subject, text, html = _render(
+def render_shared(
+    *, template: str, context: dict, mailing_list: MailingList
+) -> tuple[str, str, str]:
+    """Render a bulk email once for a whole list (an edition: the same for every reader),
+    with slots where each reader's own links go (filled in by fill_links when sent)."""
+    return _render(
         template,
         {
             "mailing_list": mailing_list,
@@ -172,26 +179,12 @@ def bulk_renderer(*, template: str, context: dict, mailing_list: MailingList):
         },
     )
 
-    def message(subscription: Subscription) -> EmailMultiAlternatives:
-        subscriber = subscription.subscriber
-        unsubscribe_url = link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)
-        manage_url = link(Purpose.MANAGE, subscriber)
 
-        def fill(part: str) -> str:
-            return part.replace(UNSUBSCRIBE_SLOT, unsubscribe_url).replace(MANAGE_SLOT, manage_url)
-
-        result = EmailMultiAlternatives(
-            subject=subject,
-            body=fill(text),
-            to=[subscriber.email],
-            headers=list_unsubscribe_headers(
-                subscriber=subscriber, mailing_list=mailing_list, url=unsubscribe_url
-            ),
-        )
-        result.attach_alternative(fill(html), "text/html")
-        return result
-
-    return message
+def reader_links(subscriber: Subscriber, mailing_list: MailingList) -> dict[str, str]:
+    return {
+        "unsubscribe": link(Purpose.UNSUBSCRIBE, subscriber, mailing_list),
+        "manage": link(Purpose.MANAGE, subscriber),
+    }
 
 
 def bulk_message(

@@ -23,7 +23,7 @@ from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from subscriptions.models import OutboundEmail, Suppression
+from subscriptions.models import Edition, OutboundEmail, Suppression
 from subscriptions.models.subscribers import email_hash, legacy_email_hash
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,13 @@ def claim(outbound_email_ids: list[int]) -> list[OutboundEmail]:
     OutboundEmail.objects.filter(_claimable(now), pk__in=wanted).update(
         status=Status.SENDING, claimed_at=now, claim=token, attempts=F("attempts") + 1
     )
-    return list(OutboundEmail.objects.filter(pk__in=wanted, claim=token).order_by("pk"))
+    claimed = list(OutboundEmail.objects.filter(pk__in=wanted, claim=token).order_by("pk"))
+    # An edition's body is stored once on the edition: read it once for the batch.
+    shared = {o.edition_id for o in claimed if o.edition_id and not o.body_text}
+    bodies = {e.pk: e for e in Edition.objects.filter(pk__in=shared).only("body_text", "body_html")}
+    for outbound in claimed:
+        outbound.shared_body = bodies.get(outbound.edition_id) if not outbound.body_text else None
+    return claimed
 
 
 def blocked_addresses(addresses) -> set[str]:
@@ -76,16 +82,31 @@ def blocked_addresses(addresses) -> set[str]:
 
 
 def as_message(outbound: OutboundEmail, connection=None) -> EmailMultiAlternatives:
+    text, html = outbound.body_text, outbound.body_html
+    if shared := getattr(outbound, "shared_body", None):
+        text = fill_links(shared.body_text, outbound.links)
+        html = fill_links(shared.body_html, outbound.links)
     message = EmailMultiAlternatives(
         subject=outbound.subject,
-        body=outbound.body_text,
+        body=text,
         to=[outbound.to_email],
         headers=outbound.headers,
         connection=connection,
     )
-    if outbound.body_html:
-        message.attach_alternative(outbound.body_html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     return message
+
+
+UNSUBSCRIBE_SLOT = "JHOP-UNSUBSCRIBE-URL-SLOT"
+MANAGE_SLOT = "JHOP-MANAGE-URL-SLOT"
+
+
+def fill_links(part: str, links: dict[str, str]) -> str:
+    """Put a reader's own links into a body shared by the whole list."""
+    return part.replace(UNSUBSCRIBE_SLOT, links.get("unsubscribe", "")).replace(
+        MANAGE_SLOT, links.get("manage", "")
+    )
 
 
 def is_throttled(exc: Exception) -> bool:

@@ -59,6 +59,10 @@ class Edition(models.Model):
         null=True, blank=True, help_text="When every member's email had been recorded."
     )
     recipients = models.PositiveIntegerField(default=0)
+    body_text = models.TextField(
+        blank=True, help_text="The plain text as sent (each reader's links filled in)."
+    )
+    body_html = models.TextField(blank=True, help_text="The HTML as sent.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

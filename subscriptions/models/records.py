@@ -172,6 +172,11 @@ class OutboundEmail(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    links = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="This reader's own links, for an email whose body is shared (an edition).",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

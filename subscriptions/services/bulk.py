@@ -34,16 +34,21 @@ def record_emails(
     """Record one email per member of owner.mailing_list who has none of owner's emails yet.
 
     `owner` is the alert or edition (OutboundEmail has a foreign key to it, related name
-    "emails"); `keep_going` is asked before each chunk (a paused edition stops). Returns
-    how many emails this run recorded.
+    "emails"); `keep_going` is asked before each chunk (a paused edition stops). With
+    `same_for_all`, the content is rendered once and stored on the owner (its body_text and
+    body_html), and each reader's email holds only their own links. Returns how many
+    emails this run recorded.
     """
     link = OutboundEmail._meta.get_field(owner_field(owner)).name
     rows = Subscription.objects.recipients(owner.mailing_list, not_in=owner.emails.all())
     rows = rows.iterator(chunk_size=CHUNK_SIZE)
-    if same_for_all:  # rendered once; each reader's links filled in
-        make = emails.bulk_renderer(
+    if same_for_all:
+        # Rendered once and kept on the owner; each reader's row holds only their links.
+        subject, text, html = emails.render_shared(
             template=template, context=context, mailing_list=owner.mailing_list
         )
+        type(owner).objects.filter(pk=owner.pk).update(body_text=text, body_html=html)
+        make = partial(_shared_message, subject=subject, mailing_list=owner.mailing_list)
     else:
         make = partial(_personal_message, template=template, context=context)
     created = 0
@@ -52,8 +57,22 @@ def record_emails(
     return created
 
 
-def _personal_message(subscription: Subscription, *, template: str, context: dict):
-    return emails.bulk_message(subscription=subscription, template=template, context=context)
+def _personal_message(subscription: Subscription, *, template: str, context: dict) -> dict:
+    message = emails.bulk_message(subscription=subscription, template=template, context=context)
+    return {
+        "subject": message.subject[:200],
+        "body_text": message.body,
+        "body_html": message.alternatives[0].content,
+        "headers": message.extra_headers,
+    }
+
+
+def _shared_message(subscription: Subscription, *, subject: str, mailing_list) -> dict:
+    links = emails.reader_links(subscription.subscriber, mailing_list)
+    headers = emails.list_unsubscribe_headers(
+        subscriber=subscription.subscriber, mailing_list=mailing_list, url=links["unsubscribe"]
+    )
+    return {"subject": subject[:200], "headers": headers, "links": links}
 
 
 def owner_field(owner: models.Model) -> str:
@@ -67,18 +86,14 @@ def _record_chunk(owner, link, kind, make, chunk: list[Subscription]) -> int:
     retry_after = timezone.now() + emails.UNSENT_AFTER
     rows = []
     for subscription in chunk:
-        message = make(subscription)
         rows.append(
             OutboundEmail(
                 **{link: owner},
                 subscriber=subscription.subscriber,
                 kind=kind,
                 to_email=subscription.subscriber.email,
-                subject=message.subject[:200],
-                body_text=message.body,
-                body_html=message.alternatives[0].content,
-                headers=message.extra_headers,
                 next_attempt_at=retry_after,
+                **make(subscription),
             )
         )
     with transaction.atomic():
