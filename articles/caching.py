@@ -283,9 +283,10 @@ class PageCacheMiddleware:
 
 # What bumps the content version ---------------------------------------------------------
 # A draft (or a draft issue) that stays a draft changes no public page, nor do the rows
-# hanging off it (authors' order, references, topics, related items) or preview links.
-# Everything else (publishing, unpublishing, scheduling, any edit of public content, and
-# journals, sections, topics and authors) bumps.
+# hanging off it (authors' order, references, topics, related items), preview links, or an
+# author with no published work (who has no page yet). Everything else (publishing,
+# unpublishing, scheduling, any edit of public content, journals, sections, topics, and
+# authors of published articles) bumps.
 
 PUBLISHED = "published"
 LOADED_STATUS = "_jhop_loaded_status"
@@ -314,10 +315,13 @@ def _article_is_published(instance) -> bool:
 
 
 def touches_public_pages(instance) -> bool:
-    from articles.models import Article, Issue, PreviewLink
+    from articles.models import Article, Author, Issue, PreviewLink
 
     if isinstance(instance, PreviewLink):
         return False
+    if isinstance(instance, Author):
+        # An author without published work has no page (404) and is listed nowhere.
+        return Article.objects.published().filter(authorships__author_id=instance.pk).exists()
     if isinstance(instance, Article | Issue):
         return _is_or_was_published(instance)
     if getattr(instance, "article_id", None) is not None:

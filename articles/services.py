@@ -17,9 +17,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from articles.models import Article, Author, Authorship, Issue, PreviewLink
+from articles.models import Article, ArticleSlugHistory, Author, Authorship, Issue, PreviewLink
 from articles.models.preview import PREVIEW_LIFETIME
-from articles.models.publishing import Visibility
+from articles.models.publishing import PublishState, Visibility
 
 
 @dataclass
@@ -48,13 +48,10 @@ def _problem(obj: Article | Issue) -> str:
     """Why obj may not go live ("" if it may): invalid fields or uncited references."""
     try:
         obj.full_clean()
+        if isinstance(obj, Article):
+            obj.check_citations()
     except ValidationError as error:
         return f"{obj}: " + " ".join(error.messages)
-    if isinstance(obj, Article):
-        numbers = set(obj.references.values_list("position", flat=True))
-        if missing := sorted(obj.cited_numbers - numbers):
-            cited = ", ".join(f"[{n}]" for n in missing)
-            return f"{obj}: the body cites {cited} but there is no reference with that number."
     return ""
 
 
@@ -82,31 +79,43 @@ def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateCh
     return result
 
 
-def publish_articles(*, articles: QuerySet[Article], user: AbstractBaseUser | None) -> StateChange:
-    """Publish the valid articles: now, or at their published_at if that is set (scheduled).
-
-    An article with an invalid field or a citation without a reference stays a draft
-    and is listed in the result's refused; one that is scheduled, or whose issue is not
-    public yet, is listed in not_yet_public so the editor is not surprised.
-    """
-    return _set_state(articles, status=Article.Status.PUBLISHED, user=user, comment="Published")
-
-
-def unpublish_articles(
-    *, articles: QuerySet[Article], user: AbstractBaseUser | None
+def publish(
+    *, objects: QuerySet[Article] | QuerySet[Issue], user: AbstractBaseUser | None
 ) -> StateChange:
-    """Take the articles off the site (back to draft), keeping their dates."""
-    return _set_state(articles, status=Article.Status.DRAFT, user=user, comment="Unpublished")
+    """Publish the valid articles or issues: now, or at their published_at if that is set
+    (scheduled).
+
+    One with an invalid field (or, for an article, a citation without a reference) stays
+    a draft and is listed in the result's refused; one that is scheduled, or an article
+    whose issue is not public yet, is listed in not_yet_public so the editor is not
+    surprised.
+    """
+    return _set_state(objects, status=PublishState.PUBLISHED, user=user, comment="Published")
 
 
-def publish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) -> StateChange:
-    """Publish the valid issues: now, or at their published_at if that is set (scheduled)."""
-    return _set_state(issues, status=Issue.Status.PUBLISHED, user=user, comment="Published")
+def unpublish(
+    *, objects: QuerySet[Article] | QuerySet[Issue], user: AbstractBaseUser | None
+) -> StateChange:
+    """Take the articles or issues (and so their articles) off the site, keeping dates."""
+    return _set_state(objects, status=PublishState.DRAFT, user=user, comment="Unpublished")
 
 
-def unpublish_issues(*, issues: QuerySet[Issue], user: AbstractBaseUser | None) -> StateChange:
-    """Take the issues, and so their articles, off the site."""
-    return _set_state(issues, status=Issue.Status.DRAFT, user=user, comment="Unpublished")
+def save_article(*, article: Article) -> Article:
+    """Save an editor's changes; a renamed article keeps answering at its old URL (301)."""
+    old_slug = (
+        Article.objects.filter(pk=article.pk).values_list("slug", flat=True).first()
+        if article.pk
+        else None
+    )
+    with transaction.atomic():
+        article.save()
+        if old_slug and old_slug != article.slug:
+            # The new slug is no longer a redirect (it may be an older name come back).
+            ArticleSlugHistory.objects.filter(slug=article.slug).delete()
+            ArticleSlugHistory.objects.update_or_create(
+                slug=old_slug, defaults={"article": article}
+            )
+    return article
 
 
 def merge_authors(*, keep: Author, duplicates: list[Author], user: AbstractBaseUser | None) -> int:
@@ -157,9 +166,14 @@ def create_preview_link(
     note: str = "",
 ) -> PreviewLink:
     """A link that shows the article, published or not, to anyone holding it until it expires."""
-    link = PreviewLink(
-        article=article, created_by=user, note=note, expires_at=timezone.now() + lifetime
-    )
+    link = PreviewLink(article=article, note=note, expires_at=timezone.now() + lifetime)
+    return save_preview_link(link=link, user=user)
+
+
+def save_preview_link(*, link: PreviewLink, user: AbstractBaseUser | None) -> PreviewLink:
+    """Save a new or edited preview link; a new one is credited to user."""
+    if link.pk is None:
+        link.created_by = user
     link.full_clean()
     link.save()
     return link

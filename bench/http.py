@@ -14,9 +14,9 @@ PostgreSQL backends serving those workers, found in pg_stat_activity by
 application_name), and the page's SQL query count (one uncached render in-process).
 
 Uncached pages are measured with the page cache off (CACHE_SECONDS=0); "article
-(cached)" with it on. "After an unrelated edit": an unrelated author is saved (every
-cached page goes stale), then the article page is fetched once: its cost is a cold
-render. With --nginx, nginx (deploy/nginx/jhop-proxy.conf) balances two gunicorn
+(cached)" with it on. "After an unrelated edit": another published article is saved
+(every cached page goes stale), then the article page is fetched once: its cost is a
+cold render. With --nginx, nginx (deploy/nginx/jhop-proxy.conf) balances two gunicorn
 instances, and the article and static file are measured through it, with nginx's cache
 statuses (HIT, REVALIDATED, ...). Everything started is stopped by PID at the end.
 """
@@ -215,12 +215,13 @@ def after_unrelated_edit(base: str, path: str, *, app_pids, db_name, rounds=10) 
     """A cold render right after an edit that does not touch the page."""
     import urllib.request
 
-    from articles.models import Author
+    from articles.models import Article
 
-    unrelated = Author.objects.filter(authorships__isnull=True).first() or Author.objects.last()
+    shown = path.rstrip("/").rsplit("/", 1)[-1]
+    unrelated = Article.objects.published().exclude(slug=shown).order_by("pk").first()
     cold_ms, cold_app, cold_db, hit_ms = [], [], [], []
     for _ in range(rounds):
-        unrelated.save()  # bumps the content version: every cached page is stale
+        unrelated.save()  # another article corrected: every cached page is stale
         pg = backend_pids(db_name)
         app0, db0 = cpu_ms(app_pids), cpu_ms(pg)
         start = time.perf_counter()

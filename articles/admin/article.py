@@ -3,7 +3,6 @@
 import reversion
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.forms.models import BaseInlineFormSet
@@ -14,7 +13,7 @@ from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, report, state
+from articles.admin.common import PublishActionsMixin, SiteLinkMixin, state
 from articles.admin.preview import PreviewLinkInline
 from articles.models import (
     Article,
@@ -91,15 +90,7 @@ class ReferenceInlineFormSet(ReorderableInlineFormSet):
                 form.cleaned_data["position"] = form.instance.position = next_number
                 numbers.add(next_number)
                 next_number += 1
-        missing = sorted(self.instance.cited_numbers - numbers)
-        if missing:
-            cited = ", ".join(f"[{n}]" for n in missing)
-            raise ValidationError(
-                "The body cites %(cited)s but there is no reference with that number. "
-                "Add the reference or correct the citation.",
-                code="missing_reference",
-                params={"cited": cited},
-            )
+        self.instance.check_citations(numbers)
 
 
 class RelatedItemInlineFormSet(ReorderableInlineFormSet):
@@ -161,7 +152,7 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SiteLinkMixin, VersionAdmin):
+class ArticleAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
     list_display = ["title", "issue", "section", "state", "byline"]
     list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
     list_select_related = ["issue__journal", "section"]
@@ -259,24 +250,17 @@ class ArticleAdmin(SiteLinkMixin, VersionAdmin):
     def byline(self, obj):
         return ", ".join(a.author.display_name for a in obj.authorships.all())
 
+    def save_model(self, request, obj, form, change):
+        services.save_article(article=obj)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is PreviewLink:
             for link in formset.save(commit=False):
-                if link.pk is None:
-                    link.created_by = request.user
-                link.save()
+                services.save_preview_link(link=link, user=request.user)
+            revoked = [f.instance.pk for f in formset.forms if f.cleaned_data.get("revoke")]
+            services.revoke_preview_links(links=PreviewLink.objects.filter(pk__in=revoked))
             return
         super().save_formset(request, form, formset, change)
-
-    @admin.action(description="Publish (now, or at the scheduled time)")
-    def publish(self, request, queryset):
-        result = services.publish_articles(articles=queryset, user=request.user)
-        report(self, request, result, noun="article", verb="published")
-
-    @admin.action(description="Unpublish (back to draft)")
-    def unpublish(self, request, queryset):
-        result = services.unpublish_articles(articles=queryset, user=request.user)
-        report(self, request, result, noun="article", verb="unpublished")
 
     @admin.action(description="Share a draft: create a 7-day preview link")
     def share_draft(self, request, queryset):

@@ -1,10 +1,11 @@
 """Helpers the journal admins share."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from articles import services
 from articles.images import rendition
 from articles.models.publishing import Visibility
 
@@ -42,10 +43,23 @@ class SiteLinkMixin:
         return obj.get_absolute_url()
 
 
-def report(model_admin, request, result, *, noun: str, verb: str) -> None:
-    """Tell the editor what a publish/unpublish action did, and what it refused to do."""
-    model_admin.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
-    for note in result.not_yet_public:
-        model_admin.message_user(request, note, messages.WARNING)
-    for problem in result.refused:
-        model_admin.message_user(request, f"Not {verb}: {problem}", messages.ERROR)
+class PublishActionsMixin:
+    """The publish and unpublish actions, the same for issues and articles."""
+
+    @admin.action(description="Publish (now, or at the scheduled time)")
+    def publish(self, request, queryset):
+        self._report(request, services.publish(objects=queryset, user=request.user), "published")
+
+    @admin.action(description="Unpublish (back to draft)")
+    def unpublish(self, request, queryset):
+        result = services.unpublish(objects=queryset, user=request.user)
+        self._report(request, result, "unpublished")
+
+    def _report(self, request, result, verb: str) -> None:
+        """Tell the editor what the action did, and what it refused to do."""
+        noun = self.model._meta.verbose_name
+        self.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
+        for note in result.not_yet_public:
+            self.message_user(request, note, messages.WARNING)
+        for problem in result.refused:
+            self.message_user(request, f"Not {verb}: {problem}", messages.ERROR)

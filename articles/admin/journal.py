@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import SiteLinkMixin, report, state, thumbnail
+from articles.admin.common import PublishActionsMixin, SiteLinkMixin, state, thumbnail
 from articles.models import (
     Article,
     Author,
@@ -30,7 +30,7 @@ MONTHS = {
 
 
 @admin.register(Issue)
-class IssueAdmin(SiteLinkMixin, VersionAdmin):
+class IssueAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -156,16 +156,6 @@ class IssueAdmin(SiteLinkMixin, VersionAdmin):
                 for section, items in groups.items()
             ),
         )
-
-    @admin.action(description="Publish (now, or at the scheduled time)")
-    def publish(self, request, queryset):
-        result = services.publish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="published")
-
-    @admin.action(description="Unpublish (back to draft)")
-    def unpublish(self, request, queryset):
-        result = services.unpublish_issues(issues=queryset, user=request.user)
-        report(self, request, result, noun="issue", verb="unpublished")
 
 
 @admin.register(Author)

@@ -3,7 +3,6 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.html import format_html
 
 from articles import services
@@ -22,11 +21,6 @@ class PreviewLinkForm(forms.ModelForm):
     class Meta:
         model = PreviewLink
         fields = ["note", "expires_at"]
-
-    def save(self, commit=True):
-        if self.cleaned_data.get("revoke") and self.instance.revoked_at is None:
-            self.instance.revoked_at = timezone.now()
-        return super().save(commit)
 
 
 class PreviewLinkInline(admin.TabularInline):
@@ -65,9 +59,7 @@ class PreviewLinkAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
-        if obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        services.save_preview_link(link=obj, user=request.user)
 
     @admin.display(description="state")
     def state(self, obj):

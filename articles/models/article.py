@@ -1,7 +1,9 @@
 """Articles, their ordered authors, references and editor-picked related items."""
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Case, Count, F, Prefetch, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
@@ -139,23 +141,6 @@ class Article(VisibilityMixin, models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        # A renamed article keeps answering at its old URL (301 to the new one).
-        old_slug = (
-            Article.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
-            if self.pk
-            else None
-        )
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            if old_slug and old_slug != self.slug:
-                from articles.models.slug_history import ArticleSlugHistory
-
-                ArticleSlugHistory.objects.filter(slug=self.slug).delete()
-                ArticleSlugHistory.objects.update_or_create(
-                    slug=old_slug, defaults={"article": self}
-                )
-
     def get_absolute_url(self):
         return reverse("articles:article-detail", kwargs={"slug": self.slug})
 
@@ -177,6 +162,19 @@ class Article(VisibilityMixin, models.Model):
     def cited_numbers(self) -> frozenset[int]:
         """Reference numbers the body cites."""
         return citations.cited_numbers(sanitize_html(self.body))
+
+    def check_citations(self, reference_numbers: Iterable[int] | None = None) -> None:
+        """Raise a ValidationError (code "missing_reference") if the body cites a number
+        no reference has: the stored references', or the given numbers (a form's)."""
+        if reference_numbers is None:
+            reference_numbers = self.references.values_list("position", flat=True)
+        if missing := sorted(self.cited_numbers - set(reference_numbers)):
+            raise ValidationError(
+                "The body cites %(cited)s but there is no reference with that number. "
+                "Add the reference or correct the citation.",
+                code="missing_reference",
+                params={"cited": ", ".join(f"[{n}]" for n in missing)},
+            )
 
     def _python_visibility(self) -> Visibility:
         # Draft, scheduled, waiting for its issue, or live (see articles.models.publishing).

@@ -85,9 +85,6 @@ class Offer:
     consent_text_id: int | None
     consent_body: str
 
-    def get(self, pk: int) -> MailingList | None:
-        return next((m for m in self.lists if m.pk == pk), None)
-
 
 def current_offer() -> Offer:
     """The active lists and the latest consent text, cached; one query on a cold cache."""

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
+from articles import services
 from articles.models import (
     Article,
     Author,
@@ -571,7 +572,7 @@ def test_publish_action_refuses_an_article_citing_a_missing_reference(admin_clie
     assert fine.status == Article.Status.PUBLISHED
     text = response.text
     assert "1 article(s) published." in text
-    assert "Not published: Broken: the body cites [2] but there is no reference" in text
+    assert "Not published: Broken: The body cites [2] but there is no reference" in text
 
 
 def test_publish_action_refuses_an_article_with_an_invalid_field(admin_client):
@@ -1000,3 +1001,18 @@ def test_issue_publish_action_says_when_a_scheduled_issue_goes_live(admin_client
     ]
     issue.refresh_from_db()
     assert issue.status == Issue.Status.PUBLISHED and not issue.is_public
+
+
+def test_renaming_an_article_in_the_admin_keeps_its_old_url(admin_client, client):
+    assert (
+        admin_client.post(reverse("admin:articles_article_add"), article_post()).status_code == 302
+    )
+    article = Article.objects.get(slug="a-new-article")
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    data = form_values(admin_client.get(change).text, "article_form")
+    data["slug"] = ["a-renamed-article"]
+    assert admin_client.post(change, data).status_code == 302
+    response = client.get("/articles/a-new-article/")
+    assert response.status_code == 301
+    assert response["Location"] == "/articles/a-renamed-article/"

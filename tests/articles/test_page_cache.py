@@ -143,6 +143,11 @@ def test_saving_a_draft_leaves_cached_pages_alone(site):
     draft.topics.add(topic)
     PreviewLink.objects.create(article=draft, expires_at=timezone.now() + timedelta(days=1))
     assert content_version() == before
+    newcomer = make_author(given_name="New", family_name="Person")  # no published work yet
+    newcomer.credentials = "MD"
+    newcomer.save()
+    draft.authors.add(newcomer)
+    assert content_version() == before
     issue = make_issue(slug="next-issue", status=Article.Status.DRAFT)
     issue.title = "Planned"
     issue.save()
@@ -186,7 +191,9 @@ def test_every_public_change_invalidates_cached_pages(client, site, change):
     elif change == "topic":
         article.topics.add(make_topic("Leukemia"))
     elif change == "author":
-        make_author(given_name="New", family_name="Person")
+        author = site["author"]
+        author.credentials = "PharmD, BCOP, FHOPA"
+        author.save()
     elif change == "issue":
         issue = site["issue"]
         issue.title = "Renamed issue"

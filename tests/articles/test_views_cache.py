@@ -69,6 +69,17 @@ def test_staff_pages_are_never_cached_nor_served_to_readers(client):
     assert "private" in home["Cache-Control"]
 
 
+def test_public_pages_are_the_same_bytes_for_every_visitor(settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0  # two fresh renders, not one render served twice
+    site = build_site()
+    urls = ["/", site["article"].get_absolute_url(), site["topic"].get_absolute_url(), "/issues/"]
+    for url in urls:
+        first, second = Client().get(url), Client().get(url)
+        assert first.status_code == 200, url
+        assert first.content == second.content, url
+        assert not first.cookies and not second.cookies, url
+
+
 def test_cached_pages_carry_nothing_per_visitor_and_the_box_still_posts():
     build_site()
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)

@@ -1,6 +1,7 @@
 import re
 
 from django.core import mail
+from playwright.sync_api import expect
 
 from subscriptions.models import Subscriber
 from tests.subscriptions.factories import ensure_defaults
@@ -109,11 +110,14 @@ def test_signup_errors_are_announced_and_the_page_passes_axe(live_server, page, 
 
 def test_the_box_on_the_home_page_signs_up_from_a_cached_page(live_server, browser, settings):
     """The box is in pages cached for anonymous readers: two people in turn get one cached
-    copy, and each one's signup still passes CSRF and records the page it came from."""
+    copy (no token, no stamp in it), each gets a time-on-form stamp of their own when they
+    start filling it in, and each one's signup passes the Origin check and records the page
+    it came from."""
     from subscriptions.models import ConsentEvent
 
     ensure_defaults()
     settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 0
+    stamps = []
     for n, email in enumerate(["first@example.org", "second@example.org"]):
         context = browser.new_context()  # a different person: no shared cookies
         page = context.new_page()
@@ -121,7 +125,11 @@ def test_the_box_on_the_home_page_signs_up_from_a_cached_page(live_server, brows
         box = page.locator("section.subscribe-box")
         address = box.locator("fieldset[data-address-fields]")
         assert address.is_hidden()
+        stamp = box.locator("input[name=started]")
+        assert stamp.input_value() == ""
         box.get_by_label("Email").fill(email)
+        expect(stamp).not_to_have_value("")  # fetched from /subscribe/stamp/
+        stamps.append(stamp.input_value())
         box.get_by_label("First name").fill("Rosalind")
         box.get_by_label("Last name").fill("Franklin")
         box.get_by_label("Profession").select_option("researcher")
@@ -137,3 +145,4 @@ def test_the_box_on_the_home_page_signs_up_from_a_cached_page(live_server, brows
         assert Subscriber.objects.count() == n + 1
     sources = set(ConsentEvent.objects.values_list("source_url", flat=True))
     assert sources == {live_server.url + "/"}
+    assert stamps[0] != stamps[1]

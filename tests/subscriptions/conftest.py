@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.core import mail
 from django.test import Client, TestCase
@@ -12,6 +14,14 @@ def _fast_forms(settings):
     """People take seconds to fill the form; the test client takes none."""
     settings.SUBSCRIPTIONS_MIN_FORM_SECONDS = 0
     settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture
+def test_templates(settings):
+    """Templates only tests use (tests/templates): a sample bulk email, emails/tests/sample_bulk."""
+    engine = settings.TEMPLATES[0]
+    extra = Path(__file__).resolve().parent.parent / "templates"
+    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], extra]}, *settings.TEMPLATES[1:]]
 
 
 @pytest.fixture

@@ -16,13 +16,14 @@ from .factories import lists, make_subscriber
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("test_templates")
 def test_sample_bulk_email_carries_one_click_unsubscribe_headers(outbox):
     newsletter, _ = lists()
     subscriber = make_subscriber(lists=[newsletter], email="bulk@example.com")
     subscription = subscriber.subscriptions.get()
     message = emails.bulk_message(
         subscription=subscription,
-        template="subscriptions/sample_bulk",
+        template="tests/sample_bulk",
         context={"title": "June 2022 issue", "body": "The new issue is out."},
     )
     message.send()
@@ -178,6 +179,7 @@ def test_a_lost_task_does_not_lose_the_email(client, settings, outbox):
     assert len(outbox) == 1  # sent once, never again
 
 
+@pytest.mark.usefixtures("test_templates")
 def test_no_stored_value_can_add_an_email_header(outbox, django_capture_on_commit_callbacks):
     """Names reach only the body. Even a legacy record holding line breaks (forms refuse them)
     cannot add a recipient or a header to any email the app sends."""
@@ -197,7 +199,7 @@ def test_no_stored_value_can_add_an_email_header(outbox, django_capture_on_commi
         emails.goodbye_email(subscriber, [newsletter])
     bulk = emails.bulk_message(
         subscription=subscriber.subscriptions.get(),
-        template="subscriptions/sample_bulk",
+        template="tests/sample_bulk",
         context={"title": "June issue", "body": "Out now."},
     )
     bulk.send()
