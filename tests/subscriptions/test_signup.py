@@ -106,7 +106,10 @@ def test_the_response_is_identical_for_new_pending_active_unsubscribed_bounced_e
     for state in ["new", "pending", "active", "gone", "bounced", "erased"]:
         outbox.clear()
         response = post_signup(client, newsletter, email=f"{state}@example.com")
-        headers = sorted((k, v) for k, v in response.headers.items() if k != "Date")
+        # Date and Expires tell the time of the answer (a slow machine crosses a second).
+        headers = sorted(
+            (k, v) for k, v in response.headers.items() if k not in {"Date", "Expires"}
+        )
         thanks = client.get(response["Location"])
         assert len(outbox) == 1, state  # a confirmation, or a link to manage: never more
         assert outbox[0].to == [f"{state}@example.com"]
