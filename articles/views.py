@@ -62,7 +62,7 @@ def table_of_contents(issue: Issue):
 
 
 class HomeView(PageMetaMixin, TemplateView):
-    template_name = "home.html"
+    template_name = "articles/home.html"
     latest_count = 8
     featured_count = 3
 

@@ -42,5 +42,6 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "jhop.views.bad_request"
 handler404 = "jhop.views.page_not_found"
 handler500 = "jhop.views.server_error"

@@ -1,16 +1,17 @@
 """Site-wide views: health check, robots.txt, error pages."""
 
+from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """Liveness and readiness for the load balancer: 200 when the database answers."""
     try:
@@ -22,7 +23,7 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
     sitemap = request.build_absolute_uri(reverse("sitemap"))
@@ -37,6 +38,21 @@ def robots_txt(request):
 
 def page_not_found(request, exception):
     return render(request, "404.html", status=404)
+
+
+def bad_request(request, exception):
+    """The site's own 400 page. Unlike Django's default it does not run the CSRF check again:
+    a form posted in a charset other than UTF-8 fails reading the body, and a second read
+    inside the error handler turned the 400 into a 500 (and an error email)."""
+    if isinstance(exception, DisallowedHost):
+        # Links in the layout are built from the host: render without the request.
+        return HttpResponseBadRequest(loader.get_template("400.html").render())
+    return render(request, "400.html", status=400)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the site's page (Django's own has inline styles the CSP blocks)."""
+    return render(request, "403_csrf.html", status=403)
 
 
 def server_error(request):

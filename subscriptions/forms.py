@@ -74,8 +74,14 @@ class SafeCharField(forms.CharField):
 class SafeEmailField(forms.EmailField):
     def clean(self, value):
         no_control_characters(value or "")
-        value = super().clean(value)
-        return normalise_email(value) if value else value
+        value = self.to_python(value)
+        self.validate(value)
+        if value and len(value) <= (self.max_length or 320):
+            # Our specific refusals (long local part, bare host, IP literal) before the
+            # generic "Enter a valid email address."
+            value = normalise_email(value)
+        self.run_validators(value)
+        return value
 
 
 class ListCheckboxes(forms.CheckboxSelectMultiple):

@@ -22,11 +22,12 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
 
 
-MAX_AGE = {
+MAX_AGE: dict[Purpose, timedelta | None] = {
     Purpose.CONFIRM: timedelta(days=7),
-    # Unsubscribe links sit in old emails; they must keep working for a long time.
     Purpose.MANAGE: timedelta(days=30),
-    Purpose.UNSUBSCRIBE: timedelta(days=400),
+    # Unsubscribe links sit in old emails: an unsubscribe is honoured however old the link
+    # (RFC 8058 one-click must never fail). The token still dies with a changed address.
+    Purpose.UNSUBSCRIBE: None,
 }
 
 

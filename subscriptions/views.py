@@ -13,7 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import is_same_domain
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import get_usage
 
 from subscriptions import services
 from subscriptions.forms import (
@@ -73,25 +73,35 @@ def form_page(request) -> str:
     return ""
 
 
+# HEAD is answered wherever GET is (link checkers and mail scanners send it).
+require_safe_or_post = require_http_methods(["GET", "HEAD", "POST"])
+
+# (group, key, rate): per client IP, and per submitted address hourly and daily.
+RATE_LIMITS = (
+    ("subscriptions.ip", "ip", ip_rate),
+    ("subscriptions.email", email_key, email_rate),
+    ("subscriptions.email-day", email_key, email_daily_rate),
+)
+
+
 def rate_limited(view):
     """Per IP and per submitted address, counted in the shared cache; POST only. An address
-    is counted across the signup and manage-link forms: both send it an email."""
+    is counted across the signup and manage-link forms: both send it an email. A refused
+    request is told when to come back (Retry-After: when the longest window it hit ends)."""
 
-    @ratelimit(key="ip", rate=ip_rate, method="POST", block=False)
-    @ratelimit(
-        group="subscriptions.email", key=email_key, rate=email_rate, method="POST", block=False
-    )
-    @ratelimit(
-        group="subscriptions.email-day",
-        key=email_key,
-        rate=email_daily_rate,
-        method="POST",
-        block=False,
-    )
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if getattr(request, "limited", False):
-            return ratelimited(request, None)
+        waits = []
+        for group, key, rate in RATE_LIMITS:
+            usage = get_usage(
+                request, group=group, key=key, rate=rate, method="POST", increment=True
+            )
+            if usage is not None and usage["should_limit"]:
+                waits.append(usage["time_left"])
+        if waits:
+            response = ratelimited(request, None)
+            response["Retry-After"] = str(max(1, *waits))
+            return response
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -209,7 +219,7 @@ def stamp(request):
 
 
 @csrf_exempt  # the box posts from cached pages: same_origin_post is the check (see there)
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @private_page
 @same_origin_post
 @rate_limited
@@ -251,19 +261,19 @@ def thanks(request):
     return render(request, "subscriptions/thanks.html")
 
 
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @private_page
 @rate_limited
 def manage_request(request):
     """Email a fresh preference-centre link; the answer never says if the address is known."""
     form = EmailOnlyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.send_manage_link(email=form.cleaned_data["email"])
+        services.request_manage_link(email=form.cleaned_data["email"])
         return render(request, "subscriptions/manage_request_sent.html")
     return render(request, "subscriptions/manage_request.html", {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @token_page(Purpose.CONFIRM)
 def confirm(request, data):
     # A GET only shows a button: link scanners open it without confirming anything.
@@ -291,7 +301,7 @@ def confirm(request, data):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @token_page(Purpose.MANAGE)
 def manage(request, data):
     subscriber = data.subscriber
@@ -333,7 +343,7 @@ def manage(request, data):
 
 # RFC 8058 one-click POSTs come from mail providers: the signed token is the authority.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_safe_or_post
 @token_page(Purpose.UNSUBSCRIBE)
 def unsubscribe(request, data):
     if request.method == "POST":

@@ -5,9 +5,8 @@ import calendar
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, Q
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 
 from articles import services
@@ -119,42 +118,11 @@ class IssueAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
             .prefetch_related("authorships__author")
             .in_contents_order()
         )
-        groups: dict[str, list[Article]] = {}
         for article in articles:
-            groups.setdefault(article.section.name if article.section else "No section", []).append(
-                article
-            )
-        add = format_html(
-            '<p><a class="addlink" href="{}?issue={}">Add an article to this issue</a></p>',
-            reverse("admin:articles_article_add"),
-            obj.pk,
-        )
-        if not groups:
-            return format_html("<p>No articles yet.</p>{}", add)
-        return add + format_html_join(
-            "",
-            "<h3>{}</h3><ol>{}</ol>",
-            (
-                (
-                    section,
-                    format_html_join(
-                        "",
-                        '<li><a href="{}">{}</a> — {} — {} · <a href="{}">view on site</a></li>',
-                        (
-                            (
-                                reverse("admin:articles_article_change", args=[a.pk]),
-                                a.title,
-                                ", ".join(x.author.display_name for x in a.authorships.all())
-                                or "no authors",
-                                state(a),
-                                a.get_absolute_url(),
-                            )
-                            for a in items
-                        ),
-                    ),
-                )
-                for section, items in groups.items()
-            ),
+            article.byline = ", ".join(a.author.display_name for a in article.authorships.all())
+            article.state = state(article)
+        return render_to_string(
+            "admin/articles/issue/table_of_contents.html", {"issue": obj, "articles": articles}
         )
 
 

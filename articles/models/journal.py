@@ -170,13 +170,25 @@ class Issue(VisibilityMixin, models.Model):
         if self.title:
             return f"{self.month_label} {self.title}"
         label = f"{self.journal.short_name} - {self.month_label}"
-        if self.volume:
-            label += f" Vol {self.volume}"
-        if self.number:
-            label += f", No {self.number}"
+        if volume_number := self.volume_number:
+            label += f" {volume_number}"
         if self.kind != self.Kind.REGULAR:
             label += f" {self.get_kind_display()}"
         return label
+
+    @property
+    def volume_number(self) -> str:
+        """ "Vol 12, No 3" (or as much of it as the issue has), as the label prints it."""
+        parts = [
+            f"Vol {self.volume}" if self.volume else "",
+            f"No {self.number}" if self.number else "",
+        ]
+        return ", ".join(p for p in parts if p)
+
+    @property
+    def dateline(self) -> str:
+        """The month and volume/number under a titled label: "June 2022 · Vol 12, No 3"."""
+        return " · ".join(p for p in (self.month_label, self.volume_number) if p)
 
     @property
     def is_special(self) -> bool:

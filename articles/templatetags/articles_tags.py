@@ -13,7 +13,7 @@ _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 def absolute_uri(context, path=None):
     """The absolute URL of path (default: the current page without its query string)."""
     request = context.get("request")
-    if request is None:
+    if not request:  # no request (an error page rendered without one)
         return path or ""
     return request.build_absolute_uri(path if path is not None else request.path)
 

@@ -52,7 +52,25 @@ def normalise_email(value: str) -> str:
     domains stay distinct: their IDNA forms differ.
     """
     local, _, domain = value.strip().rpartition("@")
+    if not local or not domain:
+        raise ValidationError("Enter a valid email address.", code="invalid")
+    if len(local.encode()) > 64:  # RFC 5321: mail servers may refuse longer local parts
+        raise ValidationError(
+            "The part before the @ is too long: an email address allows at most 64 characters "
+            "there.",
+            code="local_part_too_long",
+        )
+    if domain.startswith("["):
+        raise ValidationError(
+            "Enter an address at a domain name (name@example.org), not at an IP address.",
+            code="address_literal",
+        )
     domain = strip_invisible(unicodedata.normalize("NFKC", domain)).replace("\u3002", ".")
+    if "." not in domain.strip("."):
+        raise ValidationError(
+            "Enter an address with a full domain name, such as name@example.org.",
+            code="bare_host",
+        )
     try:
         domain = ".".join(_idna_label(label) for label in domain.split("."))
     except UnicodeError as exc:

@@ -2,9 +2,11 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from subscriptions import emails
 from subscriptions.models import (
@@ -66,6 +68,21 @@ def request_subscription(
             details=snapshot(subscriber),
         )
         emails.confirmation_email(subscriber, lists)
+
+
+def request_manage_link(*, email: str) -> None:
+    """Hand the "email me a manage link" request to a task, whatever the address.
+
+    The request does the same work for a known and an unknown address (one task queued):
+    looking the address up and recording an email inside the request took measurably longer
+    for known addresses (16-18 ms against 9 ms), which told a stranger who subscribes.
+    """
+    transaction.on_commit(partial(send_manage_link_task.enqueue, email), robust=True)
+
+
+@task()
+def send_manage_link_task(email: str) -> None:
+    send_manage_link(email=email)
 
 
 def send_manage_link(*, email: str) -> None:
@@ -178,7 +195,12 @@ def unsubscribe(
     source: str,
     meta: RequestMeta,
 ) -> list[MailingList]:
-    """Unsubscribe from one list (or all). Repeating it changes nothing and sends nothing."""
+    """Unsubscribe from one list (or all). Repeating it changes nothing and sends nothing.
+
+    A goodbye email (with the link to come back) goes only to someone who now receives
+    nothing, and never after a one-click unsubscribe: the mail client's button promises
+    no more email (RFC 8058).
+    """
     with transaction.atomic():
         subscriber = locked(subscriber)
         subscriptions = subscriber.subscriptions.current().select_related("mailing_list")
@@ -191,7 +213,9 @@ def unsubscribe(
         log_event(
             subscriber, kind=ConsentEvent.Kind.UNSUBSCRIBED, source=source, meta=meta, lists=lists
         )
-        emails.goodbye_email(subscriber, lists)
+        still_receives = subscriber.subscriptions.filter(status=Status.ACTIVE).exists()
+        if source != ConsentEvent.Source.ONE_CLICK and not still_receives:
+            emails.goodbye_email(subscriber, lists)
         return lists
 
 

@@ -29,6 +29,16 @@ SEED_REFERENCES = [
 ]
 
 
+# Authors as the seed credits them, in byline order (build_site takes the first n).
+SEED_AUTHORS = [
+    ("Robert J.", "Ignoffo"),
+    ("Donyika", "Joseph"),
+    ("Farnaz", "Foolad"),
+    ("Neelam K.", "Patel"),
+    ("Jaime", "Kaushik"),
+]
+
+
 def build_site(*, n: int = 1) -> dict:
     """The seed's article plus a related news item, each with n authors/topics/references."""
     journal = make_journal()
@@ -38,8 +48,8 @@ def build_site(*, n: int = 1) -> dict:
     breast = make_topic("Breast Cancer")
     topics = [breast] + [make_topic() for _ in range(n - 1)]
     authors = [
-        make_author(given_name="Robert J.", family_name=f"Ignoffo{i}", credentials="PharmD, BCOP")
-        for i in range(n)
+        make_author(given_name=given, family_name=family, credentials="PharmD, BCOP")
+        for given, family in [*SEED_AUTHORS, *((f"Coauthor {i}", "Guest") for i in range(n))][:n]
     ]
     references = SEED_REFERENCES[:n] + [f"Reference number {i}." for i in range(3, n + 1)]
     body = "".join(f"<p>Finding number {i} matters.[{i}]</p>" for i in range(1, n + 1))

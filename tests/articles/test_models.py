@@ -293,3 +293,12 @@ def test_an_issue_without_a_number_cannot_be_entered_twice():
     later = Issue(journal=make_journal(), volume=12, slug="later", **special)
     later.cover_date = date(2022, 9, 1)
     later.full_clean()
+
+
+def test_issue_dateline_says_month_volume_and_number_as_the_label_does():
+    issue = make_issue(cover_date=date(2022, 6, 1), volume=12, number=3)
+    assert issue.dateline == "June 2022 · Vol 12, No 3"
+    assert issue.label.endswith(issue.dateline.replace(" · ", " "))
+    assert make_issue(cover_date=date(2022, 3, 1), volume=12, number=None).dateline == (
+        "March 2022 · Vol 12"
+    )
