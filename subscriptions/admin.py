@@ -12,8 +12,10 @@ from django.urls import path, reverse
 
 from articles.models import Issue
 from subscriptions import (
+    charts,
     editions_admin,  # noqa: F401  (registers the newsletter editions)
     exports,
+    reports,
     sending,
     services,
 )
@@ -41,6 +43,7 @@ def require(request, *perms: str) -> None:
 
 @admin.register(MailingList)
 class MailingListAdmin(admin.ModelAdmin):
+    change_list_template = "subscriptions/admin/mailinglist_change_list.html"
     list_display = ["name", "kind", "is_active", "position", "active_subscribers"]
     list_editable = ["is_active", "position"]
     list_filter = ["kind", "is_active"]
@@ -61,6 +64,37 @@ class MailingListAdmin(admin.ModelAdmin):
     @admin.display(description="Active subscribers", ordering="active_count")
     def active_subscribers(self, obj):
         return obj.active_count
+
+    def get_urls(self):
+        growth = self.admin_site.admin_view(self.growth_view)
+        return [
+            path("growth/", growth, name="subscriptions_mailinglist_growth"),
+            *super().get_urls(),
+        ]
+
+    def growth_view(self, request):
+        """List growth per week, per list: a chart drawn on the server, and its table."""
+        require(request, "view_mailinglist", "view_subscriber")
+        try:
+            weeks = min(max(int(request.GET.get("weeks", 12)), 2), 104)
+        except ValueError:
+            weeks = 12
+        lists = reports.weekly_growth(weeks=weeks)
+        for growth in lists:
+            growth.chart = charts.growth_chart(
+                growth.weeks,
+                growth.series,
+                title=f"{growth.mailing_list}: signups, confirmations, unsubscribes, "
+                f"bounces and complaints per week, last {weeks} weeks",
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "List growth per week",
+            "lists": lists,
+            "weeks": weeks,
+        }
+        return TemplateResponse(request, "subscriptions/admin/growth.html", context)
 
 
 @admin.register(ConsentText)
