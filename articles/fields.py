@@ -1,8 +1,11 @@
-"""A rich text field whose value is sanitized on every way into the database."""
+"""Model fields that clean what editors enter: rich text, DOIs and PubMed IDs."""
 
+from django.db import models
 from django_prose_editor.fields import ProseEditorField
 
+from articles.references import normalize_doi, normalize_pmid
 from articles.sanitizer import EDITOR_EXTENSIONS, sanitize_html
+from articles.validators import validate_doi, validate_pmid
 
 
 class RichTextField(ProseEditorField):
@@ -28,3 +31,23 @@ class RichTextField(ProseEditorField):
         if isinstance(value, str):
             value = sanitize_html(value)
         return super().get_db_prep_save(value, connection)
+
+
+class DOIField(models.CharField):
+    """A DOI, stored normalized however it was typed or pasted (prefix, trailing full stop)."""
+
+    default_validators = [validate_doi]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_doi(value) if value else value
+
+
+class PMIDField(models.CharField):
+    """A PubMed ID, stored as the bare number even when typed as "PMID: 34724978"."""
+
+    default_validators = [validate_pmid]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_pmid(value) if value else value

@@ -1,5 +1,8 @@
 """The allow-list every article body passes through before it is stored or shown.
 
+Office and Google Docs markup is first rewritten by articles.paste (styled spans become
+em/strong/sup, Word's list paragraphs become lists).
+
 The list matches what the admin's rich text editor can produce (see EDITOR_EXTENSIONS):
 anything else (scripts, event handlers, inline styles, javascript: URLs, iframes,
 unknown tags) is removed, keeping the text inside it.
@@ -8,6 +11,8 @@ unknown tags) is removed, keeping the text inside it.
 from functools import lru_cache
 
 import nh3
+
+from articles.paste import LOOKS_PASTED, normalize_pasted_html
 
 EDITOR_EXTENSIONS = {
     "Bold": True,
@@ -81,5 +86,8 @@ def sanitize_html(html: str) -> str:
     """The allow-listed subset of html; an editor's empty paragraph becomes ""."""
     if not html:
         return ""
+    if LOOKS_PASTED.search(html):
+        # Pasted from Word or Google Docs: keep what its styles mean before dropping them.
+        html = normalize_pasted_html(html)
     cleaned = _cleaner.clean(html).strip()
     return "" if cleaned in {"<p></p>", "<p><br></p>"} else cleaned

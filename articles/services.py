@@ -25,6 +25,8 @@ from articles.models.publishing import PublishState, Visibility
 @dataclass
 class StateChange:
     changed: int = 0
+    # Of the changed ones, how many readers can see now (the rest are scheduled or waiting).
+    live: int = 0
     refused: list[str] = field(default_factory=list)
     # Published but not yet seen by readers: "“Title” goes live on …", or waiting for its issue.
     not_yet_public: list[str] = field(default_factory=list)
@@ -35,7 +37,7 @@ def _not_yet_public(obj: Article | Issue) -> str:
     match obj.visibility:
         case Visibility.SCHEDULED:
             at = date_format(timezone.localtime(obj.published_at), "M j, Y H:i")
-            return f"“{obj}” is scheduled: it goes live on {at}."
+            return f"“{obj}” is scheduled for {at}: it goes live then by itself."
         case Visibility.WAITING:
             return (
                 f"“{obj}” is published, but readers will see it only once its issue "
@@ -74,6 +76,7 @@ def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateCh
                         continue
                 obj.save(update_fields=["status", "published_at", "updated_at"])
                 result.changed += 1
+                result.live += obj.visibility == Visibility.LIVE
             if publishing and (why := _not_yet_public(obj)):
                 result.not_yet_public.append(why)
     return result
@@ -160,13 +163,17 @@ def merge_authors(*, keep: Author, duplicates: list[Author], user: AbstractBaseU
 
 def create_preview_link(
     *,
-    article: Article,
+    article: Article | None = None,
+    issue: Issue | None = None,
     user: AbstractBaseUser | None,
     lifetime: timedelta = PREVIEW_LIFETIME,
     note: str = "",
 ) -> PreviewLink:
-    """A link that shows the article, published or not, to anyone holding it until it expires."""
-    link = PreviewLink(article=article, note=note, expires_at=timezone.now() + lifetime)
+    """A link that shows the article or issue, published or not, to anyone holding it
+    until it expires."""
+    link = PreviewLink(
+        article=article, issue=issue, note=note, expires_at=timezone.now() + lifetime
+    )
     return save_preview_link(link=link, user=user)
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("issues/", cached(views.IssueListView.as_view()), name="issue-list"),
     path("issues/<slug:slug>/", cached(views.IssueDetailView.as_view()), name="issue-detail"),
     path("preview/<str:token>/", views.ArticlePreviewView.as_view(), name="article-preview"),
+    path("preview/issue/<str:token>/", views.IssuePreviewView.as_view(), name="issue-preview"),
     path("articles/<slug:slug>/", cached(views.ArticleDetailView.as_view()), name="article-detail"),
     path(
         "articles/<slug:slug>/cite.<str:format>",

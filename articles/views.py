@@ -56,9 +56,16 @@ def topics_with_counts():
     )
 
 
-def table_of_contents(issue: Issue):
-    """An issue's published articles in the editors' order: by section, then position."""
-    return Article.objects.published().for_listing().filter(issue=issue).in_contents_order()
+def table_of_contents(issue: Issue, *, preview: bool = False):
+    """An issue's published articles in the editors' order: by section, then position.
+
+    A preview shows what readers will see once the issue is live: its articles that are
+    published (scheduled ones included), not its drafts.
+    """
+    articles = Article.objects.filter(status=Article.Status.PUBLISHED) if preview else None
+    if articles is None:
+        articles = Article.objects.published()
+    return articles.for_listing().filter(issue=issue).in_contents_order()
 
 
 class HomeView(PageMetaMixin, TemplateView):
@@ -100,19 +107,46 @@ class IssueListView(PageMetaMixin, ListView):
 
 
 class IssueDetailView(PageMetaMixin, DetailView):
+    """An issue's table of contents; staff who may change issues also see unpublished ones."""
+
     context_object_name = "issue"
 
     def get_queryset(self):
-        return Issue.objects.published().select_related("journal")
+        issues = Issue.objects.select_related("journal")
+        if not self.request.user.has_perm("articles.change_issue"):
+            issues = issues.published()
+        return issues
+
+    preview = False  # True: always shown as a preview (the shared-draft link)
 
     def get_context_data(self, **kwargs):
+        self.noindex = self.preview or not self.object.is_public
         return super().get_context_data(
-            contents=table_of_contents(self.object),
+            is_preview=self.noindex,
+            contents=table_of_contents(self.object, preview=self.noindex),
             json_ld=metadata.issue_json_ld(
                 self.object, absolute_url=self.request.build_absolute_uri
             ),
             **kwargs,
         )
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if context["is_preview"]:
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            add_never_cache_headers(response)
+        return response
+
+
+class IssuePreviewView(IssueDetailView):
+    """An issue, published or not, for whoever holds an active shared-draft link."""
+
+    preview = True
+
+    def get_object(self, queryset=None):
+        links = PreviewLink.objects.active().filter(issue__isnull=False)
+        link = get_object_or_404(links, token=self.kwargs["token"])
+        return get_object_or_404(Issue.objects.select_related("journal"), pk=link.issue_id)
 
 
 class ArticleDetailView(PageMetaMixin, DetailView):
@@ -311,6 +345,7 @@ class ArticlePreviewView(ArticleDetailView):
     preview = True
 
     def get_object(self, queryset=None):
-        link = get_object_or_404(PreviewLink.objects.active(), token=self.kwargs["token"])
+        links = PreviewLink.objects.active().filter(article__isnull=False)
+        link = get_object_or_404(links, token=self.kwargs["token"])
         articles = Article.objects.for_listing().prefetch_related("references")
         return get_object_or_404(articles, pk=link.article_id)

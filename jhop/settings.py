@@ -177,6 +177,8 @@ PAGE_CACHE_PURGE_TOKEN = env.str("PAGE_CACHE_PURGE_TOKEN", default="")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    EMAIL_BACKEND = "jhop.mail.ConsoleEmailBackend"  # the text part, readable
 # An email service through django-anymail instead of SMTP: ANYMAIL_ESP names it (amazon_ses,
 # postmark, mailgun, sendgrid, ...) and that service's own settings come from variables named
 # after it (POSTMARK_SERVER_TOKEN, MAILGUN_API_KEY, AMAZON_SES_CONFIGURATION_SET_NAME, ...;
@@ -226,6 +228,11 @@ else:
 # Shown until a primary Journal exists in the database.
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
+
+# Reference look-up in the article form (off when empty): Crossref's REST API base for
+# DOIs, NCBI E-utilities' base for PMIDs.
+REFERENCE_LOOKUP_CROSSREF_URL = env.str("REFERENCE_LOOKUP_CROSSREF_URL", default="")
+REFERENCE_LOOKUP_PUBMED_URL = env.str("REFERENCE_LOOKUP_PUBMED_URL", default="")
 
 # Subscriptions --------------------------------------------------------------
 # Key of the keyed hash (HMAC-SHA256) under which erased addresses are remembered so an
@@ -315,10 +322,34 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "subscriptions.http.client_ip"
 RATELIMIT_VIEW = "subscriptions.views.ratelimited"
 
+# Every record is printed once, by the root logger. Django's default "django" logger has a
+# console handler of its own and also propagates to the root: each line came out twice in
+# development. Here it keeps only the error emails to ADMIN_EMAILS (production).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # runserver's request lines, formatted as Django does by default.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

@@ -122,7 +122,7 @@ def test_development_defaults_are_embedded():
         "True",
         "django.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.mail.backends.console.EmailBackend",
+        "jhop.mail.ConsoleEmailBackend",
         "django_tasks_db.DatabaseBackend",
     ]
 
@@ -140,3 +140,18 @@ def test_env_example_is_a_production_template_make_run_refuses(tmp_path):
     )
     assert result.returncode != 0
     assert "DJANGO_ENV=production" in result.stderr and "make run" in result.stderr, result.stderr
+
+
+def test_each_log_line_is_printed_once_and_errors_still_reach_the_admins():
+    code = (
+        "import logging; "
+        "logging.getLogger('django.request').error('probe-request'); "
+        "logging.getLogger('django').warning('probe-django'); "
+        "logging.getLogger('subscriptions.emails').warning('probe-app'); "
+        "print([type(h).__name__ for h in logging.getLogger('django').handlers])"
+    )
+    result = run_manage("shell", "-v", "0", "-c", code, env={})
+    assert result.returncode == 0, result.stderr
+    for probe in ("probe-request", "probe-django", "probe-app"):
+        assert result.stderr.count(probe) == 1, result.stderr
+    assert "AdminEmailHandler" in result.stdout  # filtered to production (DEBUG off)

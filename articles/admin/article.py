@@ -2,28 +2,37 @@
 
 import reversion
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.forms.models import BaseInlineFormSet
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.http import JsonResponse
+from django.urls import path, reverse
 from js_asset import Media
 from reversion.admin import VersionAdmin
 
-from articles import services
-from articles.admin.common import PublishActionsMixin, SiteLinkMixin, state
+from articles import lookup, services
+from articles.admin.common import (
+    LabelledDateTimes,
+    PublishActionsMixin,
+    Reorderable,
+    SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
+    SiteLinkMixin,
+    state,
+)
 from articles.admin.preview import PreviewLinkInline
+from articles.admin.uploads import KeepsUploads
 from articles.models import (
     Article,
     ArticleTopic,
     Authorship,
     Issue,
-    PreviewLink,
     Reference,
     RelatedItem,
 )
+from articles.references import parse_reference_list
 
 ARTICLE_CHILDREN = (Authorship, ArticleTopic, Reference, RelatedItem)
 for child in ARTICLE_CHILDREN:
@@ -59,6 +68,39 @@ class ReorderableInlineFormSet(BaseInlineFormSet):
         return super().save_existing_objects(commit)
 
 
+class ArticleForm(KeepsUploads, forms.ModelForm):
+    reference_list = forms.CharField(
+        label="Paste references",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 100}),
+        help_text="Paste the numbered list from the end of the manuscript: each entry becomes "
+        "a reference with its number, and a DOI or PMID in the text goes to its own field.",
+    )
+
+    def clean_reference_list(self):
+        parsed = parse_reference_list(self.cleaned_data["reference_list"])
+        problems, seen = [], set()
+        for entry in parsed:
+            if entry.position is not None:
+                if entry.position in seen:
+                    problems.append(f"The list numbers two entries {entry.position}.")
+                seen.add(entry.position)
+            reference = Reference(
+                citation=entry.citation, doi=entry.doi, pmid=entry.pmid, position=1
+            )
+            try:
+                reference.full_clean(exclude=["article", "position"], validate_unique=False)
+            except ValidationError as error:
+                label = entry.position or entry.citation[:40]
+                problems.append(f"Entry {label}: " + " ".join(error.messages))
+        if problems:
+            raise ValidationError(problems)
+        # The references inline checks the body's citations against these too, and the
+        # admin saves them with the article (see ArticleAdmin.save_related).
+        self.instance.pasted_references = parsed
+        return self.cleaned_data["reference_list"]
+
+
 class ReferenceInlineFormSet(ReorderableInlineFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -84,10 +126,24 @@ class ReferenceInlineFormSet(ReorderableInlineFormSet):
             form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         numbers = {f.cleaned_data["position"] for f in kept if f.cleaned_data.get("position")}
+        pasted = getattr(self.instance, "pasted_references", [])
+        if clash := sorted(numbers & {p.position for p in pasted if p.position}):
+            raise ValidationError(
+                "The pasted list and the references below both have number %(numbers)s: "
+                "delete one or renumber the list.",
+                code="pasted_clash",
+                params={"numbers": ", ".join(map(str, clash))},
+            )
+        numbers |= {p.position for p in pasted if p.position}
         next_number = max(numbers, default=0) + 1
         for form in kept:
             if not form.cleaned_data.get("position"):
                 form.cleaned_data["position"] = form.instance.position = next_number
+                numbers.add(next_number)
+                next_number += 1
+        for entry in pasted:
+            if not entry.position:
+                entry.position = next_number
                 numbers.add(next_number)
                 next_number += 1
         self.instance.check_citations(numbers)
@@ -102,7 +158,7 @@ class RelatedItemInlineFormSet(ReorderableInlineFormSet):
                 form.add_error("related", "An article cannot be related to itself.")
 
 
-class AuthorshipInline(admin.TabularInline):
+class AuthorshipInline(Reorderable, admin.TabularInline):
     model = Authorship
     formset = ReorderableInlineFormSet
     fields = ["author", "position"]
@@ -112,7 +168,7 @@ class AuthorshipInline(admin.TabularInline):
     verbose_name_plural = "authors (in byline order)"
 
 
-class ArticleTopicInline(admin.TabularInline):
+class ArticleTopicInline(Reorderable, admin.TabularInline):
     model = ArticleTopic
     formset = ReorderableInlineFormSet
     fields = ["topic", "position"]
@@ -122,7 +178,7 @@ class ArticleTopicInline(admin.TabularInline):
     verbose_name_plural = "topics (in display order)"
 
 
-class ReferenceInline(admin.StackedInline):
+class ReferenceInline(Reorderable, admin.StackedInline):
     model = Reference
     formset = ReferenceInlineFormSet
     fields = ["position", "citation", ("doi", "pmid"), "url"]
@@ -133,8 +189,21 @@ class ReferenceInline(admin.StackedInline):
     extra = 1
     verbose_name_plural = "references (the number is the one cited in the body)"
 
+    @property
+    def media(self):
+        media = super().media
+        if lookup.is_enabled():
+            media += forms.Media(js=["js/admin/reference_lookup.js"])
+        return media
 
-class RelatedItemInline(admin.TabularInline):
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "doi" and lookup.is_enabled():
+            field.widget.attrs["data-lookup-url"] = reverse("admin:articles_article_lookup")
+        return field
+
+
+class RelatedItemInline(Reorderable, admin.TabularInline):
     model = RelatedItem
     formset = RelatedItemInlineFormSet
     fk_name = "article"
@@ -152,7 +221,15 @@ class IssueFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
+class ArticleAdmin(
+    LabelledDateTimes,
+    SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
+    PublishActionsMixin,
+    SiteLinkMixin,
+    VersionAdmin,
+):
+    form = ArticleForm
     list_display = ["title", "issue", "section", "state", "byline"]
     list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
     list_select_related = ["issue__journal", "section"]
@@ -178,12 +255,21 @@ class ArticleAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
         (None, {"fields": ["title", "slug", "issue", "section", "standfirst", "body"]}),
         (
             "Publishing",
-            {"fields": ["status", "published_at", "is_featured", "position"]},
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "is_featured",
+                    "position",
+                    ("corrected_at", "correction_note"),
+                ]
+            },
         ),
         (
             "Lead image",
             {"fields": ["lead_image", "lead_image_alt", "lead_image_caption"]},
         ),
+        ("References", {"fields": ["reference_list"]}),
         (
             "Print and metadata",
             {
@@ -202,6 +288,23 @@ class ArticleAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authorships__author")
+
+    def get_urls(self):
+        lookup_view = self.admin_site.admin_view(self.reference_lookup)
+        return [
+            path("reference-lookup/", lookup_view, name="articles_article_lookup"),
+            *super().get_urls(),
+        ]
+
+    def reference_lookup(self, request):
+        """JSON for the "Look up" button: a reference from its DOI or PMID."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        try:
+            found = lookup.lookup(doi=request.GET.get("doi", ""), pmid=request.GET.get("pmid", ""))
+        except lookup.MetadataLookupError as error:
+            return JsonResponse({"error": str(error)}, status=404)
+        return JsonResponse({"citation": found.citation, "doi": found.doi, "pmid": found.pmid})
 
     def _reversion_revisionform_view(self, request, version, *args, **kwargs):
         # Restoring writes each stored row back over the current one. If references 1 and
@@ -252,28 +355,17 @@ class ArticleAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_article(article=obj)
+        form.discard_kept_uploads()
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is PreviewLink:
-            for link in formset.save(commit=False):
-                services.save_preview_link(link=link, user=request.user)
-            revoked = [f.instance.pk for f in formset.forms if f.cleaned_data.get("revoke")]
-            services.revoke_preview_links(links=PreviewLink.objects.filter(pk__in=revoked))
-            return
-        super().save_formset(request, form, formset, change)
-
-    @admin.action(description="Share a draft: create a 7-day preview link")
-    def share_draft(self, request, queryset):
-        for article in queryset:
-            link = services.create_preview_link(article=article, user=request.user)
-            url = request.build_absolute_uri(link.get_absolute_url())
-            self.message_user(
-                request,
-                format_html(
-                    "Preview of “{}” until {}: {}",
-                    article,
-                    date_format(timezone.localtime(link.expires_at), "M j, Y"),
-                    url,
-                ),
-                messages.SUCCESS,
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        Reference.objects.bulk_create(
+            Reference(
+                article=form.instance,
+                position=entry.position,
+                citation=entry.citation,
+                doi=entry.doi,
+                pmid=entry.pmid,
             )
+            for entry in getattr(form.instance, "pasted_references", [])
+        )

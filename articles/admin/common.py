@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from articles import services
 from articles.images import rendition
+from articles.models import PreviewLink
 from articles.models.publishing import Visibility
 
 
@@ -37,10 +38,99 @@ def state(obj) -> str:
     return "Draft"
 
 
+class Reorderable:
+    """An inline whose rows editors put in order by dragging (or with the arrow keys).
+
+    static/js/admin/reorder.js renumbers the rows' position fields in the order shown, so
+    positions are stored as before; it needs no inline script (the admin's CSP holds).
+    """
+
+    classes = ["reorderable"]
+
+    class Media:
+        js = ["js/admin/reorder.js"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "position" and field is not None:
+            # Tabular rows have column headings, not labels: name the box for screen readers.
+            field.widget.attrs.setdefault("aria-label", "Position")
+        return field
+
+
+class LabelledDateTimes:
+    """Admin mixin: the date and the time box of a date-time field each get a name.
+
+    Django's split date-time widget labels only the first box of the pair.
+    """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widgets = getattr(getattr(field, "widget", None), "widgets", None)
+        if widgets and len(widgets) == 2 and db_field.get_internal_type() == "DateTimeField":
+            label = str(db_field.verbose_name).capitalize()
+            widgets[0].attrs["aria-label"] = f"{label}: date"
+            widgets[1].attrs["aria-label"] = f"{label}: time"
+        return field
+
+
+class SaysWhenReadersSeeIt:
+    """After a save, say "scheduled for …" or "waiting for its issue" when that is the case."""
+
+    def _say_visibility(self, request, obj):
+        match obj.visibility:
+            case Visibility.SCHEDULED:
+                at = date_format(timezone.localtime(obj.published_at), "M j, Y H:i")
+                self.message_user(request, f"“{obj}” is scheduled for {at}.", messages.INFO)
+            case Visibility.WAITING:
+                self.message_user(
+                    request,
+                    f"“{obj}” is published but waits for its issue “{obj.issue}”.",
+                    messages.INFO,
+                )
+
+    def response_add(self, request, obj, *args, **kwargs):
+        self._say_visibility(request, obj)
+        return super().response_add(request, obj, *args, **kwargs)
+
+    def response_change(self, request, obj, *args, **kwargs):
+        self._say_visibility(request, obj)
+        return super().response_change(request, obj, *args, **kwargs)
+
+
 class SiteLinkMixin:
     def view_on_site(self, obj):
         # Relative, so the link follows the host the editor is on rather than the Site row.
         return obj.get_absolute_url()
+
+
+class SharesDraftsMixin:
+    """Share-draft links for issues and articles: the action, and the inline's rows."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is PreviewLink:
+            for link in formset.save(commit=False):
+                services.save_preview_link(link=link, user=request.user)
+            revoked = [f.instance.pk for f in formset.forms if f.cleaned_data.get("revoke")]
+            services.revoke_preview_links(links=PreviewLink.objects.filter(pk__in=revoked))
+            return
+        super().save_formset(request, form, formset, change)
+
+    @admin.action(description="Share a draft: create a 7-day preview link")
+    def share_draft(self, request, queryset):
+        target = self.model._meta.model_name  # "article" or "issue"
+        for obj in queryset:
+            link = services.create_preview_link(**{target: obj}, user=request.user)
+            self.message_user(
+                request,
+                format_html(
+                    "Preview of “{}” until {}: {}",
+                    obj,
+                    date_format(timezone.localtime(link.expires_at), "M j, Y"),
+                    request.build_absolute_uri(link.get_absolute_url()),
+                ),
+                messages.SUCCESS,
+            )
 
 
 class PublishActionsMixin:
@@ -57,9 +147,15 @@ class PublishActionsMixin:
 
     def _report(self, request, result, verb: str) -> None:
         """Tell the editor what the action did, and what it refused to do."""
+        # Publishing says what readers get: "readers see them now", or "scheduled for …"
+        # (never "published" for something nobody can read yet).
         noun = self.model._meta.verbose_name
-        self.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
+        if verb != "published":
+            self.message_user(request, f"{result.changed} {noun}(s) {verb}.", messages.SUCCESS)
+        elif result.live:
+            message = f"{result.live} {noun}(s) published: readers see them now."
+            self.message_user(request, message, messages.SUCCESS)
         for note in result.not_yet_public:
-            self.message_user(request, note, messages.WARNING)
+            self.message_user(request, note, messages.SUCCESS)
         for problem in result.refused:
             self.message_user(request, f"Not {verb}: {problem}", messages.ERROR)

@@ -7,10 +7,24 @@ from django.contrib.admin import helpers
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 
 from articles import services
-from articles.admin.common import PublishActionsMixin, SiteLinkMixin, state, thumbnail
+from articles.admin.common import (
+    LabelledDateTimes,
+    PublishActionsMixin,
+    Reorderable,
+    SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
+    SiteLinkMixin,
+    state,
+    thumbnail,
+)
+from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
+from articles.admin.preview import IssuePreviewLinkInline
+from articles.admin.uploads import KeepsUploadsAdmin
 from articles.models import (
     Article,
     Author,
@@ -28,8 +42,54 @@ MONTHS = {
 }
 
 
+class IssueArticleInline(Reorderable, admin.TabularInline):
+    """The table of contents in editing form: drag articles into order within the issue."""
+
+    model = Article
+    fields = ["title_link", "section", "state", "position"]
+    readonly_fields = ["title_link", "section", "state"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = "article"
+    verbose_name_plural = "order of the table of contents (within each section)"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("section")
+            .with_visibility()
+            .in_contents_order()
+        )
+
+    def has_add_permission(self, request, obj=None):
+        # Articles are filed in an issue from the article form ("Add an article" above).
+        return False
+
+    @admin.display(description="title")
+    def title_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:articles_article_change", args=[obj.pk]), obj
+        )
+
+    @admin.display(description="status")
+    def state(self, obj):
+        return state(obj)
+
+
 @admin.register(Issue)
-class IssueAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
+class IssueAdmin(
+    KeepsUploadsAdmin,
+    LabelledDateTimes,
+    SaysWhenReadersSeeIt,
+    SharesDraftsMixin,
+    PublishActionsMixin,
+    SiteLinkMixin,
+    VersionAdmin,
+):
+    form = IssueForm
+    inlines = [IssueArticleInline, IssuePreviewLinkInline]
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -37,7 +97,7 @@ class IssueAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
     readonly_fields = ["cover_preview", "table_of_contents"]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "unpublish", "share_draft"]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
         ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
@@ -84,10 +144,9 @@ class IssueAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
             .order_by(*Issue._meta.ordering)
         )
 
-    def view_on_site(self, obj):
-        # Readers' issue pages show published issues only; a draft's link would be a 404.
-        # Its articles' previews are linked from the table of contents.
-        return super().view_on_site(obj) if obj.is_public else None
+    def get_changeform_initial_data(self, request):
+        # One site, one primary journal: that is the journal of almost every new issue.
+        return primary_journal_initial() | super().get_changeform_initial_data(request)
 
     @admin.display(description="cover")
     def cover(self, obj):
@@ -127,7 +186,8 @@ class IssueAdmin(PublishActionsMixin, SiteLinkMixin, VersionAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(SiteLinkMixin, VersionAdmin):
+class AuthorAdmin(KeepsUploadsAdmin, SiteLinkMixin, VersionAdmin):
+    form = AuthorForm
     list_display = ["name", "credentials", "affiliation", "orcid", "article_count"]
     search_fields = ["family_name", "given_name", "credentials", "affiliation", "orcid"]
     prepopulated_fields = {"slug": ["given_name", "family_name"]}

@@ -32,11 +32,12 @@ class PreviewLinkInline(admin.TabularInline):
     can_delete = False
     verbose_name = "shared draft link"
     verbose_name_plural = "share a draft: links that show this article without a login"
+    fk_name = "article"
 
     @admin.display(description="link")
     def link(self, obj):
         if not obj.pk:
-            return "Saved with the article"
+            return "Saved with the form"
         return full_link(obj)
 
     @admin.display(description="state")
@@ -48,18 +49,27 @@ class PreviewLinkInline(admin.TabularInline):
         return "Active" if obj.is_active else "Expired"
 
 
+class IssuePreviewLinkInline(PreviewLinkInline):
+    fk_name = "issue"
+    verbose_name_plural = "share a draft: links that show this issue's contents without a login"
+
+
 @admin.register(PreviewLink)
 class PreviewLinkAdmin(admin.ModelAdmin):
-    list_display = ["article", "note", "created_by", "created_at", "expires_at", "state", "link"]
+    list_display = ["target", "note", "created_by", "created_at", "expires_at", "state", "link"]
     list_filter = ["expires_at", "revoked_at"]
-    list_select_related = ["article", "created_by"]
-    search_fields = ["article__title", "note"]
-    autocomplete_fields = ["article"]
-    fields = ["article", "note", "expires_at"]
+    list_select_related = ["article", "issue__journal", "created_by"]
+    search_fields = ["article__title", "issue__title", "note"]
+    autocomplete_fields = ["article", "issue"]
+    fields = ["article", "issue", "note", "expires_at"]
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
         services.save_preview_link(link=obj, user=request.user)
+
+    @admin.display(description="shows")
+    def target(self, obj):
+        return obj.target
 
     @admin.display(description="state")
     def state(self, obj):

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.utils.text import slugify
-
 from articles.models import Article, Issue, Section
+from articles.text import slugify
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -339,9 +338,12 @@ EXTRA = [
             "monitoring.[1-3]</p>"
         ),
         references=[
+            # Entered as editors paste them: the DOI and PMID go to their own fields.
+            # 10.5555 is Crossref's prefix for examples; these DOIs resolve nowhere.
             "Demo Reference A, Example B. An illustrative citation in AMA style. "
-            "Demo J Oncol Pharm. 2021;1:1-10.",
-            "Example C, Sample D. A second illustrative citation. Demo Hematol. 2022;2:20-30.",
+            "Demo J Oncol Pharm. 2021;1:1-10. doi:10.5555/demo.2021.0001",
+            "Example C, Sample D. A second illustrative citation. Demo Hematol. 2022;2:20-30. "
+            "doi:10.5555/demo.2022.0020.",
             "Sample E. A third illustrative citation. Demo Support Care. 2020;3:40-50.",
         ],
         is_featured=True,

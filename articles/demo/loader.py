@@ -3,7 +3,6 @@
 from datetime import datetime
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from articles.demo.content import (
     DEMO_AUTHORS,
@@ -31,7 +30,9 @@ from articles.models import (
     Section,
     Topic,
 )
+from articles.references import split_identifiers
 from articles.sanitizer import sanitize_html
+from articles.text import slugify
 
 
 def _at(ymd: tuple[int, int, int]) -> datetime:
@@ -195,7 +196,10 @@ def _load(*, pictures: bool) -> Tally:
             Reference,
             article,
             "position",
-            {i: {"citation": text} for i, text in enumerate(data.references, start=1)},
+            {
+                i: {"citation": ref.citation, "doi": ref.doi, "pmid": ref.pmid}
+                for i, ref in enumerate(map(split_identifiers, data.references), start=1)
+            },
             tally,
         )
         articles[data.slug] = article

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from articles import citations
-from articles.fields import RichTextField
+from articles.fields import DOIField, PMIDField, RichTextField
 from articles.images import validate_image
 from articles.models.journal import Author, Issue, PublishState, Section, Topic
 from articles.models.publishing import (
@@ -19,8 +19,9 @@ from articles.models.publishing import (
     VisibilityMixin,
     own_visibility,
 )
+from articles.references import split_identifiers
 from articles.sanitizer import sanitize_html
-from articles.validators import validate_doi, validate_pdf, validate_pmid
+from articles.validators import validate_pdf
 
 
 class ArticleQuerySet(PublishableQuerySet):
@@ -104,7 +105,7 @@ class Article(VisibilityMixin, models.Model):
     pdf = models.FileField(
         "PDF", upload_to="pdf/%Y/", blank=True, validators=[validate_pdf], help_text="Up to 50 MB."
     )
-    doi = models.CharField("DOI", max_length=200, blank=True, validators=[validate_doi])
+    doi = DOIField("DOI", max_length=200, blank=True)
     first_page = models.CharField(max_length=10, blank=True)
     last_page = models.CharField(max_length=10, blank=True)
     keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
@@ -123,6 +124,18 @@ class Article(VisibilityMixin, models.Model):
     )
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="A future time schedules the article."
+    )
+    corrected_at = models.DateTimeField(
+        "corrected on",
+        null=True,
+        blank=True,
+        help_text="Set this (“Now”) when you correct or update the published article: "
+        "readers see “Corrected on …”. Other saves change nothing readers see.",
+    )
+    correction_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Shown to readers with the date, e.g. “The dose in Table 2 was corrected.”",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -252,9 +265,12 @@ class Reference(models.Model):
     position = models.PositiveSmallIntegerField(
         help_text="The reference's number, as cited in the body."
     )
-    citation = models.TextField(help_text="As the journal prints it (AMA style).")
-    doi = models.CharField("DOI", max_length=200, blank=True, validators=[validate_doi])
-    pmid = models.CharField("PMID", max_length=12, blank=True, validators=[validate_pmid])
+    citation = models.TextField(
+        help_text="As the journal prints it (AMA style). A DOI or PMID at its end moves to "
+        "its own field (the page prints each once, as a link)."
+    )
+    doi = DOIField("DOI", max_length=200, blank=True)
+    pmid = PMIDField("PMID", max_length=12, blank=True)
     url = models.URLField("URL", max_length=500, blank=True)
 
     class Meta:
@@ -265,6 +281,24 @@ class Reference(models.Model):
 
     def __str__(self):
         return f"{self.position}. {self.citation[:80]}"
+
+    def clean(self):
+        # One rule everywhere: the DOI and PMID live in their fields, not in the printed
+        # citation, so the page never prints them twice.
+        found = split_identifiers(self.citation)
+        errors = {}
+        for name, label in (("doi", "DOI"), ("pmid", "PMID")):
+            in_text, in_field = getattr(found, name), getattr(self, name)
+            if in_text and in_field and in_text.lower() != in_field.lower():
+                errors[name] = (
+                    f"The citation gives the {label} {in_text}, this field {in_field}: "
+                    "keep the right one here and take it out of the citation."
+                )
+            elif in_text and not in_field:
+                setattr(self, name, in_text)
+        if errors:
+            raise ValidationError(errors)
+        self.citation = found.citation
 
     @property
     def anchor_id(self) -> str:

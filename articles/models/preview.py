@@ -1,4 +1,4 @@
-"""Links that let someone without an admin login read an unpublished article."""
+"""Links that let someone without an admin login read an unpublished article or issue."""
 
 import secrets
 from datetime import timedelta
@@ -28,7 +28,19 @@ class PreviewLinkQuerySet(models.QuerySet):
 class PreviewLink(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     article = models.ForeignKey(
-        "articles.Article", on_delete=models.CASCADE, related_name="preview_links"
+        "articles.Article",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="preview_links",
+    )
+    issue = models.ForeignKey(
+        "articles.Issue",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="preview_links",
+        help_text="Or an issue: the link shows its table of contents.",
     )
     note = models.CharField(
         max_length=200, blank=True, help_text="Who it is for, e.g. “Dr Patel, for proofing”."
@@ -50,12 +62,25 @@ class PreviewLink(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "draft preview link"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(article__isnull=True, issue__isnull=False)
+                | models.Q(article__isnull=False, issue__isnull=True),
+                name="preview_link_one_target",
+                violation_error_message="A preview link shows one article or one issue.",
+            ),
+        ]
 
     def __str__(self):
-        return f"Preview of {self.article}"
+        return f"Preview of {self.target}"
 
     def get_absolute_url(self):
-        return reverse("articles:article-preview", kwargs={"token": self.token})
+        name = "articles:article-preview" if self.article_id else "articles:issue-preview"
+        return reverse(name, kwargs={"token": self.token})
+
+    @property
+    def target(self):
+        return self.article if self.article_id else self.issue
 
     @property
     def is_active(self) -> bool:

@@ -198,7 +198,7 @@ def test_deleting_a_cited_reference_is_refused(admin_client, content):
 
 def test_bad_identifiers_show_field_errors(admin_client):
     data = article_post(doi="https://doi.org/10.1/x")
-    data["references-1-pmid"] = "PMID 1"
+    data["references-1-pmid"] = "PMID 1x"
     response = admin_client.post(reverse("admin:articles_article_add"), data)
     assert response.status_code == 200
     assert "Enter a DOI such as" in response.text
@@ -453,6 +453,8 @@ def test_history_for_issues_and_authors(admin_client):
         "published_at_0": "",
         "published_at_1": "",
         "description": "",
+        **inline("articles", []),
+        **inline("preview_links", []),
     }
     response = admin_client.post(reverse("admin:articles_issue_add"), data)
     assert response.status_code == 302, response.context["errors"]
@@ -559,7 +561,7 @@ def test_publish_action_refuses_an_article_citing_a_missing_reference(admin_clie
     assert broken.status == Article.Status.DRAFT
     assert fine.status == Article.Status.PUBLISHED
     text = response.text
-    assert "1 article(s) published." in text
+    assert "1 article(s) published: readers see them now." in text
     assert "Not published: Broken: The body cites [2] but there is no reference" in text
 
 
@@ -818,9 +820,9 @@ def test_publish_action_tells_the_editor_what_readers_will_not_see_yet(admin_cli
 
     messages = [str(m) for m in response.context["messages"]]
     local = timezone.localtime(at).strftime("%b %-d, %Y %H:%M")
-    assert "3 article(s) published." in messages
-    assert f"“Next week” is scheduled: it goes live on {local}." in messages
-    assert f"“Already scheduled” is scheduled: it goes live on {local}." in messages
+    assert "1 article(s) published: readers see them now." in messages
+    assert f"“Next week” is scheduled for {local}: it goes live then by itself." in messages
+    assert f"“Already scheduled” is scheduled for {local}: it goes live then by itself." in messages
     assert (
         "“In a draft issue” is published, but readers will see it only once its issue "
         "“JHOP - June 2022 Vol 13, No 1” is." in messages
@@ -932,7 +934,9 @@ def test_view_on_site_is_offered_only_where_the_page_exists(admin_client):
     make_article(status=Article.Status.DRAFT, authors=[unpublished_author])
     make_article(issue=public_issue, authors=[published_author])
 
-    assert view_on_site(reverse("admin:articles_issue_change", args=[draft_issue.pk])) is None
+    # A draft issue's page is its preview for staff (readers get a 404).
+    draft_link = view_on_site(reverse("admin:articles_issue_change", args=[draft_issue.pk]))
+    assert admin_client.get(draft_link).status_code == 200
     assert (
         view_on_site(reverse("admin:articles_author_change", args=[unpublished_author.pk])) is None
     )
@@ -983,9 +987,9 @@ def test_issue_publish_action_says_when_a_scheduled_issue_goes_live(admin_client
     )
     messages = [str(m) for m in response.context["messages"]]
     local = timezone.localtime(at).strftime("%b %-d, %Y %H:%M")
+    # Only scheduled: nothing says "published" as if readers could see it.
     assert messages == [
-        "1 issue(s) published.",
-        f"“JHOP - June 2022 Vol 12, No 4” is scheduled: it goes live on {local}.",
+        f"“JHOP - June 2022 Vol 12, No 4” is scheduled for {local}: it goes live then by itself.",
     ]
     issue.refresh_from_db()
     assert issue.status == Issue.Status.PUBLISHED and not issue.is_public

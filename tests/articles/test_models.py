@@ -197,10 +197,10 @@ class TestIdentifierValidation:
     @pytest.mark.parametrize(
         ("field", "value"),
         [
-            ("doi", "https://doi.org/10.1158/x"),
-            ("doi", "doi:10.1158/x"),
+            ("doi", "https://doi.org/10.11/x"),
+            ("doi", "doi 10.1158"),
             ("doi", "10.11/x"),
-            ("pmid", "PMID 34724978"),
+            ("pmid", "PMID 34724978x"),
             ("pmid", "0123"),
         ],
     )
@@ -210,6 +210,21 @@ class TestIdentifierValidation:
         with pytest.raises(ValidationError) as error:
             reference.full_clean()
         assert list(error.value.message_dict) == [field]
+
+    @pytest.mark.parametrize(
+        ("field", "value", "stored"),
+        [
+            ("doi", "https://doi.org/10.1158/x", "10.1158/x"),
+            ("doi", "doi:10.1158/x.", "10.1158/x"),
+            ("pmid", "PMID 34724978", "34724978"),
+            ("pmid", "PMID: 34724978.", "34724978"),
+        ],
+    )
+    def test_reference_identifiers_are_stored_normalized(self, field, value, stored):
+        reference = make_article(references=["A."]).references.get()
+        setattr(reference, field, value)
+        reference.full_clean()
+        assert getattr(reference, field) == stored
 
     def test_reference_url(self):
         reference = make_article(references=["A."]).references.get()

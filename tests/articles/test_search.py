@@ -164,3 +164,13 @@ def test_postgres_uses_stemming_and_the_gin_index(corpus):
 def test_postgres_websearch_syntax(corpus):
     assert corpus["body"].title not in titles(search_articles("pembrolizumab -checkpoint"))
     assert titles(search_articles('"triple-negative breast"')) == [corpus["title"].title]
+
+
+def test_the_search_page_names_each_search_landmark(client, corpus):
+    """axe landmark-unique: the header's search box and the page's search form differ."""
+    from lxml import html
+
+    page = html.fromstring(client.get("/search/?q=cancer").content)
+    names = [form.get("aria-label") for form in page.xpath('//*[@role="search"]')]
+    assert len(names) == 2
+    assert all(names) and len(set(names)) == 2

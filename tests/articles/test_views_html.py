@@ -119,7 +119,9 @@ def add_every_feature(site) -> None:
         "<blockquote><p>Quoted.</p></blockquote>"
     )
     article.save()
-    Article.objects.filter(pk=article.pk).update(updated_at=timezone.now())
+    Article.objects.filter(pk=article.pk).update(
+        corrected_at=timezone.now(), correction_note="The dose in Table 2 was corrected."
+    )
     article.references.filter(position=1).update(
         doi="10.3390/cancers13020332", pmid="33477469", url="https://example.org/ref1"
     )
@@ -226,7 +228,8 @@ def test_the_article_page_shows_every_feature(client, settings, tmp_path):
         '<figure class="lead-image">',
         "<figcaption>Response rates by arm.</figcaption>",
         'type="application/pdf"',
-        "Updated <time",
+        "Corrected on <time",
+        "The dose in Table 2 was corrected.",
         "https://doi.org/10.3390/cancers13020332",
         "https://pubmed.ncbi.nlm.nih.gov/33477469",
         'href="https://example.org/ref1"',

@@ -85,3 +85,21 @@ def test_journal_admin_pages_have_no_csp_violations(live_server, editor_page):
         assert response.status == 200, url
         page.wait_for_load_state("networkidle")
         assert problems == [], url
+
+
+def test_the_body_editor_is_named_after_its_label(live_server, editor_page):
+    """axe's aria-input-field-name: a screen reader announces "Body", not an unnamed box."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page, problems = editor_page
+    page.goto(live_server.url + "/admin/articles/article/add/")
+    editor = page.get_by_role("textbox", name="Body")
+    editor.wait_for()
+    assert editor.get_attribute("contenteditable") == "true"
+    results = Axe().run(
+        page,
+        context={"include": [[".prose-editor"]]},
+        options={"runOnly": ["aria-input-field-name"]},
+    )
+    assert [n["target"] for v in results.response["violations"] for n in v["nodes"]] == []
+    assert problems == []

@@ -1,0 +1,36 @@
+"""The development console email backend: each email printed as a person reads it."""
+
+from django.core.mail.backends import console
+
+SHOWN_HEADERS = ("Reply-To", "List-Unsubscribe", "List-Unsubscribe-Post")
+
+
+class ConsoleEmailBackend(console.EmailBackend):
+    """Prints the headers that matter and the plain-text part as written.
+
+    Django's console backend prints the raw MIME message: the text part may come out
+    quoted-printable or base64 (soft line breaks, "=3D", encoded accents), and the links to
+    click sit among a page of HTML. The HTML part is only mentioned here; tests and the
+    admin's outbound email log still hold the whole message.
+    """
+
+    def write_message(self, message):
+        headers = [
+            ("From", message.from_email),
+            ("To", ", ".join(message.to)),
+            *([("Cc", ", ".join(message.cc))] if message.cc else []),
+            ("Subject", message.subject),
+            *(
+                (name, message.extra_headers[name])
+                for name in SHOWN_HEADERS
+                if name in message.extra_headers
+            ),
+        ]
+        parts = [f"{name}: {value}" for name, value in headers]
+        parts += ["", message.body.rstrip("\n"), ""]
+        for content, mimetype in getattr(message, "alternatives", []):
+            parts.append(f"[{mimetype} alternative: {len(str(content))} characters, not shown]")
+        for attachment in message.attachments:
+            name = getattr(attachment, "filename", None) or attachment[0]
+            parts.append(f"[attachment: {name}]")
+        self.stream.write("\n".join(parts) + "\n" + "-" * 79 + "\n")
