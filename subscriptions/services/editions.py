@@ -20,7 +20,6 @@ from subscriptions.models import (
     ConsentEvent,
     DeliveryEvent,
     Edition,
-    EditionArticle,
     MailingList,
     OutboundEmail,
     Subscriber,
@@ -286,19 +285,3 @@ def with_counts(editions):
             distinct=True,
         ),
     )
-
-
-__all__ = [
-    "EditionArticle",
-    "build_edition_emails",
-    "cancel_schedule",
-    "edition_articles",
-    "pause_edition",
-    "preview",
-    "resume_edition",
-    "schedule_edition",
-    "send_edition",
-    "send_test",
-    "suggested_articles",
-    "with_counts",
-]
