@@ -63,7 +63,8 @@ def list_unsubscribe_headers(
     value = f"<{url or link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)}>"
     mailto = unsubscribe_mailbox()
     if mailto:
-        value += f", <mailto:{mailto}?subject=unsubscribe>"
+        topic = f"%20{mailing_list.slug}" if mailing_list is not None else ""
+        value += f", <mailto:{mailto}?subject=unsubscribe{topic}>"
     headers = {"List-Unsubscribe": value, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     if mailing_list is not None:
         host = urlsplit(settings.SITE_URL).hostname or "localhost"

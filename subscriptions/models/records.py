@@ -34,6 +34,7 @@ class ConsentEvent(models.Model):
         CONFIRM_LINK = "confirm-link", "Confirmation link"
         UNSUBSCRIBE_LINK = "unsubscribe-link", "Unsubscribe link"
         ONE_CLICK = "one-click", "One-click unsubscribe (RFC 8058)"
+        MAILTO = "mailto", "Unsubscribe email (List-Unsubscribe mailto)"
         IMPORT = "import", "Import"
         ADMIN = "admin", "Admin"
         EMAIL_SERVICE = "email-service", "Email service report"

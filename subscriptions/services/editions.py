@@ -239,7 +239,11 @@ def build_edition_emails(*, edition_id: int) -> int:
 
 # What managers see per edition --------------------------------------------------------
 
-UNSUBSCRIBE_SOURCES = [ConsentEvent.Source.ONE_CLICK, ConsentEvent.Source.UNSUBSCRIBE_LINK]
+UNSUBSCRIBE_SOURCES = [
+    ConsentEvent.Source.ONE_CLICK,
+    ConsentEvent.Source.UNSUBSCRIBE_LINK,
+    ConsentEvent.Source.MAILTO,
+]
 
 
 def with_counts(editions):
