@@ -103,3 +103,77 @@ def test_dry_run_counts_only_what_is_due(django_capture_on_commit_callbacks):
     call_command("retry_emails", "--dry-run", stdout=out)
     assert out.getvalue().startswith("1 email(s) due")
     assert OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED).count() == 2
+
+
+def queued_emails(n, django_capture_on_commit_callbacks):
+    return [queued_email(django_capture_on_commit_callbacks).pk for _ in range(n)]
+
+
+def test_a_throttling_answer_is_waited_out_and_not_counted_as_an_attempt(
+    django_capture_on_commit_callbacks, outbox
+):
+    import smtplib
+
+    (pk,) = queued_emails(1, django_capture_on_commit_callbacks)
+    answers = iter([smtplib.SMTPResponseException(421, b"Slow down"), None])
+    real_send = mock.MagicMock(return_value=1)
+
+    def send(message, *args, **kwargs):
+        if (answer := next(answers)) is not None:
+            raise answer
+        return real_send()
+
+    waits = []
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", send):
+        outcome = sending.deliver_batch([pk], sleep=waits.append)
+    assert outcome == {pk: OutboundEmail.Status.SENT} and waits == [1]
+    assert OutboundEmail.objects.get(pk=pk).attempts == 1
+
+
+def test_throttled_too_long_the_email_waits_without_losing_an_attempt(
+    django_capture_on_commit_callbacks,
+):
+    import smtplib
+
+    (pk,) = queued_emails(1, django_capture_on_commit_callbacks)
+
+    def send(message, *args, **kwargs):
+        raise smtplib.SMTPResponseException(451, b"Too many messages, try later")
+
+    waits = []
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", send):
+        sending.deliver_batch([pk], sleep=waits.append)
+    assert waits == list(sending.THROTTLE_BACKOFF)
+    email = OutboundEmail.objects.get(pk=pk)
+    assert email.status == OutboundEmail.Status.RETRYING and email.attempts == 0
+    assert "Throttled" in email.last_error and email.next_attempt_at > timezone.now()
+
+
+def test_sending_keeps_to_the_configured_rate_over_one_connection(
+    settings, django_capture_on_commit_callbacks, outbox
+):
+    settings.EMAIL_RATE = 4  # emails per second
+    pks = queued_emails(5, django_capture_on_commit_callbacks)
+    clock = {"now": 0.0}
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        clock["now"] += seconds
+
+    opened = []
+    backend = type(get_connection())
+    original_open = backend.open
+
+    def counting_open(self):
+        opened.append(self)
+        return original_open(self)
+
+    with (
+        mock.patch("subscriptions.sending.time.monotonic", lambda: clock["now"]),
+        mock.patch.object(backend, "open", counting_open),
+    ):
+        sending.deliver_batch(pks, sleep=sleep)
+    assert len(outbox) == 5 and len(opened) == 1  # one connection for the batch
+    # 5 emails at 4/s: the last one leaves a second after the first.
+    assert sum(waits) == pytest.approx(1.0)
