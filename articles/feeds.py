@@ -3,16 +3,38 @@
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from articles.context_processors import primary_journal
 from articles.metadata import article_description, modified_at
 from articles.models import Article, Section, Topic
 
 FEED_SIZE = 20
+DC_NS = "http://purl.org/dc/elements/1.1/"
+
+
+class DoiMixin:
+    """Each entry carries its article's DOI as a Dublin Core identifier (doi:10.…)."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("doi"):
+            handler.addQuickElement("dc:identifier", f"doi:{item['doi']}")
+
+
+class RssWithDoi(DoiMixin, Rss201rev2Feed):
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:dc": DC_NS}
+
+
+class AtomWithDoi(DoiMixin, Atom1Feed):
+    def root_attributes(self):
+        return {**super().root_attributes(), "xmlns:dc": DC_NS}
 
 
 class LatestRssFeed(Feed):
+    feed_type = RssWithDoi
+
     def title(self, obj=None):
         journal = primary_journal()
         name = journal.name if journal else "Journal"
@@ -54,9 +76,12 @@ class LatestRssFeed(Feed):
     def item_categories(self, item):
         return item.categories
 
+    def item_extra_kwargs(self, item):
+        return {"doi": item.doi}
+
 
 class LatestAtomFeed(LatestRssFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomWithDoi
     subtitle = LatestRssFeed.description
 
 
@@ -69,7 +94,7 @@ class TopicRssFeed(LatestRssFeed):
 
 
 class TopicAtomFeed(TopicRssFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomWithDoi
     subtitle = LatestRssFeed.description
 
 
@@ -82,5 +107,5 @@ class SectionRssFeed(LatestRssFeed):
 
 
 class SectionAtomFeed(SectionRssFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomWithDoi
     subtitle = LatestRssFeed.description

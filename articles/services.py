@@ -20,6 +20,8 @@ from django.utils.formats import date_format
 from articles.models import Article, ArticleSlugHistory, Author, Authorship, Issue, PreviewLink
 from articles.models.preview import PREVIEW_LIFETIME
 from articles.models.publishing import PublishState, Visibility
+from articles.scholarly import gate
+from articles.scholarly.doi import assign_doi
 
 
 @dataclass
@@ -57,6 +59,88 @@ def _problem(obj: Article | Issue) -> str:
     return ""
 
 
+def _first_publication(article: Article) -> list[str]:
+    """Give an article published for the first time its DOI; returns the fields changed."""
+    fields = []
+    if article.first_published_at is None:
+        article.first_published_at = article.published_at
+        fields.append("first_published_at")
+    if assign_doi(article):
+        fields.append("doi")
+    return fields
+
+
+def _export_gate(obj: Article | Issue) -> str:
+    """Why obj's Crossref or JATS record would be invalid ("" if both validate).
+
+    Each article's outcome is stored for the changelist's export column.
+    """
+    if isinstance(obj, Article):
+        check = gate.check_article(obj)
+        gate.record(obj, check)
+        return "" if check.ok else f"{obj}: " + " ".join(check.errors)
+    failures = gate.check_issue(obj)
+    for article, check in failures.items():
+        gate.record(article, check)
+    if not failures:
+        return ""
+    return f"{obj}: " + " ".join(
+        f"“{article}”: " + " ".join(check.errors) for article, check in failures.items()
+    )
+
+
+def check_after_edit(*, article: Article, user: AbstractBaseUser | None) -> str:
+    """After an editor saves a published or scheduled article: its DOI, then the gate.
+
+    Returns what the editor must know ("" if nothing): a scheduled article whose records
+    no longer validate goes back to draft; a live one stays live, and the problems show.
+    """
+    if article.status != Article.Status.PUBLISHED or not article.published_at:
+        return ""
+    with transaction.atomic():
+        article = Article.objects.select_for_update().get(pk=article.pk)
+        fields = _first_publication(article)
+        if fields:
+            Article.objects.filter(pk=article.pk).update(
+                **{name: getattr(article, name) for name in fields}
+            )
+        check = gate.check_article(article)
+        gate.record(article, check)
+        if check.ok:
+            return ""
+        problems = " ".join(check.errors)
+        if article.visibility == Visibility.LIVE:
+            return f"“{article}” is live, but its Crossref or JATS record is invalid: {problems}"
+        with reversion.create_revision():
+            reversion.set_user(user)
+            reversion.set_comment("Held back: its Crossref or JATS record does not validate")
+            article.status = Article.Status.DRAFT
+            article.first_published_at = None
+            article.save(update_fields=["status", "first_published_at", "updated_at"])
+        return f"“{article}” was put back to draft: {problems}"
+
+
+def hold_invalid_scheduled(*, user: AbstractBaseUser | None = None) -> list[str]:
+    """Take scheduled articles whose records no longer validate back to draft.
+
+    Run every few minutes (manage.py check_scheduled): an article edited after it was
+    scheduled must not go live with invalid metadata. Returns what was held, in words.
+    """
+    held = []
+    with transaction.atomic(), reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment("Held back: its Crossref or JATS record does not validate")
+        for article in Article.objects.scheduled().select_for_update():
+            check = gate.check_article(article)
+            gate.record(article, check)
+            if not check.ok:
+                article.status = Article.Status.DRAFT
+                article.first_published_at = None  # it never went live
+                article.save(update_fields=["status", "first_published_at", "updated_at"])
+                held.append(f"{article}: " + " ".join(check.errors))
+    return held
+
+
 def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateChange:
     now = timezone.now()
     result = StateChange()
@@ -69,12 +153,23 @@ def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateCh
             publishing = status == obj.Status.PUBLISHED
             if obj.status != status or (publishing and not obj.published_at):
                 obj.status = status
+                fields = ["status", "published_at", "updated_at"]
+                first = getattr(obj, "first_published_at", None)
+                if not publishing and first and first > now:
+                    # Unscheduled before it went live: it was never published.
+                    obj.first_published_at = None
+                    fields.append("first_published_at")
                 if publishing:
                     obj.published_at = obj.published_at or now
                     if problem := _problem(obj):
                         result.refused.append(problem)
                         continue
-                obj.save(update_fields=["status", "published_at", "updated_at"])
+                    if isinstance(obj, Article):
+                        fields += _first_publication(obj)
+                    if refusal := _export_gate(obj):
+                        result.refused.append(refusal)
+                        continue
+                obj.save(update_fields=fields)
                 result.changed += 1
                 result.live += obj.visibility == Visibility.LIVE
             if publishing and (why := _not_yet_public(obj)):

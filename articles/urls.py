@@ -2,6 +2,7 @@ from django.urls import path
 
 from articles import feeds, views
 from articles.caching import cache_public_page as cached
+from articles.scholarly import views as scholarly_views
 
 app_name = "articles"
 
@@ -16,6 +17,12 @@ urlpatterns = [
         cached(views.article_citation),
         name="article-citation",
     ),
+    path(
+        "articles/<slug:slug>/jats.xml",
+        cached(scholarly_views.ArticleJatsView.as_view()),
+        name="article-jats",
+    ),
+    path("oai", scholarly_views.oai_pmh, name="oai"),
     path("topics/", cached(views.TopicListView.as_view()), name="topic-list"),
     path("topics/<slug:slug>/", cached(views.TopicDetailView.as_view()), name="topic-detail"),
     path("sections/<slug:slug>/", cached(views.SectionDetailView.as_view()), name="section-detail"),

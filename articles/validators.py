@@ -13,6 +13,32 @@ validate_doi = RegexValidator(
 validate_doi_prefix = RegexValidator(
     r"^10\.\d{4,9}$", "Enter a DOI prefix such as 10.12345 (no suffix, no slash)."
 )
+DOI_SUFFIX_FIELDS = ("journal", "year", "volume", "issue", "id", "slug")
+
+
+def validate_doi_suffix_pattern(value: str) -> None:
+    """A suffix pattern that always yields a unique, well-formed DOI suffix."""
+    fields = re.findall(r"\{([^{}]*)\}", value)
+    unknown = [f for f in fields if f not in DOI_SUFFIX_FIELDS]
+    if unknown:
+        raise ValidationError(
+            "Unknown part {%(part)s}: use %(known)s.",
+            code="doi_pattern_unknown",
+            params={"part": unknown[0], "known": ", ".join(f"{{{f}}}" for f in DOI_SUFFIX_FIELDS)},
+        )
+    if "id" not in fields and "slug" not in fields:
+        raise ValidationError(
+            "Include {id} or {slug} so that no two articles get the same DOI.",
+            code="doi_pattern_not_unique",
+        )
+    literal = re.sub(r"\{[^{}]*\}", "", value)
+    if re.search(r"[^A-Za-z0-9._;()/:\-]", literal):
+        raise ValidationError(
+            "Use only letters, digits and . - _ ; ( ) / : between the parts.",
+            code="doi_pattern_characters",
+        )
+
+
 validate_pmid = RegexValidator(r"^[1-9]\d{0,8}$", "A PubMed ID is a number, e.g. 34724978.")
 
 

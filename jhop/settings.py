@@ -229,6 +229,23 @@ else:
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
 
+# Scholarly interoperability ------------------------------------------------
+# Crossref DOI registration: the deposit endpoint (Crossref's test system by default;
+# production: https://doi.crossref.org/servlet/deposit) and the account's credentials.
+CROSSREF_DEPOSIT_URL = env.str(
+    "CROSSREF_DEPOSIT_URL", default="https://test.crossref.org/servlet/deposit"
+)
+CROSSREF_USERNAME = env.str("CROSSREF_USERNAME", default="")
+CROSSREF_PASSWORD = env.str("CROSSREF_PASSWORD", default="")
+# Who Crossref writes to about deposits (default: the name and address of DEFAULT_FROM_EMAIL).
+CROSSREF_DEPOSITOR_NAME = env.str("CROSSREF_DEPOSITOR_NAME", default="")
+CROSSREF_DEPOSITOR_EMAIL = env.str("CROSSREF_DEPOSITOR_EMAIL", default="")
+CROSSREF_TIMEOUT = env.float("CROSSREF_TIMEOUT", default=60)
+# A deposit Crossref does not answer is tried this many times, waiting longer each time.
+CROSSREF_ATTEMPTS = env.int("CROSSREF_ATTEMPTS", default=3)
+CROSSREF_RETRY_SECONDS = env.float("CROSSREF_RETRY_SECONDS", default=10)
+# Where the official XML schemas are (default: the copies vendored in the articles app).
+SCHOLARLY_SCHEMA_DIR = env.str("SCHOLARLY_SCHEMA_DIR", default="")
 # Reference look-up in the article form (off when empty): Crossref's REST API base for
 # DOIs, NCBI E-utilities' base for PMIDs.
 REFERENCE_LOOKUP_CROSSREF_URL = env.str("REFERENCE_LOOKUP_CROSSREF_URL", default="")

@@ -2,7 +2,7 @@
 
 import reversion
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -13,6 +13,7 @@ from js_asset import Media
 from reversion.admin import VersionAdmin
 
 from articles import lookup, services
+from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
     PublishActionsMixin,
@@ -230,8 +231,15 @@ class ArticleAdmin(
     VersionAdmin,
 ):
     form = ArticleForm
-    list_display = ["title", "issue", "section", "state", "byline"]
-    list_filter = ["status", ("issue", IssueFilter), "section", "topics", "is_featured"]
+    list_display = ["title", "issue", "section", "state", "byline", "export"]
+    list_filter = [
+        "status",
+        ("issue", IssueFilter),
+        "section",
+        "topics",
+        "is_featured",
+        scholarly.ExportStateFilter,
+    ]
     list_select_related = ["issue__journal", "section"]
     search_fields = [
         "title",
@@ -242,7 +250,7 @@ class ArticleAdmin(
     date_hierarchy = "published_at"
     autocomplete_fields = ["issue", "section"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "export_report", "crossref_deposits"]
     inlines = [
         AuthorshipInline,
         ArticleTopicInline,
@@ -250,7 +258,7 @@ class ArticleAdmin(
         RelatedItemInline,
         PreviewLinkInline,
     ]
-    actions = ["publish", "unpublish", "share_draft"]
+    actions = ["publish", "unpublish", "share_draft", "register_dois"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "issue", "section", "standfirst", "body"]}),
         (
@@ -284,6 +292,7 @@ class ArticleAdmin(
                 "classes": ["collapse"],
             },
         ),
+        ("Crossref and JATS", {"fields": ["export_report", "crossref_deposits"]}),
     ]
 
     def get_queryset(self, request):
@@ -369,3 +378,23 @@ class ArticleAdmin(
             )
             for entry in getattr(form.instance, "pasted_references", [])
         )
+        # Published or scheduled: check the records as they now stand (a DOI on first
+        # publication, the gate); a scheduled article that no longer validates is held back.
+        if note := services.check_after_edit(article=form.instance, user=request.user):
+            self.message_user(request, note, messages.WARNING)
+
+    @admin.action(description="Register DOIs with Crossref")
+    def register_dois(self, request, queryset):
+        scholarly.register_dois(self, request, queryset, kind="article")
+
+    @admin.display(description="export")
+    def export(self, obj):
+        return scholarly.export_state(obj)
+
+    @admin.display(description="Crossref and JATS records")
+    def export_report(self, obj):
+        return scholarly.export_report(obj)
+
+    @admin.display(description="Crossref deposits")
+    def crossref_deposits(self, obj):
+        return scholarly.deposits_table(obj)

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from reversion.admin import VersionAdmin
 
 from articles import services
+from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
     PublishActionsMixin,
@@ -96,13 +97,14 @@ class IssueAdmin(
     list_select_related = ["journal"]
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
-    readonly_fields = ["cover_preview", "table_of_contents"]
-    actions = ["publish", "unpublish", "share_draft"]
+    readonly_fields = ["cover_preview", "table_of_contents", "crossref_deposits"]
+    actions = ["publish", "unpublish", "share_draft", "register_dois"]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
         ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
         ("Publishing", {"fields": ["status", "published_at", "description"]}),
         ("Table of contents", {"fields": ["table_of_contents"]}),
+        ("Crossref", {"fields": ["crossref_deposits"]}),
     ]
 
     def get_search_results(self, request, queryset, search_term):
@@ -183,6 +185,14 @@ class IssueAdmin(
         return render_to_string(
             "admin/articles/issue/table_of_contents.html", {"issue": obj, "articles": articles}
         )
+
+    @admin.action(description="Register DOIs with Crossref")
+    def register_dois(self, request, queryset):
+        scholarly.register_dois(self, request, queryset, kind="issue")
+
+    @admin.display(description="Crossref deposits")
+    def crossref_deposits(self, obj):
+        return scholarly.deposits_table(obj)
 
 
 @admin.register(Author)

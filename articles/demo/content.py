@@ -23,6 +23,8 @@ JOURNAL = {
     "abbreviation": "J Hematol Oncol Pharm",
     "issn_print": "2164-1153",
     "issn_online": "2164-1161",
+    # Crossref's prefix for test and demonstration deposits.
+    "doi_prefix": "10.32013",
     "postal_address": "Amplity Health\n1 Example Plaza, Suite 100\nPhiladelphia, PA 19103\nUSA",
     "description": (
         "The peer-reviewed journal for hematology/oncology pharmacists: original research, "

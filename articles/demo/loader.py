@@ -32,6 +32,7 @@ from articles.models import (
 )
 from articles.references import split_identifiers
 from articles.sanitizer import sanitize_html
+from articles.scholarly.doi import assign_doi
 from articles.text import slugify
 
 
@@ -178,6 +179,15 @@ def _load(*, pictures: bool) -> Tally:
         Article.objects.filter(pk=article.pk).exclude(updated_at=published_at).update(
             updated_at=published_at
         )
+        if article.status == Article.Status.PUBLISHED and not (
+            article.doi and article.first_published_at
+        ):
+            # What publishing does: a DOI from the journal's pattern, the first publication.
+            article.first_published_at = article.first_published_at or published_at
+            assign_doi(article)
+            Article.objects.filter(pk=article.pk).update(
+                doi=article.doi, first_published_at=article.first_published_at
+            )
         _sync_children(
             Authorship,
             article,

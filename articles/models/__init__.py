@@ -1,5 +1,6 @@
 from articles.models.article import Article, ArticleQuerySet, Authorship, Reference, RelatedItem
 from articles.models.article_topic import ArticleTopic
+from articles.models.crossref import CrossrefDeposit
 from articles.models.journal import Author, Issue, IssueQuerySet, Journal, Section, Topic
 from articles.models.preview import PreviewLink, PreviewLinkQuerySet
 from articles.models.slug_history import ArticleSlugHistory
@@ -11,6 +12,7 @@ __all__ = [
     "ArticleTopic",
     "Author",
     "Authorship",
+    "CrossrefDeposit",
     "Issue",
     "IssueQuerySet",
     "Journal",

@@ -35,6 +35,14 @@ class ArticleQuerySet(PublishableQuerySet):
         """
         return super().published().filter(self._issue_is_live())
 
+    def withdrawn(self) -> "ArticleQuerySet":
+        """Taken back to draft after having been published: harvesters are told it is gone."""
+        return self.filter(
+            status=PublishState.DRAFT,
+            first_published_at__isnull=False,
+            first_published_at__lte=timezone.now(),
+        )
+
     def with_visibility(self) -> "ArticleQuerySet":
         """Annotate `visibility` in SQL: draft, scheduled, waiting for its issue, or live."""
         now = timezone.now()
@@ -125,6 +133,19 @@ class Article(VisibilityMixin, models.Model):
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="A future time schedules the article."
     )
+    first_published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When it was first published: from then on its DOI is fixed, and harvesters "
+        "are told when it is withdrawn.",
+    )
+    export_problems = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="What stopped its Crossref or JATS record from validating, at the last check.",
+    )
+    export_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     corrected_at = models.DateTimeField(
         "corrected on",
         null=True,
@@ -150,6 +171,14 @@ class Article(VisibilityMixin, models.Model):
             models.Index(fields=["issue", "position"], name="article_issue_pos_idx"),
             models.Index(fields=["is_featured", "-published_at"], name="article_featured_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doi"],
+                condition=~Q(doi=""),
+                name="article_doi_unique",
+                violation_error_message="Another article already has this DOI.",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -161,6 +190,15 @@ class Article(VisibilityMixin, models.Model):
         # "Published" with no date means now, not "never": it would not appear anywhere.
         if self.status == PublishState.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        if self.first_published_at and self.pk:
+            registered = Article.objects.filter(pk=self.pk).values_list("doi", flat=True).first()
+            if registered and self.doi != registered:
+                raise ValidationError(
+                    {
+                        "doi": f"This article was published with the DOI {registered}; "
+                        "a DOI never changes once published."
+                    }
+                )
         if self.lead_image and not self.lead_image_alt.strip():
             raise ValidationError(
                 {"lead_image_alt": "Describe the image for readers who cannot see it."}

@@ -12,7 +12,12 @@ from articles.models.publishing import (
     PublishState,
     VisibilityMixin,
 )
-from articles.validators import validate_doi_prefix, validate_issn, validate_orcid
+from articles.validators import (
+    validate_doi_prefix,
+    validate_doi_suffix_pattern,
+    validate_issn,
+    validate_orcid,
+)
 
 
 class JournalQuerySet(models.QuerySet):
@@ -43,6 +48,16 @@ class Journal(models.Model):
         blank=True,
         help_text="e.g. 10.12345",
         validators=[validate_doi_prefix],
+    )
+    doi_suffix_pattern = models.CharField(
+        "DOI suffix pattern",
+        max_length=100,
+        default="{journal}.{year}.{id}",
+        validators=[validate_doi_suffix_pattern],
+        help_text="How new DOIs are made when an article is first published: "
+        "{journal} (short name, lower case), {year}, {volume}, {issue}, {id} (the article's "
+        "number, which makes each DOI unique) and {slug}. E.g. {journal}.{year}.{id} gives "
+        "10.12345/jhop.2022.123.",
     )
     copyright_line = models.CharField(
         max_length=200, blank=True, help_text="Shown in every page's footer."

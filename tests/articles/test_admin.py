@@ -15,6 +15,7 @@ from articles.models import (
     Article,
     Author,
     Authorship,
+    CrossrefDeposit,
     Issue,
     PreviewLink,
     Reference,
@@ -43,6 +44,7 @@ def content():
         issue=issue, section=section, authors=[author], topics=[make_topic("Breast Cancer")]
     )
     PreviewLink.objects.create(article=article)
+    CrossrefDeposit.objects.create(issue=issue, batch_id="jhop-issue-1-1", document="<x/>")
     return {"issue": issue, "section": section, "author": author, "article": article}
 
 
@@ -207,6 +209,7 @@ def test_bad_identifiers_show_field_errors(admin_client):
 
 
 def test_publish_and_unpublish_actions(admin_client):
+    make_journal()  # its ISSN is required by the JATS the publish gate checks
     draft = make_article(status=Article.Status.DRAFT, published_at=None)
     scheduled_at = timezone.now() + timedelta(days=3)
     scheduled = make_article(status=Article.Status.DRAFT, published_at=scheduled_at)
@@ -544,6 +547,7 @@ def test_autocomplete_lists_are_ordered(admin_client, content, model_name, field
 
 
 def test_publish_action_refuses_an_article_citing_a_missing_reference(admin_client):
+    make_journal()  # its ISSN is required by the JATS the publish gate checks
     broken = make_article(
         status=Article.Status.DRAFT,
         title="Broken",
@@ -993,6 +997,71 @@ def test_issue_publish_action_says_when_a_scheduled_issue_goes_live(admin_client
     ]
     issue.refresh_from_db()
     assert issue.status == Issue.Status.PUBLISHED and not issue.is_public
+
+
+def test_export_column_filter_and_deposits_on_the_admin_pages(admin_client, content):
+    article = content["article"]
+    Article.objects.filter(pk=article.pk).update(
+        export_problems="Crossref: Reference 3 has a DOI that is not well formed (10.1/x).",
+        export_checked_at=timezone.now(),
+    )
+    changelist = reverse("admin:articles_article_changelist")
+    page = admin_client.get(changelist).content.decode()
+    assert "1 problem" in page
+    listed = admin_client.get(changelist, {"export": "problems"}).context["cl"].result_list
+    assert list(listed) == [article]
+    assert not admin_client.get(changelist, {"export": "valid"}).context["cl"].result_list
+    change = admin_client.get(reverse("admin:articles_article_change", args=[article.pk]))
+    assert "Reference 3 has a DOI that is not well formed" in change.content.decode()
+    issue_page = admin_client.get(
+        reverse("admin:articles_issue_change", args=[content["issue"].pk])
+    ).content.decode()
+    assert "jhop-issue-1-1" in issue_page
+    assert "Queued" in issue_page
+
+
+def test_register_dois_action_queues_a_deposit(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    settings.CROSSREF_DEPOSIT_URL = "http://127.0.0.1:9/servlet/deposit"  # nothing listens
+    settings.CROSSREF_ATTEMPTS = 1
+    journal = make_journal(doi_prefix="10.32013")
+    issue = make_issue(journal=journal)
+    make_article(issue=issue, doi="10.32013/jhop.9")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:articles_issue_changelist"),
+            {"action": "register_dois", "_selected_action": [issue.pk]},
+            follow=True,
+        )
+    assert "1 deposit(s) sent to Crossref" in response.content.decode()
+    deposit = CrossrefDeposit.objects.get(issue=issue)
+    assert deposit.state == CrossrefDeposit.State.FAILED  # the task ran: no one answered
+    assert "did not answer" in deposit.message
+
+
+def test_register_dois_action_explains_a_refusal(admin_client):
+    article = make_article(doi="")
+    response = admin_client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "register_dois", "_selected_action": [article.pk]},
+        follow=True,
+    )
+    assert "is not published with a DOI yet" in response.content.decode()
+    assert not CrossrefDeposit.objects.exists()
+
+
+def test_saving_a_published_article_gives_its_doi_and_checks_it(admin_client):
+    make_journal(doi_prefix="10.32013")
+    data = article_post(status="published", doi="")
+    data["published_at_0"], data["published_at_1"] = "2022-06-01", "10:00:00"
+    response = admin_client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    assert article.doi == f"10.32013/jhop.2022.{article.pk}"
+    assert article.first_published_at is not None
+    assert article.export_checked_at is not None
+    assert article.export_problems == ""
 
 
 def test_renaming_an_article_in_the_admin_keeps_its_old_url(admin_client, client):

@@ -1,0 +1,135 @@
+"""The official schemas, loaded once per process, offline, and validation against them.
+
+Production reads the vendored copies in schemas/ (or SCHOLARLY_SCHEMA_DIR); tests pass
+the project's reference set (../shared/refdata) as root. Two official files import a
+schema by its web address; a resolver answers those from the local copies, so nothing
+depends on XML_CATALOG_FILES (which libxml2 reads only once per process) or the network.
+"""
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from lxml import etree
+
+VENDORED = Path(__file__).resolve().parent / "schemas"
+
+CROSSREF = "crossref/crossref5.3.1.xsd"
+JATS = "jats/1.3-publishing-mathml3/JATS-journalpublishing1-3-mathml3.xsd"
+OAI_PMH = "oai-pmh/OAI-PMH.xsd"
+OAI_DC = "oai-pmh/oai_dc.xsd"
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+# JATS itself has no namespace; inside OAI-PMH's <metadata> it is served in the
+# namespace PubMed Central's OAI service uses for it.
+JATS_NS = "https://jats.nlm.nih.gov/ns/archiving/1.3/"
+
+_REMOTE = {
+    "http://www.w3.org/Math/XMLSchema/mathml3/mathml3.xsd": (
+        "crossref/standard-modules/mathml3/mathml3.xsd"
+    ),
+    "http://www.w3.org/2001/03/xml.xsd": "oai-pmh/xml.xsd",
+}
+_XS = "http://www.w3.org/2001/XMLSchema"
+
+
+def schema_dir() -> Path:
+    return Path(getattr(settings, "SCHOLARLY_SCHEMA_DIR", "") or VENDORED)
+
+
+class _LocalResolver(etree.Resolver):
+    def __init__(self, root: Path, generated: dict[str, bytes]):
+        super().__init__()
+        self.root = root
+        self.generated = generated
+
+    def resolve(self, url, pubid, context):
+        if url in _REMOTE:
+            return self.resolve_filename(str(self.root / _REMOTE[url]), context)
+        if url in self.generated:
+            return self.resolve_string(self.generated[url], context, base_url=url)
+        return None
+
+
+def _driver(imports: list[tuple[str | None, str]], *, target: str | None = None, include=()):
+    schema = etree.Element(
+        f"{{{_XS}}}schema", nsmap={"xs": _XS}, **({"targetNamespace": target} if target else {})
+    )
+    for namespace, location in imports:
+        attrs = {"schemaLocation": location}
+        if namespace:
+            attrs["namespace"] = namespace
+        etree.SubElement(schema, f"{{{_XS}}}import", **attrs)
+    for location in include:
+        etree.SubElement(schema, f"{{{_XS}}}include", schemaLocation=location)
+    return etree.tostring(schema)
+
+
+def _oai_driver(root: Path) -> bytes:
+    """OAI-PMH with oai_dc, and JATS's declarations in JATS_NS for the jats format.
+
+    JATS is brought into JATS_NS by a "chameleon" include of the official file; the
+    no-namespace driver is imported too, since its NISO ALI module refers back to
+    no-namespace JATS groups (and only a schema with a target namespace may import one).
+    """
+    jats = root / JATS
+    modules = jats.parent / "standard-modules"
+    return _driver(
+        [
+            (OAI_NS, str(root / OAI_PMH)),
+            (OAI_DC_NS, str(root / OAI_DC)),
+            ("http://www.w3.org/1999/xlink", str(modules / "xlink.xsd")),
+            ("http://www.w3.org/1998/Math/MathML", str(modules / "mathml3/mathml3.xsd")),
+            ("http://www.niso.org/schemas/ali/1.0/", str(modules / "module-ali.xsd")),
+            (None, str(jats)),
+        ],
+        target=JATS_NS,
+        include=[str(jats.parent / "JATS-journalpublishing1-3-mathml3-elements.xsd")],
+    )
+
+
+@functools.cache
+def load(kind: str, root: Path | None = None) -> etree.XMLSchema:
+    """The schema for kind ("crossref", "jats" or "oai"), parsed once per process and root."""
+    root = Path(root or schema_dir())
+    generated: dict[str, bytes] = {}
+    if kind == "crossref":
+        source = str(root / CROSSREF)
+    elif kind == "jats":
+        source = str(root / JATS)
+    elif kind == "oai":
+        # OAI-PMH's <metadata> is a strict wildcard: it needs the schemas of what it holds.
+        source = str(root / "oai-pmh" / "oai-pmh-driver.xsd")
+        generated[source] = _oai_driver(root)
+    else:
+        raise ValueError(f"unknown schema {kind!r}")
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    parser.resolvers.add(_LocalResolver(root, generated))
+    if source in generated:
+        document = etree.fromstring(generated[source], parser, base_url=source).getroottree()
+    else:
+        document = etree.parse(source, parser)
+    return etree.XMLSchema(document)
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One validation error: where (an XPath into the document) and what."""
+
+    path: str
+    message: str
+    line: int
+
+    def __str__(self):
+        return f"line {self.line}: {self.message}"
+
+
+def validate(kind: str, document, *, root: Path | None = None) -> list[SchemaError]:
+    """The document's errors against the official schema for kind (empty when valid)."""
+    schema = load(kind, Path(root) if root else None)
+    tree = document.getroottree() if hasattr(document, "getroottree") else document
+    if schema.validate(tree):
+        return []
+    return [SchemaError(e.path or "", e.message, e.line) for e in schema.error_log]

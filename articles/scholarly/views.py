@@ -1,0 +1,38 @@
+"""Machine-readable views: an article's JATS XML, and the OAI-PMH endpoint."""
+
+from django.http import HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from django.views.generic import DetailView
+from lxml import etree
+
+from articles.models import Article
+from articles.scholarly import jats, oai
+
+
+class ArticleJatsView(DetailView):
+    """A published article as JATS 1.3 XML (404 for anything readers may not see)."""
+
+    def get_queryset(self):
+        return Article.objects.published().for_listing().prefetch_related("references")
+
+    def render_to_response(self, context, **response_kwargs):
+        article = self.object
+        document = jats.article_jats(
+            article, url=self.request.build_absolute_uri(article.get_absolute_url())
+        )
+        return HttpResponse(document.to_bytes(), content_type=jats.CONTENT_TYPE)
+
+
+@csrf_exempt  # harvesters POST without a session; the endpoint only reads
+@require_http_methods(["GET", "POST"])
+def oai_pmh(request):
+    """The OAI-PMH 2.0 endpoint: arguments in the query string (GET) or the form body (POST)."""
+    arguments = request.GET if request.method == "GET" else request.POST
+    base_url = request.build_absolute_uri(reverse("articles:oai"))
+    document = oai.Repository(base_url=base_url).build(
+        {name: arguments.getlist(name) for name in arguments}
+    )
+    body = etree.tostring(document, xml_declaration=True, encoding="UTF-8")
+    return HttpResponse(body, content_type="text/xml; charset=utf-8")

@@ -1,0 +1,135 @@
+"""The Crossref deposit: `manage.py crossref_xml`, valid against the official 5.3.1 schema."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from lxml import etree
+
+from articles.models import Reference
+from articles.scholarly import crossref
+from tests.articles.scholarly import assert_valid
+from tests.factories import make_article, make_author, make_issue, make_journal
+
+pytestmark = pytest.mark.django_db
+NS = {"c": crossref.CROSSREF_NS}
+
+
+def _issue_with_article():
+    journal = make_journal(doi_prefix="10.32013")
+    issue = make_issue(journal=journal, volume=12, number=3)
+    first = make_author(given_name="Meg", family_name="Barbor", orcid="0000-0002-1825-0097")
+    second = make_author(given_name="Robert J.", family_name="Ignoffo")
+    article = make_article(
+        issue=issue,
+        authors=[first, second],
+        references=["Smith A. A study. J Onc. 2020;1:1-2.", "Roe B. Another. 2019."],
+        doi="10.32013/jhop.2022.1",
+        first_page="101",
+        last_page="108",
+        standfirst="An abstract with <angle> & ampersand.",
+        title="Nivolumab & <ipilimumab>: a review",
+    )
+    Reference.objects.filter(article=article, position=1).update(doi="10.1000/xyz123")
+    return issue, article
+
+
+def _run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("crossref_xml", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_issue_deposit_validates_and_carries_the_metadata():
+    issue, article = _issue_with_article()
+    out, err = _run("--issue", str(issue.pk))
+    assert "Valid" in err
+    assert_valid("crossref", out.encode())
+    doc = etree.fromstring(out.encode())
+    assert doc.findtext("c:head/c:registrant", namespaces=NS) == "Amplity Health"
+    assert doc.findtext("c:head/c:doi_batch_id", namespaces=NS).startswith(
+        f"jhop-issue-{issue.pk}-"
+    )
+    meta = doc.find("c:body/c:journal/c:journal_metadata", NS)
+    assert meta.findtext("c:full_title", namespaces=NS) == "Journal of Hematology Oncology Pharmacy"
+    assert meta.findtext("c:abbrev_title", namespaces=NS) == "J Hematol Oncol Pharm"
+    issns = {i.get("media_type"): i.text for i in meta.findall("c:issn", NS)}
+    assert issns == {"print": "2164-1153", "electronic": "2164-1161"}
+    journal_issue = doc.find("c:body/c:journal/c:journal_issue", NS)
+    assert journal_issue.findtext("c:journal_volume/c:volume", namespaces=NS) == "12"
+    assert journal_issue.findtext("c:issue", namespaces=NS) == "3"
+    item = doc.find(".//c:journal_article", NS)
+    assert item.findtext("c:titles/c:title", namespaces=NS) == "Nivolumab & <ipilimumab>: a review"
+    people = item.findall("c:contributors/c:person_name", NS)
+    assert [(p.get("sequence"), p.findtext("c:surname", namespaces=NS)) for p in people] == [
+        ("first", "Barbor"),
+        ("additional", "Ignoffo"),
+    ]
+    assert people[0].findtext("c:ORCID", namespaces=NS) == "https://orcid.org/0000-0002-1825-0097"
+    assert people[1].find("c:ORCID", NS) is None
+    assert {d.get("media_type") for d in item.findall("c:publication_date", NS)} == {
+        "online",
+        "print",
+    }
+    assert item.findtext("c:pages/c:first_page", namespaces=NS) == "101"
+    assert item.findtext("c:pages/c:last_page", namespaces=NS) == "108"
+    assert item.findtext("c:doi_data/c:doi", namespaces=NS) == "10.32013/jhop.2022.1"
+    assert item.findtext("c:doi_data/c:resource", namespaces=NS).endswith(
+        article.get_absolute_url()
+    )
+    citations = item.findall("c:citation_list/c:citation", NS)
+    assert [c.get("key") for c in citations] == ["ref1", "ref2"]
+    assert citations[0].findtext("c:doi", namespaces=NS) == "10.1000/xyz123"
+    assert citations[0].find("c:unstructured_citation", NS) is None
+    assert citations[1].findtext("c:unstructured_citation", namespaces=NS) == (
+        "Roe B. Another. 2019."
+    )
+
+
+def test_article_deposit_validates():
+    _issue, article = _issue_with_article()
+    out, _err = _run("--article", str(article.pk))
+    assert_valid("crossref", out.encode())
+    assert len(etree.fromstring(out.encode()).findall(".//c:journal_article", NS)) == 1
+
+
+def test_later_deposits_have_larger_timestamps():
+    _issue, article = _issue_with_article()
+    stamps = [
+        etree.fromstring(_run("--article", str(article.pk))[0].encode()).findtext(
+            "c:head/c:timestamp", namespaces=NS
+        )
+        for _ in range(2)
+    ]
+    assert int(stamps[1]) > int(stamps[0])
+
+
+def test_drafts_and_articles_without_doi_are_left_out_of_an_issue():
+    issue, _article = _issue_with_article()
+    make_article(issue=issue, status="draft", doi="10.32013/draft")
+    out, _err = _run("--issue", str(issue.pk))
+    assert "10.32013/draft" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--issue", "999"], "There is no issue with id 999."),
+        (["--article", "999"], "There is no article with id 999."),
+    ],
+)
+def test_unknown_ids_are_clear_errors(args, message):
+    with pytest.raises(CommandError, match=message):
+        _run(*args)
+
+
+def test_an_article_without_doi_is_a_clear_error():
+    article = make_article()
+    with pytest.raises(CommandError, match="has no DOI yet"):
+        _run("--article", str(article.pk))
+
+
+def test_journal_without_prefix_is_a_clear_error():
+    issue = make_issue(journal=make_journal(doi_prefix=""))
+    with pytest.raises(CommandError, match="has no DOI prefix"):
+        _run("--issue", str(issue.pk))

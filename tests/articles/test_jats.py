@@ -1,0 +1,163 @@
+"""JATS 1.3 at /articles/<slug>/jats.xml, valid against the official schema."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from lxml import etree
+
+from articles.models import Article, Reference
+from articles.scholarly import jats
+from tests.articles.scholarly import assert_valid
+from tests.factories import (
+    make_article,
+    make_author,
+    make_issue,
+    make_journal,
+    make_section,
+    make_topic,
+)
+
+pytestmark = pytest.mark.django_db
+
+RICH_BODY = (
+    "<p>Intro with <strong>bold <em>both</em></strong>, H<sub>2</sub>O, x<sup>2</sup>, "
+    '<u>u</u> and a <a href="https://example.org">link</a>.[1,2]</p>'
+    "<h2>Methods</h2><p>We did [1-3] things.</p><h3>Sub</h3>"
+    "<ul><li>one</li><li><p>two</p><ul><li>nested</li></ul></li></ul>"
+    "<h2>Results</h2><blockquote><p>quote</p></blockquote>"
+    '<table><thead><tr><th colspan="2">Head</th></tr></thead>'
+    "<tbody><tr><td>a</td><td>c [2]</td></tr></tbody></table>"
+)
+
+
+def _article(**kw):
+    journal = make_journal(doi_prefix="10.32013")
+    author = make_author(
+        given_name="Meg",
+        family_name="Barbor",
+        credentials="MPH",
+        orcid="0000-0002-1825-0097",
+        affiliation="Example Hospital",
+    )
+    article = make_article(
+        issue=make_issue(journal=journal, volume=12, number=3),
+        section=make_section("Original Article"),
+        topics=[make_topic("Breast Cancer")],
+        authors=[author],
+        references=["One. 2020.", "Two. 2021.", "Three. 2022."],
+        doi="10.32013/jhop.2022.5",
+        first_page="10",
+        last_page="12",
+        standfirst="The abstract.",
+        keywords="cdk4/6, resistance",
+        body=RICH_BODY,
+        **kw,
+    )
+    Reference.objects.filter(article=article, position=1).update(doi="10.1000/abc", pmid="34724978")
+    return article
+
+
+def _get(client, article):
+    return client.get(reverse("articles:article-jats", kwargs={"slug": article.slug}))
+
+
+def test_jats_validates_and_carries_front_body_and_back(client):
+    article = _article()
+    response = _get(client, article)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/jats+xml")
+    assert_valid("jats", response.content)
+    doc = etree.fromstring(response.content)
+    meta = doc.find("front/article-meta")
+    assert meta.findtext("article-id[@pub-id-type='doi']") == "10.32013/jhop.2022.5"
+    assert meta.findtext("title-group/article-title") == article.title
+    contrib = meta.find("contrib-group/contrib")
+    assert contrib.findtext("name/surname") == "Barbor"
+    assert contrib.findtext("degrees") == "MPH"
+    assert contrib.findtext("contrib-id") == "https://orcid.org/0000-0002-1825-0097"
+    assert meta.findtext("aff") == "Example Hospital"
+    assert meta.findtext("volume") == "12"
+    assert meta.findtext("issue") == "3"
+    assert (meta.findtext("fpage"), meta.findtext("lpage")) == ("10", "12")
+    assert meta.findtext("abstract/p") == "The abstract."
+    assert [k.text for k in meta.findall("kwd-group/kwd")] == ["cdk4/6", "resistance"]
+    subjects = {
+        g.get("subj-group-type"): [s.text for s in g.findall("subject")]
+        for g in meta.findall("article-categories/subj-group")
+    }
+    assert subjects == {"heading": ["Original Article"], "topic": ["Breast Cancer"]}
+    journal_meta = doc.find("front/journal-meta")
+    assert {i.get("publication-format") for i in journal_meta.findall("issn")} == {
+        "print",
+        "electronic",
+    }
+    body = doc.find("body")
+    assert [s.findtext("title") for s in body.findall("sec")] == ["Methods", "Results"]
+    assert body.find("sec/sec/title").text == "Sub"
+    assert body.find("p/bold/italic").text == "both"
+    assert body.find("sec/sec/list[@list-type='bullet']/list-item/list") is not None
+    assert body.find(".//disp-quote/p").text == "quote"
+    assert body.find(".//table-wrap/table/thead/tr/th").get("colspan") == "2"
+    rids = [x.get("rid") for x in body.iter("xref")]
+    assert rids == ["ref-1", "ref-2", "ref-1", "ref-3", "ref-2"]
+    refs = doc.findall("back/ref-list/ref")
+    assert [r.get("id") for r in refs] == ["ref-1", "ref-2", "ref-3"]
+    ids = {p.get("pub-id-type"): p.text for p in refs[0].iter("pub-id")}
+    assert ids == {"doi": "10.1000/abc", "pmid": "34724978"}
+
+
+def test_what_jats_cannot_carry_is_reported():
+    article = _article()
+    article.body = "<p>a<br>b</p><hr><p>see [7]</p>"
+    document = jats.article_jats(article)
+    assert document.problems == [
+        "A line break inside a paragraph is not kept in JATS (it becomes a space).",
+        "A horizontal rule in the body is not kept in JATS.",
+        "The body cites [7] but there is no reference 7.",
+    ]
+    assert len(document.tree.find("body").findall("p")) == 2
+
+
+def test_text_is_never_duplicated_or_lost():
+    article = _article()
+    article.body = "loose text<p>para</p>tail text<h2>H</h2>after heading<p>x</p>"
+    body = jats.article_jats(article).tree.find("body")
+    text = " ".join(" ".join(body.itertext()).split())
+    assert text == "loose text para tail text H after heading x"
+
+
+def test_news_item_and_web_only_article_validate():
+    make_journal(doi_prefix="10.32013")
+    article = make_article(section=make_section("FDA Oncology Update", content_kind="news"))
+    document = jats.article_jats(article)
+    assert document.tree.getroot().get("article-type") == "news"
+    assert_valid("jats", etree.tostring(document.tree))
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"status": Article.Status.DRAFT},
+        {"published_at": timezone.now() + timedelta(days=1)},
+    ],
+)
+def test_only_published_articles_have_jats(client, state):
+    article = make_article(**state)
+    assert _get(client, article).status_code == 404
+
+
+def test_article_page_links_its_jats(client):
+    article = _article()
+    page = client.get(article.get_absolute_url()).content.decode()
+    href = f"/articles/{article.slug}/jats.xml"
+    assert f'<link rel="alternate" type="application/jats+xml" href="{href}"' in page
+
+
+def test_jats_query_count_does_not_grow_with_references(client, django_assert_max_num_queries):
+    article = _article()
+    for n in range(4, 30):
+        Reference.objects.create(article=article, position=n, citation=f"Ref {n}.")
+    with django_assert_max_num_queries(8):
+        assert _get(client, article).status_code == 200

@@ -1,0 +1,55 @@
+"""Done when: with the demo content, every Crossref deposit, every JATS article and a full
+OAI-PMH harvest in both formats (by a harvester library, against the live server) validate."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from lxml import etree
+from oaipmh_scythe import HTTPConfig, Scythe
+from oaipmh_scythe.iterator import OAIResponseIterator
+
+from articles.demo.loader import load_demo
+from articles.models import Article, Issue
+from articles.scholarly import oai
+from tests.articles.scholarly import assert_valid
+
+
+@pytest.fixture
+def demo(transactional_db):
+    load_demo()
+    return list(Article.objects.published().order_by("pk"))
+
+
+def test_every_demo_issue_deposit_and_article_jats_validate(demo, client):
+    issues = Issue.objects.filter(articles__in=Article.objects.published()).distinct()
+    assert issues.count() >= 5
+    for issue in issues:
+        out = io.StringIO()
+        call_command("crossref_xml", "--issue", str(issue.pk), stdout=out, stderr=io.StringIO())
+        assert_valid("crossref", out.getvalue().encode())
+    for article in demo:
+        response = client.get(f"/articles/{article.slug}/jats.xml")
+        assert response.status_code == 200, article.slug
+        assert_valid("jats", response.content)
+
+
+@pytest.mark.parametrize("prefix", ["oai_dc", "jats"])
+def test_a_harvester_gets_every_published_article_exactly_once(
+    demo, live_server, monkeypatch, prefix
+):
+    monkeypatch.setattr(oai, "PAGE_SIZE", 4)  # several pages, so resumption is exercised
+    expected = sorted(oai.identifier_of(a.pk) for a in demo)
+    endpoint = f"{live_server.url}/oai"
+    with Scythe(endpoint, http_config=HTTPConfig(timeout=30)) as harvester:
+        identify = harvester.identify()
+        assert identify.baseURL.endswith("/oai")
+        records = list(harvester.list_records(metadata_prefix=prefix))
+        assert sorted(r.header.identifier for r in records) == expected
+        assert all(not r.deleted for r in records)
+    config = HTTPConfig(timeout=30, http_method="POST")
+    with Scythe(endpoint, http_config=config, iterator=OAIResponseIterator) as raw:
+        pages = list(raw.list_records(metadata_prefix=prefix))
+        assert len(pages) == -(-len(expected) // 4)
+        for page in pages:
+            assert_valid("oai", etree.fromstring(page.raw.encode()))
