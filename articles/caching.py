@@ -27,9 +27,12 @@ How a public page is cached, from the reader's browser inwards:
   purge_page_cache`` does the same by hand).
 """
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import select
 import time
 import urllib.request
 from collections import OrderedDict
@@ -39,17 +42,17 @@ from functools import wraps
 import django.dispatch
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import DisallowedHost
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import parse_http_date_safe
 from django_tasks import task
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "jhop:content-version"
+VERSION_CHANNEL = "jhop:content-version"
 NEXT_LIVE_KEY = "jhop:next-go-live:{version}"
 PAGE_KEY = "jhop:page:{digest}"
 PUBLIC_MARK = "_jhop_public_page"
@@ -64,9 +67,29 @@ content_changed = django.dispatch.Signal()
 def content_version() -> int:
     version = cache.get(VERSION_KEY)
     if version is None:
-        version = time.time_ns()
-        cache.add(VERSION_KEY, version, None)
-        version = cache.get(VERSION_KEY, version)
+        # Started from the clock, not 1, so that pages kept from before a cache flush never
+        # match; in microseconds, to stay exact in Redis' Lua numbers (doubles, 2**53).
+        cache.add(VERSION_KEY, time.time_ns() // 1000, None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _next_version() -> int:
+    """Increase the version atomically (INCR in Redis): it only ever grows, on every host."""
+    try:
+        version = cache.incr(VERSION_KEY)
+    except ValueError:  # not there (first use, or the cache was flushed)
+        content_version()
+        version = cache.incr(VERSION_KEY)
+    if version >= 2**53:  # a nanosecond stamp from an older release: Lua would round it
+        cache.delete(VERSION_KEY)
+        content_version()
+        version = cache.incr(VERSION_KEY)
+    if client := redis_client():
+        try:
+            client.publish(version_channel(client), version)
+        except Exception:  # readers fall back to reading the version
+            logger.warning("Could not announce content version %s", version, exc_info=True)
     return version
 
 
@@ -76,13 +99,105 @@ def bump_content_version(**kwargs) -> None:
     Bumping at once keeps the writer's own next request fresh; bumping on commit makes
     sure no page rendered from the old rows during the transaction survives it.
     """
-    cache.set(VERSION_KEY, time.time_ns(), None)
+    _next_version()
     transaction.on_commit(_after_change)
 
 
 def _after_change() -> None:
-    cache.set(VERSION_KEY, time.time_ns(), None)
+    _next_version()
     content_changed.send(sender=bump_content_version)
+
+
+def version_channel(client) -> str:
+    """The channel bumps are announced on: channels are server-wide, so it names the
+    database and the cache's own key (prefix and version) of the content version."""
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    return f"{VERSION_CHANNEL}:{db}:{cache.make_key(VERSION_KEY)}"
+
+
+def _readable(sock) -> bool:
+    """Whether data (an announcement, or a closed connection) waits on sock; no waiting."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def redis_client():
+    """The cache's Redis client (django-redis or Django's own backend), or None."""
+    client = getattr(cache, "client", None)
+    if client is not None and hasattr(client, "get_client"):
+        return client.get_client(write=True)
+    inner = getattr(cache, "_cache", None)
+    if inner is not None and hasattr(inner, "get_client"):
+        return inner.get_client(write=True)
+    return None
+
+
+class VersionWatch:
+    """This process's view of the content version, without a round trip per request.
+
+    With Redis, the process subscribes to the channel every bump is announced on, and on
+    each request reads whatever announcements already arrived (a poll of the socket, no
+    waiting); announcements reach the subscriber before the writer's request has even
+    answered. If the subscription cannot be made or breaks, it reads the version from the
+    cache on every request until it is made again. Without Redis (one process: the local
+    memory cache of development and tests) it reads the cache, which costs nothing.
+    """
+
+    RETRY_SECONDS = 1.0
+
+    def __init__(self):
+        self.pid = None
+        self.pubsub = None
+        self.sock = None
+        self.version = None
+        self.failed_at = 0.0
+
+    def current(self) -> int | None:
+        if self.pid != os.getpid():  # a new (forked) process: its own subscription
+            self.pid, self.pubsub, self.version = os.getpid(), None, None
+        if self.pubsub is None and time.monotonic() - self.failed_at > self.RETRY_SECONDS:
+            self._subscribe()
+        if self.pubsub is None:
+            return cache.get(VERSION_KEY)
+        try:
+            if self.sock is not None and not _readable(self.sock):
+                return self.version  # nothing announced since the last request
+            while message := self.pubsub.get_message(timeout=0):
+                if message.get("type") == "message":
+                    self.version = max(self.version or 0, int(message["data"]))
+            if self.pubsub.connection is None or self.pubsub.connection._sock is not self.sock:
+                # redis-py reconnected and subscribed again by itself: what was announced
+                # in between is lost, so start again from the stored version.
+                raise ConnectionError("the subscription was re-established")
+        except Exception:  # a broken subscription: read the cache instead
+            logger.warning("Content version subscription lost", exc_info=True)
+            self._drop()
+            return cache.get(VERSION_KEY)
+        return self.version
+
+    def _subscribe(self) -> None:
+        client = redis_client()
+        if client is None:
+            self.failed_at = float("inf")  # not Redis: always read the cache
+            return
+        try:
+            pubsub = client.pubsub()
+            pubsub.subscribe(version_channel(client))
+            confirmed = pubsub.get_message(timeout=2)  # subscribed before reading the version
+            if not confirmed or confirmed.get("type") != "subscribe":
+                raise ConnectionError("no subscription confirmation")
+            self.pubsub, self.sock = pubsub, pubsub.connection._sock
+            self.version = content_version()
+        except Exception:  # retried later; meanwhile the cache is read
+            logger.warning("Cannot follow the content version", exc_info=True)
+            self._drop()
+
+    def _drop(self) -> None:
+        if self.pubsub is not None:
+            with contextlib.suppress(Exception):
+                self.pubsub.close()
+        self.pubsub, self.version, self.failed_at = None, None, time.monotonic()
 
 
 def purge_shared_caches(**kwargs) -> None:
@@ -156,18 +271,17 @@ def cache_public_page(view):
     return wrapped
 
 
-def _page_key(request) -> str | None:
-    try:
-        url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    except DisallowedHost:
-        return None
-    return PAGE_KEY.format(digest=hashlib.sha256(url.encode()).hexdigest())
+def _page_key(request) -> str:
+    # The Host header as sent: a host that is not allowed never has a stored page (the
+    # view that would store it answers 400), so it is not checked again on every hit.
+    url = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}{request.get_full_path()}"
+    return PAGE_KEY.format(digest=hashlib.blake2b(url.encode(), digest_size=20).hexdigest())
 
 
 def _public_headers(response, *, seconds_left: int) -> None:
     browser = min(settings.PAGE_CACHE_BROWSER_SECONDS, seconds_left)
     shared = min(settings.PAGE_CACHE_SHARED_SECONDS, seconds_left)
-    patch_cache_control(response, public=True, max_age=browser, s_maxage=shared)
+    response["Cache-Control"] = f"public, max-age={browser}, s-maxage={shared}"
     proxy = min(settings.PAGE_CACHE_PROXY_SECONDS, seconds_left)
     # "@1" (a moment in 1970): nginx stores the page but revalidates it on every request.
     response["X-Accel-Expires"] = str(proxy) if proxy > 0 else "@1"
@@ -193,6 +307,7 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.watch = VersionWatch()
         self.local: OrderedDict[str, dict] = OrderedDict()
         self.local_bytes = 0
 
@@ -200,9 +315,7 @@ class PageCacheMiddleware:
         if not is_anonymous_read(request):
             return self.get_response(request)
         key = _page_key(request)
-        if key is None:
-            return self.get_response(request)
-        version = cache.get(VERSION_KEY)
+        version = self.watch.current()
         entry = self.local.get(key)
         if entry is None or entry["version"] != version:
             entry = cache.get(key) if version is not None else None
@@ -237,16 +350,21 @@ class PageCacheMiddleware:
             response["Vary"] = ", ".join(vary)
         elif response.has_header("Vary"):
             del response["Vary"]
+        now = time.time()
+        etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+        headers = [
+            (name, value)
+            for name, value in response.items()
+            if name.lower() not in UNSTORED_HEADERS and name.lower() != "cache-control"
+        ]
+        headers += [("ETag", etag), ("Last-Modified", formatdate(now, usegmt=True))]
         entry = {
             "version": version,
-            "expires": time.time() + timeout,
-            "modified": time.time(),
-            "etag": f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
-            "headers": [
-                (name, value)
-                for name, value in response.items()
-                if name.lower() not in UNSTORED_HEADERS and name.lower() != "cache-control"
-            ],
+            "expires": now + timeout,
+            "modified": now,
+            "etag": etag,
+            "headers": headers,
+            "headers_304": [h for h in headers if not h[0].lower().startswith("content-")],
             "body": body,
         }
         if request.method == "GET":
@@ -266,17 +384,13 @@ class PageCacheMiddleware:
 
     def _answer(self, request, entry: dict, seconds_left: int):
         if _not_modified(request, entry["etag"], entry["modified"]):
-            response = HttpResponseNotModified()
+            response = HttpResponseNotModified(headers=entry["headers_304"])
         else:
             body = entry["body"]
-            response = HttpResponse(b"" if request.method == "HEAD" else body)
+            response = HttpResponse(
+                b"" if request.method == "HEAD" else body, headers=entry["headers"]
+            )
             response["Content-Length"] = str(len(body))
-        for name, value in entry["headers"]:
-            if response.status_code == 304 and name.lower().startswith("content-"):
-                continue
-            response[name] = value
-        response["ETag"] = entry["etag"]
-        response["Last-Modified"] = formatdate(entry["modified"], usegmt=True)
         _public_headers(response, seconds_left=seconds_left)
         return response
 

@@ -115,8 +115,9 @@ def python_load(url: str, seconds: float, connections: int) -> tuple[float, int]
     return sum(count) / (time.monotonic() - start), sum(count)
 
 
-def measure(url, *, seconds, connections, app_pids, db_name) -> dict:
-    run_wrk(url, 1, connections)  # warm up (connections to PostgreSQL, caches)
+def measure(url, *, seconds, connections, app_pids, db_name, weight=False) -> dict:
+    if not weight:
+        run_wrk(url, 1, connections)  # warm up (connections to PostgreSQL, caches)
     pg = backend_pids(db_name)
     app0, db0 = cpu_ms(app_pids), cpu_ms(pg)
     rate, total = run_wrk(url, seconds, connections)
@@ -124,9 +125,40 @@ def measure(url, *, seconds, connections, app_pids, db_name) -> dict:
     app1, db1 = cpu_ms(app_pids), cpu_ms(pg_after)
     return {
         "rate": rate,
+        "total": total,
+        "seconds": total / rate if rate else seconds,
         "app": (app1 - app0) / max(total, 1),
         "db": max(db1 - db0, 0) / max(total, 1),
     }
+
+
+def alternating(urls, *, seconds, connections, app_pids, db_name, rounds=4) -> list[dict]:
+    """Measure the URLs in turn, a slice each, several rounds: on a shared machine the load
+    drifts, and two figures compared with each other should see the same drift."""
+    slices = [
+        measure(
+            url,
+            seconds=max(1, seconds / rounds),
+            connections=connections,
+            app_pids=app_pids,
+            db_name=db_name,
+            weight=True,
+        )
+        for _ in range(rounds)
+        for url in urls
+    ]
+    results = []
+    for i in range(len(urls)):
+        mine = slices[i :: len(urls)]
+        total = sum(m["total"] for m in mine)
+        results.append(
+            {
+                "rate": total / sum(m["seconds"] for m in mine),
+                "app": sum(m["app"] * m["total"] for m in mine) / total,
+                "db": sum(m["db"] * m["total"] for m in mine) / total,
+            }
+        )
+    return results
 
 
 def query_count(path: str) -> int:
@@ -277,30 +309,24 @@ def main() -> None:
     )
     print("| page | req/s | × static | app CPU ms/req | DB CPU ms/req | queries |")
     print("|---|---|---|---|---|---|")
+
+    def load(url: str, pids: list[int]) -> dict:
+        return measure(
+            url, seconds=args.seconds, connections=args.connections, app_pids=pids, db_name=db_name
+        )
+
     taken: set[int] = set()
     app = servers.Gunicorn(
         port=servers.free_port(taken), env={**env, "CACHE_SECONDS": "0"}, workers=args.workers
     )
     try:
         pids = app.worker_pids()
-        static = measure(
-            app.url + urls["static CSS"],
-            seconds=args.seconds,
-            connections=args.connections,
-            app_pids=pids,
-            db_name=db_name,
-        )
+        static = load(app.url + urls["static CSS"], pids)
         row("static CSS (same server)", static, static["rate"], 0)
         for name, path in urls.items():
             if name == "static CSS":
                 continue
-            m = measure(
-                app.url + path,
-                seconds=args.seconds,
-                connections=args.connections,
-                app_pids=pids,
-                db_name=db_name,
-            )
+            m = load(app.url + path, pids)
             row(name, m, static["rate"], queries[name])
     finally:
         app.stop()
@@ -310,15 +336,8 @@ def main() -> None:
     proxy = None
     try:
         pids = cached.worker_pids()
-        static = measure(
-            cached.url + urls["static CSS"],
-            seconds=args.seconds,
-            connections=args.connections,
-            app_pids=pids,
-            db_name=db_name,
-        )
-        m = measure(
-            cached.url + urls["article"],
+        static, m = alternating(
+            [cached.url + urls["static CSS"], cached.url + urls["article"]],
             seconds=args.seconds,
             connections=args.connections,
             app_pids=pids,
@@ -344,22 +363,10 @@ def main() -> None:
             )
             table("---", "---", "---", "---", "---", "---")
             before = len(proxy.log())
-            s = measure(
-                proxy.url + urls["static CSS"],
-                seconds=args.seconds,
-                connections=args.connections,
-                app_pids=all_pids,
-                db_name=db_name,
-            )
+            s = load(proxy.url + urls["static CSS"], all_pids)
             row("static CSS", s, s["rate"])
             mid = len(proxy.log())
-            a = measure(
-                proxy.url + urls["article"],
-                seconds=args.seconds,
-                connections=args.connections,
-                app_pids=all_pids,
-                db_name=db_name,
-            )
+            a = load(proxy.url + urls["article"], all_pids)
             row("article", a, s["rate"])
             log = proxy.log()
             for label, lines in (("static CSS", log[before:mid]), ("article", log[mid:])):

@@ -96,7 +96,6 @@ class EditionAdmin(admin.ModelAdmin):
     list_select_related = ["mailing_list", "started_by"]
     search_fields = ["subject"]
     date_hierarchy = "created_at"
-    change_form_template = "subscriptions/admin/edition_change_form.html"
     history_fields = [
         "status",
         "scheduled_for",

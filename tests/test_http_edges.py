@@ -98,3 +98,18 @@ def test_a_request_for_an_unknown_host_gets_the_400_page_without_using_the_host(
     assert response.status_code == 400
     assert "Bad request" in response.content.decode()
     assert "evil.example" not in response.content.decode()
+
+
+def test_head_is_answered_on_the_pages_alert_emails_link_to():
+    from tests.articles.site_data import build_site
+
+    site = build_site()
+    client = Client()
+    for path in (
+        "/",
+        site["article"].get_absolute_url(),
+        site["article"].issue.get_absolute_url(),
+        "/sitemap.xml",
+    ):
+        get, head = client.get(path), client.head(path)
+        assert (path, head.status_code) == (path, get.status_code) == (path, 200)

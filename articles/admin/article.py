@@ -368,16 +368,16 @@ class ArticleAdmin(
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        Reference.objects.bulk_create(
-            Reference(
+        for entry in getattr(form.instance, "pasted_references", []):
+            # One by one (not bulk_create): each save is recorded in this revision of the
+            # history, so restoring it brings the pasted references back too.
+            Reference.objects.create(
                 article=form.instance,
                 position=entry.position,
                 citation=entry.citation,
                 doi=entry.doi,
                 pmid=entry.pmid,
             )
-            for entry in getattr(form.instance, "pasted_references", [])
-        )
         # Published or scheduled: check the records as they now stand (a DOI on first
         # publication, the gate); a scheduled article that no longer validates is held back.
         if note := services.check_after_edit(article=form.instance, user=request.user):

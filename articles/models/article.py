@@ -187,9 +187,7 @@ class Article(VisibilityMixin, models.Model):
         return reverse("articles:article-detail", kwargs={"slug": self.slug})
 
     def clean(self):
-        # "Published" with no date means now, not "never": it would not appear anywhere.
-        if self.status == PublishState.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        self.clean_publish_time()
         if self.first_published_at and self.pk:
             registered = Article.objects.filter(pk=self.pk).values_list("doi", flat=True).first()
             if registered and self.doi != registered:

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from articles.images import validate_image
 from articles.models.publishing import (
@@ -151,9 +150,7 @@ class Issue(VisibilityMixin, models.Model):
         return reverse("articles:issue-detail", kwargs={"slug": self.slug})
 
     def clean(self):
-        # "Published" with no date means now, not "never": its articles would stay hidden.
-        if self.status == PublishState.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        self.clean_publish_time()
         if self.cover_image and not self.cover_image_alt.strip():
             raise ValidationError(
                 {"cover_image_alt": "Describe the cover for readers who cannot see it."}

@@ -49,6 +49,12 @@ class VisibilityMixin:
     def is_public(self) -> bool:
         return self.visibility == Visibility.LIVE
 
+    def clean_publish_time(self) -> None:
+        """For clean(): "Published" with no time means now, not "never" (a published row
+        with no time is a draft to readers, and an issue's articles would stay hidden)."""
+        if self.status == PublishState.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+
 
 def own_visibility(obj, now=None) -> Visibility:
     """An issue's or article's visibility from its own state and time alone."""

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from articles.models import Article, Author, Issue
 from articles.text import slugify, unique_slug
-from tests.articles.test_admin import inline
+from tests.articles.admin_helpers import inline
 from tests.factories import make_article, make_author, make_issue, make_journal, make_section
 
 pytestmark = pytest.mark.django_db

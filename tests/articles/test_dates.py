@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from tests.articles.test_admin import article_post
+from tests.articles.admin_helpers import article_post
 from tests.factories import make_article, make_issue
 
 pytestmark = pytest.mark.django_db

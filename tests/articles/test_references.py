@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from articles.models import Article, Reference
 from articles.references import normalize_doi, parse_reference_list, split_identifiers
-from tests.articles.test_admin import article_post, inline
+from tests.articles.admin_helpers import article_post, inline
 from tests.factories import make_article
 
 MANUSCRIPT_LIST = """\
@@ -203,3 +203,18 @@ def test_the_demo_follows_the_same_rule(client):
     page = client.get(article.get_absolute_url()).text
     assert page.count("doi:10.5555/demo.2021.0001") == 1
     assert page.count("doi:10.5555/demo.2022.0020") == 1
+
+
+@pytest.mark.django_db
+def test_pasted_references_are_in_the_article_history(admin_client):
+    from reversion.models import Version
+
+    response = admin_client.post(reverse("admin:articles_article_add"), post_with_pasted_list())
+    assert response.status_code == 302
+    article = Article.objects.get(slug="a-new-article")
+    [version] = Version.objects.get_for_object(article)
+    stored = version.revision.version_set.filter(content_type__model="reference")
+    assert stored.count() == 3
+    article.references.all().delete()
+    version.revision.revert(delete=True)
+    assert article.references.count() == 3

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from articles.admin.uploads import FOLDER
 from articles.models import Article
-from tests.articles.test_admin import article_post
+from tests.articles.admin_helpers import article_post
 from tests.articles.test_images import image_bytes, upload
 
 pytestmark = pytest.mark.django_db

@@ -61,9 +61,13 @@
   function moved(group, row) {
     group.dataset.reordered = "true";
     renumber(group);
+    // Count the rows an editor filled in: the blank row for a new entry is not one of them.
     const all = rows(group);
+    const filled = all.filter(isFilled);
+    const counted = filled.includes(row) ? filled : all;
     const name = label(row);
-    announce(group, `${name ? name + ": " : ""}moved to ${all.indexOf(row) + 1} of ${all.length}.`);
+    const where = `moved to ${counted.indexOf(row) + 1} of ${counted.length}.`;
+    announce(group, `${name ? name + ": " : ""}${where}`);
   }
 
   function move(group, row, step) {
