@@ -252,9 +252,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "updated_at", "erased_at"]
     inlines = [SubscriptionInline, ConsentEventInline]
-    change_list_template = "subscriptions/admin/subscriber_change_list.html"
     actions = ["mark_bounced"]
-    change_form_template = "subscriptions/admin/subscriber_change_form.html"
     fieldsets = [
         (None, {"fields": ["email", "first_name", "last_name", "profession", "organization"]}),
         (
@@ -351,7 +349,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             "form": form,
             "report": report,
         }
-        return TemplateResponse(request, "subscriptions/admin/import.html", context)
+        return TemplateResponse(request, "admin/subscriptions/subscriber/import.html", context)
 
     def data_view(self, request, pk):
         require(request, "view_subscriber", "export_subscriber")
@@ -376,7 +374,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             "title": "Erase personal data",
             "subscriber": subscriber,
         }
-        return TemplateResponse(request, "subscriptions/admin/erase.html", context)
+        return TemplateResponse(request, "admin/subscriptions/subscriber/erase.html", context)
 
 
 @admin.register(OutboundEmail)
@@ -553,7 +551,7 @@ class IssueAlertAdmin(admin.ModelAdmin):
             "title": "Send a new-issue alert",
             "form": form,
         }
-        return TemplateResponse(request, "subscriptions/admin/issue_alert_send.html", context)
+        return TemplateResponse(request, "admin/subscriptions/issuealert/send.html", context)
 
     @admin.display(description="Emails sent", ordering="sent_count")
     def sent_emails(self, obj):
