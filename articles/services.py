@@ -70,6 +70,13 @@ def _first_publication(article: Article) -> list[str]:
     return fields
 
 
+def _forget_future_first_publication(article: Article) -> None:
+    """A scheduled article held back before its time was never published (one that was
+    live before keeps its first publication: its DOI stays fixed)."""
+    if article.first_published_at and article.first_published_at > timezone.now():
+        article.first_published_at = None
+
+
 def _export_gate(obj: Article | Issue) -> str:
     """Why obj's Crossref or JATS record would be invalid ("" if both validate).
 
@@ -115,7 +122,7 @@ def check_after_edit(*, article: Article, user: AbstractBaseUser | None) -> str:
             reversion.set_user(user)
             reversion.set_comment("Held back: its Crossref or JATS record does not validate")
             article.status = Article.Status.DRAFT
-            article.first_published_at = None
+            _forget_future_first_publication(article)
             article.save(update_fields=["status", "first_published_at", "updated_at"])
         return f"“{article}” was put back to draft: {problems}"
 
@@ -135,7 +142,7 @@ def hold_invalid_scheduled(*, user: AbstractBaseUser | None = None) -> list[str]
             gate.record(article, check)
             if not check.ok:
                 article.status = Article.Status.DRAFT
-                article.first_published_at = None  # it never went live
+                _forget_future_first_publication(article)
                 article.save(update_fields=["status", "first_published_at", "updated_at"])
                 held.append(f"{article}: " + " ".join(check.errors))
     return held

@@ -29,6 +29,7 @@ from articles.scholarly.schemas import JATS_NS, OAI_DC_NS, OAI_NS
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 PAGE_SIZE = 100
+SCAN_WINDOW = 1000  # keys read at a time while looking for a page's records
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 TOKEN_SALT = "articles.oai.resumption"  # noqa: S105 (a signing namespace, not a secret)
 
@@ -170,6 +171,37 @@ class ListState:
         if self.set_spec:
             filters &= _set_filter(self.set_spec)
         return [rows.filter(filters) for rows in record_sets()]
+
+
+def _page_ids(kinds, *, after: int, selective: bool) -> list[int]:
+    """The keys of the next PAGE_SIZE + 1 records after key `after`, in key order.
+
+    The rows are read in windows of SCAN_WINDOW keys (a range on the primary key), so a
+    page costs the same at the start and at the end of 100,000 articles, whatever index
+    the database would otherwise pick for the published rule. A harvest from a date is
+    selective: there the datestamp decides, and each kind is asked directly.
+    """
+    wanted = PAGE_SIZE + 1
+    if selective:
+        found = set()
+        for rows in kinds:
+            found.update(
+                rows.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:wanted]
+            )
+        return sorted(found)[:wanted]
+    found: list[int] = []
+    while len(found) < wanted:
+        keys = Article.objects.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)
+        last = keys[SCAN_WINDOW - 1 : SCAN_WINDOW].first()
+        at_end = last is None  # fewer keys than a window are left: this is the last one
+        if at_end and (last := keys.last()) is None:
+            break
+        for rows in kinds:
+            found += rows.filter(pk__gt=after, pk__lte=last).values_list("pk", flat=True)
+        if at_end:
+            break
+        after = last
+    return sorted(found)[:wanted]
 
 
 class Repository:
@@ -318,14 +350,13 @@ class Repository:
         kinds = state.querysets()
         if state.total is None:
             state.total = sum(rows.count() for rows in kinds)
-        # One page from each kind, by key; the first PAGE_SIZE of both together are this page,
-        # and one more tells whether another page follows.
-        candidates = []
-        for rows in kinds:
-            rows = self._with_metadata(rows.filter(pk__gt=state.after), state.prefix, verb)
-            candidates += rows.order_by("pk")[: PAGE_SIZE + 1]
-        candidates.sort(key=lambda article: article.pk)
-        page, more = candidates[:PAGE_SIZE], len(candidates) > PAGE_SIZE
+        ids = _page_ids(kinds, after=state.after, selective=bool(state.start))
+        more = len(ids) > PAGE_SIZE
+        page = list(
+            self._with_metadata(
+                _dated(Article.objects.filter(pk__in=ids[:PAGE_SIZE])), state.prefix, verb
+            ).order_by("pk")
+        )
         if not page:
             if state.cursor == 0:
                 raise OaiError("noRecordsMatch", "No record matches these arguments.")

@@ -114,3 +114,34 @@ def test_check_scheduled_leaves_valid_articles_alone():
     assert out.getvalue().strip() == "Every scheduled article validates."
     article.refresh_from_db()
     assert article.visibility == Visibility.SCHEDULED
+
+
+def test_saving_a_scheduled_article_that_no_longer_validates_holds_it_back():
+    make_journal(doi_prefix="10.32013")
+    article = _draft_with_references()
+    Article.objects.filter(pk=article.pk).update(published_at=timezone.now() + timedelta(hours=1))
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
+    article.refresh_from_db()
+    doi = article.doi
+    long_name = make_author(family_name="Van Der " + "Long" * 15)
+    article.authorships.create(author=long_name, position=1)
+    note = services.check_after_edit(article=article, user=None)
+    assert note.startswith(f"“{article.title}” was put back to draft: ")
+    assert "Author 1 has a family name longer than 60 characters." in note
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
+    assert article.doi == doi  # assigned when scheduled; free to change until published
+    assert article.first_published_at is None
+
+
+def test_saving_a_live_article_that_no_longer_validates_warns_but_keeps_it_live():
+    make_journal(doi_prefix="10.32013")
+    article = _draft_with_references()
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
+    article.refresh_from_db()
+    article.authorships.create(author=make_author(family_name="X" * 70), position=1)
+    note = services.check_after_edit(article=article, user=None)
+    assert note.startswith(f"“{article.title}” is live, but its Crossref or JATS record")
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED
+    assert "Author 1" in article.export_problems
