@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from articles.admin.common import LargeTablePaginator
 from articles.models import Issue
 from subscriptions import emails, exports, services
 from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
@@ -231,6 +232,9 @@ class SubscriberAdminForm(forms.ModelForm):
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     form = SubscriberAdminForm
+    # 100,000 subscribers: no count of the whole table on each page.
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     list_display = [
         "__str__",
         "full_name",
