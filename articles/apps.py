@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete
 
 
 class ArticlesConfig(AppConfig):
@@ -7,10 +7,12 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
-        from articles import caching
-        from articles.models import Article, Issue
+        from articles import caching, counts, related
+        from articles.models import Article, ArticleTopic, Issue, RankedRelated, RelatedItem
 
         for model in self.get_models():
+            if model is RankedRelated:
+                continue  # rewritten in bulk; articles.related bumps the version once
             post_save.connect(caching.bump_if_public, sender=model, dispatch_uid=f"save-{model}")
             post_delete.connect(caching.bump_if_public, sender=model, dispatch_uid=f"del-{model}")
         for model in (Article, Issue):
@@ -21,3 +23,31 @@ class ArticlesConfig(AppConfig):
         caching.content_changed.connect(
             caching.purge_shared_caches, dispatch_uid="purge-shared-caches"
         )
+
+        # Stored related-items lists follow every change that can alter them.
+        post_init.connect(related.article_loaded, sender=Article, dispatch_uid="rank-init")
+        post_save.connect(related.article_saved, sender=Article, dispatch_uid="rank-save")
+        pre_delete.connect(related.article_deleting, sender=Article, dispatch_uid="rank-pre-del")
+        post_delete.connect(related.article_deleted, sender=Article, dispatch_uid="rank-del")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                related.topic_link_changed, sender=ArticleTopic, dispatch_uid=f"rank-topic-{signal}"
+            )
+            signal.connect(
+                related.pick_changed, sender=RelatedItem, dispatch_uid=f"rank-pick-{signal}"
+            )
+        m2m_changed.connect(
+            related.topics_changed, sender=ArticleTopic, dispatch_uid="rank-topics-m2m"
+        )
+
+        # Stored live-article counts of topics and sections, likewise.
+        post_init.connect(counts.article_loaded, sender=Article, dispatch_uid="count-init")
+        post_save.connect(counts.article_saved, sender=Article, dispatch_uid="count-save")
+        post_delete.connect(counts.article_deleted, sender=Article, dispatch_uid="count-del")
+        post_init.connect(counts.issue_loaded, sender=Issue, dispatch_uid="count-issue-init")
+        post_save.connect(counts.issue_saved, sender=Issue, dispatch_uid="count-issue-save")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                counts.topic_link_changed, sender=ArticleTopic, dispatch_uid=f"count-topic-{signal}"
+            )
+        m2m_changed.connect(counts.topics_changed, sender=ArticleTopic, dispatch_uid="count-m2m")

@@ -1,9 +1,10 @@
 """Full-text search over published articles.
 
-On PostgreSQL: a weighted tsvector over title, standfirst and body (served by the GIN
-index of migration 0003), plus author names and topics, ranked with ts_rank and
-highlighted with ts_headline. Elsewhere (SQLite in development): every word must occur
-somewhere, ranked by where it occurs, with a snippet cut in Python.
+On PostgreSQL: a stored, trigger-maintained tsvector per article (title, standfirst,
+body, author names and topics, weighted; migration 0015) matched through its GIN index,
+ranked with ts_rank, and highlighted with ts_headline for the rows shown only.
+Elsewhere (SQLite in development): every word must occur somewhere, ranked by where it
+occurs, with a snippet cut in Python.
 """
 
 import html
@@ -15,15 +16,13 @@ from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
     SearchRank,
-    SearchVector,
 )
 from django.db import connection
-from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
-from django.db.models.lookups import Exact
+from django.db.models import Case, F, FloatField, Q, Value, When
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.models import Article, Author, Authorship, Section, Topic
+from articles.models import Article, Authorship, Section, Topic
 
 CONFIG = "english"
 MAX_TERMS = 12
@@ -77,79 +76,28 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
     return _fallback(articles, terms)
 
 
-def document_vector() -> SearchVector:
-    """Title, standfirst and body, weighted A, B, C.
-
-    The SQL Django generates for this is exactly the expression of the GIN index created
-    by migration 0003 (a test checks that PostgreSQL uses it): change both together.
-    """
-    return (
-        SearchVector("title", config=CONFIG, weight="A")
-        + SearchVector("standfirst", config=CONFIG, weight="B")
-        + SearchVector("body", config=CONFIG, weight="C")
-    )
-
-
-def _matching_ids(query: str, *, search_type: str = "websearch"):
-    """Ids of articles whose text, an author's name or a topic matches the whole query,
-    plus the SearchQuery (for ranking) and the author and topic id sets (for boosts)."""
-    ts_query = SearchQuery(query, config=CONFIG, search_type=search_type)
-    name_query = SearchQuery(query, config="simple", search_type=search_type)
-    by_author = Authorship.objects.filter(
-        author__in=Author.objects.annotate(
-            names=SearchVector("given_name", "family_name", config="simple")
-        ).filter(names=name_query)
-    ).values("article_id")
-    by_topic = Article.topics.through.objects.filter(
-        topic__in=Topic.objects.annotate(names=SearchVector("name", config=CONFIG)).filter(
-            names=ts_query
-        )
-    ).values("article_id")
-    # A union of ids (rather than OR-ed conditions) lets PostgreSQL use the GIN index.
-    by_text = (
-        Article.objects.annotate(document=document_vector()).filter(document=ts_query).values("pk")
-    )
-    return by_text.union(by_author, by_topic), ts_query, by_author, by_topic
+# ts_rank weights for D (authors' names, topics), C (body), B (standfirst), A (title).
+WEIGHTS = [0.5, 0.2, 0.4, 1.0]
+# Matches ranked by relevance, newest first: past these, results are not worth ranking.
+RANKED_AT_MOST = 1000
 
 
 def _postgres(articles, query: str, terms: list[str]):
-    matching, ts_query, by_author, by_topic = _matching_ids(query)
-    condition = Q(pk__in=matching)
-    if not OPERATORS_RE.search(query):
-        # Plain words may each match somewhere else: "Ignoffo breast" is an article by
-        # Ignoffo about breast cancer, as the SQLite fallback finds too.
-        each_word, any_word = Q(), Q(pk__in=[])
-        for term in terms:
-            word_query = SearchQuery(term, config=CONFIG, search_type="plain")
-            # A stop word ("the", "with") matches no text: it must not veto the others,
-            # nor may stop words alone match everything.
-            is_stop_word = Exact(
-                Func(word_query, function="numnode", output_field=IntegerField()), 0
-            )
-            found = Q(pk__in=_matching_ids(term, search_type="plain")[0])
-            each_word &= found | Q(is_stop_word)
-            any_word |= found
-        condition |= each_word & any_word
-    document = document_vector()
+    """Match and rank on the stored search document (GIN index, migration 0015).
+
+    Only the newest RANKED_AT_MOST matches are ranked, so a word found in most of the
+    archive ("cancer") costs what a rarer one does; headlines come later, for the rows
+    shown (add_snippets).
+    """
+    ts_query = SearchQuery(query, config=CONFIG, search_type="websearch")
+    newest_matches = (
+        articles.filter(search_document=ts_query)
+        .order_by("-published_at", "-pk")
+        .values("pk")[:RANKED_AT_MOST]
+    )
     return (
-        articles.filter(condition)
-        .annotate(document=document)
-        .annotate(
-            rank=SearchRank(F("document"), ts_query)
-            + Case(When(pk__in=by_author, then=Value(0.5)), default=Value(0.0))
-            + Case(When(pk__in=by_topic, then=Value(0.3)), default=Value(0.0)),
-            headline=SearchHeadline(
-                "body",
-                ts_query,
-                config=CONFIG,
-                start_sel="<mark>",
-                stop_sel="</mark>",
-                max_words=40,
-                min_words=20,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            ),
-        )
+        Article.objects.filter(pk__in=newest_matches)
+        .annotate(rank=SearchRank(F("search_document"), ts_query, weights=WEIGHTS))
         .order_by("-rank", "-published_at", "-pk")
     )
 
@@ -177,6 +125,35 @@ def _fallback(articles, terms: list[str]):
                 output_field=FloatField(),
             )
     return articles.annotate(rank=rank).order_by("-rank", "-published_at", "-pk")
+
+
+def add_snippets(articles: list[Article], query: str) -> None:
+    """Set .snippet on each article shown: ts_headline on PostgreSQL (one query for them
+    all), a marked extract cut in Python elsewhere."""
+    headlines = {}
+    if connection.vendor == "postgresql" and articles and terms_of(query):
+        ts_query = SearchQuery(query.strip(), config=CONFIG, search_type="websearch")
+        headlines = dict(
+            Article.objects.filter(pk__in=[a.pk for a in articles])
+            .annotate(
+                headline=SearchHeadline(
+                    "body",
+                    ts_query,
+                    config=CONFIG,
+                    start_sel="<mark>",
+                    stop_sel="</mark>",
+                    max_words=40,
+                    min_words=20,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                )
+            )
+            .values_list("pk", "headline")
+        )
+    for article in articles:
+        if headlines.get(article.pk):
+            article.headline = headlines[article.pk]
+        article.snippet = snippet(article, query)
 
 
 def snippet(article: Article, query: str) -> SafeString:

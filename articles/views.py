@@ -1,7 +1,7 @@
 """Public pages: thin views over the published() and for_listing() query rules."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Max, Min, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -10,6 +10,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import metadata
 from articles.context_processors import primary_journal
+from articles.counts import live_count, sections_with_counts, topics_with_counts
 from articles.models import (
     Article,
     ArticleSlugHistory,
@@ -19,7 +20,9 @@ from articles.models import (
     Section,
     Topic,
 )
-from articles.search import SearchForm, search_articles, snippet, terms_of
+from articles.models.article import listing_prefetches
+from articles.paging import CountedPaginator
+from articles.search import SearchForm, add_snippets, search_articles, terms_of
 
 PAGE_SIZE = 20
 RELATED_ITEMS = 10
@@ -46,16 +49,6 @@ class PageMetaMixin:
         return context
 
 
-def topics_with_counts():
-    """Topics that have published articles, with how many."""
-    published = Article.objects.published()
-    return (
-        Topic.objects.annotate(num_articles=Count("articles", filter=Q(articles__in=published)))
-        .filter(num_articles__gt=0)
-        .order_by("name")
-    )
-
-
 def table_of_contents(issue: Issue, *, preview: bool = False):
     """An issue's published articles in the editors' order: by section, then position.
 
@@ -76,15 +69,32 @@ class HomeView(PageMetaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         journal = primary_journal()
         self.meta_description = metadata.describe(journal.description if journal else "")
-        current_issue = Issue.objects.published().select_related("journal").first()
-        articles = Article.objects.published().for_listing().newest_first()
-        featured = list(articles.filter(is_featured=True)[: self.featured_count])
+        published = Article.objects.published()
+        # The current issue comes with the first rows of its contents (one query; one more
+        # only when none of its articles is live yet).
+        newest_issue = Issue.objects.published().order_by(*Issue._meta.ordering).values("pk")[:1]
+        contents = list(
+            published.filter(issue__in=newest_issue)
+            .select_related("issue__journal", "section")
+            .in_contents_order()[:6]
+        )
+        current_issue = (
+            contents[0].issue
+            if contents
+            else Issue.objects.published().select_related("journal").first()
+        )
+        newest = published.select_related("issue__journal", "section").newest_first()
+        featured = list(newest.filter(is_featured=True)[: self.featured_count])
+        # Enough of the newest to list the latest without what is featured.
+        recent = list(newest[: self.featured_count + self.latest_count])
+        latest = [a for a in recent if a not in featured][: self.latest_count]
+        # One pair of queries for the topics and bylines of both lists.
+        prefetch_related_objects(featured + latest, *listing_prefetches())
         return super().get_context_data(
             current_issue=current_issue,
-            contents=table_of_contents(current_issue)[:6] if current_issue else [],
+            contents=contents,
             featured=featured,
-            # What is featured is not listed again under "Latest articles".
-            latest=articles.exclude(pk__in=[a.pk for a in featured])[: self.latest_count],
+            latest=latest,
             topics=topics_with_counts(),
             json_ld=journal
             and metadata.periodical_json_ld(
@@ -122,6 +132,8 @@ class IssueListView(PageMetaMixin, ListView):
     context_object_name = "issues"
     meta_title = "Issues"
     meta_description = "Every issue of the journal, by year and volume."
+    # Ten years of a bimonthly journal a page, grouped by year: no page grows with the archive.
+    paginate_by = 60
 
     def get_queryset(self):
         return Issue.objects.published().select_related("journal")
@@ -169,7 +181,8 @@ class ArticleDetailView(PreviewMixin, DetailView):
         articles = Article.objects.all()
         if not self.request.user.has_perm("articles.change_article"):
             articles = articles.published()
-        return articles.for_listing().prefetch_related("references")
+        # The byline and topics are prefetched with the related items' (get_context_data).
+        return articles.select_related("issue__journal", "section").prefetch_related("references")
 
     def get(self, request, *args, **kwargs):
         try:
@@ -187,12 +200,14 @@ class ArticleDetailView(PreviewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
+        related_items = article.related_items(RELATED_ITEMS, prefetch=False)
+        prefetch_related_objects([article, *related_items], *listing_prefetches())
         journal = primary_journal()
         absolute = self.request.build_absolute_uri
         image_url = absolute(article.lead_image.url) if article.lead_image else ""
         return super().get_context_data(
             references=article.references.all(),
-            related_items=article.related_items(RELATED_ITEMS),
+            related_items=related_items,
             scholar_tags=metadata.scholar_tags(article, absolute_url=absolute, journal=journal),
             json_ld=metadata.json_ld(
                 article, absolute_url=absolute, journal=journal, image_url=image_url
@@ -263,7 +278,14 @@ class SubjectDetailView(ArticleListView):
         )
 
 
-class TopicDetailView(SubjectDetailView):
+class _CountedSubjectMixin:
+    """Topic and section pages: the stored count paginates them (see articles.paging)."""
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return CountedPaginator(queryset, per_page, count=live_count(self.subject), **kwargs)
+
+
+class TopicDetailView(_CountedSubjectMixin, SubjectDetailView):
     subject_model = Topic
     feed_prefix = "topic"
 
@@ -271,7 +293,7 @@ class TopicDetailView(SubjectDetailView):
         return super().get_queryset().filter(topics=self.subject)
 
 
-class SectionDetailView(SubjectDetailView):
+class SectionDetailView(_CountedSubjectMixin, SubjectDetailView):
     subject_model = Section
     feed_prefix = "section"
 
@@ -296,11 +318,9 @@ class TopicListView(PageMetaMixin, TemplateView):
     meta_description = "Browse the journal's articles by clinical topic or by section."
 
     def get_context_data(self, **kwargs):
-        published = Article.objects.published()
-        sections = Section.objects.annotate(
-            num_articles=Count("articles", filter=Q(articles__in=published))
-        ).filter(num_articles__gt=0)
-        return super().get_context_data(topics=topics_with_counts(), sections=sections, **kwargs)
+        return super().get_context_data(
+            topics=topics_with_counts(), sections=sections_with_counts(), **kwargs
+        )
 
 
 class SearchView(PageMetaMixin, TemplateView):
@@ -309,8 +329,11 @@ class SearchView(PageMetaMixin, TemplateView):
     meta_description = "Search the journal's articles by title, text, author or topic."
 
     def get_context_data(self, **kwargs):
-        years = [d.year for d in Article.objects.published().datetimes("published_at", "year")]
-        form = SearchForm(self.request.GET or None, years=sorted(years, reverse=True))
+        span = Article.objects.published().aggregate(
+            first=Min("published_at"), last=Max("published_at")
+        )
+        years = range(span["last"].year, span["first"].year - 1, -1) if span["last"] else []
+        form = SearchForm(self.request.GET or None, years=years)
         query, results, page, filtered = "", None, None, False
         if form.is_valid():
             query = form.cleaned_data["q"]
@@ -323,8 +346,7 @@ class SearchView(PageMetaMixin, TemplateView):
             )
             paginator = Paginator(results.for_listing(), PAGE_SIZE)
             page = paginator.get_page(self.request.GET.get("page"))
-            for article in page.object_list:
-                article.snippet = snippet(article, query)
+            add_snippets(page.object_list, query)
         if query:
             self.meta_title = f"Search: {query}"
         self.noindex = bool(self.request.GET)

@@ -1,77 +1,132 @@
-"""Render time and SQL queries of every public page type over a large archive.
+"""CPU and SQL queries of every public page type (and the large admin changelists),
+uncached, over a large archive.
 
-Prints, per page: queries per request, and the median and 95th-percentile time of
-uncached renders (cache cleared before each request) and of cached hits.
+Renders each page in-process (Django's test client, DEBUG off, the page cache off) and
+prints, per page: queries per request; app CPU ms per request (this process's user+system
+time); on PostgreSQL, database CPU ms per request (user+system time of the backend
+serving this process, from /proc); and the median wall time.
+
+    .venv/bin/python bench/pages.py --articles 2000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jhop_pages_100k \\
+        .venv/bin/python bench/pages.py --articles 100000 --reuse
 """
 
 import argparse
+import os
 import statistics
 import time
+from pathlib import Path
 
 from _setup import configure, fill_archive
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the archive already in DATABASE_URL"
+    )
     args = parser.parse_args()
 
+    os.environ["CACHE_SECONDS"] = "0"  # measure renders, not the page cache
     configure("pages.sqlite3")
     from django.conf import settings
-    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    settings.ALLOWED_HOSTS = ["*"]
-    t0 = time.perf_counter()
-    fill_archive(args.articles)
-    print(
-        f"archive: {args.articles} articles built in {time.perf_counter() - t0:.1f}s "
-        f"on {connection.vendor}"
-    )
-
     from articles.models import Article, Author, Issue, Section, Topic
 
-    article = Article.objects.published().order_by("-published_at").first()
+    settings.ALLOWED_HOSTS = ["*"]
+    have = Article.objects.count()
+    if not (args.reuse and have >= args.articles):
+        if have:
+            raise SystemExit(f"The database holds {have} articles: use --reuse or an empty one.")
+        t0 = time.perf_counter()
+        fill_archive(args.articles)
+        print(f"archive built in {time.perf_counter() - t0:.1f}s")
+    print(f"archive: {Article.objects.count()} articles on {connection.vendor}")
+
+    article = Article.objects.published().newest_first()[10]
+    topic = Topic.objects.filter(articles=article).first()
+    section = Section.objects.filter(articles=article).first()
+    author = Author.objects.filter(authorships__article=article).first()
     pages = {
+        # What any request costs here (middleware, no template): a yardstick for the rest.
+        "robots.txt": "/robots.txt",
         "home": reverse("home"),
-        "issue archive": reverse("articles:issue-list"),
-        "issue TOC": Issue.objects.published().first().get_absolute_url(),
         "article": article.get_absolute_url(),
-        "topic": Topic.objects.first().get_absolute_url(),
-        "section": Section.objects.first().get_absolute_url(),
-        "author": Author.objects.first().get_absolute_url(),
-        "search": reverse("articles:search") + "?q=breast+cancer",
+        "issue TOC": Issue.objects.published().first().get_absolute_url(),
+        "topic": topic.get_absolute_url(),
+        "topic, last page": topic.get_absolute_url() + "?page=last",
+        "section": section.get_absolute_url(),
+        "author": author.get_absolute_url(),
+        "issue archive": reverse("articles:issue-list"),
+        "topics index": reverse("articles:topic-list"),
+        "search common": reverse("articles:search") + "?q=cancer",
+        "search phrase": reverse("articles:search") + '?q="breast+cancer"',
+        "search rare": reverse("articles:search") + "?q=zanubrutinib",
+        "search author": reverse("articles:search") + f"?q={author.family_name}",
+        "search, page 40": reverse("articles:search") + "?q=cancer&page=40",
         "RSS feed": reverse("articles:feed-latest-rss"),
         "sitemap index": reverse("sitemap"),
-        "sitemap articles": reverse("sitemap-section", kwargs={"section": "articles"}),
     }
-    client = Client()
+    from django.contrib.auth import get_user_model
+
+    admin_user, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    staff = Client()
+    staff.force_login(admin_user)
+    pages.update(
+        {
+            "admin articles": reverse("admin:articles_article_changelist"),
+            "admin authors": reverse("admin:articles_author_changelist"),
+            "admin subscribers": reverse("admin:subscriptions_subscriber_changelist"),
+        }
+    )
+    reader = Client()
+    # One database session for the whole run, so its backend's CPU time can be read.
+    connection.close()
+    connection.settings_dict["CONN_MAX_AGE"] = None
+    connection.ensure_connection()
+    backend = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
     print(
-        f"{'page':<18}{'status':>7}{'queries':>9}{'uncached p50':>14}{'p95':>9}{'cached p50':>12}"
+        f"{'page':<18}{'status':>7}{'queries':>9}{'app CPU ms':>12}{'DB CPU ms':>11}"
+        f"{'wall p50 ms':>13}"
     )
     for name, url in pages.items():
-        cold, warm = [], []
+        client = staff if name.startswith("admin") else reader
         with CaptureQueriesContext(connection) as ctx:
-            cache.clear()
             response = client.get(url)
-        n_queries = len(ctx.captured_queries)  # read now: the next request clears the log
-        for _ in range(args.repeat):
-            cache.clear()
-            t = time.perf_counter()
-            client.get(url)
-            cold.append((time.perf_counter() - t) * 1000)
+        n_queries = len(ctx.captured_queries)
+        walls = []
+        cpu0, db0 = time.process_time(), backend_cpu_seconds(backend)
         for _ in range(args.repeat):
             t = time.perf_counter()
             client.get(url)
-            warm.append((time.perf_counter() - t) * 1000)
-        p95 = statistics.quantiles(cold, n=20)[-1]
+            walls.append((time.perf_counter() - t) * 1000)
+        app_ms = (time.process_time() - cpu0) * 1000 / args.repeat
+        db_ms = (backend_cpu_seconds(backend) - db0) * 1000 / args.repeat
+        db = f"{db_ms:>11.1f}" if backend else f"{'-':>11}"
         print(
-            f"{name:<18}{response.status_code:>7}{n_queries:>9}"
-            f"{statistics.median(cold):>12.1f}ms{p95:>7.1f}ms{statistics.median(warm):>10.1f}ms"
+            f"{name:<18}{response.status_code:>7}{n_queries:>9}{app_ms:>12.1f}{db}"
+            f"{statistics.median(walls):>13.1f}"
         )
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from articles.admin.common import LargeTablePaginator
 from articles.models import Issue
 from subscriptions import (
     charts,
@@ -268,6 +269,9 @@ class SubscriberAdminForm(forms.ModelForm):
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     form = SubscriberAdminForm
+    # 100,000 subscribers: no count of the whole table on each page.
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     list_display = [
         "__str__",
         "full_name",

@@ -16,6 +16,7 @@ from articles import lookup, services
 from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
+    LargeTablePaginator,
     PublishActionsMixin,
     Reorderable,
     SaysWhenReadersSeeIt,
@@ -216,9 +217,14 @@ class RelatedItemInline(Reorderable, admin.TabularInline):
 
 
 class IssueFilter(admin.RelatedFieldListFilter):
+    # The newest issues: an archive holds hundreds, and the sidebar would list them all on
+    # every page of the list (an older issue's articles are a click away on its own page).
+    shown = 60
+
     def field_choices(self, field, request, model_admin):
         # Issue labels include the journal's short name: fetch it in the same query.
-        return [(issue.pk, issue.label) for issue in Issue.objects.select_related("journal")]
+        issues = Issue.objects.select_related("journal")[: self.shown]
+        return [(issue.pk, issue.label) for issue in issues]
 
 
 @admin.register(Article)
@@ -231,6 +237,9 @@ class ArticleAdmin(
     VersionAdmin,
 ):
     form = ArticleForm
+    # Large tables: no count of the whole table on each page (see LargeTablePaginator).
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     list_display = ["title", "issue", "section", "state", "byline", "export"]
     list_filter = [
         "status",

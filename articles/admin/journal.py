@@ -4,7 +4,7 @@ import calendar
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,11 +15,13 @@ from articles import services
 from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
+    LargeTablePaginator,
     PublishActionsMixin,
     Reorderable,
     SaysWhenReadersSeeIt,
     SharesDraftsMixin,
     SiteLinkMixin,
+    count_of,
     state,
     thumbnail,
 )
@@ -28,7 +30,9 @@ from articles.admin.preview import IssuePreviewLinkInline
 from articles.admin.uploads import KeepsUploadsAdmin
 from articles.models import (
     Article,
+    ArticleTopic,
     Author,
+    Authorship,
     Issue,
     Journal,
     Section,
@@ -91,6 +95,9 @@ class IssueAdmin(
 ):
     form = IssueForm
     inlines = [IssueArticleInline, IssuePreviewLinkInline]
+    # Large tables: no count of the whole table on each page (see LargeTablePaginator).
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     list_display = ["cover", "label", "journal", "kind", "cover_date", "state", "article_count"]
     list_display_links = ["cover", "label"]
     list_filter = ["journal", "kind", "status"]
@@ -142,7 +149,7 @@ class IssueAdmin(
             super()
             .get_queryset(request)
             .select_related("journal")
-            .annotate(num_articles=Count("articles"))
+            .annotate(num_articles=count_of(Article, "issue"))
             .order_by(*Issue._meta.ordering)
         )
 
@@ -198,6 +205,9 @@ class IssueAdmin(
 @admin.register(Author)
 class AuthorAdmin(KeepsUploadsAdmin, SiteLinkMixin, VersionAdmin):
     form = AuthorForm
+    # Large tables: no count of the whole table on each page (see LargeTablePaginator).
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     list_display = ["name", "credentials", "affiliation", "orcid", "article_count"]
     search_fields = ["family_name", "given_name", "credentials", "affiliation", "orcid"]
     prepopulated_fields = {"slug": ["given_name", "family_name"]}
@@ -219,7 +229,7 @@ class AuthorAdmin(KeepsUploadsAdmin, SiteLinkMixin, VersionAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(num_articles=Count("authorships"))
+            .annotate(num_articles=count_of(Authorship, "author"))
             .order_by(*Author._meta.ordering)
         )
 
@@ -294,7 +304,7 @@ class TopicAdmin(SiteLinkMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(num_articles=Count("article_topics"))
+            .annotate(num_articles=count_of(ArticleTopic, "topic"))
             .order_by(*Topic._meta.ordering)
         )
 

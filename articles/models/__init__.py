@@ -3,6 +3,7 @@ from articles.models.article_topic import ArticleTopic
 from articles.models.crossref import CrossrefDeposit
 from articles.models.journal import Author, Issue, IssueQuerySet, Journal, Section, Topic
 from articles.models.preview import PreviewLink, PreviewLinkQuerySet
+from articles.models.related_ranking import RankedRelated
 from articles.models.slug_history import ArticleSlugHistory
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Journal",
     "PreviewLink",
     "PreviewLinkQuerySet",
+    "RankedRelated",
     "Reference",
     "RelatedItem",
     "Section",

@@ -2,12 +2,12 @@
 
 from collections.abc import Iterable
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, Count, F, Prefetch, Q, Value, When
+from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
 
 from articles import citations
 from articles.fields import DOIField, PMIDField, RichTextField
@@ -58,11 +58,7 @@ class ArticleQuerySet(PublishableQuerySet):
     def for_listing(self) -> "ArticleQuerySet":
         """Everything a list item shows (issue label, section, topics, authors) in 3 queries."""
         return self.select_related("issue__journal", "section").prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.order_by("article_topics__position", "name")),
-            Prefetch(
-                "authorships",
-                queryset=Authorship.objects.select_related("author").order_by("position", "pk"),
-            ),
+            *listing_prefetches()
         )
 
     def newest_first(self) -> "ArticleQuerySet":
@@ -71,6 +67,17 @@ class ArticleQuerySet(PublishableQuerySet):
     def in_contents_order(self) -> "ArticleQuerySet":
         """An issue's table of contents order: by section, then the editors' position."""
         return self.order_by("section__position", "section__name", "position", "pk")
+
+
+def listing_prefetches() -> list[Prefetch]:
+    """The topics and byline a list item shows (see for_listing)."""
+    return [
+        Prefetch("topics", queryset=Topic.objects.order_by("article_topics__position", "name")),
+        Prefetch(
+            "authorships",
+            queryset=Authorship.objects.select_related("author").order_by("position", "pk"),
+        ),
+    ]
 
 
 class Article(VisibilityMixin, models.Model):
@@ -102,6 +109,10 @@ class Article(VisibilityMixin, models.Model):
         blank=True,
         help_text="Cite references as [1], [1,2] or [3-5]; they become numbered links.",
     )
+    # Rendered once on save, not on every view (see render_body).
+    body_html = models.TextField(editable=False, blank=True)
+    # On PostgreSQL, kept up to date by triggers (migration 0015); unused elsewhere.
+    search_document = SearchVectorField(null=True, editable=False)
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
         blank=True,
@@ -183,6 +194,14 @@ class Article(VisibilityMixin, models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        # What readers see of the body is derived from it here, once, not on every view.
+        self.__dict__.update(self.derive_from_body())
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("articles:article-detail", kwargs={"slug": self.slug})
 
@@ -202,10 +221,13 @@ class Article(VisibilityMixin, models.Model):
                 {"lead_image_alt": "Describe the image for readers who cannot see it."}
             )
 
-    @property
-    def body_html(self) -> SafeString:
+    def render_body(self) -> str:
         """The body as readers see it: sanitized, citations linked to the references."""
         return citations.link_citations(sanitize_html(self.body))
+
+    def derive_from_body(self) -> dict[str, str]:
+        """The fields save() derives from the body, for writers that bypass save()."""
+        return {"body_html": self.render_body()}
 
     @property
     def cited_numbers(self) -> frozenset[int]:
@@ -247,36 +269,24 @@ class Article(VisibilityMixin, models.Model):
         names = [self.section.name] if self.section_id else []
         return names + [t.name for t in self.topics.all()]
 
-    def related_items(self, n: int = 10) -> list["Article"]:
+    def related_items(self, n: int = 10, *, prefetch: bool = True) -> list["Article"]:
         """Editor-picked related articles first, then those sharing most topics, then newest.
 
-        Never itself, never unpublished, never a duplicate. Runs a fixed number of queries.
+        Read from the list ranked when content changed (articles.related), through the
+        published() rule: never itself, never unpublished. One query (three with the
+        listing's prefetches, which a caller may do along with its own: prefetch=False);
+        one more to fill the list with the newest articles if too few of its entries are
+        live.
         """
-        picked = list(
-            Article.objects.published()
-            .for_listing()
-            .filter(related_from__article=self)
-            .exclude(pk=self.pk)
-            .order_by("related_from__position", "related_from__pk")[:n]
-        )
-        if len(picked) >= n:
-            return picked
-        exclude = [self.pk] + [a.pk for a in picked]
-        # Rank on ids alone (grouping by the id, not by every column), then fetch the few
-        # winners with everything a listing shows.
-        ranked = list(
-            Article.objects.published()
-            .exclude(pk__in=exclude)
-            .filter(article_topics__topic__in=self.article_topics.values("topic"))
-            .values("pk")
-            .annotate(shared=Count("article_topics__topic", distinct=True))
-            .order_by("-shared", F("published_at").desc(nulls_last=True), "-pk")
-            .values_list("pk", flat=True)[: n - len(picked)]
-        )
-        if not ranked:
-            return picked
-        found = Article.objects.for_listing().in_bulk(ranked)
-        return picked + [found[pk] for pk in ranked if pk in found]
+        listed = Article.objects.published().select_related("issue__journal", "section")
+        items = list(listed.filter(ranked_in__article=self).order_by("ranked_in__position")[:n])
+        if len(items) < n:
+            items += listed.exclude(pk__in=[self.pk, *(item.pk for item in items)]).newest_first()[
+                : n - len(items)
+            ]
+        if prefetch:
+            models.prefetch_related_objects(items, *listing_prefetches())
+        return items
 
 
 class Authorship(models.Model):
@@ -344,9 +354,8 @@ class Reference(models.Model):
     @property
     def backlink_id(self) -> str:
         """The id of the body's first citation of this reference ("" if never cited)."""
-        if self.position in self.article.cited_numbers:
-            return citations.cite_anchor(self.position, 1)
-        return ""
+        anchor = citations.cite_anchor(self.position, 1)
+        return anchor if f'id="{anchor}"' in self.article.body_html else ""
 
     @property
     def doi_url(self) -> str:

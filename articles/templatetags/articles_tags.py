@@ -1,7 +1,9 @@
 import json
 
 from django import template
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -31,3 +33,58 @@ def default_description(site_name):
         f"{site_name}: peer-reviewed articles, FDA oncology updates and clinical news "
         "for hematology/oncology pharmacists."
     )
+
+
+@register.simple_tag
+def article_item(article, level=2, in_issue=False, snippet=""):
+    """An article as a list shows it: title, byline, issue, date and categories (or the
+    pages, in its issue's contents), and a search snippet.
+
+    Built in Python, not by an included template: pages list up to twenty of these, and
+    the template engine made them the larger part of a page's cost.
+    """
+    when = article.published_at and timezone.localtime(article.published_at)
+    time_tag = (
+        format_html(
+            '<time datetime="{}">{}</time>',
+            date_format(when, r"Y-m-d\TH:i:sO"),
+            date_format(when, "F j, Y"),
+        )
+        if when
+        else ""
+    )
+    parts = [
+        format_html(
+            '<article class="item">\n  <h{} class="item-title"><a href="{}">{}</a></h{}>\n',
+            level,
+            article.get_absolute_url(),
+            article.title,
+            level,
+        )
+    ]
+    authors = article.ordered_authors
+    if authors:
+        parts.append(
+            format_html(
+                '  <p class="byline">{}</p>\n',
+                ", ".join(conditional_escape(a.display_name) for a in authors),
+            )
+        )
+    if in_issue:
+        pages = ""
+        if article.first_page:
+            pages = f" · Page {article.first_page}"
+            if article.last_page and article.last_page != article.first_page:
+                pages += f"–{article.last_page}"
+        parts.append(format_html('  <p class="item-meta">Published {}{}</p>\n', time_tag, pages))
+    else:
+        where = format_html("{} published", article.issue.label) if article.issue else "Published"
+        categories = article.categories
+        within = format_html(" in {}", ", ".join(categories)) if categories else ""
+        parts.append(
+            format_html('  <p class="item-meta">{} on {}{}</p>\n', where, time_tag, within)
+        )
+    if snippet:
+        parts.append(format_html('  <p class="snippet">{}</p>\n', snippet))
+    parts.append("</article>")
+    return mark_safe("".join(parts))

@@ -1,28 +1,53 @@
 from django import template
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from subscriptions.forms import SubscribeForm
 from subscriptions.models import current_offer
 
 register = template.Library()
 
+BOX_TEMPLATE = "subscriptions/includes/subscribe_box.html"
+SOURCE_MARK = "__jhop_subscribe_box_source__"
+# The box as last rendered by this process, by offer: rendering its dozen widgets (one a
+# select of some 250 countries) costs more than the rest of an article page.
+_rendered: dict[tuple, str] = {}
 
-@register.inclusion_tag("subscriptions/includes/subscribe_box.html", takes_context=True)
+
+def _offer_key(offer) -> tuple:
+    """Everything the box shows of the offer: a change to any of it renders it again."""
+    lists = tuple(
+        tuple(sorted((k, v) for k, v in vars(mailing_list).items() if not k.startswith("_")))
+        for mailing_list in offer.lists
+    )
+    return (offer.consent_text_id, offer.consent_body, lists)
+
+
+@register.simple_tag(takes_context=True)
 def subscribe_box(context):
     """The "Subscribe Today!" box: a signup form posting to /subscribe/ (one query at most).
 
     It sits on cached public pages, so it holds nothing per visitor: no CSRF token (the
     signup view checks the Origin instead) and no time-on-form stamp (subscribe.js fetches
-    one for the visitor when they start filling it in).
+    one for the visitor when they start filling it in). So it is rendered once per offer
+    (lists and consent text) and reused, with only the page's own address put in.
     """
     offer = current_offer()
-    request = context.get("request")
-    return {
-        "offer": offer,
-        "form": SubscribeForm(
+    key = _offer_key(offer)
+    html = _rendered.get(key)
+    if html is None:
+        form = SubscribeForm(
             mailing_lists=offer.lists,
             consent_text_id=offer.consent_text_id,
             auto_id="box-%s",
             stamped=False,
-        ),
-        "source_url": request.get_full_path() if request else "",
-    }
+        )
+        html = render_to_string(
+            BOX_TEMPLATE, {"offer": offer, "form": form, "source_url": SOURCE_MARK}
+        )
+        _rendered.clear()
+        _rendered[key] = html
+    request = context.get("request")
+    source = request.get_full_path() if request else ""
+    return mark_safe(html.replace(SOURCE_MARK, conditional_escape(source)))

@@ -131,8 +131,21 @@ def test_unknown_citation_format_404s(client, site):
 
 @pytest.mark.parametrize("query", ["page=abc", "page=999", "year=abc", "q=%00"])
 def test_pages_without_pagination_ignore_stray_parameters(client, site, query):
-    for url in ("/", "/issues/", "/topics/", site["issue"].get_absolute_url()):
+    for url in ("/", "/topics/", site["issue"].get_absolute_url()):
         assert client.get(f"{url}?{query}").status_code == 200, url
+
+
+def test_the_issue_archive_is_paginated(client, site):
+    from datetime import date
+
+    from tests.factories import make_issue
+
+    for i in range(60):
+        make_issue(volume=1, number=i + 1, cover_date=date(2001, 1, 1), slug=f"old-{i}")
+    first, second = client.get("/issues/"), client.get("/issues/?page=2")
+    assert "June 2022" in first.text and 'rel="next"' in first.text
+    assert "June 2022" not in second.text and "January 2001" in second.text
+    assert client.get("/issues/?page=3").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -74,3 +74,29 @@ def test_changing_a_list_makes_cached_pages_stale(db):
     MailingList.objects.filter(slug="jhop-print-edition").update(name="Renamed")
     MailingList.objects.get(slug="jhop-print-edition").save()
     assert content_version() != before
+
+
+def test_the_box_is_rendered_once_per_offer_and_follows_changes(db, monkeypatch):
+    from subscriptions.templatetags import subscriptions_tags
+
+    rendered = []
+    real = subscriptions_tags.render_to_string
+    monkeypatch.setattr(
+        subscriptions_tags,
+        "render_to_string",
+        lambda *a, **kw: rendered.append(1) or real(*a, **kw),
+    )
+    subscriptions_tags._rendered.clear()
+    first = render_box(RequestFactory().get("/articles/one/"))
+    second = render_box(RequestFactory().get("/articles/two/?a=1&b=2"))
+    assert len(rendered) == 1
+    # Each page still gets its own address, escaped.
+    assert html.fromstring(first).xpath("//input[@name='source']/@value") == ["/articles/one/"]
+    assert 'value="/articles/two/?a=1&amp;b=2"' in second
+    # An editor renames a list: the next page shows it.
+    newsletter = MailingList.objects.get(slug="jhop-e-newsletter")
+    newsletter.name = "JHOP Weekly"
+    newsletter.save()
+    labels = html.fromstring(render_box()).xpath("//fieldset[1]//label")
+    assert labels[0].text_content() == "JHOP Weekly"
+    assert len(rendered) == 2

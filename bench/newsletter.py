@@ -9,25 +9,19 @@ show it does not grow with the list), and checks the sink received exactly one m
 subscriber: no duplicate, no gap. Stops everything it started.
 
 Run it on PostgreSQL (several workers share the queue through row locks):
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jhop_bench .venv/bin/python bench/email.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jhop_bench .venv/bin/python bench/newsletter.py
 The database given is emptied of subscribers and emails first: use a throwaway one.
 """
 
+import argparse
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
-# This file's name would hide the standard library's email package from everything else:
-# look in this folder last (only _setup is wanted from it).
-HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p != HERE] + [HERE]
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-
-from _setup import ROOT, configure  # noqa: E402
+from _setup import ROOT, configure
 
 SINK = """
 import sys, time
