@@ -106,6 +106,27 @@ class HomeView(PageMetaMixin, TemplateView):
         )
 
 
+class PreviewMixin(PageMetaMixin):
+    """A page staff, or a shared-draft link, may see before readers can: then it is shown as
+    a preview, never indexed nor cached."""
+
+    preview = False  # True: always shown as a preview (the shared-draft link)
+
+    def is_preview(self) -> bool:
+        return self.preview or not self.object.is_public
+
+    def get_context_data(self, **kwargs):
+        self.noindex = self.is_preview()
+        return super().get_context_data(is_preview=self.noindex, **kwargs)
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if context["is_preview"]:
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            add_never_cache_headers(response)
+        return response
+
+
 class IssueListView(PageMetaMixin, ListView):
     template_name = "articles/issue_list.html"
     context_object_name = "issues"
@@ -118,7 +139,7 @@ class IssueListView(PageMetaMixin, ListView):
         return Issue.objects.published().select_related("journal")
 
 
-class IssueDetailView(PageMetaMixin, DetailView):
+class IssueDetailView(PreviewMixin, DetailView):
     """An issue's table of contents; staff who may change issues also see unpublished ones."""
 
     context_object_name = "issue"
@@ -129,25 +150,14 @@ class IssueDetailView(PageMetaMixin, DetailView):
             issues = issues.published()
         return issues
 
-    preview = False  # True: always shown as a preview (the shared-draft link)
-
     def get_context_data(self, **kwargs):
-        self.noindex = self.preview or not self.object.is_public
         return super().get_context_data(
-            is_preview=self.noindex,
-            contents=table_of_contents(self.object, preview=self.noindex),
+            contents=table_of_contents(self.object, preview=self.is_preview()),
             json_ld=metadata.issue_json_ld(
                 self.object, absolute_url=self.request.build_absolute_uri
             ),
             **kwargs,
         )
-
-    def render_to_response(self, context, **response_kwargs):
-        response = super().render_to_response(context, **response_kwargs)
-        if context["is_preview"]:
-            response["X-Robots-Tag"] = "noindex, nofollow"
-            add_never_cache_headers(response)
-        return response
 
 
 class IssuePreviewView(IssueDetailView):
@@ -161,12 +171,11 @@ class IssuePreviewView(IssueDetailView):
         return get_object_or_404(Issue.objects.select_related("journal"), pk=link.issue_id)
 
 
-class ArticleDetailView(PageMetaMixin, DetailView):
+class ArticleDetailView(PreviewMixin, DetailView):
     """An article; staff who may change articles also see drafts and scheduled ones, as a
     preview: not indexed, not cached."""
 
     context_object_name = "article"
-    preview = False  # True: always shown as a preview (the shared-draft link)
 
     def get_queryset(self):
         articles = Article.objects.all()
@@ -196,9 +205,7 @@ class ArticleDetailView(PageMetaMixin, DetailView):
         journal = primary_journal()
         absolute = self.request.build_absolute_uri
         image_url = absolute(article.lead_image.url) if article.lead_image else ""
-        self.noindex = self.preview or not article.is_public
         return super().get_context_data(
-            is_preview=self.noindex,
             references=article.references.all(),
             related_items=related_items,
             scholar_tags=metadata.scholar_tags(article, absolute_url=absolute, journal=journal),
@@ -210,13 +217,6 @@ class ArticleDetailView(PageMetaMixin, DetailView):
             article_url=absolute(article.get_absolute_url()),
             **kwargs,
         )
-
-    def render_to_response(self, context, **response_kwargs):
-        response = super().render_to_response(context, **response_kwargs)
-        if context["is_preview"]:
-            response["X-Robots-Tag"] = "noindex, nofollow"
-            add_never_cache_headers(response)
-        return response
 
 
 CITATION_FORMATS = {

@@ -7,8 +7,6 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-# bench/http.py must not hide the standard library's http package: keep bench/ last.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 sys.path.insert(0, str(ROOT))
 
 

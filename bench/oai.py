@@ -9,17 +9,9 @@ seeks to the page instead of counting past the earlier ones).
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, where bench/http.py would hide
-# the standard library's http package: import the shared set-up from the project root.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent))
-
-from bench._setup import configure, fill_archive  # noqa: E402
+from _setup import configure, fill_archive
 
 
 def main():

@@ -202,6 +202,9 @@ if ANYMAIL_WEBHOOK_SECRET:
     ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET
 # Seconds to wait for the mail server before giving up (then the email is retried).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Emails per second each task worker sends at most (the email service's quota divided by
+# the number of db_worker processes); 0 means no limit.
+EMAIL_RATE = env.float("EMAIL_RATE", default=0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
@@ -260,6 +263,9 @@ else:
     )
 # Printed in every email when the primary journal has no postal address in the admin.
 SUBSCRIPTIONS_POSTAL_ADDRESS = env.str("SUBSCRIPTIONS_POSTAL_ADDRESS", default="")
+# Mailbox named in every bulk email's List-Unsubscribe mailto (default: DEFAULT_FROM_EMAIL's
+# address); whoever reads it unsubscribes the writer in the admin.
+SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO = env.str("SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO", default="")
 # Soft bounces (mailbox full, server busy) suspend an address after this many within this many
 # days; a hard bounce, a complaint or a rejection stops mail to it at once.
 SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT = env.int("SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT", default=3)

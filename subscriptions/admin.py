@@ -9,11 +9,17 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 
 from articles.admin.common import LargeTablePaginator
 from articles.models import Issue
-from subscriptions import emails, exports, services
+from subscriptions import (
+    charts,
+    editions_admin,  # noqa: F401  (registers the newsletter editions)
+    exports,
+    reports,
+    sending,
+    services,
+)
 from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
 from subscriptions.models import (
     PRINT_QUALIFICATION_PERIOD,
@@ -58,6 +64,37 @@ class MailingListAdmin(admin.ModelAdmin):
     @admin.display(description="Active subscribers", ordering="active_count")
     def active_subscribers(self, obj):
         return obj.active_count
+
+    def get_urls(self):
+        growth = self.admin_site.admin_view(self.growth_view)
+        return [
+            path("growth/", growth, name="subscriptions_mailinglist_growth"),
+            *super().get_urls(),
+        ]
+
+    def growth_view(self, request):
+        """List growth per week, per list: a chart drawn on the server, and its table."""
+        require(request, "view_mailinglist", "view_subscriber")
+        try:
+            weeks = min(max(int(request.GET.get("weeks", 12)), 2), 104)
+        except ValueError:
+            weeks = 12
+        lists = reports.weekly_growth(weeks=weeks)
+        for growth in lists:
+            growth.chart = charts.growth_chart(
+                growth.weeks,
+                growth.series,
+                title=f"{growth.mailing_list}: signups, confirmations, unsubscribes, "
+                f"bounces and complaints per week, last {weeks} weeks",
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "List growth per week",
+            "lists": lists,
+            "weeks": weeks,
+        }
+        return TemplateResponse(request, "admin/subscriptions/mailinglist/growth.html", context)
 
 
 @admin.register(ConsentText)
@@ -405,11 +442,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry sending now", permissions=["change"])
     def retry_now(self, request, queryset):
-        unsent = queryset.exclude(status=OutboundEmail.Status.SENT)
-        count = unsent.update(
-            status=OutboundEmail.Status.RETRYING, next_attempt_at=timezone.now(), attempts=0
-        )
-        emails.retry_due()
+        count = sending.retry_now(queryset)
         self.message_user(request, f"{count} email(s) handed to the sender again.")
 
 

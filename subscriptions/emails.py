@@ -1,32 +1,26 @@
 """Subscription emails: rendered from templates, recorded, and delivered by a task after commit."""
 
+import functools
 import logging
 from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
+import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import models, transaction
-from django.db.models import F, Q
+from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
-from django_tasks import task
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from articles.models import Journal
-from subscriptions.models import (
-    MailingList,
-    OutboundEmail,
-    Subscriber,
-    Subscription,
-    Suppression,
-)
+from subscriptions import sending
+from subscriptions.models import MailingList, OutboundEmail, Subscriber, Subscription
 from subscriptions.tokens import Purpose, make_token
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 # A queued email not sent by then is handed to the sender again by retry_due(): the task may
 # have been lost (queue down at commit, worker killed mid-send).
 UNSENT_AFTER = timedelta(minutes=15)
@@ -49,17 +43,40 @@ def absolute_url(path: str) -> str:
 
 def link(purpose: Purpose, subscriber: Subscriber, mailing_list: MailingList | None = None) -> str:
     token = make_token(subscriber=subscriber, purpose=purpose, mailing_list=mailing_list)
-    return absolute_url(reverse(f"subscriptions:{purpose}", args=[token]))
+    before, after = _link_path(purpose, id(get_resolver()))
+    return absolute_url(f"{before}{token}{after}")
+
+
+@functools.lru_cache(maxsize=16)
+def _link_path(purpose: Purpose, resolver: int) -> list[str]:
+    # Reversed once per URL configuration, not once per link: a bulk send makes two links
+    # per reader. (Tokens are URL-safe: nothing in them needs quoting.)
+    return reverse(f"subscriptions:{purpose}", args=["TOKEN"]).split("TOKEN")
 
 
 def list_unsubscribe_headers(
-    *, subscriber: Subscriber, mailing_list: MailingList | None = None
+    *, subscriber: Subscriber, mailing_list: MailingList | None = None, url: str = ""
 ) -> dict[str, str]:
-    """RFC 2369 / RFC 8058 headers: mail clients show an unsubscribe button that POSTs."""
-    return {
-        "List-Unsubscribe": f"<{link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    """RFC 2369 / RFC 8058 headers: mail clients show an unsubscribe button that POSTs to the
+    https link (the mailto is for clients that only write); List-Id names the list (RFC 2919)
+    so readers and their mail services can filter and report it."""
+    value = f"<{url or link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)}>"
+    mailto = unsubscribe_mailbox()
+    if mailto:
+        topic = f"%20{mailing_list.slug}" if mailing_list is not None else ""
+        value += f", <mailto:{mailto}?subject=unsubscribe{topic}>"
+    headers = {"List-Unsubscribe": value, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    if mailing_list is not None:
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        name = mailing_list.name.replace('"', "'")
+        headers["List-Id"] = f'"{name}" <{mailing_list.slug}.list-id.{host}>'
+    return headers
+
+
+def unsubscribe_mailbox() -> str:
+    """Where "unsubscribe" emails go: the setting, else the sender's own address."""
+    configured = settings.SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO
+    return configured or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
 def site_context() -> dict:
@@ -78,8 +95,13 @@ def _render(template: str, context: dict) -> tuple[str, str, str]:
         context = {**site_context(), **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
+    html = INLINER.inline(render_to_string(f"emails/{template}.html", context))
     return subject, text, html
+
+
+# Mail clients drop <style> blocks (Gmail's apps, Outlook): every rule goes into the
+# elements' style attributes; media queries stay in <style> for the clients that read them.
+INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
 def queue_email(
@@ -103,13 +125,8 @@ def queue_email(
     return outbound
 
 
-def _enqueue(outbound_email_id: int, *, run_after=None) -> None:
-    task = send_outbound_email
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            return  # the retry_emails command sends it when it is due
-        task = task.using(run_after=run_after)
-    task.enqueue(outbound_email_id)
+def _enqueue(outbound_email_id: int) -> None:
+    sending.enqueue(outbound_email_id)
 
 
 def confirmation_email(subscriber: Subscriber, lists: list[MailingList]) -> OutboundEmail:
@@ -140,6 +157,37 @@ def goodbye_email(subscriber: Subscriber, lists: list[MailingList]) -> OutboundE
     )
 
 
+def render_bulk(*, template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of a bulk email (an alert, an edition) for one reader."""
+    return _render(template, context)
+
+
+UNSUBSCRIBE_SLOT, MANAGE_SLOT = sending.UNSUBSCRIBE_SLOT, sending.MANAGE_SLOT
+
+
+def render_shared(
+    *, template: str, context: dict, mailing_list: MailingList
+) -> tuple[str, str, str]:
+    """Render a bulk email once for a whole list (an edition: the same for every reader),
+    with slots where each reader's own links go (filled in by fill_links when sent)."""
+    return _render(
+        template,
+        {
+            "mailing_list": mailing_list,
+            "unsubscribe_url": UNSUBSCRIBE_SLOT,
+            "manage_url": MANAGE_SLOT,
+            **context,
+        },
+    )
+
+
+def reader_links(subscriber: Subscriber, mailing_list: MailingList) -> dict[str, str]:
+    return {
+        "unsubscribe": link(Purpose.UNSUBSCRIBE, subscriber, mailing_list),
+        "manage": link(Purpose.MANAGE, subscriber),
+    }
+
+
 def bulk_message(
     *, subscription: Subscription, template: str, context: dict
 ) -> EmailMultiAlternatives:
@@ -164,162 +212,3 @@ def bulk_message(
     )
     message.attach_alternative(html, "text/html")
     return message
-
-
-def _claim(outbound_email_id: int) -> OutboundEmail | None:
-    """Take an email to send it, or None if it is not due or someone else has it.
-
-    One UPDATE, committed before the mail server is called: no row lock is held while
-    talking to it, and a second worker (or a task run twice) finds nothing to claim. The
-    claim is the email's idempotency key: an email is handed to the server at most once per
-    claim, and a claim is only made from queued or due-for-retry.
-    """
-    now = timezone.now()
-    Status = OutboundEmail.Status
-    claimed = OutboundEmail.objects.filter(
-        Q(status=Status.QUEUED) | Q(status=Status.RETRYING, next_attempt_at__lte=now),
-        pk=outbound_email_id,
-    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return None
-    return OutboundEmail.objects.get(pk=outbound_email_id)
-
-
-def is_blocked(email: str) -> bool:
-    """The email service reported the address as bouncing, or its owner complained."""
-    return Suppression.objects.blocking().matching(email).exists()
-
-
-def as_message(outbound: OutboundEmail, connection=None) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=outbound.subject,
-        body=outbound.body_text,
-        to=[outbound.to_email],
-        headers=outbound.headers,
-        connection=connection,
-    )
-    if outbound.body_html:
-        message.attach_alternative(outbound.body_html, "text/html")
-    return message
-
-
-def deliver(outbound_email_id: int, *, connection=None) -> str:
-    """Send one recorded email; on failure record why and schedule a retry with backoff.
-
-    Returns the email's status afterwards, or "skipped" when it was not this call's to send.
-    """
-    outbound = _claim(outbound_email_id)
-    if outbound is None:
-        return "skipped"
-    Status = OutboundEmail.Status
-    mine = OutboundEmail.objects.filter(pk=outbound.pk, status=Status.SENDING)
-    if is_blocked(outbound.to_email):
-        mine.update(status=Status.SUPPRESSED, next_attempt_at=None)
-        return Status.SUPPRESSED
-    message = as_message(outbound, connection)
-    try:
-        message.send()
-    except Exception as exc:  # any transport failure must be recorded, not lost
-        _record_failure(outbound, exc)
-        mine.update(
-            status=outbound.status,
-            last_error=outbound.last_error,
-            next_attempt_at=outbound.next_attempt_at,
-        )
-        if outbound.status == Status.RETRYING:
-            _enqueue(outbound.pk, run_after=outbound.next_attempt_at)
-        return outbound.status
-    mine.update(
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        next_attempt_at=None,
-        message_id=_service_message_id(message),
-    )
-    return Status.SENT
-
-
-def _service_message_id(message) -> str:
-    """The email service's id for the message (anymail sets it), which its reports quote."""
-    status = getattr(message, "anymail_status", None)
-    return (getattr(status, "message_id", None) or "")[:200]
-
-
-def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
-    outbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if outbound.attempts >= MAX_ATTEMPTS:
-        outbound.status = OutboundEmail.Status.FAILED
-        outbound.next_attempt_at = None
-        logger.error("Gave up sending email %s: %s", outbound.pk, outbound.last_error)
-    else:
-        outbound.status = OutboundEmail.Status.RETRYING
-        outbound.next_attempt_at = timezone.now() + retry_delay(outbound.attempts)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """1, 5, 25, 125 minutes: long enough for a mail service outage to pass."""
-    return timedelta(minutes=5 ** (attempts - 1))
-
-
-STRANDED_ERROR = (
-    "The worker stopped while handing this email to the mail server, so it may or may not "
-    "have gone out. It is not sent again automatically (that could send it twice): use "
-    '"Retry sending now" if the reader did not get it.'
-)
-
-
-def recover_stranded(*, now=None) -> int:
-    """Settle emails whose worker was killed mid-send, and their tasks left RUNNING.
-
-    A claim older than SEND_LEASE cannot still be sending (the mail server times out after
-    EMAIL_TIMEOUT): the email is marked failed with an explanation rather than resent, and
-    the task's result is marked failed so the queue does not show it running forever.
-    """
-    now = now or timezone.now()
-    stale = now - send_lease()
-    Status = OutboundEmail.Status
-    count = OutboundEmail.objects.filter(status=Status.SENDING, claimed_at__lt=stale).update(
-        status=Status.FAILED, last_error=STRANDED_ERROR, next_attempt_at=None
-    )
-    DBTaskResult.objects.running().filter(
-        started_at__lt=stale, task_path__in=SEND_TASK_PATHS
-    ).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=now,
-        exception_class_path="subscriptions.emails.WorkerLost",
-        traceback="The worker stopped (killed or crashed) while running this task.",
-    )
-    return count
-
-
-SEND_TASK_PATHS = [
-    "subscriptions.emails.send_outbound_email",
-    "subscriptions.tasks.send_outbound_email",
-]
-
-
-def send_lease() -> timedelta:
-    return timedelta(seconds=max(4 * (settings.EMAIL_TIMEOUT or 60), 120))
-
-
-def due() -> "models.QuerySet[OutboundEmail]":
-    """Emails to hand to the sender now: a retry that is due, or queued long ago and not sent
-    (its task was lost: queue down at commit, worker killed before claiming it)."""
-    return OutboundEmail.objects.filter(
-        status__in=[OutboundEmail.Status.RETRYING, OutboundEmail.Status.QUEUED],
-        next_attempt_at__lte=timezone.now(),
-    )
-
-
-def retry_due() -> int:
-    """Hand every email that is due to the send task; returns how many."""
-    recover_stranded()
-    pks = list(due().values_list("pk", flat=True))
-    for pk in pks:
-        _enqueue(pk)
-    return len(pks)
-
-
-@task()
-def send_outbound_email(outbound_email_id: int) -> str:
-    """Send one recorded email; failures are recorded on it and retried with backoff."""
-    return deliver(outbound_email_id)

@@ -1,6 +1,6 @@
 """Run the site as production runs it, on loopback: gunicorn app servers and nginx in front.
 
-Used by tests/test_reverse_proxy.py (the CI check of deploy/nginx) and bench/http.py.
+Used by tests/test_reverse_proxy.py (the CI check of deploy/nginx) and bench/web.py.
 Every process is started here, listens on 127.0.0.1 only, and is stopped by its own PID.
 nginx runs as a plain process with its own prefix, temp and cache folders under a
 temporary folder, not as the system service.

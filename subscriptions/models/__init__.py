@@ -2,6 +2,7 @@
 
 from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.delivery import DeliveryEvent
+from subscriptions.models.editions import Edition, EditionArticle
 from subscriptions.models.lists import (
     ConsentText,
     MailingList,
@@ -29,6 +30,8 @@ __all__ = [
     "ConsentEvent",
     "ConsentText",
     "DeliveryEvent",
+    "Edition",
+    "EditionArticle",
     "IssueAlert",
     "MailingList",
     "MailingListQuerySet",

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from subscriptions.models.alerts import IssueAlert
+from subscriptions.models.editions import Edition
 from subscriptions.models.lists import ConsentText
 from subscriptions.models.subscribers import Subscriber, email_hash, legacy_email_hash
 
@@ -33,6 +34,7 @@ class ConsentEvent(models.Model):
         CONFIRM_LINK = "confirm-link", "Confirmation link"
         UNSUBSCRIBE_LINK = "unsubscribe-link", "Unsubscribe link"
         ONE_CLICK = "one-click", "One-click unsubscribe (RFC 8058)"
+        MAILTO = "mailto", "Unsubscribe email (List-Unsubscribe mailto)"
         IMPORT = "import", "Import"
         ADMIN = "admin", "Admin"
         EMAIL_SERVICE = "email-service", "Email service report"
@@ -171,6 +173,11 @@ class OutboundEmail(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    links = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="This reader's own links, for an email whose body is shared (an edition).",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -182,6 +189,9 @@ class OutboundEmail(models.Model):
         blank=True,
         help_text="When a worker took the email to send it: the claim is committed before "
         "the mail server is called, so no other worker sends it again.",
+    )
+    claim = models.CharField(
+        max_length=32, blank=True, help_text="Which worker's batch claimed it (a random token)."
     )
     message_id = models.CharField(
         max_length=200,
@@ -197,6 +207,14 @@ class OutboundEmail(models.Model):
         related_name="emails",
         help_text="The new-issue alert this email announces, if any.",
     )
+    edition = models.ForeignKey(
+        Edition,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emails",
+        help_text="The newsletter edition this email carries, if any.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -207,6 +225,11 @@ class OutboundEmail(models.Model):
                 fields=["issue_alert", "subscriber"],
                 condition=Q(issue_alert__isnull=False),
                 name="outboundemail_once_per_alert_and_subscriber",
+            ),
+            models.UniqueConstraint(
+                fields=["edition", "subscriber"],
+                condition=Q(edition__isnull=False),
+                name="outboundemail_once_per_edition_and_subscriber",
             ),
         ]
 

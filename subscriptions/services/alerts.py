@@ -1,7 +1,6 @@
 """New-issue alerts: announce a published issue to an email list, once."""
 
 from functools import partial
-from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -10,12 +9,10 @@ from django_tasks import task
 
 from articles.models import Article, Issue
 from subscriptions import emails
-from subscriptions.models import IssueAlert, MailingList, OutboundEmail, Subscription
+from subscriptions.models import IssueAlert, MailingList
+from subscriptions.services import bulk
 
 ALREADY_ANNOUNCED = "{issue} has already been announced to {mailing_list}."
-# Recipients are read, rendered and written this many at a time: memory and queries stay
-# flat however long the list is.
-CHUNK_SIZE = 500
 
 
 def send_issue_alert(*, issue: Issue, mailing_list: MailingList, user=None) -> IssueAlert:
@@ -97,52 +94,15 @@ def build_issue_alert_emails(*, issue_alert_id: int) -> int:
             Article.objects.published().for_listing().filter(issue=issue).in_contents_order()
         ),
     }
-    created = 0
-    rows = Subscription.objects.recipients(alert.mailing_list, not_in=alert.emails.all()).iterator(
-        chunk_size=CHUNK_SIZE
+    created = bulk.record_emails(
+        alert, kind="issue-alert", template="subscriptions/issue_alert", context=context
     )
-    while chunk := list(islice(rows, CHUNK_SIZE)):
-        created += _record_chunk(alert, chunk, context)
     IssueAlert.objects.filter(pk=alert.pk).update(
         status=IssueAlert.Status.SENT,
         sent_at=timezone.now(),
         recipients=alert.emails.count(),
     )
     return created
-
-
-def _record_chunk(alert: IssueAlert, chunk: list[Subscription], context: dict) -> int:
-    retry_after = timezone.now() + emails.UNSENT_AFTER
-    rows = []
-    for subscription in chunk:
-        message = emails.bulk_message(
-            subscription=subscription, template="subscriptions/issue_alert", context=context
-        )
-        rows.append(
-            OutboundEmail(
-                issue_alert=alert,
-                subscriber=subscription.subscriber,
-                kind="issue-alert",
-                to_email=subscription.subscriber.email,
-                subject=message.subject[:200],
-                body_text=message.body,
-                body_html=message.alternatives[0].content,
-                headers=message.extra_headers,
-                next_attempt_at=retry_after,
-            )
-        )
-    with transaction.atomic():
-        OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
-        queued = list(
-            alert.emails.filter(
-                subscriber__in=[s.subscriber_id for s in chunk],
-                status=OutboundEmail.Status.QUEUED,
-            ).values_list("pk", flat=True)
-        )
-        for pk in queued:
-            # A queue that is down leaves the email queued: retry_due() sends it later.
-            transaction.on_commit(partial(emails._enqueue, pk), robust=True)
-    return len(queued)
 
 
 def _cover_url(issue: Issue) -> str:

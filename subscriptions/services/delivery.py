@@ -14,16 +14,18 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from subscriptions import emails
 from subscriptions.models import (
     ConsentEvent,
     DeliveryEvent,
+    MailingList,
     OutboundEmail,
     Subscriber,
     Subscription,
     Suppression,
 )
 from subscriptions.services.consent import RequestMeta, log_event
-from subscriptions.services.subscribers import locked
+from subscriptions.services.subscribers import locked, unsubscribe
 
 Status = Subscription.Status
 
@@ -191,3 +193,23 @@ def _suppress(email: str, kind: str, reason: str) -> None:
 
 
 BLOCKING_KINDS = {Suppression.Kind.BOUNCED, Suppression.Kind.COMPLAINED, Suppression.Kind.REJECTED}
+
+
+def unsubscribe_by_email(*, esp: str, sender: str, to: list[str], subject: str) -> list:
+    """An "unsubscribe" email to the List-Unsubscribe mailbox (the mailto in every bulk
+    email), received through the email service's inbound webhook: the sender leaves the
+    list the subject names ("unsubscribe <list slug>"), or every list. Returns the lists."""
+    mailbox = emails.unsubscribe_mailbox().lower()
+    words = subject.strip().lower().split()
+    if mailbox not in {address.lower() for address in to} or words[:1] != ["unsubscribe"]:
+        return []
+    mailing_list = MailingList.objects.filter(slug__in=words[1:2]).first()
+    left = []
+    for subscriber in Subscriber.objects.not_erased().by_email(sender):
+        left += unsubscribe(
+            subscriber=subscriber,
+            mailing_list=mailing_list,
+            source=ConsentEvent.Source.MAILTO,
+            meta=RequestMeta(actor=esp),
+        )
+    return left

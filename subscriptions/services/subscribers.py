@@ -214,7 +214,8 @@ def unsubscribe(
             subscriber, kind=ConsentEvent.Kind.UNSUBSCRIBED, source=source, meta=meta, lists=lists
         )
         still_receives = subscriber.subscriptions.filter(status=Status.ACTIVE).exists()
-        if source != ConsentEvent.Source.ONE_CLICK and not still_receives:
+        from_mail_client = {ConsentEvent.Source.ONE_CLICK, ConsentEvent.Source.MAILTO}
+        if source not in from_mail_client and not still_receives:
             emails.goodbye_email(subscriber, lists)
         return lists
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from subscriptions import emails
+from subscriptions import emails, sending
 from subscriptions.models import OutboundEmail, Subscription
 
 from .factories import lists, make_subscriber
@@ -36,7 +36,7 @@ def test_sample_bulk_email_carries_one_click_unsubscribe_headers(outbox):
     assert "Unsubscribe: http://testserver/subscribe/unsubscribe/" in sent.body
     # What a mail provider does with the header: POST the body RFC 8058 prescribes.
     response = Client(enforce_csrf_checks=True).post(
-        header.strip("<>").removeprefix("http://testserver"),
+        header.split(",")[0].strip("<>").removeprefix("http://testserver"),
         data="List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
     )
@@ -48,7 +48,9 @@ def test_list_unsubscribe_helper_without_a_list_unsubscribes_from_everything(cli
     newsletter, print_edition = lists()
     subscriber = make_subscriber(lists=[newsletter, print_edition])
     headers = emails.list_unsubscribe_headers(subscriber=subscriber)
-    client.post(headers["List-Unsubscribe"].strip("<>").removeprefix("http://testserver"))
+    client.post(
+        headers["List-Unsubscribe"].split(",")[0].strip("<>").removeprefix("http://testserver")
+    )
     assert set(subscriber.subscriptions.values_list("status", flat=True)) == {"unsubscribed"}
 
 
@@ -80,15 +82,15 @@ def test_retries_back_off_then_give_up_visibly(django_capture_on_commit_callback
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", failing_send):
         outbound = queue_one(django_capture_on_commit_callbacks)
         delays = [outbound.next_attempt_at - timezone.now()]
-        for _ in range(emails.MAX_ATTEMPTS - 1):
-            assert emails.deliver(outbound.pk) == "skipped"  # a stray task before it is due
+        for _ in range(sending.MAX_ATTEMPTS - 1):
+            assert sending.deliver(outbound.pk) == "skipped"  # a stray task before it is due
             OutboundEmail.objects.filter(pk=outbound.pk).update(next_attempt_at=timezone.now())
-            emails.deliver(outbound.pk)
+            sending.deliver(outbound.pk)
             outbound.refresh_from_db()
             if outbound.next_attempt_at:
                 delays.append(outbound.next_attempt_at - timezone.now())
     assert outbound.status == OutboundEmail.Status.FAILED
-    assert outbound.attempts == emails.MAX_ATTEMPTS
+    assert outbound.attempts == sending.MAX_ATTEMPTS
     assert delays == sorted(delays) and delays[-1] > timedelta(minutes=100)
     assert "Gave up sending email" in caplog.text
 
@@ -121,7 +123,7 @@ def test_database_queue_schedules_the_retry_itself(settings, django_capture_on_c
         subscriber = make_subscriber(lists=lists())
         with django_capture_on_commit_callbacks(execute=True):
             outbound = emails.manage_email(subscriber)
-        emails.deliver(outbound.pk)
+        sending.deliver(outbound.pk)
     outbound.refresh_from_db()
     queued = DBTaskResult.objects.order_by("enqueued_at")
     assert queued.count() == 2

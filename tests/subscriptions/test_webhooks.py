@@ -310,3 +310,45 @@ def test_managers_can_still_mark_a_bounce_by_hand(client):
     reader = make_subscriber(lists=lists())
     services.mark_bounced(subscriber=reader, meta=RequestMeta(actor="manager"))
     assert statuses(reader) == {Subscription.Status.BOUNCED}
+
+
+def postmark_inbound(sender, to, subject):
+    return {
+        "FromFull": {"Email": sender, "Name": "A Reader", "MailboxHash": ""},
+        "ToFull": [{"Email": to, "Name": "", "MailboxHash": ""}],
+        "CcFull": [],
+        "OriginalRecipient": to,
+        "Subject": subject,
+        "MessageID": "22c74902-a0c1-4511-804f2-341342852c90",
+        "Date": "Wed, 11 Oct 2017 18:31:04 -0700",
+        "TextBody": "",
+        "Headers": [],
+    }
+
+
+def test_an_unsubscribe_email_to_the_list_unsubscribe_mailbox_unsubscribes_the_sender(
+    client, webhooks, settings, outbox
+):
+    settings.SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO = "unsubscribe@jhop.example"
+    newsletter, print_edition = lists()
+    reader = make_subscriber(lists=[newsletter, print_edition], email="reader@example.com")
+    headers = emails.list_unsubscribe_headers(subscriber=reader, mailing_list=newsletter)
+    mailto = headers["List-Unsubscribe"].split(",")[1].strip().strip("<>")
+    assert mailto == "mailto:unsubscribe@jhop.example?subject=unsubscribe%20jhop-e-newsletter"
+    url = "/anymail/postmark/inbound/"
+    other = postmark_inbound(reader.email, "editor@jhop.example", "unsubscribe jhop-e-newsletter")
+    response = client.post(url, json.dumps(other), content_type="application/json", **auth())
+    assert response.status_code == 200
+    assert statuses(reader) == {Subscription.Status.ACTIVE}  # not the unsubscribe mailbox
+    message = postmark_inbound(
+        reader.email, "unsubscribe@jhop.example", "unsubscribe jhop-e-newsletter"
+    )
+    response = client.post(url, json.dumps(message), content_type="application/json", **auth())
+    assert response.status_code == 200
+    assert dict(reader.subscriptions.values_list("mailing_list__slug", "status")) == {
+        "jhop-e-newsletter": "unsubscribed",
+        "jhop-print-edition": "active",
+    }
+    entry = reader.events.get(kind=ConsentEvent.Kind.UNSUBSCRIBED)
+    assert entry.source == ConsentEvent.Source.MAILTO and entry.actor == "Postmark"
+    assert outbox == []  # the mail client promised no more email

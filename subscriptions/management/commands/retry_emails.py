@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from subscriptions import emails
+from subscriptions import sending
 
 
 class Command(BaseCommand):
@@ -17,8 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run, **options):
         if dry_run:
-            due = emails.due().count()
+            due = sending.due().count()
             self.stdout.write(f"{due} email(s) due to be sent now (nothing sent: dry run).")
             return
-        count = emails.retry_due()
+        count = sending.retry_due()
         self.stdout.write(self.style.SUCCESS(f"{count} email(s) handed to the sender."))

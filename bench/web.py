@@ -1,8 +1,8 @@
 """HTTP benchmark: gunicorn in production mode on PostgreSQL and Redis, page by page.
 
-    .venv/bin/python bench/http.py --articles 2000        # builds (or reuses) jhop_bench_2000
-    .venv/bin/python bench/http.py --articles 100000 --seconds 10
-    .venv/bin/python bench/http.py --articles 2000 --nginx  # nginx before two app servers too
+    .venv/bin/python bench/web.py --articles 2000        # builds (or reuses) jhop_bench_2000
+    .venv/bin/python bench/web.py --articles 100000 --seconds 10
+    .venv/bin/python bench/web.py --articles 2000 --nginx  # nginx before two app servers too
 
 Builds the archive once into its own PostgreSQL database (jhop_bench_<articles>) and
 reuses it on later runs (--rebuild to start again). Starts gunicorn (2 sync workers,

@@ -1,0 +1,217 @@
+"""Send a newsletter edition to many subscribers through a local SMTP sink.
+
+Starts an aiosmtpd sink on 127.0.0.1 (it records every delivery to a file), fills the
+database with --subscribers active, confirmed newsletter members, then for each worker
+count (--workers 1 4) composes an edition, sends it, and runs that many
+`manage.py db_worker` processes until every email is sent (or --timeout passes). Prints
+emails per second, the peak resident memory of the workers (and at 10 % of the list, to
+show it does not grow with the list), and checks the sink received exactly one message per
+subscriber: no duplicate, no gap. Stops everything it started.
+
+Run it on PostgreSQL (several workers share the queue through row locks):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jhop_bench .venv/bin/python bench/newsletter.py
+The database given is emptied of subscribers and emails first: use a throwaway one.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _setup import ROOT, configure
+
+SINK = """
+import sys, time
+from aiosmtpd.controller import Controller
+
+class Handler:
+    def __init__(self, path):
+        self.out = open(path, "a", buffering=1)
+    async def handle_DATA(self, server, session, envelope):
+        for rcpt in envelope.rcpt_tos:
+            self.out.write(rcpt + "\\n")
+        return "250 OK"
+
+controller = Controller(Handler(sys.argv[1]), hostname="127.0.0.1", port=int(sys.argv[2]))
+controller.start()
+print("ready", flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+
+WORKER_ARGS = ["--interval", "0.05", "--no-startup-delay", "--no-reload"]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def fill(n: int) -> None:
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from articles.models import Article
+    from subscriptions.models import (
+        DeliveryEvent,
+        Edition,
+        MailingList,
+        OutboundEmail,
+        Subscriber,
+        Subscription,
+    )
+    from tests.factories import make_article, make_author
+
+    DeliveryEvent.objects.all().delete()
+    OutboundEmail.objects.all().delete()
+    Edition.objects.all().delete()
+    Subscription.objects.all().delete()
+    Subscriber.objects.all().delete()
+    DBTaskResult.objects.all().delete()
+    newsletter = MailingList.objects.email().first()
+    now = timezone.now()
+    for start in range(0, n, 10_000):
+        subscribers = Subscriber.objects.bulk_create(
+            Subscriber(email=f"reader{i}@hospital{i % 97}.example.org", first_name=f"Given{i}")
+            for i in range(start, min(n, start + 10_000))
+        )
+        Subscription.objects.bulk_create(
+            Subscription(
+                subscriber=s,
+                mailing_list=newsletter,
+                status=Subscription.Status.ACTIVE,
+                confirmed_at=now,
+            )
+            for s in subscribers
+        )
+    if not Article.objects.published().exists():
+        author = make_author(given_name="Meg", family_name="Barbor", credentials="MPH")
+        for k in range(6):
+            make_article(
+                title=f"Bench article {k}: CDK4/6 inhibitors in practice",
+                standfirst="What pharmacists need to know this week." * 3,
+                authors=[author],
+            )
+
+
+def run(workers: int, n: int, sink_file: Path, env: dict, timeout: float) -> dict:
+    from django.db import connection
+
+    from articles.models import Article
+    from subscriptions.models import Edition, EditionArticle, MailingList, OutboundEmail
+    from subscriptions.services import editions
+
+    sink_file.write_text("")
+    newsletter = MailingList.objects.email().first()
+    edition = Edition.objects.create(
+        mailing_list=newsletter, subject=f"Bench edition ({workers} workers)", intro="Hello."
+    )
+    for position, article in enumerate(Article.objects.published()[:6], start=1):
+        EditionArticle.objects.create(edition=edition, article=article, position=position)
+    editions.send_edition(edition=edition, user=None)  # enqueues the build task
+    connection.close()
+
+    started = time.monotonic()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", *WORKER_ARGS],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    peak, at_tenth = 0.0, None
+    sent = 0
+    try:
+        while time.monotonic() - started < timeout:
+            time.sleep(0.5)
+            peak = max(peak, max(rss_mb(p.pid) for p in procs))
+            sent = edition.emails.filter(status=OutboundEmail.Status.SENT).count()
+            if at_tenth is None and sent >= n / 10:
+                at_tenth = peak
+            if sent >= n:
+                break
+        elapsed = time.monotonic() - started
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    time.sleep(0.5)
+    lines = sink_file.read_text().split()
+    return {
+        "workers": workers,
+        "sent": sent,
+        "seconds": elapsed,
+        "rate": sent / elapsed,
+        "peak_mb": peak,
+        "tenth_mb": at_tenth or 0.0,
+        "delivered": len(lines),
+        "distinct": len(set(lines)),
+        "recorded": edition.emails.count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--port", type=int, default=8525)
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args()
+
+    workdir = configure("email.sqlite3")
+    sink_file = workdir / "sink.txt"
+    sink_file.write_text("")
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(sink_file), str(args.port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sink.stdout.readline().strip() == "ready"
+        fill(args.subscribers)
+        env = {
+            **os.environ,
+            "EMAIL_URL": f"smtp://127.0.0.1:{args.port}",
+            "TASK_BACKEND": "django_tasks_db.DatabaseBackend",
+            "LOG_LEVEL": "WARNING",
+        }
+        env.pop("ANYMAIL_ESP", None)
+        from django.db import connection
+
+        print(f"database: {connection.vendor}, {args.subscribers} subscribers")
+        print(
+            f"{'workers':>8}{'emails/s':>10}{'seconds':>9}{'peak RSS MB':>13}"
+            f"{'RSS at 10%':>12}{'delivered':>11}{'distinct':>10}{'ok':>5}"
+        )
+        for workers in args.workers:
+            r = run(workers, args.subscribers, sink_file, env, args.timeout)
+            ok = r["delivered"] == r["distinct"] == r["recorded"] == args.subscribers
+            print(
+                f"{r['workers']:>8}{r['rate']:>10.0f}{r['seconds']:>9.0f}{r['peak_mb']:>13.0f}"
+                f"{r['tenth_mb']:>12.0f}{r['delivered']:>11}{r['distinct']:>10}"
+                f"{'yes' if ok else 'NO':>5}",
+                flush=True,
+            )
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        sink.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""Newsletter editions in the admin: compose, preview, test, schedule, send, follow."""
+
+from datetime import timedelta
+
+from csp.decorators import csp_update
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+
+from articles.models import Article
+from subscriptions.charts import edition_bar
+from subscriptions.models import Edition, EditionArticle, MailingList
+from subscriptions.services import editions as service
+
+SEND_PERMISSION = "subscriptions.send_edition"
+# Articles offered in the picker: published within this long (a newsletter is about news).
+PICKER_WINDOW = timedelta(days=365)
+
+
+class EditionArticleForm(forms.ModelForm):
+    class Meta:
+        model = EditionArticle
+        fields = ["article", "position"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["article"]
+        recent = Article.objects.published().filter(
+            published_at__gte=timezone.now() - PICKER_WINDOW
+        )
+        field.queryset = recent.select_related("section").newest_first()
+        field.label_from_instance = lambda a: (
+            f"{a.title} ({a.published_at:%b %-d, %Y}{f', {a.section}' if a.section else ''})"
+        )
+
+
+class EditionArticleInline(admin.TabularInline):
+    model = EditionArticle
+    form = EditionArticleForm
+    extra = 3
+    verbose_name_plural = "Articles (in this order; only published articles are sent)"
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.editable)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and (obj is None or obj.editable)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.editable)
+
+
+class EditionForm(forms.ModelForm):
+    class Meta:
+        model = Edition
+        fields = ["mailing_list", "subject", "intro"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "mailing_list" in self.fields:
+            self.fields["mailing_list"].queryset = MailingList.objects.active().email()
+
+
+class ScheduleForm(forms.Form):
+    when = forms.DateTimeField(
+        label="Send at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "form": "edition-schedule"}),
+    )
+
+
+@admin.register(Edition)
+class EditionAdmin(admin.ModelAdmin):
+    form = EditionForm
+    inlines = [EditionArticleInline]
+    list_display = [
+        "subject",
+        "mailing_list",
+        "status",
+        "scheduled_for",
+        "started_by",
+        "started_at",
+        "queued",
+        "sent",
+        "failed",
+        "bounced",
+        "complained",
+        "unsubscribed",
+        "counts_bar",
+    ]
+    list_filter = ["status", "mailing_list"]
+    list_select_related = ["mailing_list", "started_by"]
+    search_fields = ["subject"]
+    date_hierarchy = "created_at"
+    history_fields = [
+        "status",
+        "scheduled_for",
+        "created_by",
+        "created_at",
+        "started_by",
+        "started_at",
+        "sent_at",
+        "recipients",
+    ]
+
+    def get_queryset(self, request):
+        return service.with_counts(super().get_queryset(request))
+
+    def get_fields(self, request, obj=None):
+        return ["mailing_list", "subject", "intro", *(self.history_fields if obj else [])]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if not obj.editable:
+            return ["mailing_list", "subject", "intro", *self.history_fields]
+        return self.history_fields
+
+    def has_delete_permission(self, request, obj=None):
+        # A sent edition is the record of what went to whom.
+        return super().has_delete_permission(request, obj) and (
+            obj is None or obj.status == Edition.Status.DRAFT
+        )
+
+    def get_changeform_initial_data(self, request):
+        newsletter = MailingList.objects.active().email().first()
+        return {"mailing_list": newsletter.pk if newsletter else None}
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj.pk is None and request.method == "GET":
+            # What's new since the last edition, filled in; managers remove or reorder.
+            newsletter = MailingList.objects.active().email().first()
+            kwargs["initial"] = [
+                {"article": article.pk, "position": n}
+                for n, article in enumerate(service.suggested_articles(newsletter), start=1)
+            ]
+        return kwargs
+
+    def get_inline_instances(self, request, obj=None):
+        instances = super().get_inline_instances(request, obj)
+        if obj is None and request.method == "GET":
+            newsletter = MailingList.objects.active().email().first()
+            suggested = len(service.suggested_articles(newsletter))
+            for inline in instances:
+                inline.extra = max(suggested, 3)
+        return instances
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    # Counts -------------------------------------------------------------------------
+
+    @admin.display(description="Queued", ordering="queued_count")
+    def queued(self, obj):
+        return obj.queued_count
+
+    @admin.display(description="Sent", ordering="sent_count")
+    def sent(self, obj):
+        return obj.sent_count
+
+    @admin.display(description="Failed", ordering="failed_count")
+    def failed(self, obj):
+        return obj.failed_count
+
+    @admin.display(description="Bounced", ordering="bounced_count")
+    def bounced(self, obj):
+        return obj.bounced_count
+
+    @admin.display(description="Complained", ordering="complained_count")
+    def complained(self, obj):
+        return obj.complained_count
+
+    @admin.display(description="Unsubscribed", ordering="unsubscribed_count")
+    def unsubscribed(self, obj):
+        return obj.unsubscribed_count
+
+    @admin.display(description="Delivery")
+    def counts_bar(self, obj):
+        return edition_bar(obj)
+
+    # Preview, test, schedule, send ----------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        urls = [
+            ("preview.html", self.preview_html, "preview_html"),
+            ("preview.txt", self.preview_text, "preview_text"),
+            ("send-test/", self.send_test_view, "send_test"),
+            ("send/", self.send_view, "send"),
+            ("schedule/", self.schedule_view, "schedule"),
+            ("cancel/", self.cancel_view, "cancel"),
+            ("pause/", self.pause_view, "pause"),
+            ("resume/", self.resume_view, "resume"),
+        ]
+        return [
+            *(
+                path(f"<int:pk>/{suffix}", wrap(view), name=f"subscriptions_edition_{name}")
+                for suffix, view, name in urls
+            ),
+            *super().get_urls(),
+        ]
+
+    def _edition(self, request, pk, *, send=False) -> Edition:
+        edition = get_object_or_404(Edition.objects.select_related("mailing_list"), pk=pk)
+        if not self.has_view_permission(request, edition):
+            raise PermissionDenied
+        if send and not request.user.has_perm(SEND_PERMISSION):
+            raise PermissionDenied
+        return edition
+
+    @method_decorator(csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["https:"]}))
+    def preview_html(self, request, pk):
+        """The HTML part as readers' mail clients get it (the email's inline styles need the
+        page's policy to allow them; it has no scripts)."""
+        edition = self._edition(request, pk)
+        html = service.preview(edition, email=request.user.email)[2]
+        response = HttpResponse(html)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    def preview_text(self, request, pk):
+        edition = self._edition(request, pk)
+        subject, text, _ = service.preview(edition, email=request.user.email)
+        return HttpResponse(f"Subject: {subject}\n\n{text}", content_type="text/plain")
+
+    def _act(self, request, pk, action, done: str):
+        if request.method != "POST":
+            return redirect("admin:subscriptions_edition_change", pk)
+        edition = self._edition(request, pk, send=True)
+        try:
+            result = action(edition)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            if result is False:
+                self.message_user(request, f"Nothing to do: the edition is {edition.status}.")
+            else:
+                message = done.format(edition=edition, user=request.user)
+                self.log_change(request, edition, message)
+                self.message_user(request, message, messages.SUCCESS)
+        return redirect("admin:subscriptions_edition_change", pk)
+
+    def send_test_view(self, request, pk):
+        return self._act(
+            request,
+            pk,
+            lambda e: service.send_test(edition=e, user=request.user),
+            "A test of “{edition}” was sent to {user.email}.",
+        )
+
+    def send_view(self, request, pk):
+        return self._act(
+            request,
+            pk,
+            lambda e: service.send_edition(edition=e, user=request.user),
+            "“{edition}” is being sent to {edition.mailing_list}.",
+        )
+
+    def schedule_view(self, request, pk):
+        form = ScheduleForm(request.POST or None)
+
+        def schedule(edition):
+            if not form.is_valid():
+                raise ValidationError("Pick the date and time to send at.")
+            return service.schedule_edition(
+                edition=edition, when=form.cleaned_data["when"], user=request.user
+            )
+
+        return self._act(
+            request,
+            pk,
+            schedule,
+            "“{edition}” is scheduled to go to {edition.mailing_list} at "
+            + (
+                f"{timezone.localtime(form.cleaned_data['when']):%Y-%m-%d %H:%M %Z}."
+                if form.is_valid()
+                else "the time picked."
+            ),
+        )
+
+    def cancel_view(self, request, pk):
+        return self._act(
+            request,
+            pk,
+            lambda e: service.cancel_schedule(edition=e),
+            "The scheduled sending of “{edition}” was cancelled; it is a draft again.",
+        )
+
+    def pause_view(self, request, pk):
+        return self._act(
+            request, pk, lambda e: service.pause_edition(edition=e), "“{edition}” is paused."
+        )
+
+    def resume_view(self, request, pk):
+        return self._act(
+            request,
+            pk,
+            lambda e: service.resume_edition(edition=e),
+            "“{edition}” is being sent again, to those who have not had it.",
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_send"] = request.user.has_perm(SEND_PERMISSION)
+        context["schedule_form"] = ScheduleForm()
+        if obj is not None:
+            context["counts"] = service.with_counts(Edition.objects.filter(pk=obj.pk)).get()
+        return super().render_change_form(request, context, add, change, form_url, obj)

@@ -1,0 +1,107 @@
+"""Newsletter editions: a selection of published articles with an introduction, sent to a list."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from subscriptions.models.lists import MailingList
+
+
+class Edition(models.Model):
+    """One issue of the e-newsletter, composed by a subscription manager and sent once.
+
+    Each member of the list gets it at most once: the emails are recorded one per
+    subscriber (the database refuses a second), and only a draft or a scheduled edition can
+    be started, by one conditional update, so two managers pressing "Send" start it once.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        SENT = "sent", "Handed to the sender"
+
+    mailing_list = models.ForeignKey(
+        MailingList,
+        on_delete=models.PROTECT,
+        related_name="editions",
+        limit_choices_to={"kind": MailingList.Kind.EMAIL},
+    )
+    subject = models.CharField(max_length=200)
+    intro = models.TextField(
+        "introduction", blank=True, help_text="Plain text; a blank line starts a new paragraph."
+    )
+    articles = models.ManyToManyField(
+        "articles.Article", through="EditionArticle", related_name="+", blank=True
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who sent it (or scheduled it).",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When every member's email had been recorded."
+    )
+    recipients = models.PositiveIntegerField(default=0)
+    body_text = models.TextField(
+        blank=True, help_text="The plain text as sent (each reader's links filled in)."
+    )
+    body_html = models.TextField(blank=True, help_text="The HTML as sent.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("send_edition", "Can send newsletter editions to a list")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "scheduled", "sending", "paused", "sent"]),
+                name="edition_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(scheduled_for__isnull=False),
+                name="edition_scheduled_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def editable(self) -> bool:
+        return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
+
+    def intro_paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.intro.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+
+class EditionArticle(models.Model):
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="items")
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.PROTECT, related_name="edition_items"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "article"
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "article"], name="edition_article_once"),
+        ]
+
+    def __str__(self):
+        return str(self.article)

@@ -1,0 +1,307 @@
+"""Handing recorded emails (OutboundEmail) to the mail server or email service.
+
+- An email is claimed by one committed UPDATE before the server is called: no row lock is
+  held while talking to it, and a second worker, or a task run twice, finds nothing to
+  claim. The claim is the email's idempotency key: it is handed to the server at most once.
+- Bulk emails go in batches over one connection, at most EMAIL_RATE per second per worker,
+  backing off when the server throttles (SMTP 421/45x, HTTP 429).
+- A worker killed mid-send leaves claims older than the lease: retry_due() marks those
+  emails failed with an explanation (not resent: they may have gone out) and their tasks
+  failed (not RUNNING forever).
+"""
+
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django_tasks import task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from subscriptions.models import Edition, OutboundEmail, Suppression
+from subscriptions.models.subscribers import email_hash, legacy_email_hash
+
+logger = logging.getLogger(__name__)
+Status = OutboundEmail.Status
+
+MAX_ATTEMPTS = 5
+SKIPPED = "skipped"
+THROTTLED = "throttled"
+# SMTP replies that mean "slow down / try again shortly" (RFC 5321 4yz), and HTTP 429.
+THROTTLING_SMTP_CODES = {421, 450, 451, 452, 454}
+# Waits when throttled within one batch (seconds); after the last, the email waits its turn.
+THROTTLE_BACKOFF = (1, 2, 4, 8, 16, 32)
+# A batch records what it sent at least this often (emails): after a kill, at most this many
+# emails are "may or may not have gone out".
+FLUSH_EVERY = 25
+
+
+def _claimable(now) -> Q:
+    # Only conditions on the row itself: PostgreSQL re-checks them after waiting for a
+    # concurrent claim's lock, so exactly one of two claims succeeds.
+    return Q(status=Status.QUEUED) | Q(status=Status.RETRYING, next_attempt_at__lte=now)
+
+
+def claim(outbound_email_ids: list[int]) -> list[OutboundEmail]:
+    """Claim these emails for this worker (those still due and not paused), committed."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    paused = OutboundEmail.objects.filter(pk__in=outbound_email_ids, edition__status="paused")
+    wanted = set(outbound_email_ids) - set(paused.values_list("pk", flat=True))
+    if not wanted:
+        return []
+    OutboundEmail.objects.filter(_claimable(now), pk__in=wanted).update(
+        status=Status.SENDING, claimed_at=now, claim=token, attempts=F("attempts") + 1
+    )
+    claimed = list(OutboundEmail.objects.filter(pk__in=wanted, claim=token).order_by("pk"))
+    # An edition's body is stored once on the edition: read it once for the batch.
+    shared = {o.edition_id for o in claimed if o.edition_id and not o.body_text}
+    bodies = {e.pk: e for e in Edition.objects.filter(pk__in=shared).only("body_text", "body_html")}
+    for outbound in claimed:
+        outbound.shared_body = bodies.get(outbound.edition_id) if not outbound.body_text else None
+    return claimed
+
+
+def blocked_addresses(addresses) -> set[str]:
+    """Which of these addresses bounced or complained (one query for all of them)."""
+    addresses = list(addresses)
+    keyed = {email_hash(a): a for a in addresses}
+    legacy = {legacy_email_hash(a): a for a in addresses}
+    found = Suppression.objects.blocking().filter(
+        Q(keyed=True, email_hash__in=keyed) | Q(keyed=False, email_hash__in=legacy)
+    )
+    return {
+        (keyed if is_keyed else legacy)[digest]
+        for digest, is_keyed in found.values_list("email_hash", "keyed")
+    }
+
+
+def as_message(outbound: OutboundEmail, connection=None) -> EmailMultiAlternatives:
+    text, html = outbound.body_text, outbound.body_html
+    if shared := getattr(outbound, "shared_body", None):
+        text = fill_links(shared.body_text, outbound.links)
+        html = fill_links(shared.body_html, outbound.links)
+    message = EmailMultiAlternatives(
+        subject=outbound.subject,
+        body=text,
+        to=[outbound.to_email],
+        headers=outbound.headers,
+        connection=connection,
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+UNSUBSCRIBE_SLOT = "JHOP-UNSUBSCRIBE-URL-SLOT"
+MANAGE_SLOT = "JHOP-MANAGE-URL-SLOT"
+
+
+def fill_links(part: str, links: dict[str, str]) -> str:
+    """Put a reader's own links into a body shared by the whole list."""
+    return part.replace(UNSUBSCRIBE_SLOT, links.get("unsubscribe", "")).replace(
+        MANAGE_SLOT, links.get("manage", "")
+    )
+
+
+def is_throttled(exc: Exception) -> bool:
+    if getattr(exc, "smtp_code", None) in THROTTLING_SMTP_CODES:
+        return True
+    return getattr(exc, "status_code", None) == 429  # anymail's AnymailAPIError
+
+
+def _send(outbound: OutboundEmail, connection, *, blocked: bool, sleep) -> None:
+    """Send one claimed email and set its outcome on the instance (saved by the caller)."""
+    if blocked:
+        outbound.status, outbound.next_attempt_at = Status.SUPPRESSED, None
+        return
+    for wait in (*THROTTLE_BACKOFF, None):
+        message = as_message(outbound, connection)
+        try:
+            message.send()
+        except Exception as exc:  # any transport failure must be recorded, not lost
+            if is_throttled(exc) and wait is not None:
+                logger.warning("Throttled by the mail server, waiting %ss: %s", wait, exc)
+                sleep(wait)
+                continue
+            if is_throttled(exc):
+                # Not the email's fault: not counted as an attempt; it waits a minute.
+                outbound.attempts -= 1
+                outbound.status = Status.RETRYING
+                outbound.last_error = f"Throttled: {exc}"[:2000]
+                outbound.next_attempt_at = timezone.now() + timedelta(minutes=1)
+            else:
+                _record_failure(outbound, exc)
+            return
+        outbound.status = Status.SENT
+        outbound.sent_at = timezone.now()
+        outbound.next_attempt_at = None
+        outbound.message_id = _service_message_id(message)
+        return
+
+
+def _service_message_id(message) -> str:
+    """The email service's id for the message (anymail sets it), which its reports quote."""
+    status = getattr(message, "anymail_status", None)
+    return (getattr(status, "message_id", None) or "")[:200]
+
+
+def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
+    outbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if outbound.attempts >= MAX_ATTEMPTS:
+        outbound.status = Status.FAILED
+        outbound.next_attempt_at = None
+        logger.error("Gave up sending email %s: %s", outbound.pk, outbound.last_error)
+    else:
+        outbound.status = Status.RETRYING
+        outbound.next_attempt_at = timezone.now() + retry_delay(outbound.attempts)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 5, 25, 125 minutes: long enough for a mail service outage to pass."""
+    return timedelta(minutes=5 ** (attempts - 1))
+
+
+OUTCOME_FIELDS = ["status", "sent_at", "next_attempt_at", "message_id", "last_error", "attempts"]
+
+
+def _record(done: list[OutboundEmail]) -> None:
+    """Save outcomes (one query), and hand each email to retry to a task that runs later."""
+    if not done:
+        return
+    OutboundEmail.objects.bulk_update(done, OUTCOME_FIELDS)
+    for outbound in done:
+        if outbound.status == Status.RETRYING:
+            enqueue(outbound.pk, run_after=outbound.next_attempt_at)
+    done.clear()
+
+
+def deliver(outbound_email_id: int) -> str:
+    """Send one recorded email; on failure record why and schedule a retry with backoff.
+
+    Returns the email's status afterwards, or "skipped" when it was not this call's to send.
+    """
+    return next(iter(deliver_batch([outbound_email_id]).values()), SKIPPED)
+
+
+def deliver_batch(outbound_email_ids: list[int], *, sleep=time.sleep) -> dict[int, str]:
+    """Send emails over one connection, at most EMAIL_RATE per second (0: no limit) in this
+    worker; returns each claimed email's status (emails not claimed are left out)."""
+    claimed = claim(outbound_email_ids)
+    if not claimed:
+        return {}
+    blocked = blocked_addresses({o.to_email for o in claimed})
+    interval = 1 / settings.EMAIL_RATE if settings.EMAIL_RATE else 0
+    done: list[OutboundEmail] = []
+    outcome: dict[int, str] = {}
+    try:
+        with get_connection() as connection:
+            started = time.monotonic()
+            for n, outbound in enumerate(claimed):
+                if interval and (wait := started + n * interval - time.monotonic()) > 0:
+                    sleep(wait)
+                _send(outbound, connection, blocked=outbound.to_email in blocked, sleep=sleep)
+                outcome[outbound.pk] = outbound.status
+                done.append(outbound)
+                if len(done) >= FLUSH_EVERY:
+                    _record(done)
+    finally:
+        _record(done)
+    return outcome
+
+
+def enqueue(outbound_email_id: int, *, run_after=None) -> None:
+    job = send_outbound_email
+    if run_after is not None:
+        if not job.get_backend().supports_defer:
+            return  # the retry_emails command sends it when it is due
+        job = job.using(run_after=run_after)
+    job.enqueue(outbound_email_id)
+
+
+def enqueue_batch(outbound_email_ids: list[int]) -> None:
+    """Hand emails to one send task (one connection for all of them)."""
+    if outbound_email_ids:
+        send_outbound_batch.enqueue(list(outbound_email_ids))
+
+
+STRANDED_ERROR = (
+    "The worker stopped while handing this email to the mail server, so it may or may not "
+    "have gone out. It is not sent again automatically (that could send it twice): use "
+    '"Retry sending now" if the reader did not get it.'
+)
+SEND_TASK_PATHS = [
+    "subscriptions.sending.send_outbound_email",
+    "subscriptions.sending.send_outbound_batch",
+    "subscriptions.tasks.send_outbound_email",
+]
+
+
+def send_lease() -> timedelta:
+    """How long a claim may last: a batch of emails, each waiting at most EMAIL_TIMEOUT."""
+    return timedelta(seconds=max(4 * (settings.EMAIL_TIMEOUT or 60), 120))
+
+
+def recover_stranded(*, now=None) -> int:
+    """Settle emails whose worker was killed mid-send, and their tasks left RUNNING."""
+    now = now or timezone.now()
+    stale = now - send_lease()
+    count = OutboundEmail.objects.filter(status=Status.SENDING, claimed_at__lt=stale).update(
+        status=Status.FAILED, last_error=STRANDED_ERROR, next_attempt_at=None
+    )
+    DBTaskResult.objects.running().filter(
+        started_at__lt=stale, task_path__in=SEND_TASK_PATHS
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="subscriptions.sending.WorkerLost",
+        traceback="The worker stopped (killed or crashed) while running this task.",
+    )
+    return count
+
+
+def due() -> QuerySet[OutboundEmail]:
+    """Emails to hand to the sender now: a retry that is due, or queued long ago and not sent
+    (its task was lost: queue down at commit, worker killed before claiming it)."""
+    return OutboundEmail.objects.filter(
+        status__in=[Status.RETRYING, Status.QUEUED], next_attempt_at__lte=timezone.now()
+    )
+
+
+def retry_due() -> int:
+    """Settle stranded sends, then hand every email that is due to the sender; how many."""
+    recover_stranded()
+    pks = list(due().values_list("pk", flat=True))
+    for start in range(0, len(pks), 500):
+        enqueue_batch(pks[start : start + 500])
+    return len(pks)
+
+
+def retry_now(emails: QuerySet[OutboundEmail]) -> int:
+    """A manager's "retry now": unsent emails get fresh attempts and go to the sender."""
+    count = emails.exclude(status=Status.SENT).update(
+        status=Status.RETRYING, next_attempt_at=timezone.now(), attempts=0
+    )
+    retry_due()
+    return count
+
+
+@task()
+def send_outbound_email(outbound_email_id: int) -> str:
+    """Send one recorded email; failures are recorded on it and retried with backoff."""
+    return deliver(outbound_email_id)
+
+
+@task()
+def send_outbound_batch(outbound_email_ids: list[int]) -> dict[str, int]:
+    """Send recorded emails over one connection, paced; each is sent at most once."""
+    outcome = deliver_batch(outbound_email_ids)
+    counts: dict[str, int] = {}
+    for status in outcome.values():
+        counts[status] = counts.get(status, 0) + 1
+    return counts

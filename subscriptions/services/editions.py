@@ -1,0 +1,291 @@
+"""Newsletter editions: compose, preview, test, schedule, send, pause and resume.
+
+Sending reuses the per-recipient records of the new-issue alerts (services.bulk): each
+active, confirmed member of the list gets the edition exactly once, whoever presses
+"Send", however often a task runs, and after a pause or a worker's death.
+"""
+
+from datetime import timedelta
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django_tasks import task
+
+from articles.models import Article
+from subscriptions import emails, sending
+from subscriptions.models import (
+    ConsentEvent,
+    DeliveryEvent,
+    Edition,
+    MailingList,
+    OutboundEmail,
+    Subscriber,
+)
+from subscriptions.services import bulk
+
+Status = Edition.Status
+TEMPLATE = "subscriptions/edition"
+# Without an earlier edition, "what's new" reaches back this far.
+FIRST_EDITION_LOOKBACK = timedelta(days=30)
+SUGGESTIONS = 12
+
+
+def last_sent(mailing_list: MailingList) -> Edition | None:
+    return (
+        Edition.objects.filter(mailing_list=mailing_list, started_at__isnull=False)
+        .exclude(status=Status.DRAFT)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def suggested_articles(mailing_list: MailingList | None) -> list[Article]:
+    """What's new since the last edition to this list: published articles, newest first."""
+    last = last_sent(mailing_list) if mailing_list else None
+    since = last.started_at if last else timezone.now() - FIRST_EDITION_LOOKBACK
+    return list(
+        Article.objects.published().filter(published_at__gt=since).newest_first()[:SUGGESTIONS]
+    )
+
+
+def edition_articles(edition: Edition) -> list[Article]:
+    """The edition's articles in the managers' order, only those readers can open."""
+    return list(
+        Article.objects.published()
+        .for_listing()
+        .filter(edition_items__edition=edition)
+        .order_by("edition_items__position", "edition_items__pk")
+    )
+
+
+def context(edition: Edition) -> dict:
+    articles = edition_articles(edition)
+    for article in articles:
+        article.email_url = emails.absolute_url(article.get_absolute_url())
+        article.email_image = _image_url(article) if article.lead_image_alt.strip() else ""
+    return {
+        **emails.site_context(),
+        "edition": edition,
+        "intro": edition.intro_paragraphs(),
+        "articles": articles,
+    }
+
+
+def _image_url(article: Article) -> str:
+    if not article.lead_image:
+        return ""
+    url = article.lead_image.url
+    return emails.absolute_url(url) if url.startswith("/") else url
+
+
+def preview(edition: Edition, *, email: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML as a member receives them (links point nowhere real)."""
+    stand_in = Subscriber(pk=0, email=email, first_name="")
+    return emails.render_bulk(
+        template=TEMPLATE,
+        context={
+            **context(edition),
+            "subscriber": stand_in,
+            "mailing_list": edition.mailing_list,
+            "unsubscribe_url": emails.absolute_url("/subscribe/unsubscribe/preview/"),
+            "manage_url": emails.absolute_url("/subscribe/manage/preview/"),
+        },
+    )
+
+
+def send_test(*, edition: Edition, user) -> OutboundEmail:
+    """Send the edition to the manager who asks, marked as a test; it counts nowhere."""
+    if not user.email:
+        raise ValidationError("Your user account has no email address to send the test to.")
+    _check_content(edition)
+    subject, text, html = preview(edition, email=user.email)
+    outbound = OutboundEmail.objects.create(
+        kind="edition-test",
+        to_email=user.email,
+        subject=f"[Test] {subject}"[:200],
+        body_text=text,
+        body_html=html,
+        next_attempt_at=timezone.now() + emails.UNSENT_AFTER,
+    )
+    transaction.on_commit(partial(sending.enqueue, outbound.pk), robust=True)
+    return outbound
+
+
+def _check_content(edition: Edition) -> None:
+    if not edition.subject.strip():
+        raise ValidationError("The edition needs a subject.")
+    if not edition_articles(edition):
+        raise ValidationError("Pick at least one published article for the edition.")
+    if edition.mailing_list.kind != MailingList.Kind.EMAIL or not edition.mailing_list.is_active:
+        raise ValidationError(f"{edition.mailing_list} is not an active email list.")
+
+
+def send_edition(*, edition: Edition, user) -> Edition:
+    """Start sending now. A second press (or a second manager) is refused with a message."""
+    _check_content(edition)
+    with transaction.atomic():
+        started = Edition.objects.filter(
+            pk=edition.pk, status__in=[Status.DRAFT, Status.SCHEDULED]
+        ).update(
+            status=Status.SENDING,
+            started_by=user,
+            started_at=timezone.now(),
+            scheduled_for=None,
+        )
+        if not started:
+            raise ValidationError(f"“{edition}” has already been sent or is being sent.")
+        transaction.on_commit(partial(build_edition_emails_task.enqueue, edition.pk), robust=True)
+    edition.refresh_from_db()
+    return edition
+
+
+def schedule_edition(*, edition: Edition, when, user) -> Edition:
+    """Send at a time: the task queue runs the start then (no cron); cancellable until."""
+    _check_content(edition)
+    if when <= timezone.now():
+        raise ValidationError("Pick a time in the future, or send now.")
+    if not start_scheduled_edition.get_backend().supports_defer:
+        raise ValidationError("The task queue in use cannot run a task later: send now.")
+    with transaction.atomic():
+        scheduled = Edition.objects.filter(
+            pk=edition.pk, status__in=[Status.DRAFT, Status.SCHEDULED]
+        ).update(status=Status.SCHEDULED, scheduled_for=when, started_by=user)
+        if not scheduled:
+            raise ValidationError(f"“{edition}” has already been sent or is being sent.")
+        transaction.on_commit(
+            partial(
+                start_scheduled_edition.using(run_after=when).enqueue,
+                edition.pk,
+                when.isoformat(),
+            ),
+            robust=True,
+        )
+    edition.refresh_from_db()
+    return edition
+
+
+def cancel_schedule(*, edition: Edition) -> bool:
+    """Back to draft, if it has not started; the scheduled task then finds nothing to do."""
+    return bool(
+        Edition.objects.filter(pk=edition.pk, status=Status.SCHEDULED).update(
+            status=Status.DRAFT, scheduled_for=None
+        )
+    )
+
+
+@task()
+def start_scheduled_edition(edition_id: int, scheduled_for: str) -> str:
+    """Runs at the scheduled time; does nothing if the edition was cancelled or moved."""
+    started = Edition.objects.filter(
+        pk=edition_id,
+        status=Status.SCHEDULED,
+        scheduled_for=scheduled_for,
+        scheduled_for__lte=timezone.now(),
+    ).update(status=Status.SENDING, started_at=timezone.now(), scheduled_for=None)
+    if not started:
+        return "not due (cancelled or rescheduled)"
+    return f"{build_edition_emails(edition_id=edition_id)} email(s) recorded"
+
+
+def pause_edition(*, edition: Edition) -> bool:
+    """Stop recording and sending; emails already handed to the server are not recalled."""
+    return bool(
+        Edition.objects.filter(pk=edition.pk, status=Status.SENDING).update(status=Status.PAUSED)
+    )
+
+
+def resume_edition(*, edition: Edition) -> bool:
+    """Go on where it stopped (a pause, or a worker that died while recording)."""
+    resumed = Edition.objects.filter(
+        pk=edition.pk, status__in=[Status.PAUSED, Status.SENDING]
+    ).update(status=Status.SENDING)
+    if resumed:
+        waiting = list(
+            edition.emails.filter(status=OutboundEmail.Status.QUEUED).values_list("pk", flat=True)
+        )
+        for start in range(0, len(waiting), bulk.CHUNK_SIZE):
+            chunk = waiting[start : start + bulk.CHUNK_SIZE]
+            transaction.on_commit(partial(sending.enqueue_batch, chunk), robust=True)
+        transaction.on_commit(partial(build_edition_emails_task.enqueue, edition.pk), robust=True)
+    return bool(resumed)
+
+
+@task()
+def build_edition_emails_task(edition_id: int) -> int:
+    """Record and queue one email per member of the edition's list; safe to run twice."""
+    return build_edition_emails(edition_id=edition_id)
+
+
+def build_edition_emails(*, edition_id: int) -> int:
+    edition = Edition.objects.select_related("mailing_list").get(pk=edition_id)
+    if edition.status != Status.SENDING:
+        return 0
+    sending = Edition.objects.filter(pk=edition.pk, status=Status.SENDING)
+    created = bulk.record_emails(
+        edition,
+        kind="edition",
+        template=TEMPLATE,
+        context=context(edition),
+        keep_going=sending.exists,
+        same_for_all=True,
+    )
+    # Finished only if it was not paused meanwhile (then resuming records the rest).
+    sending.update(status=Status.SENT, sent_at=timezone.now(), recipients=edition.emails.count())
+    return created
+
+
+# What managers see per edition --------------------------------------------------------
+
+UNSUBSCRIBE_SOURCES = [
+    ConsentEvent.Source.ONE_CLICK,
+    ConsentEvent.Source.UNSUBSCRIBE_LINK,
+    ConsentEvent.Source.MAILTO,
+]
+
+
+def with_counts(editions):
+    """Annotate queued, sent, failed, bounced, complained and unsubscribed counts.
+
+    Unsubscribed: members who used an unsubscribe link after this edition reached them and
+    before any later bulk email did (so the edition's link is the one they followed).
+    """
+    S = OutboundEmail.Status
+    later_bulk = OutboundEmail.objects.filter(
+        subscriber=OuterRef("subscriber_id"),
+        sent_at__gt=OuterRef(OuterRef("emails__sent_at")),
+        sent_at__lt=OuterRef("created_at"),
+    ).filter(Q(edition__isnull=False) | Q(issue_alert__isnull=False))
+    unsubscribed_after = ConsentEvent.objects.filter(
+        subscriber=OuterRef("emails__subscriber_id"),
+        kind=ConsentEvent.Kind.UNSUBSCRIBED,
+        source__in=UNSUBSCRIBE_SOURCES,
+        created_at__gte=OuterRef("emails__sent_at"),
+    ).filter(~Exists(later_bulk))
+    events = DeliveryEvent.objects.filter(outbound_email=OuterRef("emails__pk"))
+    return editions.annotate(
+        queued_count=Count(
+            "emails",
+            filter=Q(emails__status__in=[S.QUEUED, S.SENDING, S.RETRYING]),
+            distinct=True,
+        ),
+        sent_count=Count("emails", filter=Q(emails__status=S.SENT), distinct=True),
+        failed_count=Count(
+            "emails", filter=Q(emails__status__in=[S.FAILED, S.SUPPRESSED]), distinct=True
+        ),
+        bounced_count=Count(
+            "emails",
+            filter=Q(Exists(events.filter(event_type__in=["bounced", "rejected"]))),
+            distinct=True,
+        ),
+        complained_count=Count(
+            "emails", filter=Q(Exists(events.filter(event_type="complained"))), distinct=True
+        ),
+        unsubscribed_count=Count(
+            "emails",
+            filter=Q(emails__status=S.SENT) & Q(Exists(unsubscribed_after)),
+            distinct=True,
+        ),
+    )
