@@ -28,7 +28,6 @@ from subscriptions.models import (
     PROFILE_FIELDS,
     ConsentEvent,
     ConsentText,
-    Subscription,
     current_offer,
 )
 from subscriptions.services import RequestMeta
@@ -291,9 +290,7 @@ def confirm(request, data):
             "subscriptions/confirmed.html",
             {"subscriptions": active, "manage_url": manage_url},
         )
-    pending = subscriber.subscriptions.filter(status=Subscription.Status.PENDING).select_related(
-        "mailing_list"
-    )
+    pending = subscriber.subscriptions.pending().select_related("mailing_list")
     return render(
         request,
         "subscriptions/confirm.html",
@@ -328,9 +325,7 @@ def manage(request, data):
             messages.success(request, "Your preferences are saved.")
             return redirect(request.path)
     else:
-        subscribed = subscriber.subscriptions.filter(
-            status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING]
-        )
+        subscribed = subscriber.subscriptions.current()
         initial = {name: getattr(subscriber, name) for name in PROFILE_FIELDS}
         initial["lists"] = list(subscribed.values_list("mailing_list_id", flat=True))
         form = PreferencesForm(initial=initial, mailing_lists=offer.lists)
