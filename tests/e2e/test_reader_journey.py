@@ -1,6 +1,8 @@
 """A reader's journey: home, current issue, an article, a citation and back, a related item,
 its topic, then a search; at desktop and phone widths."""
 
+import re
+
 import pytest
 
 from tests.e2e.reader_helpers import ARTICLE_URL, DESKTOP, PHONE, load_demo
@@ -70,7 +72,8 @@ def test_reader_journey(demo, page, screenshot, viewport):
 def test_cite_downloads_work_in_the_browser(demo, page):
     page.goto(demo.url + "/articles/demo-pharmacist-management-of-bispecific-antibody-toxicities/")
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="RIS").click()
+        # Not just "RIS": a related item's title ("High-Risk …") contains those letters too.
+        page.get_by_role("link", name=re.compile(r"^RIS\b")).click()
     download = download_info.value
     assert download.suggested_filename.endswith(".ris")
     assert "TY  - JOUR" in open(download.path(), encoding="utf-8").read()  # noqa: SIM115
