@@ -227,8 +227,14 @@ def _next_go_live(version: int) -> float | None:
     if cached is not None:
         return cached or None
     now = timezone.now()
-    moments = [model.objects.next_go_live() for model in (Article, Issue)]
-    upcoming = min((m for m in moments if m is not None), default=None)
+    # One query for both (a page's budget counts it on a cold cache): the earliest of the
+    # scheduled articles' and issues' times.
+    articles, issues = (
+        model.objects.scheduled().order_by().values_list("published_at", flat=True)
+        for model in (Article, Issue)
+    )
+    soonest = articles.union(issues, all=True).order_by("published_at")[:1]
+    upcoming = next(iter(soonest), None)
     timestamp = upcoming.timestamp() if upcoming else 0
     lifetime = settings.CACHE_MIDDLEWARE_SECONDS
     if upcoming:
