@@ -40,6 +40,8 @@ def record_emails(
     emails this run recorded.
     """
     link = OutboundEmail._meta.get_field(owner_field(owner)).name
+    # Settles what a worker killed mid-send leaves, from the task queue (no cron).
+    sending.schedule_follow_up(link, owner.pk)
     rows = Subscription.objects.recipients(owner.mailing_list, not_in=owner.emails.all())
     rows = rows.iterator(chunk_size=CHUNK_SIZE)
     if same_for_all:
