@@ -226,9 +226,7 @@ class _Batch:
             if not self.pending:
                 return
             pks = [o.pk for o in self.pending]
-            mine = OutboundEmail.objects.filter(
-                pk__in=pks, claim=self.claim, status=Status.SENDING
-            )
+            mine = OutboundEmail.objects.filter(pk__in=pks, claim=self.claim, status=Status.SENDING)
             if mine.update(claimed_at=timezone.now()) < len(pks):
                 kept = set(mine.values_list("pk", flat=True))
                 self.pending = [o for o in self.pending if o.pk in kept]

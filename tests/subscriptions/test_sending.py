@@ -171,7 +171,10 @@ def test_a_mailing_is_followed_up_by_the_task_queue_without_cron(
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     with django_capture_on_commit_callbacks(execute=True):
         bulk.record_emails(
-            edition, kind="edition", template="subscriptions/edition", context={},
+            edition,
+            kind="edition",
+            template="subscriptions/edition",
+            context={},
             same_for_all=True,
         )
     follow_up = DBTaskResult.objects.get(task_path="subscriptions.sending.follow_up_mailing")
