@@ -2,7 +2,6 @@
 
 import functools
 import logging
-from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -21,9 +20,7 @@ from subscriptions.tokens import Purpose, address_check, make_token
 
 logger = logging.getLogger(__name__)
 
-# A queued email not sent by then is handed to the sender again by retry_due(): the task may
-# have been lost (queue down at commit, worker killed mid-send).
-UNSENT_AFTER = timedelta(minutes=15)
+UNSENT_AFTER = sending.UNSENT_AFTER
 
 
 def postal_address(journal: Journal | None = None) -> str:

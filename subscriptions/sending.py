@@ -40,6 +40,9 @@ THROTTLED = "throttled"
 THROTTLING_SMTP_CODES = {421, 450, 451, 452, 454}
 # Waits when throttled within one batch (seconds); after the last, the email waits its turn.
 THROTTLE_BACKOFF = (1, 2, 4, 8, 16, 32)
+# A queued email not sent by then is handed to the sender again (its task may have been
+# lost: queue down at commit, worker killed before claiming it).
+UNSENT_AFTER = timedelta(minutes=15)
 # A batch records what it sent at least this often (emails): after a kill, at most this many
 # emails are "may or may not have gone out".
 FLUSH_EVERY = 25
@@ -327,7 +330,7 @@ def recover_stranded(*, now=None) -> int:
                 status=Status.QUEUED,
                 claim="",
                 claimed_at=None,
-                next_attempt_at=now + timedelta(minutes=15),
+                next_attempt_at=now + UNSENT_AFTER,
                 attempts=F("attempts") - 1,  # never handed to the server
             ):
                 requeued.append(chunk)
@@ -370,13 +373,25 @@ def due() -> QuerySet[OutboundEmail]:
     )
 
 
+def hand_out(emails: QuerySet[OutboundEmail]) -> int:
+    """Give these emails to send tasks, 500 a task. A queued one is not handed out again for
+    UNSENT_AFTER: an email still waiting its turn in a long mailing gets one extra task (which
+    finds it claimed or sent, or sends it), not one more every time this runs."""
+    pks = list(emails.values_list("pk", flat=True))
+    later = timezone.now() + UNSENT_AFTER
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        OutboundEmail.objects.filter(pk__in=chunk, status=Status.QUEUED).update(
+            next_attempt_at=later
+        )
+        enqueue_batch(chunk)
+    return len(pks)
+
+
 def retry_due() -> int:
     """Settle stranded sends, then hand every email that is due to the sender; how many."""
     recover_stranded()
-    pks = list(due().values_list("pk", flat=True))
-    for start in range(0, len(pks), 500):
-        enqueue_batch(pks[start : start + 500])
-    return len(pks)
+    return hand_out(due())
 
 
 def retry_now(emails: QuerySet[OutboundEmail]) -> int:
@@ -406,13 +421,11 @@ def follow_up_mailing(owner_field: str, owner_id: int) -> str:
         raise ValueError(f"Not a mailing: {owner_field}")
     failed = recover_stranded()
     mailing = OutboundEmail.objects.filter(**{owner_field: owner_id})
-    pks = list(due().filter(**{owner_field: owner_id}).values_list("pk", flat=True))
-    for start in range(0, len(pks), 500):
-        enqueue_batch(pks[start : start + 500])
+    handed_out = hand_out(due().filter(**{owner_field: owner_id}))
     unfinished = mailing.filter(status__in=[Status.QUEUED, Status.SENDING, Status.RETRYING])
     if unfinished.exclude(edition__status=Edition.Status.PAUSED).exists():
         schedule_follow_up(owner_field, owner_id)
-    return f"{failed} stranded email(s) marked failed, {len(pks)} due email(s) handed out"
+    return f"{failed} stranded email(s) marked failed, {handed_out} due email(s) handed out"
 
 
 @task()

@@ -209,6 +209,19 @@ def test_dry_run_counts_only_what_is_due(django_capture_on_commit_callbacks):
     assert OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED).count() == 2
 
 
+def test_an_email_waiting_its_turn_is_handed_out_again_once_not_every_run(
+    django_capture_on_commit_callbacks,
+):
+    outbound = queued_email(django_capture_on_commit_callbacks)
+    OutboundEmail.objects.filter(pk=outbound.pk).update(next_attempt_at=timezone.now())
+    with mock.patch.object(sending, "enqueue_batch") as enqueue_batch:
+        assert sending.retry_due() == 1
+        assert sending.retry_due() == 0  # its new task may simply not have run yet
+    enqueue_batch.assert_called_once_with([outbound.pk])
+    outbound.refresh_from_db()
+    assert outbound.next_attempt_at > timezone.now() + sending.UNSENT_AFTER - timedelta(minutes=1)
+
+
 def queued_emails(n, django_capture_on_commit_callbacks):
     return [queued_email(django_capture_on_commit_callbacks).pk for _ in range(n)]
 
