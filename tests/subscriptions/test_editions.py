@@ -294,7 +294,7 @@ def test_counts_per_edition(client, articles, outbox, django_capture_on_commit_c
 
 
 def test_an_unsubscribe_counts_for_the_edition_whose_link_was_used(
-    client, articles, outbox, django_capture_on_commit_callbacks
+    client, manager, articles, outbox, django_capture_on_commit_callbacks
 ):
     newsletter, _ = lists()
     early, late = make_subscriber(lists=[newsletter]), make_subscriber(lists=[newsletter])
@@ -312,6 +312,11 @@ def test_an_unsubscribe_counts_for_the_edition_whose_link_was_used(
     event = early.events.get(kind=ConsentEvent.Kind.UNSUBSCRIBED)
     assert event.edition == first and event.source == ConsentEvent.Source.UNSUBSCRIBE_LINK
     assert late.subscriptions.get().status == Subscription.Status.ACTIVE
+    # Managers see it in the subscriber's history.
+    client.force_login(manager)
+    page = client.get(reverse("admin:subscriptions_subscriber_change", args=[early.pk]))
+    assert "JHOP Weekly 1" in page.content.decode()
+    assert "JHOP Weekly 2" not in page.content.decode()
 
 
 def test_a_link_rewritten_to_name_another_edition_is_refused(
