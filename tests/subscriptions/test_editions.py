@@ -389,7 +389,7 @@ def test_unsubscribes_logged_before_the_change_are_given_their_edition(
     from django.apps import apps
 
     migration = importlib.import_module(
-        "subscriptions.migrations.0009_unsubscribes_name_their_edition"
+        "subscriptions.migrations.0010_unsubscribes_name_their_edition"
     )
     newsletter, _ = lists()
     reader = make_subscriber(lists=[newsletter])

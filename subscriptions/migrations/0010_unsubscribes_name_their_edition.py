@@ -32,7 +32,7 @@ def name_the_editions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("subscriptions", "0008_unsubscribe_by_email"),
+        ("subscriptions", "0009_subscriber_admin_indexes"),
     ]
 
     operations = [
