@@ -36,6 +36,11 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="use the archive already in DATABASE_URL"
     )
+    parser.add_argument(
+        "--only",
+        metavar="WORD",
+        help="measure only the pages whose name contains WORD (e.g. search)",
+    )
     args = parser.parse_args()
 
     os.environ["CACHE_SECONDS"] = "0"  # measure renders, not the page cache
@@ -96,6 +101,8 @@ def main() -> None:
             "admin subscribers": reverse("admin:subscriptions_subscriber_changelist"),
         }
     )
+    if args.only:
+        pages = {name: url for name, url in pages.items() if args.only in name}
     reader = Client()
     # One database session for the whole run, so its backend's CPU time can be read.
     connection.close()

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 
-from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, Prefetch, Q, Value, When
@@ -111,8 +110,6 @@ class Article(VisibilityMixin, models.Model):
     )
     # Rendered once on save, not on every view (see render_body).
     body_html = models.TextField(editable=False, blank=True)
-    # On PostgreSQL, kept up to date by triggers (migration 0017); unused elsewhere.
-    search_document = SearchVectorField(null=True, editable=False)
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
         blank=True,
