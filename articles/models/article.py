@@ -34,12 +34,20 @@ class ArticleQuerySet(PublishableQuerySet):
         """
         return super().published().filter(self._issue_is_live())
 
+    def live_condition(self, now=None) -> Q:
+        """published() as a condition, for annotations (e.g. OAI's deleted flag)."""
+        return self._live_own_state(now or timezone.now()) & self._issue_is_live()
+
     def withdrawn(self) -> "ArticleQuerySet":
-        """Taken back to draft after having been published: harvesters are told it is gone."""
-        return self.filter(
-            status=PublishState.DRAFT,
-            first_published_at__isnull=False,
-            first_published_at__lte=timezone.now(),
+        """Once live, not live now: taken back to draft, moved to a later time, or in an
+        issue taken back to draft. Harvesters are told it is gone (until it is live again).
+        An article published into an issue that never had a publication time was never
+        seen, so it is not reported."""
+        now = timezone.now()
+        return (
+            self.filter(first_published_at__isnull=False, first_published_at__lte=now)
+            .filter(Q(issue__isnull=True) | Q(issue__published_at__lte=now))
+            .exclude(self.live_condition(now))
         )
 
     def with_visibility(self) -> "ArticleQuerySet":

@@ -16,8 +16,8 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Case, F, Q, When
-from django.db.models.functions import Greatest
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from lxml import etree
 
@@ -88,17 +88,28 @@ def pk_from_identifier(identifier: str) -> int | None:
 
 
 def _dated(articles):
+    """Each record's datestamp, and whether it is deleted. A live record changed when it
+    went live (its own time or its issue's, whichever is later) or was last edited; a
+    deleted one when it was last edited or its issue was (an issue taken back to draft
+    withdraws its articles without touching them)."""
+    live = Article.objects.live_condition()
     return articles.annotate(
+        deleted=Case(When(live, then=Value(False)), default=Value(True)),
         datestamp=Case(
-            When(status=Article.Status.PUBLISHED, then=Greatest("published_at", "updated_at")),
-            default=F("updated_at"),
-        )
+            When(
+                live,
+                then=Greatest(
+                    "published_at", "updated_at", Coalesce("issue__published_at", "published_at")
+                ),
+            ),
+            default=Greatest("updated_at", Coalesce("issue__updated_at", "updated_at")),
+        ),
     )
 
 
 def record_sets():
-    """The two kinds of record, each with its datestamp: live articles, and withdrawn ones
-    (reported as deleted). Kept as two querysets so each pages on the primary key index."""
+    """The two kinds of record: live articles, and withdrawn ones (reported as deleted).
+    Kept as two querysets so each pages on the primary key index."""
     return [_dated(Article.objects.published()), _dated(Article.objects.withdrawn())]
 
 
@@ -409,7 +420,7 @@ class Repository:
         return article
 
     def _write_header(self, parent, article: Article) -> None:
-        deleted = article.status != Article.Status.PUBLISHED
+        deleted = article.deleted
         header = _oai(parent, "header", **({"status": "deleted"} if deleted else {}))
         _oai(header, "identifier", identifier_of(article.pk))
         _oai(header, "datestamp", _stamp(article.datestamp))
@@ -425,7 +436,7 @@ class Repository:
     def _write_record(self, parent, article: Article, prefix: str) -> None:
         record = _oai(parent, "record")
         self._write_header(record, article)
-        if article.status != Article.Status.PUBLISHED:
+        if article.deleted:
             return
         metadata = _oai(record, "metadata")
         url = settings.SITE_URL + article.get_absolute_url()

@@ -270,3 +270,59 @@ def test_list_records_query_count_is_fixed(client, site, django_assert_max_num_q
     with django_assert_max_num_queries(12):
         doc = _oai(client, verb="ListRecords", metadataPrefix="jats")
     assert len(_ids(doc)) == 22
+
+
+def _headers(doc) -> dict[str, tuple[str | None, str]]:
+    """identifier -> (status, datestamp) of every header listed."""
+    return {
+        h.findtext("o:identifier", namespaces=NS): (
+            h.get("status"),
+            h.findtext("o:datestamp", namespaces=NS),
+        )
+        for h in doc.iterfind(".//o:header", NS)
+    }
+
+
+def test_article_of_an_issue_taken_back_to_draft_is_a_deleted_record(client, site):
+    article, issue = site["live"], site["live"].issue
+    Article.objects.filter(pk=article.pk).update(
+        first_published_at=article.published_at, updated_at=timezone.now() - timedelta(days=20)
+    )
+    before = (timezone.now() - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    services.unpublish(objects=type(issue).objects.filter(pk=issue.pk), user=None)
+    ident = oai.identifier_of(article.pk)
+    # An incremental harvest since just before the issue was withdrawn learns of it,
+    # though the article row itself was not touched.
+    since = _oai(client, **{"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": before})
+    assert _headers(since)[ident][0] == "deleted"
+    records = _oai(client, verb="ListRecords", metadataPrefix="oai_dc")
+    assert (
+        records.find(".//o:header[@status='deleted']", NS).getparent().find("o:metadata", NS)
+        is None
+    )
+    one = _oai(client, verb="GetRecord", metadataPrefix="oai_dc", identifier=ident)
+    assert one.find(".//o:header", NS).get("status") == "deleted"
+    # Published again: a live record once more, dated by its issue's new publication.
+    services.publish(objects=type(issue).objects.filter(pk=issue.pk), user=None)
+    again = _headers(_oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc"))
+    assert again[ident][0] is None
+
+
+def test_article_moved_to_a_later_time_is_deleted_until_then(client, site):
+    article = site["live"]
+    Article.objects.filter(pk=article.pk).update(
+        first_published_at=article.published_at,
+        published_at=timezone.now() + timedelta(days=3),
+    )
+    listed = _headers(_oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc"))
+    status, stamp = listed[oai.identifier_of(article.pk)]
+    assert status == "deleted"
+    assert stamp <= timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")  # never a future date
+
+
+def test_article_of_an_issue_never_published_is_not_reported(client, site):
+    never = site["hidden"][2]  # published, in an issue that is a draft with no time
+    type(never.issue).objects.filter(pk=never.issue_id).update(published_at=None)
+    Article.objects.filter(pk=never.pk).update(first_published_at=never.published_at)
+    listed = _headers(_oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc"))
+    assert oai.identifier_of(never.pk) not in listed
