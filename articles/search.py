@@ -21,8 +21,9 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, FloatField, Max, Min, Q, Value, When
+from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article, Authorship, Issue, Section, Topic
@@ -36,17 +37,54 @@ WORD_RE = re.compile(r"\w+", re.UNICODE)
 OPERATORS_RE = re.compile(r'"|(?:^|\s)-\w|\bor\b', re.IGNORECASE)
 
 
+class QuickSelect(forms.Select):
+    """A single-choice select built in Python: Django's template-based widget renderer
+    costs about 0.1 ms per option, and the search form has some eighty of them."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = self.format_value(value)
+        chosen = chosen[0] if chosen else None
+        options = []
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            selected = option_value == chosen
+            if selected:
+                chosen = None  # one option only, as Select marks the first match
+            options.append(
+                format_html(
+                    '<option value="{}"{}>{}</option>',
+                    option_value,
+                    " selected" if selected else "",
+                    label,
+                )
+            )
+        return format_html(
+            '<select name="{}"{}>\n{}\n</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            mark_safe("\n".join(options)),
+        )
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(
         label="Search articles", required=False, max_length=200, widget=forms.SearchInput
     )
     topic = forms.ModelChoiceField(
-        Topic.objects.all(), to_field_name="slug", required=False, empty_label="All topics"
+        Topic.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label="All topics",
+        widget=QuickSelect,
     )
     section = forms.ModelChoiceField(
-        Section.objects.all(), to_field_name="slug", required=False, empty_label="All sections"
+        Section.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label="All sections",
+        widget=QuickSelect,
     )
-    year = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    year = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, widget=QuickSelect)
 
     def __init__(self, *args, years=(), **kwargs):
         super().__init__(*args, **kwargs)

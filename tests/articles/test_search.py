@@ -304,3 +304,13 @@ def test_the_year_choices_span_the_published_articles(client, corpus):
     assert f'<option value="{this_year}">' in html
     assert '<option value="2019">' in html
     assert '<option value="2018">' not in html and '<option value="2015">' not in html
+
+
+def test_the_form_marks_the_chosen_options_and_escapes_their_names(client, corpus):
+    make_topic("Cells & <Genes>")
+    html = client.get("/search/?q=rituximab&topic=lymphoma&year=2019").content.decode()
+    assert '<option value="lymphoma" selected>Lymphoma</option>' in html
+    assert '<option value="2019" selected>2019</option>' in html
+    assert '<option value="" selected>All sections</option>' in html
+    assert html.count(" selected>") == 3
+    assert ">Cells &amp; &lt;Genes&gt;</option>" in html
