@@ -94,11 +94,23 @@ def main() -> None:
     )
     staff = Client()
     staff.force_login(admin_user)
+    from subscriptions.models import MailingList
+
+    newsletter = MailingList.objects.order_by("pk").first()
+    articles_admin = reverse("admin:articles_article_changelist")
+    subscribers_admin = reverse("admin:subscriptions_subscriber_changelist")
     pages.update(
         {
-            "admin articles": reverse("admin:articles_article_changelist"),
+            "admin articles": articles_admin,
+            "admin art. search": f"{articles_admin}?q=lymphoma",
+            "admin art. common": f"{articles_admin}?q=cancer",
+            "admin art. author": f"{articles_admin}?q={author.family_name}",
+            "admin art. topic": f"{articles_admin}?topic={topic.pk}",
+            "admin article form": reverse("admin:articles_article_change", args=[article.pk]),
             "admin authors": reverse("admin:articles_author_changelist"),
-            "admin subscribers": reverse("admin:subscriptions_subscriber_changelist"),
+            "admin subscribers": subscribers_admin,
+            "admin subs. search": f"{subscribers_admin}?q=smith",
+            "admin subs. list": f"{subscribers_admin}?subscription={newsletter.pk}:active",
         }
     )
     if args.only:

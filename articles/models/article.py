@@ -306,6 +306,9 @@ class Authorship(models.Model):
                 fields=["article", "author"], name="authorship_once_per_article"
             ),
         ]
+        # An author's articles without reading the authorships' rows (author pages and
+        # counts, the admin's search by author).
+        indexes = [models.Index(fields=["author", "article"], name="authorship_author_idx")]
 
     def __str__(self):
         return f"{self.author} on {self.article}"

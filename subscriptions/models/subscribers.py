@@ -155,6 +155,8 @@ class Subscriber(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The admin's list, newest first (with the id its paging adds to the order).
+        indexes = [models.Index(fields=["-created_at", "-id"], name="subscriber_newest_idx")]
         permissions = [
             ("export_subscriber", "Can export subscriber lists and data"),
             ("import_subscriber", "Can import subscribers from CSV"),
