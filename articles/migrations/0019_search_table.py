@@ -164,7 +164,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0017_stored_search_document"),
+        ("articles", "0018_admin_search_indexes"),
     ]
 
     operations = [
