@@ -1,7 +1,6 @@
 """Public pages: thin views over the published() and for_listing() query rules."""
 
-from django.core.paginator import Paginator
-from django.db.models import Max, Min, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,7 +21,7 @@ from articles.models import (
 )
 from articles.models.article import listing_prefetches
 from articles.paging import CountedPaginator
-from articles.search import SearchForm, add_snippets, search_articles, terms_of
+from articles.search import SearchForm, published_years, search_page, terms_of
 
 PAGE_SIZE = 20
 RELATED_ITEMS = 10
@@ -180,13 +179,8 @@ class ArticleDetailView(PreviewMixin, DetailView):
         articles = Article.objects.all()
         if not self.request.user.has_perm("articles.change_article"):
             articles = articles.published()
-        # The byline and topics are prefetched in get_context_data; the search document is
-        # never shown.
-        return (
-            articles.select_related("issue__journal", "section")
-            .defer("search_document")
-            .prefetch_related("references")
-        )
+        # The byline and topics are prefetched in get_context_data.
+        return articles.select_related("issue__journal", "section").prefetch_related("references")
 
     def get(self, request, *args, **kwargs):
         try:
@@ -333,24 +327,12 @@ class SearchView(PageMetaMixin, TemplateView):
     meta_description = "Search the journal's articles by title, text, author or topic."
 
     def get_context_data(self, **kwargs):
-        span = Article.objects.published().aggregate(
-            first=Min("published_at"), last=Max("published_at")
-        )
-        years = range(span["last"].year, span["first"].year - 1, -1) if span["last"] else []
-        form = SearchForm(self.request.GET or None, years=years)
-        query, results, page, filtered = "", None, None, False
+        form = SearchForm(self.request.GET or None, years=published_years())
+        query, page, filtered = "", None, False
         if form.is_valid():
             query = form.cleaned_data["q"]
             filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
-            results = search_articles(
-                query,
-                topic=form.cleaned_data["topic"],
-                section=form.cleaned_data["section"],
-                year=form.cleaned_data["year"],
-            )
-            paginator = Paginator(results.for_listing(), PAGE_SIZE)
-            page = paginator.get_page(self.request.GET.get("page"))
-            add_snippets(page.object_list, query)
+            page = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
         if query:
             self.meta_title = f"Search: {query}"
         self.noindex = bool(self.request.GET)
@@ -359,7 +341,7 @@ class SearchView(PageMetaMixin, TemplateView):
             query=query,
             query_words=terms_of(query),
             page_obj=page,
-            searched=results is not None,
+            searched=page is not None,
             filtered=filtered,
             **kwargs,
         )

@@ -72,6 +72,11 @@ def main() -> None:
         default=os.environ.get("BENCH_REDIS_URL", ""),
         help="the cache (default: the local-memory cache; production uses Redis)",
     )
+    parser.add_argument(
+        "--only",
+        metavar="WORD",
+        help="measure only the pages whose name contains WORD (e.g. search)",
+    )
     args = parser.parse_args()
 
     configure_production(args.redis_url)
@@ -150,6 +155,8 @@ def main() -> None:
                 f"Unknown pages: {', '.join(sorted(unknown))}. Known: {', '.join(pages)}"
             )
         pages = {name: url for name, url in pages.items() if name in wanted}
+    if args.only:
+        pages = {name: url for name, url in pages.items() if args.only in name}
     reader = Client()
     # One database session for the whole run, so its backend's CPU time can be read.
     connection.close()

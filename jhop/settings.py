@@ -200,6 +200,20 @@ if ANYMAIL_WEBHOOK_SECRET:
     if ":" not in ANYMAIL_WEBHOOK_SECRET:
         raise environ.ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be user:password")
     ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET
+# The webhooks answer for every service, whichever backend sends: the services' signing
+# keys are read even when ANYMAIL_ESP names another (or SMTP sends through the service).
+# Amazon SES's SNS signatures need no key (subscriptions/sns.py); Postmark signs nothing.
+WEBHOOK_SIGNING_VARIABLES = (
+    "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
+    "POSTAL_WEBHOOK_KEY",
+)
+ANYMAIL.update({name: env.str(name) for name in WEBHOOK_SIGNING_VARIABLES if env.str(name, "")})
+mailgun_hooks = PRODUCTION and ANYMAIL_ESP == "mailgun" and ANYMAIL_WEBHOOK_SECRET
+if mailgun_hooks and "MAILGUN_WEBHOOK_SIGNING_KEY" not in ANYMAIL:
+    raise environ.ImproperlyConfigured(
+        "Set MAILGUN_WEBHOOK_SIGNING_KEY (Mailgun's webhook signing key) for the webhooks"
+    )
 # Seconds to wait for the mail server before giving up (then the email is retried).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Emails per second each task worker sends at most (the email service's quota divided by

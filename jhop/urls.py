@@ -7,6 +7,7 @@ from articles.caching import cache_public_page
 from articles.sitemaps import sitemaps
 from articles.views import HomeView
 from jhop import views
+from subscriptions import webhooks
 
 admin.site.site_header = "JHOP administration"
 admin.site.site_title = "JHOP admin"
@@ -29,8 +30,21 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     *(
-        # Email services report bounces and complaints here (basic auth with the secret).
-        [path("anymail/", include("anymail.urls"))] if settings.ANYMAIL_WEBHOOK_SECRET else []
+        # Email services report bounces and complaints here (basic auth with the secret;
+        # Amazon SES's SNS messages are also signature-checked, by our views, listed first).
+        [
+            path(
+                "anymail/amazon_ses/tracking/",
+                webhooks.AmazonSESTrackingWebhookView.as_view(),
+            ),
+            path(
+                "anymail/amazon_ses/inbound/",
+                webhooks.AmazonSESInboundWebhookView.as_view(),
+            ),
+            path("anymail/", include("anymail.urls")),
+        ]
+        if settings.ANYMAIL_WEBHOOK_SECRET
+        else []
     ),
     path("subscribe/", include("subscriptions.urls")),
     path("", include("articles.urls")),

@@ -149,6 +149,7 @@ class ConsentEventInline(admin.TabularInline):
         "kind",
         "source",
         "lists",
+        "edition",
         "consent_text",
         "source_url",
         "ip_address",
@@ -159,6 +160,9 @@ class ConsentEventInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["created_at", "pk"]
     verbose_name_plural = "History (read-only)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("consent_text", "edition")
 
     def has_add_permission(self, request, obj=None):
         return False

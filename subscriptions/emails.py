@@ -2,7 +2,6 @@
 
 import functools
 import logging
-from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -17,13 +16,11 @@ from django.utils import timezone
 from articles.models import Journal
 from subscriptions import sending
 from subscriptions.models import MailingList, OutboundEmail, Subscriber, Subscription
-from subscriptions.tokens import Purpose, make_token
+from subscriptions.tokens import Purpose, address_check, make_token
 
 logger = logging.getLogger(__name__)
 
-# A queued email not sent by then is handed to the sender again by retry_due(): the task may
-# have been lost (queue down at commit, worker killed mid-send).
-UNSENT_AFTER = timedelta(minutes=15)
+UNSENT_AFTER = sending.UNSENT_AFTER
 
 
 def postal_address(journal: Journal | None = None) -> str:
@@ -41,8 +38,21 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def link(purpose: Purpose, subscriber: Subscriber, mailing_list: MailingList | None = None) -> str:
-    token = make_token(subscriber=subscriber, purpose=purpose, mailing_list=mailing_list)
+def link(
+    purpose: Purpose,
+    subscriber: Subscriber,
+    mailing_list: MailingList | None = None,
+    *,
+    edition_id: int | None = None,
+    check: str | None = None,
+) -> str:
+    token = make_token(
+        subscriber=subscriber,
+        purpose=purpose,
+        mailing_list=mailing_list,
+        edition_id=edition_id,
+        check=check,
+    )
     before, after = _link_path(purpose, id(get_resolver()))
     return absolute_url(f"{before}{token}{after}")
 
@@ -55,15 +65,22 @@ def _link_path(purpose: Purpose, resolver: int) -> list[str]:
 
 
 def list_unsubscribe_headers(
-    *, subscriber: Subscriber, mailing_list: MailingList | None = None, url: str = ""
+    *,
+    subscriber: Subscriber,
+    mailing_list: MailingList | None = None,
+    url: str = "",
+    edition_tag: str = "",
 ) -> dict[str, str]:
     """RFC 2369 / RFC 8058 headers: mail clients show an unsubscribe button that POSTs to the
     https link (the mailto is for clients that only write); List-Id names the list (RFC 2919)
-    so readers and their mail services can filter and report it."""
+    so readers and their mail services can filter and report it. An edition's email passes
+    its link and tokens.edition_tag() (the mailto's subject then names the edition too)."""
     value = f"<{url or link(Purpose.UNSUBSCRIBE, subscriber, mailing_list)}>"
     mailto = unsubscribe_mailbox()
     if mailto:
         topic = f"%20{mailing_list.slug}" if mailing_list is not None else ""
+        if topic and edition_tag:
+            topic += f"%20{edition_tag}"
         value += f", <mailto:{mailto}?subject=unsubscribe{topic}>"
     headers = {"List-Unsubscribe": value, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     if mailing_list is not None:
@@ -181,10 +198,16 @@ def render_shared(
     )
 
 
-def reader_links(subscriber: Subscriber, mailing_list: MailingList) -> dict[str, str]:
+def reader_links(
+    subscriber: Subscriber, mailing_list: MailingList, *, edition_id: int | None = None
+) -> dict[str, str]:
+    """A reader's own links in a shared body; the unsubscribe link names the edition."""
+    check = address_check(subscriber)
     return {
-        "unsubscribe": link(Purpose.UNSUBSCRIBE, subscriber, mailing_list),
-        "manage": link(Purpose.MANAGE, subscriber),
+        "unsubscribe": link(
+            Purpose.UNSUBSCRIBE, subscriber, mailing_list, edition_id=edition_id, check=check
+        ),
+        "manage": link(Purpose.MANAGE, subscriber, check=check),
     }
 
 

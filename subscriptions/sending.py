@@ -5,9 +5,12 @@
   claim. The claim is the email's idempotency key: it is handed to the server at most once.
 - Bulk emails go in batches over one connection, at most EMAIL_RATE per second per worker,
   backing off when the server throttles (SMTP 421/45x, HTTP 429).
-- A worker killed mid-send leaves claims older than the lease: retry_due() marks those
-  emails failed with an explanation (not resent: they may have gone out) and their tasks
-  failed (not RUNNING forever).
+- A batch checkpoints every FLUSH_EVERY emails (and every quarter lease): it records what it
+  sent and renews its claim on the rest, and sends only what it still holds. So when a
+  worker dies, only the FLUSH_EVERY emails after its last checkpoint may have gone out: those
+  are marked failed with an explanation (at most once: never sent twice), and the rest of
+  its claim, never attempted, is queued again and sent (recover_stranded). The follow-up
+  task of each mailing does this without cron.
 """
 
 import logging
@@ -17,6 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
@@ -36,6 +40,9 @@ THROTTLED = "throttled"
 THROTTLING_SMTP_CODES = {421, 450, 451, 452, 454}
 # Waits when throttled within one batch (seconds); after the last, the email waits its turn.
 THROTTLE_BACKOFF = (1, 2, 4, 8, 16, 32)
+# A queued email not sent by then is handed to the sender again (its task may have been
+# lost: queue down at commit, worker killed before claiming it).
+UNSENT_AFTER = timedelta(minutes=15)
 # A batch records what it sent at least this often (emails): after a kill, at most this many
 # emails are "may or may not have gone out".
 FLUSH_EVERY = 25
@@ -171,14 +178,61 @@ OUTCOME_FIELDS = ["status", "sent_at", "next_attempt_at", "message_id", "last_er
 
 
 def _record(done: list[OutboundEmail]) -> None:
-    """Save outcomes (one query), and hand each email to retry to a task that runs later."""
+    """Save outcomes, and hand each email to retry to a task that runs later.
+
+    Sent emails (nearly all) are recorded by one plain UPDATE, stamped with the time they
+    are recorded (at most FLUSH_EVERY emails after they went); the rare other outcomes, and
+    the email service's message ids, are written row by row in one bulk_update.
+    """
     if not done:
         return
-    OutboundEmail.objects.bulk_update(done, OUTCOME_FIELDS)
-    for outbound in done:
+    sent = [o for o in done if o.status == Status.SENT]
+    if sent:
+        now = timezone.now()
+        OutboundEmail.objects.filter(pk__in=[o.pk for o in sent]).update(
+            status=Status.SENT, sent_at=now, next_attempt_at=None
+        )
+        for outbound in sent:
+            outbound.sent_at = now
+        if with_ids := [o for o in sent if o.message_id]:
+            OutboundEmail.objects.bulk_update(with_ids, ["message_id"])
+    if others := [o for o in done if o.status != Status.SENT]:
+        OutboundEmail.objects.bulk_update(others, OUTCOME_FIELDS)
+    for outbound in others:
         if outbound.status == Status.RETRYING:
             enqueue(outbound.pk, run_after=outbound.next_attempt_at)
     done.clear()
+
+
+class _Batch:
+    """A worker's claimed emails: what it sent since its last checkpoint, and the rest."""
+
+    def __init__(self, claimed: list[OutboundEmail]):
+        self.pending = list(reversed(claimed))  # sent in primary key order
+        self.claim = claimed[0].claim
+        self.done: list[OutboundEmail] = []
+        self.renewed = time.monotonic()
+        self.every = send_lease().total_seconds() / 4
+
+    def next(self) -> OutboundEmail | None:
+        if len(self.done) >= FLUSH_EVERY or time.monotonic() - self.renewed > self.every:
+            self.checkpoint()
+        return self.pending.pop() if self.pending else None
+
+    def checkpoint(self) -> None:
+        """Record what was sent, then renew the claim on the rest; keep only what is still
+        ours (recover_stranded may have given it to another worker after a long stall).
+        One transaction: one commit for both."""
+        self.renewed = time.monotonic()
+        with transaction.atomic():
+            _record(self.done)
+            if not self.pending:
+                return
+            pks = [o.pk for o in self.pending]
+            mine = OutboundEmail.objects.filter(pk__in=pks, claim=self.claim, status=Status.SENDING)
+            if mine.update(claimed_at=timezone.now()) < len(pks):
+                kept = set(mine.values_list("pk", flat=True))
+                self.pending = [o for o in self.pending if o.pk in kept]
 
 
 def deliver(outbound_email_id: int) -> str:
@@ -197,21 +251,20 @@ def deliver_batch(outbound_email_ids: list[int], *, sleep=time.sleep) -> dict[in
         return {}
     blocked = blocked_addresses({o.to_email for o in claimed})
     interval = 1 / settings.EMAIL_RATE if settings.EMAIL_RATE else 0
-    done: list[OutboundEmail] = []
+    batch = _Batch(claimed)
     outcome: dict[int, str] = {}
     try:
         with get_connection() as connection:
-            started = time.monotonic()
-            for n, outbound in enumerate(claimed):
+            started, n = time.monotonic(), 0
+            while (outbound := batch.next()) is not None:
                 if interval and (wait := started + n * interval - time.monotonic()) > 0:
                     sleep(wait)
+                n += 1
                 _send(outbound, connection, blocked=outbound.to_email in blocked, sleep=sleep)
                 outcome[outbound.pk] = outbound.status
-                done.append(outbound)
-                if len(done) >= FLUSH_EVERY:
-                    _record(done)
+                batch.done.append(outbound)
     finally:
-        _record(done)
+        _record(batch.done)
     return outcome
 
 
@@ -243,26 +296,73 @@ SEND_TASK_PATHS = [
 
 
 def send_lease() -> timedelta:
-    """How long a claim may last: a batch of emails, each waiting at most EMAIL_TIMEOUT."""
+    """How long a claim lasts without being renewed: a working batch renews it at every
+    checkpoint (at least every quarter lease), so only a dead or stalled worker's expires."""
     return timedelta(seconds=max(4 * (settings.EMAIL_TIMEOUT or 60), 120))
 
 
 def recover_stranded(*, now=None) -> int:
-    """Settle emails whose worker was killed mid-send, and their tasks left RUNNING."""
+    """Settle the claims of workers killed mid-send, and their tasks left RUNNING.
+
+    Of each expired claim, the FLUSH_EVERY emails after the worker's last checkpoint may
+    have gone out: they are marked failed, with an explanation. The rest were never
+    attempted: they are queued again and handed to the sender. Returns how many were
+    marked failed.
+    """
     now = now or timezone.now()
     stale = now - send_lease()
-    count = OutboundEmail.objects.filter(status=Status.SENDING, claimed_at__lt=stale).update(
-        status=Status.FAILED, last_error=STRANDED_ERROR, next_attempt_at=None
+    expired = OutboundEmail.objects.filter(status=Status.SENDING, claimed_at__lt=stale)
+    by_claim: dict[str, list[int]] = {}
+    for pk, token in expired.order_by("pk").values_list("pk", "claim"):
+        by_claim.setdefault(token, []).append(pk)
+    failed, requeued = 0, []
+    for token, pks in by_claim.items():
+        uncertain, untried = pks[:FLUSH_EVERY], pks[FLUSH_EVERY:]
+        # Conditional on the claim still being expired: a worker renewing it meanwhile
+        # keeps it (and one that was only stalled finds, at its checkpoint, what it lost).
+        mine = expired.filter(claim=token)
+        failed += mine.filter(pk__in=uncertain).update(
+            status=Status.FAILED, last_error=STRANDED_ERROR, next_attempt_at=None
+        )
+        for start in range(0, len(untried), 500):
+            chunk = untried[start : start + 500]
+            if mine.filter(pk__in=chunk).update(
+                status=Status.QUEUED,
+                claim="",
+                claimed_at=None,
+                next_attempt_at=now + UNSENT_AFTER,
+                attempts=F("attempts") - 1,  # never handed to the server
+            ):
+                requeued.append(chunk)
+    _fail_lost_tasks(now=now, stale=stale)
+    for chunk in requeued:
+        enqueue_batch(chunk)
+    return failed
+
+
+def _fail_lost_tasks(*, now, stale) -> None:
+    """Send tasks RUNNING since before the lease whose emails no worker holds any more."""
+    live = set(
+        OutboundEmail.objects.filter(status=Status.SENDING, claimed_at__gte=stale).values_list(
+            "pk", flat=True
+        )
     )
-    DBTaskResult.objects.running().filter(
-        started_at__lt=stale, task_path__in=SEND_TASK_PATHS
-    ).update(
+    lost = []
+    for pk, args_kwargs in (
+        DBTaskResult.objects.running()
+        .filter(started_at__lt=stale, task_path__in=SEND_TASK_PATHS)
+        .values_list("pk", "args_kwargs")
+    ):
+        (ids,) = args_kwargs.get("args") or [[]]
+        ids = ids if isinstance(ids, list) else [ids]
+        if not live.intersection(ids):
+            lost.append(pk)
+    DBTaskResult.objects.filter(pk__in=lost).running().update(
         status=TaskResultStatus.FAILED,
         finished_at=now,
         exception_class_path="subscriptions.sending.WorkerLost",
         traceback="The worker stopped (killed or crashed) while running this task.",
     )
-    return count
 
 
 def due() -> QuerySet[OutboundEmail]:
@@ -273,13 +373,25 @@ def due() -> QuerySet[OutboundEmail]:
     )
 
 
+def hand_out(emails: QuerySet[OutboundEmail]) -> int:
+    """Give these emails to send tasks, 500 a task. A queued one is not handed out again for
+    UNSENT_AFTER: an email still waiting its turn in a long mailing gets one extra task (which
+    finds it claimed or sent, or sends it), not one more every time this runs."""
+    pks = list(emails.values_list("pk", flat=True))
+    later = timezone.now() + UNSENT_AFTER
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        OutboundEmail.objects.filter(pk__in=chunk, status=Status.QUEUED).update(
+            next_attempt_at=later
+        )
+        enqueue_batch(chunk)
+    return len(pks)
+
+
 def retry_due() -> int:
     """Settle stranded sends, then hand every email that is due to the sender; how many."""
     recover_stranded()
-    pks = list(due().values_list("pk", flat=True))
-    for start in range(0, len(pks), 500):
-        enqueue_batch(pks[start : start + 500])
-    return len(pks)
+    return hand_out(due())
 
 
 def retry_now(emails: QuerySet[OutboundEmail]) -> int:
@@ -289,6 +401,31 @@ def retry_now(emails: QuerySet[OutboundEmail]) -> int:
     )
     retry_due()
     return count
+
+
+def schedule_follow_up(owner_field: str, owner_id: int) -> None:
+    """Look after one mailing (an edition, an alert) from the task queue, no cron needed:
+    a lease after now, settle what a dead worker left of it and resend what is due."""
+    job = follow_up_mailing
+    if not job.get_backend().supports_defer:
+        return  # the retry_emails command does it
+    when = timezone.now() + send_lease() + timedelta(seconds=30)
+    job.using(run_after=when).enqueue(owner_field, owner_id)
+
+
+@task()
+def follow_up_mailing(owner_field: str, owner_id: int) -> str:
+    """Settle expired claims, hand this mailing's due emails to the sender, and come back
+    later while any of them is still on its way (a paused edition waits for its resume)."""
+    if owner_field not in {"edition", "issue_alert"}:
+        raise ValueError(f"Not a mailing: {owner_field}")
+    failed = recover_stranded()
+    mailing = OutboundEmail.objects.filter(**{owner_field: owner_id})
+    handed_out = hand_out(due().filter(**{owner_field: owner_id}))
+    unfinished = mailing.filter(status__in=[Status.QUEUED, Status.SENDING, Status.RETRYING])
+    if unfinished.exclude(edition__status=Edition.Status.PAUSED).exists():
+        schedule_follow_up(owner_field, owner_id)
+    return f"{failed} stranded email(s) marked failed, {handed_out} due email(s) handed out"
 
 
 @task()

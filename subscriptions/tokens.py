@@ -1,8 +1,10 @@
 """Signed, expiring, single-purpose links for emailed actions.
 
 A token binds the subscriber's id, a keyed hash of their current address and the purpose (and,
-for unsubscribe, the list). Each purpose signs with its own salt, so a confirm token cannot
-unsubscribe; changing or erasing the address voids every token issued for it.
+for unsubscribe, the list, and the newsletter edition whose email carried the link). Each
+purpose signs with its own salt, so a confirm token cannot unsubscribe; changing or erasing
+the address voids every token issued for it. The edition is signed like the rest: a link
+cannot be rewritten to count its unsubscribe against another edition.
 """
 
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from subscriptions.models import MailingList, Subscriber
+from subscriptions.models import Edition, MailingList, Subscriber
 
 
 class Purpose(StrEnum):
@@ -39,6 +41,9 @@ class InvalidToken(Exception):
 class TokenData:
     subscriber: Subscriber
     mailing_list: MailingList | None
+    # The edition whose email carried the link (None for links from other emails, and for
+    # links sent before editions were recorded in them, which keep working).
+    edition_id: int | None = None
 
 
 def _salt(purpose: Purpose) -> str:
@@ -62,11 +67,20 @@ def _address_matches(subscriber: Subscriber, check: str) -> bool:
 
 
 def make_token(
-    *, subscriber: Subscriber, purpose: Purpose, mailing_list: MailingList | None = None
+    *,
+    subscriber: Subscriber,
+    purpose: Purpose,
+    mailing_list: MailingList | None = None,
+    edition_id: int | None = None,
+    check: str | None = None,
 ) -> str:
-    payload = {"s": subscriber.pk, "h": address_check(subscriber), "p": str(purpose)}
+    """`check` is address_check(subscriber), when the caller already has it (a bulk send
+    makes two links per reader and computes it once)."""
+    payload = {"s": subscriber.pk, "h": check or address_check(subscriber), "p": str(purpose)}
     if mailing_list is not None:
         payload["l"] = mailing_list.pk
+    if edition_id is not None:
+        payload["e"] = edition_id
     return signing.dumps(payload, salt=_salt(purpose), compress=True)
 
 
@@ -87,4 +101,27 @@ def read_token(token: str, *, purpose: Purpose) -> TokenData:
         mailing_list = MailingList.objects.filter(pk=payload["l"]).first()
         if mailing_list is None:
             raise InvalidToken("unknown list")
-    return TokenData(subscriber=subscriber, mailing_list=mailing_list)
+    edition_id = payload.get("e")
+    if edition_id is not None and not Edition.objects.filter(pk=edition_id).exists():
+        edition_id = None  # a deleted edition: the link still unsubscribes
+    return TokenData(subscriber=subscriber, mailing_list=mailing_list, edition_id=edition_id)
+
+
+EDITION_TAG_SALT = "subscriptions.edition-tag"
+
+
+def edition_tag(edition_id: int) -> str:
+    """The edition, signed, for the subject of the List-Unsubscribe mailto ("e42:…"):
+    an unsubscribe email then counts for the edition it came from, and for no other."""
+    return signing.Signer(salt=EDITION_TAG_SALT).sign(f"e{edition_id}")
+
+
+def read_edition_tag(tag: str) -> int | None:
+    """The edition id in a tag made by edition_tag(), or None if it is not one."""
+    try:
+        value = signing.Signer(salt=EDITION_TAG_SALT).unsign(tag)
+    except signing.BadSignature:
+        return None
+    if not (value.startswith("e") and value[1:].isdigit()):
+        return None
+    return int(value[1:]) if Edition.objects.filter(pk=int(value[1:])).exists() else None

@@ -350,6 +350,7 @@ def unsubscribe(request, data):
             if one_click
             else ConsentEvent.Source.UNSUBSCRIBE_LINK,
             meta=RequestMeta.from_request(request),
+            edition_id=data.edition_id,
         )
         return render(
             request,

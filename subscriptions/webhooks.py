@@ -1,9 +1,13 @@
-"""The email service's tracking webhooks (mounted under /anymail/ by anymail's own views)
-report here; recording is quick, the work is done by a task."""
+"""The email service's tracking webhooks (mounted under /anymail/ by anymail's own views,
+Amazon SES's by ours, which also check SNS signatures) report here; recording is quick, the
+work is done by a task."""
 
+from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.signals import inbound, tracking
+from anymail.webhooks import amazon_ses
 from django.dispatch import receiver
 
+from subscriptions import sns
 from subscriptions.services.delivery import record_tracking_event, unsubscribe_by_email
 
 
@@ -24,3 +28,23 @@ def on_inbound_email(sender, event, esp_name, **kwargs):
     unsubscribe_by_email(
         esp=esp_name, sender=message.from_email.addr_spec, to=to, subject=message.subject or ""
     )
+
+
+class _SignedSNS:
+    """Amazon SES reports come through SNS: after anymail's checks (basic auth, SNS
+    headers), the message's own signature is checked too (subscriptions.sns)."""
+
+    def run_validators(self, request):
+        super().run_validators(request)
+        try:
+            sns.verify(self._parse_sns_message(request))
+        except sns.InvalidSNSMessage as exc:
+            raise AnymailWebhookValidationFailure(f"Amazon SNS message refused: {exc}") from exc
+
+
+class AmazonSESTrackingWebhookView(_SignedSNS, amazon_ses.AmazonSESTrackingWebhookView):
+    pass
+
+
+class AmazonSESInboundWebhookView(_SignedSNS, amazon_ses.AmazonSESInboundWebhookView):
+    pass

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 
-from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, Prefetch, Q, Value, When
@@ -72,7 +71,7 @@ class ArticleQuerySet(PublishableQuerySet):
     def for_cards(self) -> "ArticleQuerySet":
         """What a list item shows (articles_tags.article_item), in one query: the stored
         byline and topic names, the issue's label and the section's name; none of the
-        large columns (body, search document)."""
+        large columns (the body and its HTML)."""
         return self.select_related("issue__journal", "section").only(*CARD_FIELDS)
 
     def newest_first(self) -> "ArticleQuerySet":
@@ -150,8 +149,6 @@ class Article(VisibilityMixin, models.Model):
     # What a list item shows of its authors and topics, kept up to date by articles.cards.
     byline = models.TextField(editable=False, blank=True)
     topics_line = models.TextField(editable=False, blank=True)
-    # On PostgreSQL, kept up to date by triggers (migration 0017); unused elsewhere.
-    search_document = SearchVectorField(null=True, editable=False)
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
         blank=True,

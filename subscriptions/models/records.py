@@ -59,6 +59,14 @@ class ConsentEvent(models.Model):
     )
     user_agent = models.CharField(max_length=300, blank=True)
     actor = models.CharField(max_length=150, blank=True, help_text="Staff user, if any.")
+    edition = models.ForeignKey(
+        Edition,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="unsubscribes",
+        help_text="For an unsubscribe: the newsletter edition whose link or mailto was used.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

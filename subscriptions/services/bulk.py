@@ -15,8 +15,8 @@ from itertools import islice
 from django.db import models, transaction
 from django.utils import timezone
 
-from subscriptions import emails, sending
-from subscriptions.models import OutboundEmail, Subscription
+from subscriptions import emails, sending, tokens
+from subscriptions.models import Edition, OutboundEmail, Subscription
 
 # Recipients read and recorded at a time, and emails handed to one send task.
 CHUNK_SIZE = 500
@@ -40,6 +40,8 @@ def record_emails(
     emails this run recorded.
     """
     link = OutboundEmail._meta.get_field(owner_field(owner)).name
+    # Settles what a worker killed mid-send leaves, from the task queue (no cron).
+    sending.schedule_follow_up(link, owner.pk)
     rows = Subscription.objects.recipients(owner.mailing_list, not_in=owner.emails.all())
     rows = rows.iterator(chunk_size=CHUNK_SIZE)
     if same_for_all:
@@ -48,7 +50,14 @@ def record_emails(
             template=template, context=context, mailing_list=owner.mailing_list
         )
         type(owner).objects.filter(pk=owner.pk).update(body_text=text, body_html=html)
-        make = partial(_shared_message, subject=subject, mailing_list=owner.mailing_list)
+        edition_id = owner.pk if isinstance(owner, Edition) else None
+        make = partial(
+            _shared_message,
+            subject=subject,
+            mailing_list=owner.mailing_list,
+            edition_id=edition_id,
+            edition_tag=tokens.edition_tag(edition_id) if edition_id else "",
+        )
     else:
         make = partial(_personal_message, template=template, context=context)
     created = 0
@@ -67,10 +76,22 @@ def _personal_message(subscription: Subscription, *, template: str, context: dic
     }
 
 
-def _shared_message(subscription: Subscription, *, subject: str, mailing_list) -> dict:
-    links = emails.reader_links(subscription.subscriber, mailing_list)
+def _shared_message(
+    subscription: Subscription,
+    *,
+    subject: str,
+    mailing_list,
+    edition_id: int | None,
+    edition_tag: str,
+) -> dict:
+    # The links (and the mailto's subject) say which edition they came from, signed: the
+    # edition's "unsubscribed" count reads it.
+    links = emails.reader_links(subscription.subscriber, mailing_list, edition_id=edition_id)
     headers = emails.list_unsubscribe_headers(
-        subscriber=subscription.subscriber, mailing_list=mailing_list, url=links["unsubscribe"]
+        subscriber=subscription.subscriber,
+        mailing_list=mailing_list,
+        url=links["unsubscribe"],
+        edition_tag=edition_tag,
     )
     return {"subject": subject[:200], "headers": headers, "links": links}
 

@@ -58,8 +58,10 @@ def log_event(
     lists: Iterable[MailingList] = (),
     consent_text: ConsentText | None = None,
     details: dict | None = None,
+    edition_id: int | None = None,
 ) -> ConsentEvent:
     return ConsentEvent.objects.create(
+        edition_id=edition_id,
         subscriber=subscriber,
         kind=kind,
         source=source,

@@ -26,6 +26,7 @@ from subscriptions.models import (
 )
 from subscriptions.services.consent import RequestMeta, log_event
 from subscriptions.services.subscribers import locked, unsubscribe
+from subscriptions.tokens import read_edition_tag
 
 Status = Subscription.Status
 
@@ -198,12 +199,15 @@ BLOCKING_KINDS = {Suppression.Kind.BOUNCED, Suppression.Kind.COMPLAINED, Suppres
 def unsubscribe_by_email(*, esp: str, sender: str, to: list[str], subject: str) -> list:
     """An "unsubscribe" email to the List-Unsubscribe mailbox (the mailto in every bulk
     email), received through the email service's inbound webhook: the sender leaves the
-    list the subject names ("unsubscribe <list slug>"), or every list. Returns the lists."""
+    list the subject names ("unsubscribe <list slug> [<edition tag>]"), or every list; a
+    signed edition tag (an edition's mailto) counts it for that edition. Returns the lists."""
     mailbox = emails.unsubscribe_mailbox().lower()
-    words = subject.strip().lower().split()
-    if mailbox not in {address.lower() for address in to} or words[:1] != ["unsubscribe"]:
+    words = subject.strip().split()  # the edition tag is case-sensitive: lower the rest
+    to_mailbox = mailbox in {address.lower() for address in to}
+    if not to_mailbox or [w.lower() for w in words[:1]] != ["unsubscribe"]:
         return []
-    mailing_list = MailingList.objects.filter(slug__in=words[1:2]).first()
+    mailing_list = MailingList.objects.filter(slug__in=[w.lower() for w in words[1:2]]).first()
+    edition_id = read_edition_tag(words[2]) if len(words) > 2 and mailing_list else None
     left = []
     for subscriber in Subscriber.objects.not_erased().by_email(sender):
         left += unsubscribe(
@@ -211,5 +215,6 @@ def unsubscribe_by_email(*, esp: str, sender: str, to: list[str], subject: str) 
             mailing_list=mailing_list,
             source=ConsentEvent.Source.MAILTO,
             meta=RequestMeta(actor=esp),
+            edition_id=edition_id,
         )
     return left

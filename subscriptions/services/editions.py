@@ -10,7 +10,8 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tasks import task
 
@@ -239,31 +240,21 @@ def build_edition_emails(*, edition_id: int) -> int:
 
 # What managers see per edition --------------------------------------------------------
 
-UNSUBSCRIBE_SOURCES = [
-    ConsentEvent.Source.ONE_CLICK,
-    ConsentEvent.Source.UNSUBSCRIBE_LINK,
-    ConsentEvent.Source.MAILTO,
-]
-
 
 def with_counts(editions):
     """Annotate queued, sent, failed, bounced, complained and unsubscribed counts.
 
-    Unsubscribed: members who used an unsubscribe link after this edition reached them and
-    before any later bulk email did (so the edition's link is the one they followed).
+    Unsubscribed: members who left through a link (or the mailto) of this edition's email,
+    which names the edition, signed (tokens.make_token, tokens.edition_tag).
     """
     S = OutboundEmail.Status
-    later_bulk = OutboundEmail.objects.filter(
-        subscriber=OuterRef("subscriber_id"),
-        sent_at__gt=OuterRef(OuterRef("emails__sent_at")),
-        sent_at__lt=OuterRef("created_at"),
-    ).filter(Q(edition__isnull=False) | Q(issue_alert__isnull=False))
-    unsubscribed_after = ConsentEvent.objects.filter(
-        subscriber=OuterRef("emails__subscriber_id"),
-        kind=ConsentEvent.Kind.UNSUBSCRIBED,
-        source__in=UNSUBSCRIBE_SOURCES,
-        created_at__gte=OuterRef("emails__sent_at"),
-    ).filter(~Exists(later_bulk))
+    unsubscribes = (
+        ConsentEvent.objects.filter(edition=OuterRef("pk"), kind=ConsentEvent.Kind.UNSUBSCRIBED)
+        .order_by()
+        .values("edition")
+        .annotate(n=Count("subscriber", distinct=True))
+        .values("n")
+    )
     events = DeliveryEvent.objects.filter(outbound_email=OuterRef("emails__pk"))
     return editions.annotate(
         queued_count=Count(
@@ -283,9 +274,5 @@ def with_counts(editions):
         complained_count=Count(
             "emails", filter=Q(Exists(events.filter(event_type="complained"))), distinct=True
         ),
-        unsubscribed_count=Count(
-            "emails",
-            filter=Q(emails__status=S.SENT) & Q(Exists(unsubscribed_after)),
-            distinct=True,
-        ),
+        unsubscribed_count=Coalesce(Subquery(unsubscribes), 0),
     )

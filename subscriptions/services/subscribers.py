@@ -194,8 +194,10 @@ def unsubscribe(
     mailing_list: MailingList | None,
     source: str,
     meta: RequestMeta,
+    edition_id: int | None = None,
 ) -> list[MailingList]:
     """Unsubscribe from one list (or all). Repeating it changes nothing and sends nothing.
+    `edition_id`: the newsletter edition whose link was used (it counts there).
 
     A goodbye email (with the link to come back) goes only to someone who now receives
     nothing, and never after a one-click unsubscribe: the mail client's button promises
@@ -211,7 +213,12 @@ def unsubscribe(
             return []
         subscriptions.update(status=Status.UNSUBSCRIBED, unsubscribed_at=timezone.now())
         log_event(
-            subscriber, kind=ConsentEvent.Kind.UNSUBSCRIBED, source=source, meta=meta, lists=lists
+            subscriber,
+            kind=ConsentEvent.Kind.UNSUBSCRIBED,
+            source=source,
+            meta=meta,
+            lists=lists,
+            edition_id=edition_id,
         )
         still_receives = subscriber.subscriptions.filter(status=Status.ACTIVE).exists()
         from_mail_client = {ConsentEvent.Source.ONE_CLICK, ConsentEvent.Source.MAILTO}

@@ -56,7 +56,9 @@ def test_a_manager_composes_previews_tests_and_sends_an_edition_then_a_bounce_st
     from django.urls import clear_url_caches
 
     import jhop.urls
-    from subscriptions.models import Edition, Subscription
+    from subscriptions import emails
+    from subscriptions.models import Edition, OutboundEmail, Subscription
+    from subscriptions.services import editions
     from tests.factories import make_article, make_author
 
     page, problems = manager_page
@@ -148,4 +150,14 @@ def test_a_manager_composes_previews_tests_and_sends_an_edition_then_a_bounce_st
     page.goto(live_server.url + "/admin/subscriptions/edition/")
     row = page.locator("#result_list tbody tr").first
     assert row.locator(".field-bounced").inner_text() == "1"
+
+    # Mail to that address has stopped: the next edition reaches the other two only, and
+    # nothing else (here, the email with a link to manage one's subscription) goes to it.
+    mail.outbox.clear()
+    july = Edition.objects.create(mailing_list=newsletter, subject="JHOP Weekly: July", intro="")
+    july.items.create(article=edition.items.first().article, position=1)
+    editions.send_edition(edition=july, user=None)
+    emails.manage_email(bounced)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in readers[1:])
+    assert bounced.outbound_emails.latest("pk").status == OutboundEmail.Status.SUPPRESSED
     assert problems == []

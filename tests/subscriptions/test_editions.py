@@ -27,6 +27,7 @@ from tests.factories import make_article, make_author
 from .factories import lists, make_subscriber
 
 pytestmark = pytest.mark.django_db
+SETTINGS_MAILTO = "unsubscribe@jhop.example"
 
 
 @pytest.fixture
@@ -256,25 +257,30 @@ def test_suggestions_are_what_was_published_since_the_last_edition(articles):
     assert editions.suggested_articles(newsletter) == [fresh]
 
 
-def test_counts_per_edition(articles, outbox, django_capture_on_commit_callbacks):
+def unsubscribe_link(message) -> str:
+    """The footer's unsubscribe link of a sent email (the same as List-Unsubscribe's)."""
+    (line,) = [x for x in message.body.splitlines() if x.startswith("Unsubscribe: ")]
+    link = line.removeprefix("Unsubscribe: http://testserver")
+    assert f"<http://testserver{link}>" in message.extra_headers["List-Unsubscribe"]
+    return link
+
+
+def test_counts_per_edition(client, articles, outbox, django_capture_on_commit_callbacks):
     newsletter, _ = lists()
     readers = [make_subscriber(lists=[newsletter]) for _ in range(5)]
     edition = compose(articles, newsletter)
     with django_capture_on_commit_callbacks(execute=True):
         editions.send_edition(edition=edition, user=None)
     emails_by_reader = {e.subscriber_id: e for e in edition.emails.all()}
-    bounced, complained, _leaver, failed = (emails_by_reader[r.pk] for r in readers[:4])
+    bounced, complained, leaver, failed = (emails_by_reader[r.pk] for r in readers[:4])
     for email, kind in ((bounced, "bounced"), (complained, "complained")):
         DeliveryEvent.objects.create(
             esp="Postmark", event_id=kind, event_type=kind, recipient=email.to_email,
             outbound_email=email,
         )  # fmt: skip
-    ConsentEvent.objects.create(
-        subscriber=readers[2],
-        kind=ConsentEvent.Kind.UNSUBSCRIBED,
-        source=ConsentEvent.Source.ONE_CLICK,
-        created_at=timezone.now() + timedelta(minutes=5),
-    )
+    (message,) = [m for m in edition_emails(outbox) if m.to == [leaver.to_email]]
+    client.post(unsubscribe_link(message), {"List-Unsubscribe": "One-Click"})
+    client.post(unsubscribe_link(message), {"List-Unsubscribe": "One-Click"})  # twice: one
     OutboundEmail.objects.filter(pk=failed.pk).update(status=OutboundEmail.Status.FAILED)
     counted = editions.with_counts(Edition.objects.all()).get()
     assert (
@@ -287,26 +293,125 @@ def test_counts_per_edition(articles, outbox, django_capture_on_commit_callbacks
     ) == (0, 4, 1, 1, 1, 1)
 
 
-def test_an_unsubscribe_after_a_later_bulk_email_is_not_this_editions(
-    articles, outbox, django_capture_on_commit_callbacks
+def test_an_unsubscribe_counts_for_the_edition_whose_link_was_used(
+    client, manager, articles, outbox, django_capture_on_commit_callbacks
 ):
     newsletter, _ = lists()
-    reader = make_subscriber(lists=[newsletter])
+    early, late = make_subscriber(lists=[newsletter]), make_subscriber(lists=[newsletter])
     first = compose(articles, newsletter, subject="JHOP Weekly 1")
     second = compose(articles, newsletter, subject="JHOP Weekly 2")
     with django_capture_on_commit_callbacks(execute=True):
         editions.send_edition(edition=first, user=None)
-    OutboundEmail.objects.filter(edition=first).update(sent_at=timezone.now() - timedelta(days=7))
+    links = {m.to[0]: unsubscribe_link(m) for m in edition_emails(outbox)}
     with django_capture_on_commit_callbacks(execute=True):
         editions.send_edition(edition=second, user=None)
-    ConsentEvent.objects.create(
+    # The second edition reached both; one of them leaves through the first one's link.
+    client.post(links[early.email])
+    counts = {e.subject: e.unsubscribed_count for e in editions.with_counts(Edition.objects)}
+    assert counts == {"JHOP Weekly 1": 1, "JHOP Weekly 2": 0}
+    event = early.events.get(kind=ConsentEvent.Kind.UNSUBSCRIBED)
+    assert event.edition == first and event.source == ConsentEvent.Source.UNSUBSCRIBE_LINK
+    assert late.subscriptions.get().status == Subscription.Status.ACTIVE
+    # Managers see it in the subscriber's history.
+    client.force_login(manager)
+    page = client.get(reverse("admin:subscriptions_subscriber_change", args=[early.pk]))
+    assert "JHOP Weekly 1" in page.content.decode()
+    assert "JHOP Weekly 2" not in page.content.decode()
+
+
+def test_a_link_rewritten_to_name_another_edition_is_refused(
+    client, articles, outbox, django_capture_on_commit_callbacks
+):
+    from django.core import signing
+
+    newsletter, _ = lists()
+    reader = make_subscriber(lists=[newsletter])
+    first = compose(articles, newsletter, subject="JHOP Weekly 1")
+    other = compose(articles, newsletter, subject="JHOP Weekly 2")
+    with django_capture_on_commit_callbacks(execute=True):
+        editions.send_edition(edition=first, user=None)
+    link = unsubscribe_link(edition_emails(outbox)[0])
+    prefix, token, _ = link.rsplit("/", 2)
+    payload = signing.loads(token, salt="subscriptions.token.unsubscribe")
+    assert payload["e"] == first.pk  # readable, as every signed token is, but not writable
+    # The payload rewritten to name the other edition, with the original signature.
+    forged = signing.dumps({**payload, "e": other.pk}, compress=True).split(":")[0]
+    signature = token.split(":", 1)[1]
+    assert client.post(f"{prefix}/{forged}:{signature}/").status_code == 400
+    assert reader.subscriptions.get().status == Subscription.Status.ACTIVE
+    assert not ConsentEvent.objects.filter(kind=ConsentEvent.Kind.UNSUBSCRIBED).exists()
+
+
+def test_links_from_before_editions_were_named_still_unsubscribe(client, newsletter):
+    from subscriptions import emails
+    from subscriptions.tokens import Purpose
+
+    reader = make_subscriber(lists=[newsletter])
+    old_link = emails.link(Purpose.UNSUBSCRIBE, reader, newsletter)  # no edition in it
+    response = client.post(old_link.removeprefix("http://testserver"))
+    assert response.status_code == 200
+    assert reader.subscriptions.get().status == Subscription.Status.UNSUBSCRIBED
+    assert reader.events.get(kind=ConsentEvent.Kind.UNSUBSCRIBED).edition is None
+
+
+def test_the_mailto_names_the_edition_signed(
+    articles, outbox, settings, django_capture_on_commit_callbacks
+):
+    from urllib.parse import unquote
+
+    from subscriptions.services.delivery import unsubscribe_by_email
+
+    settings.SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO = SETTINGS_MAILTO
+    newsletter, _ = lists()
+    reader, other = make_subscriber(lists=[newsletter]), make_subscriber(lists=[newsletter])
+    first = compose(articles, newsletter, subject="JHOP Weekly 1")
+    second = compose(articles, newsletter, subject="JHOP Weekly 2")
+    with django_capture_on_commit_callbacks(execute=True):
+        editions.send_edition(edition=first, user=None)
+    header = edition_emails(outbox)[0].extra_headers["List-Unsubscribe"]
+    subject = unquote(header.split("subject=")[1].rstrip(">"))
+    slug, tag = subject.split()[1:]
+    assert slug == "jhop-e-newsletter" and tag.startswith(f"e{first.pk}:")
+    # A tag edited to name another edition counts for none (the reader still leaves).
+    forged = f"unsubscribe {slug} e{second.pk}:{tag.split(':')[1]}"
+    unsubscribe_by_email(esp="Postmark", sender=other.email, to=[SETTINGS_MAILTO], subject=forged)
+    unsubscribe_by_email(esp="Postmark", sender=reader.email, to=[SETTINGS_MAILTO], subject=subject)
+    counts = {e.subject: e.unsubscribed_count for e in editions.with_counts(Edition.objects)}
+    assert counts == {"JHOP Weekly 1": 1, "JHOP Weekly 2": 0}
+    assert other.subscriptions.get().status == Subscription.Status.UNSUBSCRIBED
+
+
+def test_unsubscribes_logged_before_the_change_are_given_their_edition(
+    articles, outbox, django_capture_on_commit_callbacks
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "subscriptions.migrations.0010_unsubscribes_name_their_edition"
+    )
+    newsletter, _ = lists()
+    reader = make_subscriber(lists=[newsletter])
+    first = compose(articles, newsletter, subject="JHOP Weekly 1")
+    with django_capture_on_commit_callbacks(execute=True):
+        editions.send_edition(edition=first, user=None)
+    left = ConsentEvent.objects.create(
         subscriber=reader,
         kind=ConsentEvent.Kind.UNSUBSCRIBED,
-        source=ConsentEvent.Source.UNSUBSCRIBE_LINK,
-        created_at=timezone.now() + timedelta(minutes=1),
+        source=ConsentEvent.Source.ONE_CLICK,
+        created_at=timezone.now() + timedelta(minutes=5),
     )
-    counts = {e.subject: e.unsubscribed_count for e in editions.with_counts(Edition.objects)}
-    assert counts == {"JHOP Weekly 1": 0, "JHOP Weekly 2": 1}
+    by_hand = ConsentEvent.objects.create(
+        subscriber=reader,
+        kind=ConsentEvent.Kind.UNSUBSCRIBED,
+        source=ConsentEvent.Source.PREFERENCES,
+        created_at=timezone.now() + timedelta(minutes=6),
+    )
+    migration.name_the_editions(apps, None)
+    left.refresh_from_db()
+    by_hand.refresh_from_db()
+    assert left.edition == first and by_hand.edition is None
 
 
 def test_the_changelist_costs_the_same_queries_for_1_or_5_editions(

@@ -2,7 +2,7 @@
 
 import json
 
-from tests.test_settings import run_manage
+from tests.test_settings import PRODUCTION_ENV, run_manage
 
 SHOW = (
     "from django.conf import settings; import json; "
@@ -46,3 +46,30 @@ def test_a_webhook_secret_without_a_password_is_refused_at_startup():
     result = run_manage("check", env={"ANYMAIL_WEBHOOK_SECRET": "just-a-word"})
     assert result.returncode != 0
     assert "ANYMAIL_WEBHOOK_SECRET must be user:password" in result.stderr
+
+
+def test_webhook_signing_keys_are_read_whichever_backend_sends():
+    _, anymail, _ = settings_with(
+        EMAIL_URL="smtp://smtp.mailgun.example:587",
+        MAILGUN_WEBHOOK_SIGNING_KEY="mailgun-signing-key",
+        SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
+        ANYMAIL_WEBHOOK_SECRET="hooks:secret",
+    )
+    assert anymail == {
+        "WEBHOOK_SECRET": "hooks:secret",
+        "MAILGUN_WEBHOOK_SIGNING_KEY": "mailgun-signing-key",
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
+    }
+
+
+def test_production_mailgun_webhooks_need_the_signing_key():
+    env = {
+        **PRODUCTION_ENV,
+        "ANYMAIL_ESP": "mailgun",
+        "MAILGUN_API_KEY": "key",
+        "ANYMAIL_WEBHOOK_SECRET": "hooks:secret",
+    }
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "MAILGUN_WEBHOOK_SIGNING_KEY" in result.stderr
+    assert run_manage("check", env={**env, "MAILGUN_WEBHOOK_SIGNING_KEY": "k"}).returncode == 0

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -61,17 +61,24 @@ def test_an_email_is_handed_to_the_server_once_however_often_its_task_runs(
     assert len(outbox) == 1
 
 
+def expire(pks):
+    long_ago = timezone.now() - sending.send_lease() - timedelta(seconds=1)
+    OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.Status.SENDING).update(
+        claimed_at=long_ago
+    )
+    return long_ago
+
+
 def test_a_worker_killed_mid_send_strands_nothing_and_sends_nothing_twice(
     django_capture_on_commit_callbacks, outbox
 ):
     outbound = queued_email(django_capture_on_commit_callbacks)
     # The worker claimed the email and its task, then was killed (SIGKILL) while sending.
     assert sending.claim([outbound.pk]) != []
-    long_ago = timezone.now() - sending.send_lease() - timedelta(seconds=1)
-    OutboundEmail.objects.filter(pk=outbound.pk).update(claimed_at=long_ago)
+    long_ago = expire([outbound.pk])
     task = DBTaskResult.objects.create(
         task_path="subscriptions.sending.send_outbound_batch",
-        args_kwargs={"args": [outbound.pk], "kwargs": {}},
+        args_kwargs={"args": [[outbound.pk]], "kwargs": {}},
         status=TaskResultStatus.RUNNING,
         started_at=long_ago,
         backend_name="default",
@@ -85,6 +92,103 @@ def test_a_worker_killed_mid_send_strands_nothing_and_sends_nothing_twice(
     assert "may or may not have gone out" in outbound.last_error
     assert task.status == TaskResultStatus.FAILED
     assert outbox == []
+
+
+def test_a_batch_records_what_it_sent_before_sending_more_than_flush_every(
+    django_capture_on_commit_callbacks, outbox
+):
+    """What recover_stranded relies on: a dead worker can have sent at most FLUSH_EVERY of
+    the emails its claim still shows as being sent."""
+    pks = queued_emails(sending.FLUSH_EVERY + 12, django_capture_on_commit_callbacks)
+    unrecorded = []
+    real_send = EmailMultiAlternatives.send
+
+    def send(message, *args, **kwargs):
+        unrecorded.append(
+            OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.Status.SENDING).count()
+            - (len(pks) - len(outbox))  # claimed and not yet sent, this one included
+        )
+        return real_send(message, *args, **kwargs)
+
+    with mock.patch.object(EmailMultiAlternatives, "send", send):
+        sending.deliver_batch(pks)
+    assert len(outbox) == len(pks)
+    # Sent but not recorded yet: with the one being sent, never more than the window.
+    assert max(unrecorded) + 1 == sending.FLUSH_EVERY and min(unrecorded) == 0
+
+
+def test_of_a_dead_workers_claim_only_the_window_after_its_checkpoint_fails(
+    django_capture_on_commit_callbacks, outbox
+):
+    pks = queued_emails(sending.FLUSH_EVERY + 10, django_capture_on_commit_callbacks)
+    claimed = sending.claim(pks)
+    # It sent and recorded 5, then died while sending the next ones.
+    sent_before = [o.pk for o in claimed[:5]]
+    OutboundEmail.objects.filter(pk__in=sent_before).update(status=OutboundEmail.Status.SENT)
+    expire(pks)
+    assert sending.recover_stranded() == sending.FLUSH_EVERY
+    emails = {o.pk: o for o in OutboundEmail.objects.filter(pk__in=pks)}
+    window, untried = pks[5 : 5 + sending.FLUSH_EVERY], pks[5 + sending.FLUSH_EVERY :]
+    assert {emails[pk].status for pk in window} == {OutboundEmail.Status.FAILED}
+    # The rest of its claim was never attempted: queued again and sent (here at once).
+    assert {emails[pk].status for pk in untried} == {OutboundEmail.Status.SENT}
+    assert {emails[pk].attempts for pk in untried} == {1}
+    assert sorted(m.to[0] for m in outbox) == sorted(emails[pk].to_email for pk in untried)
+
+
+def test_a_stalled_worker_that_lost_its_claim_sends_nothing_another_worker_sent(
+    django_capture_on_commit_callbacks, outbox
+):
+    pks = queued_emails(sending.FLUSH_EVERY + 10, django_capture_on_commit_callbacks)
+    real_send = EmailMultiAlternatives.send
+    calls = []
+
+    def send(message, *args, **kwargs):
+        calls.append(message.to[0])
+        if len(calls) == 2:
+            # The worker stalls past its lease; the stranded claim is settled meanwhile
+            # (and the emails never attempted are sent by another worker).
+            expire(pks)
+            sending.recover_stranded()
+        return real_send(message, *args, **kwargs)
+
+    with mock.patch.object(EmailMultiAlternatives, "send", send):
+        sending.deliver_batch(pks)
+    recipients = [m.to[0] for m in outbox]
+    assert len(recipients) == len(set(recipients)) == len(pks)  # each exactly once
+    statuses = set(OutboundEmail.objects.filter(pk__in=pks).values_list("status", flat=True))
+    assert statuses == {OutboundEmail.Status.SENT}
+
+
+def test_a_mailing_is_followed_up_by_the_task_queue_without_cron(
+    settings, newsletter, django_capture_on_commit_callbacks, outbox
+):
+    from subscriptions.models import Edition
+    from subscriptions.services import bulk
+
+    make_subscriber(lists=[newsletter])
+    edition = Edition.objects.create(mailing_list=newsletter, subject="S", intro="Hi.")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk.record_emails(
+            edition,
+            kind="edition",
+            template="subscriptions/edition",
+            context={},
+            same_for_all=True,
+        )
+    follow_up = DBTaskResult.objects.get(task_path="subscriptions.sending.follow_up_mailing")
+    assert follow_up.args_kwargs["args"] == ["edition", edition.pk]
+    assert follow_up.run_after > timezone.now() + sending.send_lease()
+    # When it runs, it settles a dead worker's claim and comes back while emails are unsent.
+    (email,) = edition.emails.all()
+    sending.claim([email.pk])
+    expire([email.pk])
+    follow_up.delete()
+    assert sending.follow_up_mailing.call("edition", edition.pk).startswith("1 stranded")
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.FAILED
+    assert not DBTaskResult.objects.filter(task_path__endswith="follow_up_mailing").exists()
 
 
 def test_a_claim_still_within_its_lease_is_left_alone(django_capture_on_commit_callbacks):
@@ -103,6 +207,19 @@ def test_dry_run_counts_only_what_is_due(django_capture_on_commit_callbacks):
     call_command("retry_emails", "--dry-run", stdout=out)
     assert out.getvalue().startswith("1 email(s) due")
     assert OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED).count() == 2
+
+
+def test_an_email_waiting_its_turn_is_handed_out_again_once_not_every_run(
+    django_capture_on_commit_callbacks,
+):
+    outbound = queued_email(django_capture_on_commit_callbacks)
+    OutboundEmail.objects.filter(pk=outbound.pk).update(next_attempt_at=timezone.now())
+    with mock.patch.object(sending, "enqueue_batch") as enqueue_batch:
+        assert sending.retry_due() == 1
+        assert sending.retry_due() == 0  # its new task may simply not have run yet
+    enqueue_batch.assert_called_once_with([outbound.pk])
+    outbound.refresh_from_db()
+    assert outbound.next_attempt_at > timezone.now() + sending.UNSENT_AFTER - timedelta(minutes=1)
 
 
 def queued_emails(n, django_capture_on_commit_callbacks):

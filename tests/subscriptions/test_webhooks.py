@@ -5,16 +5,18 @@ the Postmark and Amazon SES documentation).
 """
 
 import base64
+import functools
 import importlib
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.test import TestCase
 from django.urls import clear_url_caches
 from django.utils import timezone
 
-from subscriptions import emails, services
+from subscriptions import emails, services, sns
 from subscriptions.models import (
     ConsentEvent,
     DeliveryEvent,
@@ -55,6 +57,57 @@ def webhooks(settings):
 
 def auth(secret=SECRET):
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(secret.encode()).decode()}
+
+
+CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem"
+
+
+@functools.cache
+def sns_key():
+    """A key and self-signed certificate standing in for Amazon SNS's (made once)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(autouse=True)
+def sns_certificates():
+    """SigningCertURL answers with our certificate, without the network; counts fetches."""
+    fetched = []
+
+    def fetch(url):
+        fetched.append(url)
+        return sns_key()[1]
+
+    with mock.patch.object(sns, "fetch_certificate", fetch):
+        yield fetched
+
+
+def sign(message, *, version="1", url=CERT_URL, key=None):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    message = {**message, "SignatureVersion": version, "SigningCertURL": url}
+    # SignatureVersion 1 is SHA1withRSA: SNS's protocol, not our choice.
+    algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()  # noqa: S303
+    signature = (key or sns_key()[0]).sign(sns.canonical(message), padding.PKCS1v15(), algorithm)
+    return {**message, "Signature": base64.b64encode(signature).decode()}
 
 
 def postmark_bounce(email, *, event_id=901542550, kind="HardBounce", message_id=""):
@@ -105,9 +158,6 @@ def ses_complaint(email):
         "Subject": "Amazon SES Email Event Notification",
         "Message": json.dumps(raw_ses_event) + "\n",
         "Timestamp": "2018-03-26T17:58:59.675Z",
-        "SignatureVersion": "1",
-        "Signature": "EXAMPLE-SIGNATURE==",
-        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
         "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
     }
 
@@ -146,7 +196,10 @@ def ses_bounce(email, *, bounce_type="Permanent", sns_id="19ba9823-d7f2-53c1-860
     }
 
 
-def post_sns(client, message, headers=None):
+def post_sns(client, message, headers=None, *, signed=True):
+    """Post as SNS does: signed with its certificate (or as given, signed=False)."""
+    if signed:
+        message = sign(message)
     return client.post(
         SES,
         json.dumps(message),
@@ -242,6 +295,81 @@ def test_an_amazon_ses_bounce_with_a_wrong_secret_is_refused(client, webhooks):
     assert response.status_code == 400
     assert statuses(reader) == {Subscription.Status.ACTIVE}
     assert not DeliveryEvent.objects.exists()
+
+
+def assert_nothing_changed(reader):
+    assert statuses(reader) == {Subscription.Status.ACTIVE}
+    assert not DeliveryEvent.objects.exists()
+    assert not reader.events.exclude(kind=ConsentEvent.Kind.IMPORTED).exists()
+    assert not Suppression.objects.exists()
+
+
+def test_sns_signatures_of_both_versions_are_accepted_and_the_certificate_fetched_once(
+    client, webhooks, sns_certificates
+):
+    first, second = make_subscriber(lists=lists()), make_subscriber(lists=lists())
+    assert (
+        post_sns(client, sign(ses_bounce(first.email), version="1"), signed=False).status_code
+        == 200
+    )
+    bounce = ses_bounce(second.email, sns_id="5d2e0a3c-2f8b-4f4e-9c1a-0a1b2c3d4e5f")
+    assert post_sns(client, sign(bounce, version="2"), signed=False).status_code == 200
+    assert statuses(first) == statuses(second) == {Subscription.Status.BOUNCED}
+    assert sns_certificates == [CERT_URL]  # then read from the shared cache
+
+
+def test_a_message_signed_with_another_key_is_refused_and_changes_nothing(client, webhooks):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    reader = make_subscriber(lists=lists())
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = sign(ses_bounce(reader.email), key=forger)
+    assert post_sns(client, forged, signed=False).status_code == 400
+    assert_nothing_changed(reader)
+
+
+def test_a_tampered_message_is_refused_and_changes_nothing(client, webhooks):
+    reader, bystander = make_subscriber(lists=lists()), make_subscriber(lists=lists())
+    message = sign(ses_bounce(bystander.email))
+    message["Message"] = message["Message"].replace(bystander.email, reader.email)
+    assert post_sns(client, message, signed=False).status_code == 400
+    assert_nothing_changed(reader)
+    assert statuses(bystander) == {Subscription.Status.ACTIVE}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://sns.us-east-1.amazonaws.com.attacker.example/SimpleNotificationService-1.pem",
+        "https://attacker.example/sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
+        "https://sns.us-east-1.amazonaws.com@attacker.example/SimpleNotificationService-1.pem",
+        "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
+    ],
+    ids=["lookalike-host", "foreign-host", "userinfo", "http"],
+)
+def test_a_certificate_anywhere_but_sns_over_https_is_refused_unfetched(
+    client, webhooks, sns_certificates, url
+):
+    reader = make_subscriber(lists=lists())
+    assert (
+        post_sns(client, sign(ses_bounce(reader.email), url=url), signed=False).status_code == 400
+    )
+    assert sns_certificates == []
+    assert_nothing_changed(reader)
+
+
+def test_an_unsigned_message_is_refused(client, webhooks):
+    reader = make_subscriber(lists=lists())
+    assert post_sns(client, ses_bounce(reader.email), signed=False).status_code == 400
+    assert_nothing_changed(reader)
+
+
+def test_a_wrong_secret_is_refused_before_any_certificate_is_fetched(
+    client, webhooks, sns_certificates
+):
+    reader = make_subscriber(lists=lists())
+    assert post_sns(client, ses_bounce(reader.email), headers=auth("hooks:nope")).status_code == 400
+    assert sns_certificates == []
 
 
 def test_soft_bounces_are_counted_then_suspend_the_address(client, webhooks, settings):
@@ -352,3 +480,87 @@ def test_an_unsubscribe_email_to_the_list_unsubscribe_mailbox_unsubscribes_the_s
     entry = reader.events.get(kind=ConsentEvent.Kind.UNSUBSCRIBED)
     assert entry.source == ConsentEvent.Source.MAILTO and entry.actor == "Postmark"
     assert outbox == []  # the mail client promised no more email
+
+
+def ses_inbound(sender, to, subject):
+    """An email received by Amazon SES, its content in the SNS message (action type SNS)."""
+    raw = (
+        f"From: A Reader <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        "Message-ID: <abc@example.com>\r\nContent-Type: text/plain\r\n\r\nPlease stop.\r\n"
+    )
+    ses_event = {
+        "notificationType": "Received",
+        "mail": {"source": sender, "destination": [to], "messageId": "jqc0j7pvb1v2djs8fo"},
+        "receipt": {"recipients": [to], "action": {"type": "SNS", "encoding": "BASE64"}},
+        "content": base64.b64encode(raw.encode()).decode(),
+    }
+    return {
+        "Type": "Notification",
+        "MessageId": "8f6dad76-c29f-5a38-8b34-7b5d3c5fb1d1",
+        "TopicArn": "arn:aws:sns:us-east-1:1234567890:SES_Inbound",
+        "Subject": "Amazon SES Email Receipt Notification",
+        "Message": json.dumps(ses_event),
+        "Timestamp": "2018-03-30T17:21:51.636Z",
+    }
+
+
+def test_the_amazon_ses_inbound_webhook_checks_sns_signatures_too(client, webhooks, settings):
+    settings.SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO = "unsubscribe@jhop.example"
+    newsletter, _ = lists()
+    reader = make_subscriber(lists=[newsletter])
+    message = ses_inbound(reader.email, "unsubscribe@jhop.example", "unsubscribe jhop-e-newsletter")
+
+    def post(payload):
+        return client.post(
+            "/anymail/amazon_ses/inbound/",
+            json.dumps(payload),
+            content_type="text/plain; charset=UTF-8",
+            HTTP_X_AMZ_SNS_MESSAGE_ID=payload["MessageId"],
+            HTTP_X_AMZ_SNS_MESSAGE_TYPE=payload["Type"],
+            **auth(),
+        )
+
+    assert post(message).status_code == 400  # unsigned
+    assert statuses(reader) == {Subscription.Status.ACTIVE}
+    assert post(sign(message)).status_code == 200
+    assert statuses(reader) == {Subscription.Status.UNSUBSCRIBED}
+
+
+def mailgun_failure(email, key, *, timestamp="1534108637"):
+    import hashlib
+    import hmac
+
+    token = "651869375b9df3c98fc15c4889b102119add1235c38fc92824"
+    return {
+        "signature": {
+            "token": token,
+            "timestamp": timestamp,
+            "signature": hmac.new(
+                key.encode(), (timestamp + token).encode(), hashlib.sha256
+            ).hexdigest(),
+        },
+        "event-data": {
+            "event": "failed",
+            "severity": "permanent",
+            "id": "G9Bn5sl1TC6nu79C8C0bwg",
+            "timestamp": 1534108637.153125,
+            "recipient": email,
+            "reason": "bounce",
+            "message": {"headers": {"message-id": "20180812211713.1.ABC@mg.example.org"}},
+            "delivery-status": {"code": 550, "message": "No such mailbox", "description": ""},
+        },
+    }
+
+
+def test_mailgun_reports_are_checked_with_its_webhook_signing_key(client, webhooks, settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": "signing-key"}
+    reader = make_subscriber(lists=lists())
+    url = "/anymail/mailgun/tracking/"
+    forged = mailgun_failure(reader.email, "guessed-key")
+    response = client.post(url, json.dumps(forged), content_type="application/json", **auth())
+    assert response.status_code == 400
+    assert_nothing_changed(reader)
+    signed = mailgun_failure(reader.email, "signing-key")
+    response = client.post(url, json.dumps(signed), content_type="application/json", **auth())
+    assert response.status_code == 200
+    assert statuses(reader) == {Subscription.Status.BOUNCED}

@@ -47,7 +47,7 @@ def store_lines(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0018_admin_search_indexes"),
+        ("articles", "0019_search_table"),
     ]
 
     operations = [
