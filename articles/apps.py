@@ -14,8 +14,18 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
-        from articles import caching, counts, related
-        from articles.models import Article, ArticleTopic, Issue, RankedRelated, RelatedItem
+        from articles import caching, cards, counts, related
+        from articles.models import (
+            Article,
+            ArticleTopic,
+            Author,
+            Authorship,
+            Issue,
+            RankedRelated,
+            RelatedItem,
+            Section,
+            Topic,
+        )
 
         for model in self.get_models():
             if model is RankedRelated:
@@ -48,8 +58,6 @@ class ArticlesConfig(AppConfig):
         )
 
         # Stored live-article counts of topics, sections and authors, likewise.
-        from articles.models import Author, Authorship, Section, Topic
-
         for signal in (pre_save, pre_delete):
             signal.connect(counts.article_changing, sender=Article, dispatch_uid=f"count-{signal}")
         post_save.connect(counts.article_saved, sender=Article, dispatch_uid="count-save")
@@ -65,3 +73,17 @@ class ArticlesConfig(AppConfig):
             post_save.connect(counts.link_saved, sender=link, dispatch_uid=f"count-save-{link}")
             post_delete.connect(counts.link_deleted, sender=link, dispatch_uid=f"count-del-{link}")
             m2m_changed.connect(counts.links_changed, sender=link, dispatch_uid=f"count-m2m-{link}")
+
+        # Stored bylines and topic names of list items (articles.cards), likewise.
+        for link in (Authorship, ArticleTopic):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    cards.link_changed, sender=link, dispatch_uid=f"cards-{link}-{signal}"
+                )
+            m2m_changed.connect(cards.links_changed, sender=link, dispatch_uid=f"cards-m2m-{link}")
+        for named in (Author, Topic):
+            post_init.connect(cards.name_loaded, sender=named, dispatch_uid=f"cards-init-{named}")
+            post_save.connect(cards.name_saved, sender=named, dispatch_uid=f"cards-save-{named}")
+        post_save.connect(cards.article_saved, sender=Article, dispatch_uid="cards-article-save")
+        pre_delete.connect(cards.topic_deleting, sender=Topic, dispatch_uid="cards-topic-pre-del")
+        post_delete.connect(cards.topic_deleted, sender=Topic, dispatch_uid="cards-topic-del")

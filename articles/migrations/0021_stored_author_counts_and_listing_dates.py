@@ -44,7 +44,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0018_admin_search_indexes"),
+        ("articles", "0020_article_byline_topics_line"),
     ]
 
     operations = [
