@@ -1,7 +1,6 @@
 """Public pages: thin views over the published() and for_listing() query rules."""
 
-from django.core.paginator import Paginator
-from django.db.models import Max, Min, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,7 +21,7 @@ from articles.models import (
 )
 from articles.models.article import listing_prefetches
 from articles.paging import CountedPaginator
-from articles.search import SearchForm, add_snippets, search_articles, terms_of
+from articles.search import SearchForm, published_years, search_page, terms_of
 
 PAGE_SIZE = 20
 RELATED_ITEMS = 10
@@ -58,7 +57,7 @@ def table_of_contents(issue: Issue, *, preview: bool = False):
     articles = Article.objects.filter(status=Article.Status.PUBLISHED) if preview else None
     if articles is None:
         articles = Article.objects.published()
-    return articles.for_listing().filter(issue=issue).in_contents_order()
+    return articles.for_cards().filter(issue=issue).in_contents_order()
 
 
 class HomeView(PageMetaMixin, TemplateView):
@@ -76,6 +75,7 @@ class HomeView(PageMetaMixin, TemplateView):
         contents = list(
             published.filter(issue__in=newest_issue)
             .select_related("issue__journal", "section")
+            .only("title", "slug", "issue", "section__name", "section__slug")
             .in_contents_order()[:6]
         )
         current_issue = (
@@ -83,13 +83,11 @@ class HomeView(PageMetaMixin, TemplateView):
             if contents
             else Issue.objects.published().select_related("journal").first()
         )
-        newest = published.select_related("issue__journal", "section").newest_first()
+        newest = published.for_cards().newest_first()
         featured = list(newest.filter(is_featured=True)[: self.featured_count])
         # Enough of the newest to list the latest without what is featured.
         recent = list(newest[: self.featured_count + self.latest_count])
         latest = [a for a in recent if a not in featured][: self.latest_count]
-        # One pair of queries for the topics and bylines of both lists.
-        prefetch_related_objects(featured + latest, *listing_prefetches())
         return super().get_context_data(
             current_issue=current_issue,
             contents=contents,
@@ -181,7 +179,7 @@ class ArticleDetailView(PreviewMixin, DetailView):
         articles = Article.objects.all()
         if not self.request.user.has_perm("articles.change_article"):
             articles = articles.published()
-        # The byline and topics are prefetched with the related items' (get_context_data).
+        # The byline and topics are prefetched in get_context_data.
         return articles.select_related("issue__journal", "section").prefetch_related("references")
 
     def get(self, request, *args, **kwargs):
@@ -200,8 +198,8 @@ class ArticleDetailView(PreviewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
-        related_items = article.related_items(RELATED_ITEMS, prefetch=False)
-        prefetch_related_objects([article, *related_items], *listing_prefetches())
+        related_items = article.related_items(RELATED_ITEMS)
+        prefetch_related_objects([article], *listing_prefetches())
         journal = primary_journal()
         absolute = self.request.build_absolute_uri
         image_url = absolute(article.lead_image.url) if article.lead_image else ""
@@ -256,7 +254,7 @@ class ArticleListView(PageMetaMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return Article.objects.published().for_listing().newest_first()
+        return Article.objects.published().for_cards().newest_first()
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(subject=self.subject, **kwargs)
@@ -329,24 +327,12 @@ class SearchView(PageMetaMixin, TemplateView):
     meta_description = "Search the journal's articles by title, text, author or topic."
 
     def get_context_data(self, **kwargs):
-        span = Article.objects.published().aggregate(
-            first=Min("published_at"), last=Max("published_at")
-        )
-        years = range(span["last"].year, span["first"].year - 1, -1) if span["last"] else []
-        form = SearchForm(self.request.GET or None, years=years)
-        query, results, page, filtered = "", None, None, False
+        form = SearchForm(self.request.GET or None, years=published_years())
+        query, page, filtered = "", None, False
         if form.is_valid():
             query = form.cleaned_data["q"]
             filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
-            results = search_articles(
-                query,
-                topic=form.cleaned_data["topic"],
-                section=form.cleaned_data["section"],
-                year=form.cleaned_data["year"],
-            )
-            paginator = Paginator(results.for_listing(), PAGE_SIZE)
-            page = paginator.get_page(self.request.GET.get("page"))
-            add_snippets(page.object_list, query)
+            page = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
         if query:
             self.meta_title = f"Search: {query}"
         self.noindex = bool(self.request.GET)
@@ -355,7 +341,7 @@ class SearchView(PageMetaMixin, TemplateView):
             query=query,
             query_words=terms_of(query),
             page_obj=page,
-            searched=results is not None,
+            searched=page is not None,
             filtered=filtered,
             **kwargs,
         )

@@ -451,44 +451,49 @@ WITH bodies AS (
   FROM articles_article_topics at JOIN articles_topic t ON t.id = at.topic_id
   GROUP BY at.article_id
 )
-UPDATE articles_article a SET search_document = d.doc
-FROM (
-  SELECT a.id,
-    setweight(to_tsvector('english', coalesce(a.title, '')), 'A')
-    || setweight(to_tsvector('english', coalesce(a.standfirst, '')), 'B')
-    || b.v
-    || setweight(to_tsvector('english', coalesce(names.n, '')), 'D')
-    || setweight(to_tsvector('english', coalesce(topics.n, '')), 'D') AS doc
-  FROM articles_article a
-  JOIN bodies b ON b.h = md5(a.body)
-  LEFT JOIN names ON names.article_id = a.id
-  LEFT JOIN topics ON topics.article_id = a.id
-) d
-WHERE d.id = a.id
+INSERT INTO articles_search
+  (article_id, status, published_at, issue_id, section_id, document, excerpt)
+SELECT a.id, a.status, a.published_at, a.issue_id, a.section_id,
+  setweight(to_tsvector('english', coalesce(a.title, '')), 'A')
+  || setweight(to_tsvector('english', coalesce(a.standfirst, '')), 'B')
+  || b.v
+  || setweight(to_tsvector('english', coalesce(names.n, '')), 'D')
+  || setweight(to_tsvector('english', coalesce(topics.n, '')), 'D'),
+  articles_search_excerpt(a.standfirst, a.body)
+FROM articles_article a
+JOIN bodies b ON b.h = md5(a.body)
+LEFT JOIN names ON names.article_id = a.id
+LEFT JOIN topics ON topics.article_id = a.id
+ON CONFLICT (article_id) DO UPDATE
+SET status = EXCLUDED.status, published_at = EXCLUDED.published_at,
+    issue_id = EXCLUDED.issue_id, section_id = EXCLUDED.section_id,
+    document = EXCLUDED.document, excerpt = EXCLUDED.excerpt
 """
 
 
 def _derive_in_bulk() -> None:
-    """The stored counts, and the search document, which triggers keep on PostgreSQL (off
-    during the bulk load)."""
+    """The stored counts, bylines and topic names, and the search document, which triggers
+    keep on PostgreSQL (off during the bulk load)."""
     from django.db import connection
 
+    from articles import cards
     from articles.counts import recount
 
     recount()
+    cards.refresh()
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
             # Building the GIN index once beats updating it row by row.
-            cursor.execute("DROP INDEX article_search_gin_idx")
-            # What the trigger's articles_search_document() computes, set-based: each
-            # distinct body is parsed once, names and topics aggregated in one pass.
+            cursor.execute("DROP INDEX articles_search_document_idx")
+            # What the triggers store in articles_search (migration 0019), set-based:
+            # each distinct body is parsed once, names and topics aggregated in one pass
+            # (the articles were copied in with triggers off, so none has a row yet).
             cursor.execute(BULK_SEARCH_DOCUMENTS)
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
-                "CREATE INDEX article_search_gin_idx ON articles_article "
-                "USING gin (search_document)"
+                "CREATE INDEX articles_search_document_idx ON articles_search USING gin (document)"
             )
 
 

@@ -287,7 +287,7 @@ class TopicFilter(admin.SimpleListFilter):
 
 class ArticleChangeList(ChangeList):
     # The list shows none of the long fields: a page of 100 articles need not read them.
-    unlisted = ("standfirst", "body", "body_html", "search_document", "correction_note")
+    unlisted = ("standfirst", "body", "body_html", "correction_note")
 
     def get_results(self, request):
         self.queryset = self.queryset.defer(*self.unlisted)
