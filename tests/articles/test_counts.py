@@ -233,3 +233,19 @@ def test_publishing_moves_the_counts_without_counting_the_archive(topic, admin_u
     assert not any("COUNT(" in sql for sql in large)
     assert topic_counts() == {"Breast Cancer": 12}
     assert_as_if_recounted()
+
+
+def test_recount_command_puts_right_counts_written_around_the_orm(topic):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_article(topics=[topic])
+    Topic.objects.filter(pk=topic.pk).update(published_count=7)  # a bulk edit in SQL
+    out = StringIO()
+    call_command("recount_articles", "--dry-run", stdout=out)
+    assert "1 stored counts would change" in out.getvalue()
+    assert Topic.objects.get(pk=topic.pk).published_count == 7
+    call_command("recount_articles", stdout=out)
+    assert "1 stored counts changed" in out.getvalue()
+    assert topic_counts() == {"Breast Cancer": 1}
