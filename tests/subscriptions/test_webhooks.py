@@ -358,6 +358,19 @@ def test_a_certificate_anywhere_but_sns_over_https_is_refused_unfetched(
     assert_nothing_changed(reader)
 
 
+def test_only_the_configured_sns_topics_are_accepted(client, webhooks, settings):
+    settings.SNS_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1234567890:SES_Events"]
+    reader, other = make_subscriber(lists=lists()), make_subscriber(lists=lists())
+    elsewhere = {
+        **ses_bounce(other.email, sns_id="0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
+        "TopicArn": "arn:aws:sns:us-east-1:999999999999:Someone_Elses_Topic",
+    }
+    assert post_sns(client, elsewhere).status_code == 400  # signed by SNS all the same
+    assert_nothing_changed(other)
+    assert post_sns(client, ses_bounce(reader.email)).status_code == 200
+    assert statuses(reader) == {Subscription.Status.BOUNCED}
+
+
 def test_an_unsigned_message_is_refused(client, webhooks):
     reader = make_subscriber(lists=lists())
     assert post_sns(client, ses_bounce(reader.email), signed=False).status_code == 400
