@@ -7,8 +7,17 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
-        from articles import caching, counts, related
-        from articles.models import Article, ArticleTopic, Issue, RankedRelated, RelatedItem
+        from articles import caching, cards, counts, related
+        from articles.models import (
+            Article,
+            ArticleTopic,
+            Author,
+            Authorship,
+            Issue,
+            RankedRelated,
+            RelatedItem,
+            Topic,
+        )
 
         for model in self.get_models():
             if model is RankedRelated:
@@ -51,3 +60,17 @@ class ArticlesConfig(AppConfig):
                 counts.topic_link_changed, sender=ArticleTopic, dispatch_uid=f"count-topic-{signal}"
             )
         m2m_changed.connect(counts.topics_changed, sender=ArticleTopic, dispatch_uid="count-m2m")
+
+        # Stored bylines and topic names of list items (articles.cards), likewise.
+        for link in (Authorship, ArticleTopic):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    cards.link_changed, sender=link, dispatch_uid=f"cards-{link}-{signal}"
+                )
+            m2m_changed.connect(cards.links_changed, sender=link, dispatch_uid=f"cards-m2m-{link}")
+        for named in (Author, Topic):
+            post_init.connect(cards.name_loaded, sender=named, dispatch_uid=f"cards-init-{named}")
+            post_save.connect(cards.name_saved, sender=named, dispatch_uid=f"cards-save-{named}")
+        post_save.connect(cards.article_saved, sender=Article, dispatch_uid="cards-article-save")
+        pre_delete.connect(cards.topic_deleting, sender=Topic, dispatch_uid="cards-topic-pre-del")
+        post_delete.connect(cards.topic_deleted, sender=Topic, dispatch_uid="cards-topic-del")

@@ -55,6 +55,10 @@ VERSION_KEY = "jhop:content-version"
 VERSION_CHANNEL = "jhop:content-version"
 NEXT_LIVE_KEY = "jhop:next-go-live:{version}"
 PAGE_KEY = "jhop:page:{digest}"
+# How long the next go-live time is kept per content version when nothing is scheduled (a
+# new schedule is a write, which makes a new version): pages and counts read it, whether
+# the page cache is on or not.
+NEXT_LIVE_SECONDS = 3600
 PUBLIC_MARK = "_jhop_public_page"
 # Headers that belong to one response, not to the stored page.
 UNSTORED_HEADERS = {"set-cookie", "date", "content-length"}
@@ -236,7 +240,7 @@ def _next_go_live(version: int) -> float | None:
     soonest = articles.union(issues, all=True).order_by("published_at")[:1]
     upcoming = next(iter(soonest), None)
     timestamp = upcoming.timestamp() if upcoming else 0
-    lifetime = settings.CACHE_MIDDLEWARE_SECONDS
+    lifetime = NEXT_LIVE_SECONDS
     if upcoming:
         lifetime = max(1, min(lifetime, int(timestamp - now.timestamp())))
     cache.set(key, timestamp, lifetime)
@@ -246,6 +250,8 @@ def _next_go_live(version: int) -> float | None:
 def page_timeout(version: int) -> int:
     """Seconds a page may be kept: the configured time, cut short by the next go-live."""
     timeout = settings.CACHE_MIDDLEWARE_SECONDS
+    if timeout <= 0:  # the page cache is off
+        return 0
     next_live = _next_go_live(version)
     if next_live is not None:
         timeout = min(timeout, int(next_live - time.time()))

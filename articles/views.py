@@ -57,7 +57,7 @@ def table_of_contents(issue: Issue, *, preview: bool = False):
     articles = Article.objects.filter(status=Article.Status.PUBLISHED) if preview else None
     if articles is None:
         articles = Article.objects.published()
-    return articles.for_listing().filter(issue=issue).in_contents_order()
+    return articles.for_cards().filter(issue=issue).in_contents_order()
 
 
 class HomeView(PageMetaMixin, TemplateView):
@@ -75,6 +75,7 @@ class HomeView(PageMetaMixin, TemplateView):
         contents = list(
             published.filter(issue__in=newest_issue)
             .select_related("issue__journal", "section")
+            .only("title", "slug", "issue", "section__name", "section__slug")
             .in_contents_order()[:6]
         )
         current_issue = (
@@ -82,13 +83,11 @@ class HomeView(PageMetaMixin, TemplateView):
             if contents
             else Issue.objects.published().select_related("journal").first()
         )
-        newest = published.select_related("issue__journal", "section").newest_first()
+        newest = published.for_cards().newest_first()
         featured = list(newest.filter(is_featured=True)[: self.featured_count])
         # Enough of the newest to list the latest without what is featured.
         recent = list(newest[: self.featured_count + self.latest_count])
         latest = [a for a in recent if a not in featured][: self.latest_count]
-        # One pair of queries for the topics and bylines of both lists.
-        prefetch_related_objects(featured + latest, *listing_prefetches())
         return super().get_context_data(
             current_issue=current_issue,
             contents=contents,
@@ -180,7 +179,7 @@ class ArticleDetailView(PreviewMixin, DetailView):
         articles = Article.objects.all()
         if not self.request.user.has_perm("articles.change_article"):
             articles = articles.published()
-        # The byline and topics are prefetched with the related items' (get_context_data).
+        # The byline and topics are prefetched in get_context_data.
         return articles.select_related("issue__journal", "section").prefetch_related("references")
 
     def get(self, request, *args, **kwargs):
@@ -199,8 +198,8 @@ class ArticleDetailView(PreviewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
-        related_items = article.related_items(RELATED_ITEMS, prefetch=False)
-        prefetch_related_objects([article, *related_items], *listing_prefetches())
+        related_items = article.related_items(RELATED_ITEMS)
+        prefetch_related_objects([article], *listing_prefetches())
         journal = primary_journal()
         absolute = self.request.build_absolute_uri
         image_url = absolute(article.lead_image.url) if article.lead_image else ""
@@ -255,7 +254,7 @@ class ArticleListView(PageMetaMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return Article.objects.published().for_listing().newest_first()
+        return Article.objects.published().for_cards().newest_first()
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(subject=self.subject, **kwargs)

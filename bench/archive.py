@@ -472,13 +472,15 @@ SET status = EXCLUDED.status, published_at = EXCLUDED.published_at,
 
 
 def _derive_in_bulk() -> None:
-    """The stored counts, and the search document, which triggers keep on PostgreSQL (off
-    during the bulk load)."""
+    """The stored counts, bylines and topic names, and the search document, which triggers
+    keep on PostgreSQL (off during the bulk load)."""
     from django.db import connection
 
+    from articles import cards
     from articles.counts import recount
 
     recount()
+    cards.refresh()
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -1,14 +1,17 @@
 """CPU and SQL queries of every public page type (and the large admin changelists),
 uncached, over a large archive.
 
-Renders each page in-process (Django's test client, DEBUG off, the page cache off) and
+Renders each page in-process with the production settings (DJANGO_ENV=production,
+DEBUG off, the hashed static files, Redis as the cache when --redis-url is given, requests
+over HTTPS as the proxy forwards them) and the page cache off (CACHE_SECONDS=0), and
 prints, per page: queries per request; app CPU ms per request (this process's user+system
 time); on PostgreSQL, database CPU ms per request (user+system time of the backend
-serving this process, from /proc); and the median wall time.
+serving this process, from /proc; the kernel counts it in ticks of 10 ms, so use a
+--repeat of 100 or more); their sum; and the median wall time.
 
     .venv/bin/python bench/pages.py --articles 2000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jhop_pages_100k \\
-        .venv/bin/python bench/pages.py --articles 100000 --reuse
+        .venv/bin/python bench/pages.py --articles 100000 --reuse --pages article,home
 """
 
 import argparse
@@ -18,6 +21,8 @@ import time
 from pathlib import Path
 
 from _setup import configure, fill_archive
+
+from tests import servers
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -29,12 +34,43 @@ def backend_cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def configure_production(redis_url: str):
+    """The production settings, as far as one process can have them: what an app host's
+    environment holds (tests.servers.production_env), HTTPS kept on, the page cache off."""
+    database_url = os.environ.get("DATABASE_URL", "")
+    env = servers.production_env(
+        database_url=database_url or "sqlite:///unused",
+        cache_url=redis_url or "locmemcache://bench-pages",
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="true",
+        TRUSTED_PROXY_COUNT="0",
+        CACHE_SECONDS="0",  # measure renders, not the page cache
+    )
+    if not database_url:
+        del env["DATABASE_URL"]  # configure() makes a throwaway SQLite file
+    os.environ.update(env)
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    configure("pages.sqlite3")
+    servers.collect_static(env)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument(
         "--reuse", action="store_true", help="use the archive already in DATABASE_URL"
+    )
+    parser.add_argument(
+        "--pages", default="", help="comma-separated page names to measure (default: all)"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", ""),
+        help="the cache (default: the local-memory cache; production uses Redis)",
     )
     parser.add_argument(
         "--only",
@@ -43,8 +79,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    os.environ["CACHE_SECONDS"] = "0"  # measure renders, not the page cache
-    configure("pages.sqlite3")
+    configure_production(args.redis_url)
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -53,7 +88,7 @@ def main() -> None:
 
     from articles.models import Article, Author, Issue, Section, Topic
 
-    settings.ALLOWED_HOSTS = ["*"]
+    assert settings.PRODUCTION and not settings.DEBUG
     have = Article.objects.count()
     if not (args.reuse and have >= args.articles):
         if have:
@@ -113,6 +148,13 @@ def main() -> None:
             "admin subs. list": f"{subscribers_admin}?subscription={newsletter.pk}:active",
         }
     )
+    if args.pages:
+        wanted = {name.strip() for name in args.pages.split(",")}
+        if unknown := wanted - set(pages):
+            raise SystemExit(
+                f"Unknown pages: {', '.join(sorted(unknown))}. Known: {', '.join(pages)}"
+            )
+        pages = {name: url for name, url in pages.items() if name in wanted}
     if args.only:
         pages = {name: url for name, url in pages.items() if args.only in name}
     reader = Client()
@@ -127,25 +169,26 @@ def main() -> None:
             backend = cursor.fetchone()[0]
     print(
         f"{'page':<18}{'status':>7}{'queries':>9}{'app CPU ms':>12}{'DB CPU ms':>11}"
-        f"{'wall p50 ms':>13}"
+        f"{'app+DB ms':>11}{'wall p50 ms':>13}"
     )
     for name, url in pages.items():
         client = staff if name.startswith("admin") else reader
         with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url)
+            response = client.get(url, secure=True)  # as the proxy forwards it
         n_queries = len(ctx.captured_queries)
         walls = []
         cpu0, db0 = time.process_time(), backend_cpu_seconds(backend)
         for _ in range(args.repeat):
             t = time.perf_counter()
-            client.get(url)
+            client.get(url, secure=True)
             walls.append((time.perf_counter() - t) * 1000)
         app_ms = (time.process_time() - cpu0) * 1000 / args.repeat
         db_ms = (backend_cpu_seconds(backend) - db0) * 1000 / args.repeat
         db = f"{db_ms:>11.1f}" if backend else f"{'-':>11}"
         print(
             f"{name:<18}{response.status_code:>7}{n_queries:>9}{app_ms:>12.1f}{db}"
-            f"{statistics.median(walls):>13.1f}"
+            f"{app_ms + db_ms:>11.1f}{statistics.median(walls):>13.1f}",
+            flush=True,
         )
 
 

@@ -68,12 +68,40 @@ class ArticleQuerySet(PublishableQuerySet):
             *listing_prefetches()
         )
 
+    def for_cards(self) -> "ArticleQuerySet":
+        """What a list item shows (articles_tags.article_item), in one query: the stored
+        byline and topic names, the issue's label and the section's name; none of the
+        large columns (the body and its HTML)."""
+        return self.select_related("issue__journal", "section").only(*CARD_FIELDS)
+
     def newest_first(self) -> "ArticleQuerySet":
         return self.order_by("-published_at", "-pk")
 
     def in_contents_order(self) -> "ArticleQuerySet":
         """An issue's table of contents order: by section, then the editors' position."""
         return self.order_by("section__position", "section__name", "position", "pk")
+
+
+# Stored on the article, written by articles.cards when its authors or topics change.
+LINK_LINES = ("byline", "topics_line")
+CARD_FIELDS = (
+    "title",
+    "slug",
+    "byline",
+    "topics_line",
+    "published_at",
+    "first_page",
+    "last_page",
+    "issue__title",
+    "issue__slug",
+    "issue__kind",
+    "issue__volume",
+    "issue__number",
+    "issue__cover_date",
+    "issue__journal__short_name",
+    "section__name",
+    "section__slug",
+)
 
 
 def listing_prefetches() -> list[Prefetch]:
@@ -118,6 +146,9 @@ class Article(VisibilityMixin, models.Model):
     )
     # Rendered once on save, not on every view (see render_body).
     body_html = models.TextField(editable=False, blank=True)
+    # What a list item shows of its authors and topics, kept up to date by articles.cards.
+    byline = models.TextField(editable=False, blank=True)
+    topics_line = models.TextField(editable=False, blank=True)
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
         blank=True,
@@ -205,6 +236,17 @@ class Article(VisibilityMixin, models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "body" in update_fields:
             kwargs["update_fields"] = {*update_fields, "body_html"}
+        elif update_fields is None and not (
+            args or self._state.adding or kwargs.get("force_insert")
+        ):
+            # The stored byline and topic names are written by articles.cards alone: this
+            # copy of them may predate a change of the article's authors or topics.
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in LINK_LINES and f.attname not in deferred
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -272,25 +314,25 @@ class Article(VisibilityMixin, models.Model):
     def categories(self) -> list[str]:
         """Section first, then topics, as the seed prints them after "in"."""
         names = [self.section.name] if self.section_id else []
-        return names + [t.name for t in self.topics.all()]
+        topics = self.topics.all()
+        if "topics" not in getattr(self, "_prefetched_objects_cache", {}):
+            topics = topics.order_by("article_topics__position", "name")
+        return names + [t.name for t in topics]
 
-    def related_items(self, n: int = 10, *, prefetch: bool = True) -> list["Article"]:
+    def related_items(self, n: int = 10) -> list["Article"]:
         """Editor-picked related articles first, then those sharing most topics, then newest.
 
         Read from the list ranked when content changed (articles.related), through the
-        published() rule: never itself, never unpublished. One query (three with the
-        listing's prefetches, which a caller may do along with its own: prefetch=False);
-        one more to fill the list with the newest articles if too few of its entries are
-        live.
+        published() rule: never itself, never unpublished. One query, with everything a
+        list item shows (for_cards); one more to fill the list with the newest articles if
+        too few of its entries are live.
         """
-        listed = Article.objects.published().select_related("issue__journal", "section")
+        listed = Article.objects.published().for_cards()
         items = list(listed.filter(ranked_in__article=self).order_by("ranked_in__position")[:n])
         if len(items) < n:
             items += listed.exclude(pk__in=[self.pk, *(item.pk for item in items)]).newest_first()[
                 : n - len(items)
             ]
-        if prefetch:
-            models.prefetch_related_objects(items, *listing_prefetches())
         return items
 
 

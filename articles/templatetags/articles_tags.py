@@ -3,7 +3,7 @@ import json
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -38,7 +38,9 @@ def default_description(site_name):
 @register.simple_tag
 def article_item(article, level=2, in_issue=False, snippet=""):
     """An article as a list shows it: title, byline, issue, date and categories (or the
-    pages, in its issue's contents), and a search snippet.
+    pages, in its issue's contents), and a search snippet. The byline and topic names are
+    the ones stored on the article (articles.cards): Article.objects.for_cards() reads
+    everything this shows in one query.
 
     Built in Python, not by an included template: pages list up to twenty of these, and
     the template engine made them the larger part of a page's cost.
@@ -62,14 +64,8 @@ def article_item(article, level=2, in_issue=False, snippet=""):
             level,
         )
     ]
-    authors = article.ordered_authors
-    if authors:
-        parts.append(
-            format_html(
-                '  <p class="byline">{}</p>\n',
-                ", ".join(conditional_escape(a.display_name) for a in authors),
-            )
-        )
+    if article.byline:
+        parts.append(format_html('  <p class="byline">{}</p>\n', article.byline))
     if in_issue:
         pages = ""
         if article.first_page:
@@ -79,8 +75,12 @@ def article_item(article, level=2, in_issue=False, snippet=""):
         parts.append(format_html('  <p class="item-meta">Published {}{}</p>\n', time_tag, pages))
     else:
         where = format_html("{} published", article.issue.label) if article.issue else "Published"
-        categories = article.categories
-        within = format_html(" in {}", ", ".join(categories)) if categories else ""
+        categories = ", ".join(
+            name
+            for name in (article.section.name if article.section_id else "", article.topics_line)
+            if name
+        )
+        within = format_html(" in {}", categories) if categories else ""
         parts.append(
             format_html('  <p class="item-meta">{} on {}{}</p>\n', where, time_tag, within)
         )

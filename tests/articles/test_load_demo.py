@@ -184,6 +184,16 @@ def test_related_items_exactly_as_the_seed_lists_them():
         for item in related
     ]
     assert shown == SEED_RELATED
+    # The lines stored for list items (articles.cards) say the same.
+    assert [
+        (
+            item.byline,
+            [item.section.name, *item.topics_line.split(", ")]
+            if item.section
+            else item.topics_line.split(", "),
+        )
+        for item in related
+    ] == [(byline, categories) for _, byline, _, _, categories in SEED_RELATED]
     for item in related:
         assert item.published_at == datetime(
             *item.published_at.astimezone(NEW_YORK).timetuple()[:3], 10, tzinfo=NEW_YORK

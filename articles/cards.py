@@ -1,0 +1,166 @@
+"""What a list item shows of an article's authors and topics, stored on the article.
+
+Pages list up to twenty articles (a topic's, an issue's contents, related items), each
+with its byline and its topics; reading those on every view took two more queries and
+some two hundred model instances a page. So each article stores them as its list item
+prints them (`byline`: the authors' names with credentials, in byline order;
+`topics_line`: its topics' names, in their order), and every write that can change them
+rewrites them in the writer's transaction: an author added to, removed from or moved
+within an article (Authorship, from either side of the relation), an author renamed, a
+topic linked, unlinked or moved (ArticleTopic), a topic renamed or deleted. Saves that
+bypass signals (bulk loads) call refresh() themselves. Article.save() never writes
+them (its copy may be older than a change of its links), and a restored version or a
+fixture (a raw save) is refreshed from the links as they are. The article page itself
+still reads its authors and topics, which it links to.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from articles.models import Article, ArticleTopic, Author, Authorship, Topic
+
+SEPARATOR = ", "
+CHUNK = 2000
+
+
+def bylines(article_ids: Iterable[int]) -> dict[int, str]:
+    """Each article's authors as its list item prints them, in byline order."""
+    names = defaultdict(list)
+    rows = (
+        Authorship.objects.filter(article_id__in=article_ids)
+        .order_by("article_id", "position", "pk")
+        .values_list(
+            "article_id", "author__given_name", "author__family_name", "author__credentials"
+        )
+    )
+    for article_id, given, family, credentials in rows:
+        author = Author(given_name=given, family_name=family, credentials=credentials)
+        names[article_id].append(author.display_name)
+    return {pk: SEPARATOR.join(found) for pk, found in names.items()}
+
+
+def topic_lines(article_ids: Iterable[int]) -> dict[int, str]:
+    """Each article's topic names, in the editors' order."""
+    names = defaultdict(list)
+    rows = (
+        ArticleTopic.objects.filter(article_id__in=article_ids)
+        .order_by("article_id", "position", "topic__name")
+        .values_list("article_id", "topic__name")
+    )
+    for article_id, name in rows:
+        names[article_id].append(name)
+    return {pk: SEPARATOR.join(found) for pk, found in names.items()}
+
+
+def refresh(article_ids: Iterable[int] | None = None) -> int:
+    """Store the byline and topic names of these articles (None: all); returns how many
+    changed. Rows already right are not written."""
+    if article_ids is None:
+        article_ids = Article.objects.order_by("pk").values_list("pk", flat=True).iterator()
+    changed = 0
+    chunk: list[int] = []
+    for pk in article_ids:
+        chunk.append(pk)
+        if len(chunk) == CHUNK:
+            changed += _refresh_chunk(chunk)
+            chunk = []
+    if chunk:
+        changed += _refresh_chunk(chunk)
+    return changed
+
+
+def _refresh_chunk(article_ids: list[int]) -> int:
+    ids = set(article_ids)
+    authors, topics = bylines(ids), topic_lines(ids)
+    stale = [
+        Article(pk=pk, byline=authors.get(pk, ""), topics_line=topics.get(pk, ""))
+        for pk, byline, topics_line in Article.objects.filter(pk__in=ids).values_list(
+            "pk", "byline", "topics_line"
+        )
+        if (byline, topics_line) != (authors.get(pk, ""), topics.get(pk, ""))
+    ]
+    Article.objects.bulk_update(stale, ["byline", "topics_line"], batch_size=500)
+    return len(stale)
+
+
+def articles_of(*, author_id: int | None = None, topic_id: int | None = None) -> list[int]:
+    if author_id is not None:
+        links = Authorship.objects.filter(author_id=author_id)
+    else:
+        links = ArticleTopic.objects.filter(topic_id=topic_id)
+    return list(links.values_list("article_id", flat=True))
+
+
+# Receivers (connected in ArticlesConfig.ready) --------------------------------------------
+
+
+def _deleted_with(origin) -> bool:
+    """Whether a link is deleted along with its article (gone too) or its topic (whose own
+    receiver refreshes the topic's articles at once, after)."""
+    model = getattr(origin, "model", type(origin))  # an instance or a queryset
+    return model in (Article, Topic)
+
+
+def link_changed(sender, instance, origin=None, **kwargs):
+    """post_save/post_delete of an Authorship or ArticleTopic."""
+    if origin is not None and _deleted_with(origin):
+        return
+    refresh([instance.article_id])
+
+
+def links_changed(sender, instance, action, pk_set, **kwargs):
+    """m2m_changed of Article.authors or Article.topics, from either side."""
+    if isinstance(instance, Article):
+        if action in ("post_add", "post_remove", "post_clear"):
+            refresh([instance.pk])
+        return
+    # From an author or a topic: pk_set holds article ids.
+    if action == "pre_clear":
+        instance._cards_cleared = articles_of(
+            **{"author_id" if isinstance(instance, Author) else "topic_id": instance.pk}
+        )
+    elif action in ("post_add", "post_remove"):
+        refresh(pk_set)
+    elif action == "post_clear":
+        refresh(instance.__dict__.pop("_cards_cleared", []))
+
+
+def _names(instance) -> tuple:
+    if isinstance(instance, Author):
+        return (instance.given_name, instance.family_name, instance.credentials)
+    return (instance.name,)
+
+
+def name_loaded(sender, instance, **kwargs):
+    """post_init of an Author or Topic: its name as loaded (deferred: unknown)."""
+    fields = ("given_name", "family_name", "credentials") if sender is Author else ("name",)
+    if all(f in instance.__dict__ for f in fields):
+        instance._cards_names = _names(instance)
+
+
+def name_saved(sender, instance, created, raw=False, **kwargs):
+    """post_save of an Author or Topic: a new name is printed on every item listing it."""
+    before = instance.__dict__.get("_cards_names")
+    instance._cards_names = _names(instance)
+    if created and not raw:
+        return  # nothing lists it yet
+    if before == instance._cards_names:
+        return
+    key = "author_id" if isinstance(instance, Author) else "topic_id"
+    refresh(articles_of(**{key: instance.pk}))
+
+
+def article_saved(sender, instance, raw=False, **kwargs):
+    """post_save of an Article: a restored version or a fixture carries lines of its own
+    time; the article's links, as they are now, decide."""
+    if raw:
+        refresh([instance.pk])
+
+
+def topic_deleting(sender, instance, **kwargs):
+    """pre_delete of a Topic: its links go with it; its articles are refreshed once, after."""
+    instance._cards_articles = articles_of(topic_id=instance.pk)
+
+
+def topic_deleted(sender, instance, **kwargs):
+    refresh(instance.__dict__.pop("_cards_articles", []))
