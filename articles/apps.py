@@ -23,6 +23,7 @@ class ArticlesConfig(AppConfig):
             Issue,
             RankedRelated,
             RelatedItem,
+            Section,
             Topic,
         )
 
@@ -56,17 +57,22 @@ class ArticlesConfig(AppConfig):
             related.topics_changed, sender=ArticleTopic, dispatch_uid="rank-topics-m2m"
         )
 
-        # Stored live-article counts of topics and sections, likewise.
-        post_init.connect(counts.article_loaded, sender=Article, dispatch_uid="count-init")
+        # Stored live-article counts of topics, sections and authors, likewise.
+        for signal in (pre_save, pre_delete):
+            signal.connect(counts.article_changing, sender=Article, dispatch_uid=f"count-{signal}")
         post_save.connect(counts.article_saved, sender=Article, dispatch_uid="count-save")
         post_delete.connect(counts.article_deleted, sender=Article, dispatch_uid="count-del")
-        post_init.connect(counts.issue_loaded, sender=Issue, dispatch_uid="count-issue-init")
+        pre_save.connect(counts.issue_changing, sender=Issue, dispatch_uid="count-issue-pre")
         post_save.connect(counts.issue_saved, sender=Issue, dispatch_uid="count-issue-save")
-        for signal in (post_save, post_delete):
-            signal.connect(
-                counts.topic_link_changed, sender=ArticleTopic, dispatch_uid=f"count-topic-{signal}"
+        for subject in (Topic, Section, Author):
+            post_save.connect(
+                counts.subject_restored, sender=subject, dispatch_uid=f"count-raw-{subject}"
             )
-        m2m_changed.connect(counts.topics_changed, sender=ArticleTopic, dispatch_uid="count-m2m")
+        for link in (ArticleTopic, Authorship):
+            post_init.connect(counts.link_loaded, sender=link, dispatch_uid=f"count-init-{link}")
+            post_save.connect(counts.link_saved, sender=link, dispatch_uid=f"count-save-{link}")
+            post_delete.connect(counts.link_deleted, sender=link, dispatch_uid=f"count-del-{link}")
+            m2m_changed.connect(counts.links_changed, sender=link, dispatch_uid=f"count-m2m-{link}")
 
         # Stored bylines and topic names of list items (articles.cards), likewise.
         for link in (Authorship, ArticleTopic):

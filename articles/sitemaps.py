@@ -1,15 +1,32 @@
-"""sitemap.xml: an index of one sitemap per kind of page, each listing only public pages."""
+"""sitemap.xml: an index of one sitemap per kind of page, each listing only public pages.
+
+Every file and the index are cheap at any size of the archive: articles are counted and
+paged through a covering index of the published ones (a page starts at the id the index
+gives for its first row, not at an OFFSET into the table); topics, sections and authors
+with live articles, and when their pages last changed, are read from what
+articles.counts stores (less the articles not due yet, with no query unless something
+is scheduled). Files hold at most LIMIT URLs (the protocol allows 50,000; smaller files
+cost less to render, and a crawler fetches again only those that changed), and are
+written without the template engine (sitemap_section), which took most of a file's time.
+"""
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max, Q
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Max, Subquery
 from django.db.models.functions import Greatest
+from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.http import http_date
 
+from articles.counts import not_due_yet, with_live_counts
 from articles.models import Article, Author, Issue, Section, Topic
 
-
-def _published_article_ids():
-    return Article.objects.published().values("pk")
+LIMIT = 5000
+SLUG = "__slug__"
 
 
 def _changed_at():
@@ -19,13 +36,50 @@ def _changed_at():
 
 
 def _latest_article_change():
-    return Article.objects.published().aggregate(latest=Max(_changed_at()))["latest"]
+    """The latest of the live articles' changes: the latest edit or the latest going live,
+    each found from the top of its index."""
+    live = Article.objects.published().order_by()
+    latest = [
+        live.order_by(f"-{field}").values_list(field, flat=True).first()
+        for field in ("updated_at", "published_at")
+    ]
+    return max(filter(None, latest), default=None)
 
 
-class ArticleSitemap(Sitemap):
+class _BySlug:
+    """Pages located by their slug alone: the URL is reversed once per file, not per page."""
+
+    url_name = None
+
+    def location(self, obj):
+        if not hasattr(self, "_pattern"):
+            self._pattern = reverse(self.url_name, kwargs={"slug": SLUG})
+        return self._pattern.replace(SLUG, obj.slug)
+
+
+class KeysetPaginator(Paginator):
+    """Pages of a queryset ordered by pk, each starting at the pk of its first row (read
+    from an index) rather than skipping the rows before it."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        skipped = (number - 1) * self.per_page
+        rows = self.object_list
+        if skipped:
+            first = rows.order_by("pk").values("pk")[skipped : skipped + 1]
+            rows = rows.filter(pk__gte=Subquery(first))
+        return self._get_page(rows[: self.per_page], number, self)
+
+
+class ArticleSitemap(_BySlug, Sitemap):
     changefreq = "monthly"
     priority = 0.8
-    limit = 5000
+    limit = LIMIT
+    url_name = "articles:article-detail"
+
+    @property
+    def paginator(self):
+        return KeysetPaginator(self._items(), self.limit)
 
     def items(self):
         return (
@@ -42,9 +96,11 @@ class ArticleSitemap(Sitemap):
         return _latest_article_change()
 
 
-class IssueSitemap(Sitemap):
+class IssueSitemap(_BySlug, Sitemap):
     changefreq = "monthly"
     priority = 0.6
+    limit = LIMIT
+    url_name = "articles:issue-detail"
 
     def items(self):
         return Issue.objects.published().only("slug", "updated_at").order_by("pk")
@@ -56,42 +112,46 @@ class IssueSitemap(Sitemap):
         return Issue.objects.published().aggregate(latest=Max("updated_at"))["latest"]
 
 
-class _ListingSitemap(Sitemap):
-    """Pages listing articles (topic, section, author): changed when one of them was."""
+class _ListingSitemap(_BySlug, Sitemap):
+    """Pages listing articles (topic, section, author): those with live articles, dated
+    when their list of articles last changed (an article added, edited or withdrawn)."""
 
     changefreq = "weekly"
     priority = 0.5
+    limit = LIMIT
     model = None
-    relation = "articles"
+
+    @cached_property
+    def pending(self) -> list[int]:
+        # Found once per file: items() is read for the count, the page and the lastmod.
+        return not_due_yet()
 
     def items(self):
-        published = Q(**{f"{self.relation}__in": _published_article_ids()})
-        return (
-            self.model.objects.annotate(
-                last_article=Max(f"{self.relation}__updated_at", filter=published)
-            )
-            .filter(last_article__isnull=False)
-            .only("slug")
-            .order_by("pk")
-        )
+        fields = ("slug", "published_count", "articles_changed_at")
+        return with_live_counts(self.model.objects.only(*fields).order_by("pk"), self.pending)
 
     def lastmod(self, obj):
-        return obj.last_article
+        # A scheduled article dates its list when it goes live: until then, now.
+        return min(obj.articles_changed_at, timezone.now()) if obj.articles_changed_at else None
 
     def get_latest_lastmod(self):
-        return _latest_article_change()
+        latest = self.items().aggregate(latest=Max("articles_changed_at"))["latest"]
+        return min(latest, timezone.now()) if latest else None
 
 
 class TopicSitemap(_ListingSitemap):
     model = Topic
+    url_name = "articles:topic-detail"
 
 
 class SectionSitemap(_ListingSitemap):
     model = Section
+    url_name = "articles:section-detail"
 
 
 class AuthorSitemap(_ListingSitemap):
     model = Author
+    url_name = "articles:author-detail"
 
 
 class PageSitemap(Sitemap):
@@ -113,3 +173,43 @@ sitemaps = {
     "sections": SectionSitemap,
     "authors": AuthorSitemap,
 }
+
+
+def _day(value) -> str:
+    # As Django's sitemap template writes it: the date in the site's time zone.
+    if hasattr(value, "tzinfo") and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m-%d")
+
+
+def sitemap_section(request, section: str):
+    """One sitemap file (?p= its page): what django.contrib.sitemaps.views.sitemap
+    answers, written directly instead of through its template."""
+    if section not in sitemaps:
+        raise Http404(f"No sitemap for {section!r}")
+    site = sitemaps[section]()
+    try:
+        urls = site.get_urls(
+            page=request.GET.get("p", 1), site=get_current_site(request), protocol=request.scheme
+        )
+    except (EmptyPage, PageNotAnInteger) as error:
+        raise Http404("No such page of the sitemap") from error
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    ]
+    for url in urls:
+        parts.append(f"<url><loc>{escape(url['location'])}</loc>")
+        if url["lastmod"]:
+            parts.append(f"<lastmod>{_day(url['lastmod'])}</lastmod>")
+        if url["changefreq"]:
+            parts.append(f"<changefreq>{url['changefreq']}</changefreq>")
+        if url["priority"]:
+            parts.append(f"<priority>{url['priority']}</priority>")
+        parts.append("</url>")
+    parts.append("</urlset>\n")
+    response = HttpResponse("".join(parts), content_type="application/xml")
+    response["X-Robots-Tag"] = "noindex, noodp, noarchive"
+    if latest := getattr(site, "latest_lastmod", None):
+        response["Last-Modified"] = http_date(latest.timestamp())
+    return response

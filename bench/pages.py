@@ -99,6 +99,7 @@ def main() -> None:
     print(f"archive: {Article.objects.count()} articles on {connection.vendor}")
 
     article = Article.objects.published().newest_first()[10]
+    last_page = -(-Article.objects.published().count() // 5000)
     topic = Topic.objects.filter(articles=article).first()
     section = Section.objects.filter(articles=article).first()
     author = Author.objects.filter(authorships__article=article).first()
@@ -121,6 +122,8 @@ def main() -> None:
         "search, page 40": reverse("articles:search") + "?q=cancer&page=40",
         "RSS feed": reverse("articles:feed-latest-rss"),
         "sitemap index": reverse("sitemap"),
+        "sitemap articles": reverse("sitemap-section", args=["articles"]) + f"?p={last_page}",
+        "sitemap authors": reverse("sitemap-section", args=["authors"]),
     }
     from django.contrib.auth import get_user_model
 

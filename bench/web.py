@@ -3,9 +3,14 @@
     .venv/bin/python bench/web.py --articles 2000        # builds (or reuses) jhop_bench_2000
     .venv/bin/python bench/web.py --articles 100000 --seconds 10
     .venv/bin/python bench/web.py --articles 2000 --nginx  # nginx before two app servers too
+    .venv/bin/python bench/web.py --articles 100000 --database jhop_copy_100k  # an archive
+                                                                              # already built
 
 Builds the archive once into its own PostgreSQL database (jhop_bench_<articles>) and
-reuses it on later runs (--rebuild to start again). Starts gunicorn (2 sync workers,
+reuses it on later runs (--rebuild to start again). --database measures an archive
+already built elsewhere instead (a copy: `createdb -T jhop_100k jhop_copy_100k`): it is
+migrated, never built, dropped or rebuilt, and must hold at least --articles articles;
+the "unrelated edit" saves one of its articles. Starts gunicorn (2 sync workers,
 DJANGO_ENV=production, CACHE_URL=Redis) on 127.0.0.1, and for each page type runs wrk
 (4 connections, --seconds each; 127.0.0.1 only) and prints: requests/s, × the static CSS
 file's rate in the same run, app CPU ms per request (utime+stime of the gunicorn
@@ -175,15 +180,18 @@ def query_count(path: str) -> int:
     return len(queries)
 
 
-def ensure_database(name: str, articles: int, rebuild: bool) -> None:
-    assert re.fullmatch(r"[a-z0-9_]+", name), name
-    exists = subprocess.run(
+def database_names() -> list[str]:
+    return subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT datname FROM pg_database"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    exists = name in exists
+
+
+def ensure_database(name: str, articles: int, rebuild: bool) -> None:
+    assert re.fullmatch(r"[a-z0-9_]+", name), name
+    exists = name in database_names()
     if exists and rebuild:
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
         exists = False
@@ -191,7 +199,9 @@ def ensure_database(name: str, articles: int, rebuild: bool) -> None:
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
 
 
-def build(articles: int) -> None:
+def build(articles: int, *, existing: bool = False) -> None:
+    """Migrate the database and fill it with the archive unless it holds one already;
+    existing: never fill it (an archive built elsewhere)."""
     import django
 
     django.setup()
@@ -204,6 +214,8 @@ def build(articles: int) -> None:
     if have >= articles:
         print(f"Reusing the database: {have} articles.")
         return
+    if existing:
+        raise SystemExit(f"The database holds {have} articles, fewer than --articles {articles}.")
     if have:
         raise SystemExit(f"The database holds {have} articles, not {articles}: use --rebuild.")
     from _setup import fill_archive
@@ -231,6 +243,7 @@ def page_urls() -> dict[str, str]:
         "author": author.get_absolute_url(),
         "search": "/search/?q=breast+cancer",
         "archive": "/issues/",
+        "sitemap index": "/sitemap.xml",
     }
 
 
@@ -282,20 +295,46 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the database")
+    parser.add_argument(
+        "--ports",
+        default=f"{servers.PORTS.start}-{servers.PORTS.stop - 1}",
+        help="loopback ports the servers may take, FIRST-LAST (default %(default)s)",
+    )
+    parser.add_argument(
+        "--database",
+        help="measure this existing PostgreSQL database (an archive built elsewhere) "
+        "instead of jhop_bench_<articles>",
+    )
     parser.add_argument("--nginx", action="store_true", help="also measure through nginx")
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
     )
     args = parser.parse_args()
 
-    db_name = f"jhop_bench_{args.articles}"
-    ensure_database(db_name, args.articles, args.rebuild)
+    try:
+        first, last = (int(n) for n in args.ports.split("-"))
+    except ValueError:
+        parser.error("--ports: FIRST-LAST, e.g. 18300-18399")
+    if not 1024 <= first <= last <= 65535:
+        parser.error("--ports: FIRST-LAST, between 1024 and 65535")
+    servers.PORTS = range(first, last + 1)
+    if args.database:
+        if args.rebuild:
+            parser.error("--rebuild drops the database: not with --database")
+        if not re.fullmatch(r"[a-z0-9_]+", args.database):
+            parser.error("--database: a PostgreSQL database name (a-z, 0-9, _)")
+        if args.database not in database_names():
+            parser.error(f"--database: there is no database {args.database}")
+        db_name = args.database
+    else:
+        db_name = f"jhop_bench_{args.articles}"
+        ensure_database(db_name, args.articles, args.rebuild)
     database_url = f"postgres://postgres@127.0.0.1:5432/{db_name}?application_name={APP_NAME}"
     env = servers.production_env(
         database_url=database_url, cache_url=args.redis_url, CONN_MAX_AGE="600"
     )
     os.environ.update({**env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}"})
-    build(args.articles)
+    build(args.articles, existing=bool(args.database))
     servers.collect_static(env)
     import redis
 
@@ -303,9 +342,12 @@ def main() -> None:
     urls = page_urls()
     queries = {name: query_count(path) for name, path in urls.items() if name != "static CSS"}
 
+    from articles.models import Article
+
     print(
-        f"\n{args.articles:,} articles · gunicorn {args.workers} sync workers · "
-        f"wrk {args.connections} connections × {args.seconds:g} s · PostgreSQL + Redis\n"
+        f"\n{Article.objects.count():,} articles ({db_name}) · gunicorn {args.workers} sync "
+        f"workers · wrk {args.connections} connections × {args.seconds:g} s · PostgreSQL + "
+        f"Redis · load average {os.getloadavg()[0]:.1f}\n"
     )
     print("| page | req/s | × static | app CPU ms/req | DB CPU ms/req | queries |")
     print("|---|---|---|---|---|---|")
@@ -386,6 +428,7 @@ def main() -> None:
         for server in (proxy, second, cached):
             if server is not None:
                 server.stop()
+    print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -209,6 +209,9 @@ WEBHOOK_SIGNING_VARIABLES = (
     "POSTAL_WEBHOOK_KEY",
 )
 ANYMAIL.update({name: env.str(name) for name in WEBHOOK_SIGNING_VARIABLES if env.str(name, "")})
+# Amazon SES: the SNS topics whose messages the webhooks accept (comma-separated ARNs; empty:
+# any topic, the basic-auth secret then being what keeps out another account's topic).
+SNS_TOPIC_ARNS = env.list("SNS_TOPIC_ARNS", default=[])
 mailgun_hooks = PRODUCTION and ANYMAIL_ESP == "mailgun" and ANYMAIL_WEBHOOK_SECRET
 if mailgun_hooks and "MAILGUN_WEBHOOK_SIGNING_KEY" not in ANYMAIL:
     raise environ.ImproperlyConfigured(

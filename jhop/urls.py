@@ -4,7 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from articles.caching import cache_public_page
-from articles.sitemaps import sitemaps
+from articles.sitemaps import sitemap_section, sitemaps
 from articles.views import HomeView
 from jhop import views
 from subscriptions import webhooks
@@ -24,8 +24,7 @@ urlpatterns = [
     ),
     path(
         "sitemap-<section>.xml",
-        cache_public_page(sitemap_views.sitemap),
-        {"sitemaps": sitemaps},
+        cache_public_page(sitemap_section),
         name="sitemap-section",
     ),
     path("admin/", admin.site.urls),

@@ -88,10 +88,14 @@ def certificate(url: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem)
 
 
-def verify(message: dict) -> None:
-    """Raise InvalidSNSMessage unless SNS signed this message with a trusted certificate."""
+def verify(message: dict, *, topics: list[str] | tuple[str, ...] = ()) -> None:
+    """Raise InvalidSNSMessage unless SNS signed this message with a trusted certificate
+    (and, when `topics` are given, it comes from one of them)."""
     if not isinstance(message, dict):
         raise InvalidSNSMessage("not an SNS message")
+    if topics and message.get("TopicArn") not in topics:
+        # Anyone can sign with SNS's key: their own topic's messages are signed too.
+        raise InvalidSNSMessage(f"unexpected TopicArn {message.get('TopicArn')!r}")
     algorithm = HASHES.get(str(message.get("SignatureVersion")))
     if algorithm is None:
         raise InvalidSNSMessage(f"unknown SignatureVersion {message.get('SignatureVersion')!r}")

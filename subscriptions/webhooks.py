@@ -5,6 +5,7 @@ work is done by a task."""
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.signals import inbound, tracking
 from anymail.webhooks import amazon_ses
+from django.conf import settings
 from django.dispatch import receiver
 
 from subscriptions import sns
@@ -37,7 +38,7 @@ class _SignedSNS:
     def run_validators(self, request):
         super().run_validators(request)
         try:
-            sns.verify(self._parse_sns_message(request))
+            sns.verify(self._parse_sns_message(request), topics=settings.SNS_TOPIC_ARNS)
         except sns.InvalidSNSMessage as exc:
             raise AnymailWebhookValidationFailure(f"Amazon SNS message refused: {exc}") from exc
 

@@ -35,7 +35,7 @@ def free_port(taken: set[int] | None = None) -> int:
             if taken is not None:
                 taken.add(port)
             return port
-    raise RuntimeError("no free port in 8200-8299")
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def wait_until_up(url: str, *, seconds: float = 30) -> None:

@@ -222,6 +222,15 @@ class Article(VisibilityMixin, models.Model):
             models.Index(fields=["-published_at"], name="article_pub_desc_idx"),
             models.Index(fields=["issue", "position"], name="article_issue_pos_idx"),
             models.Index(fields=["is_featured", "-published_at"], name="article_featured_idx"),
+            # The published ones, with what the public rule and the sitemap read: counting
+            # and paging them reads this index alone.
+            models.Index(
+                fields=["id"],
+                include=["issue", "published_at", "updated_at"],
+                condition=Q(status=PublishState.PUBLISHED),
+                name="article_published_idx",
+            ),
+            models.Index(fields=["-updated_at"], name="article_updated_desc_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

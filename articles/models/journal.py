@@ -89,6 +89,24 @@ class Journal(models.Model):
         return self.name
 
 
+class KeepsStoredCounts:
+    """Topics, sections and authors: their stored counts and dates are written by
+    articles.counts alone. Saving one loaded earlier (an editor renaming a topic, authors
+    merged) leaves them as the database has them, instead of writing back the values it
+    loaded, which another writer may have changed since."""
+
+    STORED = ("published_count", "articles_changed_at")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.STORED
+            ]
+        super().save(*args, **kwargs)
+
+
 class IssueQuerySet(PublishableQuerySet):
     """published(), scheduled() and with_visibility() come from PublishableQuerySet."""
 
@@ -211,7 +229,7 @@ class Issue(VisibilityMixin, models.Model):
         return self.kind != self.Kind.REGULAR
 
 
-class Section(models.Model):
+class Section(KeepsStoredCounts, models.Model):
     class ContentKind(models.TextChoices):
         SCHOLARLY = "scholarly", "Scholarly (original article, review, case report)"
         NEWS = "news", "News (e.g. FDA Oncology Update)"
@@ -225,8 +243,9 @@ class Section(models.Model):
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Order of sections in an issue's table of contents."
     )
-    # Live articles, kept up to date by articles.counts.
+    # Live articles, and when their list last changed, kept up to date by articles.counts.
     published_count = models.PositiveIntegerField(default=0, editable=False)
+    articles_changed_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         ordering = ["position", "name"]
@@ -242,12 +261,13 @@ class Section(models.Model):
         return self.content_kind == self.ContentKind.SCHOLARLY
 
 
-class Topic(models.Model):
+class Topic(KeepsStoredCounts, models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
-    # Live articles, kept up to date by articles.counts.
+    # Live articles, and when their list last changed, kept up to date by articles.counts.
     published_count = models.PositiveIntegerField(default=0, editable=False)
+    articles_changed_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -259,7 +279,7 @@ class Topic(models.Model):
         return slug_path("articles:topic-detail", self.slug)
 
 
-class Author(models.Model):
+class Author(KeepsStoredCounts, models.Model):
     given_name = models.CharField(max_length=100, help_text="With middle initials: Robert J.")
     family_name = models.CharField(max_length=100)
     credentials = models.CharField(
@@ -282,6 +302,9 @@ class Author(models.Model):
         help_text="JPEG, PNG or WebP, up to 10 MB and 8000 pixels a side.",
     )
     photo_alt = models.CharField("photo alt text", max_length=250, blank=True)
+    # Live articles, and when their list last changed, kept up to date by articles.counts.
+    published_count = models.PositiveIntegerField(default=0, editable=False)
+    articles_changed_at = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,10 +7,17 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from articles.counts import sections_with_counts, topics_with_counts
-from articles.models import Article, ArticleTopic, Issue
+from articles.counts import recount, sections_with_counts, topics_with_counts
+from articles.models import Article, ArticleTopic, Author, Authorship, Issue, Section, Topic
 from articles.services import publish, unpublish
-from tests.factories import make_article, make_issue, make_journal, make_section, make_topic
+from tests.factories import (
+    make_article,
+    make_author,
+    make_issue,
+    make_journal,
+    make_section,
+    make_topic,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +126,110 @@ def test_topic_pages_come_whole_and_in_order_from_either_end(
     assert shown == [f"Item {i:02}" for i in range(45)]
     assert "Page 3 of 3" in html
     assert client.get("/topics/breast-cancer/?page=4").status_code == 404
+
+
+# Every write path keeps the stored counts equal to a count from scratch -----------------
+
+
+def stored() -> dict:
+    return {
+        model.__name__: {
+            obj.pk: (obj.published_count, obj.articles_changed_at)
+            for obj in model.objects.order_by("pk")
+        }
+        for model in (Topic, Section, Author)
+    }
+
+
+def assert_as_if_recounted():
+    """The stored counts are what a count from scratch gives; each stored date is no
+    earlier than the latest counted article's change (a withdrawal dates it later)."""
+    kept = stored()
+    recount()
+    fresh = stored()
+    for model, rows in fresh.items():
+        for pk, (count, changed_at) in rows.items():
+            kept_count, kept_at = kept[model][pk]
+            assert kept_count == count, (model, pk)
+            if changed_at is not None:
+                assert kept_at is not None and kept_at >= changed_at, (model, pk)
+
+
+def test_every_write_path_keeps_counts_exact(topic, admin_user, admin_client):
+    from articles.services import merge_authors
+
+    infections = make_topic("Infections")
+    reports, reviews = make_section("Case Reports"), make_section("Reviews")
+    ann, bo = make_author(family_name="Ann"), make_author(family_name="Bo")
+    issue = make_issue()
+    article = make_article(topics=[topic], authors=[ann], section=reports, issue=issue)
+    other = make_article(topics=[topic, infections], authors=[ann, bo], status="draft")
+    assert_as_if_recounted()
+    steps = [
+        lambda: publish(objects=Article.objects.filter(pk=other.pk), user=admin_user),
+        lambda: unpublish(objects=Article.objects.filter(pk=article.pk), user=admin_user),
+        lambda: publish(objects=Article.objects.filter(pk=article.pk), user=admin_user),
+        lambda: article.topics.add(infections),
+        lambda: article.topics.remove(topic),
+        lambda: infections.articles.remove(other),
+        lambda: topic.articles.add(other, article),
+        lambda: article.topics.clear(),
+        lambda: article.topics.set([topic, infections]),
+        lambda: ArticleTopic.objects.filter(article=other, topic=topic).delete(),
+        lambda: Authorship.objects.create(article=article, author=bo, position=2),
+        lambda: merge_authors(keep=ann, duplicates=[bo], user=admin_user),
+        lambda: unpublish(objects=Issue.objects.filter(pk=issue.pk), user=admin_user),
+        lambda: Article.objects.get(pk=article.pk).save(),
+        lambda: publish(objects=Issue.objects.filter(pk=issue.pk), user=admin_user),
+        lambda: setattr(article, "section", reviews) or article.save(),
+        lambda: setattr(article, "issue", None) or article.save(),
+        lambda: other.delete(),
+    ]
+    for n, step in enumerate(steps):
+        step()
+        article.refresh_from_db()
+        try:
+            assert_as_if_recounted()
+        except AssertionError as error:
+            raise AssertionError(f"step {n}") from error
+
+
+def test_an_editor_saving_a_stale_form_does_not_count_twice(topic, admin_user):
+    article = make_article(topics=[topic], status=Article.Status.DRAFT)
+    loaded_before = Article.objects.get(pk=article.pk)  # an editor opened the draft
+    publish(objects=Article.objects.filter(pk=article.pk), user=admin_user)
+    loaded_before.status = Article.Status.PUBLISHED  # and publishes it too, from the form
+    loaded_before.save()
+    assert topic_counts() == {"Breast Cancer": 1}
+    assert_as_if_recounted()
+
+
+def test_publishing_moves_the_counts_without_counting_the_archive(topic, admin_user):
+    """Publishing adds one to the article's topics, authors and section: a few updates of
+    their own rows, the same however many articles they have (no COUNT over them)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    section = make_section("Reviews")
+
+    def count_updates() -> list[str]:
+        article = make_article(
+            topics=[topic], authors=[make_author()], section=section, status="draft"
+        )
+        with CaptureQueriesContext(connection) as queries:
+            publish(objects=Article.objects.filter(pk=article.pk), user=admin_user)
+        tables = ('"articles_topic"', '"articles_author"', '"articles_section"')
+        return [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].startswith("UPDATE") and any(t in q["sql"].split(" SET")[0] for t in tables)
+        ]
+
+    small = count_updates()
+    for _ in range(10):
+        make_article(topics=[topic], authors=[make_author()], section=section)
+    large = count_updates()
+    assert len(large) == len(small) <= 6
+    assert not any("COUNT(" in sql for sql in large)
+    assert topic_counts() == {"Breast Cancer": 12}
+    assert_as_if_recounted()

@@ -139,3 +139,86 @@ def test_migrations_name_the_site_after_site_url(settings):
     migration.name_site(apps, Editor())
     assert Site.objects.get(pk=settings.SITE_ID).domain == "127.0.0.1:8000"
     assert Site.objects.create(domain="mirror.example", name="Mirror").pk != settings.SITE_ID
+
+
+def urls_and_dates(client, url) -> dict[str, str]:
+    sitemap = fetch(client, url)
+    return dict(
+        zip(
+            sitemap.xpath("//sm:url/sm:loc/text()", namespaces=NS),
+            sitemap.xpath("//sm:url/sm:lastmod/text()", namespaces=NS),
+            strict=True,
+        )
+    )
+
+
+def test_listing_pages_are_listed_while_they_have_live_articles_and_dated_by_them(
+    client, admin_user
+):
+    from datetime import timedelta
+
+    from articles.services import unpublish
+    from tests.factories import make_article, make_author, make_section, make_topic
+
+    topic, author, section = make_topic("Infections"), make_author(), make_section("Reviews")
+    long_ago = timezone.now() - timedelta(days=30)
+    article = make_article(topics=[topic], authors=[author], section=section, published_at=long_ago)
+    make_article(topics=[topic], published_at=long_ago - timedelta(days=1))
+    Article.objects.update(updated_at=long_ago)
+    from articles.counts import recount
+
+    recount()  # the dates as they now stand (the update above went around the ORM)
+    for kind, obj in (("topics", topic), ("authors", author), ("sections", section)):
+        dates = urls_and_dates(client, f"/sitemap-{kind}.xml")
+        assert dates[f"http://testserver{obj.get_absolute_url()}"].startswith(
+            str(timezone.localtime(long_ago).date())
+        ), kind
+
+    unpublish(objects=Article.objects.filter(pk=article.pk), user=admin_user)
+    today = str(timezone.localtime().date())
+    # The topic lost an article today (its page changed); the author and section have none.
+    assert urls_and_dates(client, "/sitemap-topics.xml")[
+        f"http://testserver{topic.get_absolute_url()}"
+    ].startswith(today)
+    assert author.get_absolute_url() not in client.get("/sitemap-authors.xml").text
+    assert section.get_absolute_url() not in client.get("/sitemap-sections.xml").text
+
+
+def test_an_author_of_a_scheduled_article_is_listed_once_it_is_due(client):
+    from datetime import timedelta
+
+    from tests.factories import make_article, make_author
+
+    build_site()
+    author = make_author(slug="soon")
+    article = make_article(authors=[author], published_at=timezone.now() + timedelta(hours=1))
+    assert "/authors/soon/" not in client.get("/sitemap-authors.xml").text
+    assert client.get(author.get_absolute_url()).status_code == 404
+    Article.objects.filter(pk=article.pk).update(published_at=timezone.now())  # time passes
+    from django.core.cache import cache
+
+    cache.clear()
+    assert "/authors/soon/" in client.get("/sitemap-authors.xml").text
+    assert client.get(author.get_absolute_url()).status_code == 200
+
+
+def test_every_sitemap_file_is_split_at_the_limit(client, index_schema, monkeypatch):
+    from articles import sitemaps
+
+    for cls in (sitemaps.AuthorSitemap, sitemaps.TopicSitemap):
+        monkeypatch.setattr(cls, "limit", 2)
+    build_site(n=3)
+    index = fetch(client, "/sitemap.xml")
+    locations = index.xpath("//sm:sitemap/sm:loc/text()", namespaces=NS)
+    for kind in ("authors", "topics"):
+        pages = [loc for loc in locations if f"sitemap-{kind}" in loc]
+        assert len(pages) >= 2, kind
+        for page in pages:
+            assert (
+                len(
+                    fetch(client, page.replace("http://testserver", "")).xpath(
+                        "//sm:url", namespaces=NS
+                    )
+                )
+                <= 2
+            )

@@ -358,6 +358,19 @@ def test_a_certificate_anywhere_but_sns_over_https_is_refused_unfetched(
     assert_nothing_changed(reader)
 
 
+def test_only_the_configured_sns_topics_are_accepted(client, webhooks, settings):
+    settings.SNS_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1234567890:SES_Events"]
+    reader, other = make_subscriber(lists=lists()), make_subscriber(lists=lists())
+    elsewhere = {
+        **ses_bounce(other.email, sns_id="0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
+        "TopicArn": "arn:aws:sns:us-east-1:999999999999:Someone_Elses_Topic",
+    }
+    assert post_sns(client, elsewhere).status_code == 400  # signed by SNS all the same
+    assert_nothing_changed(other)
+    assert post_sns(client, ses_bounce(reader.email)).status_code == 200
+    assert statuses(reader) == {Subscription.Status.BOUNCED}
+
+
 def test_an_unsigned_message_is_refused(client, webhooks):
     reader = make_subscriber(lists=lists())
     assert post_sns(client, ses_bounce(reader.email), signed=False).status_code == 400
@@ -564,3 +577,40 @@ def test_mailgun_reports_are_checked_with_its_webhook_signing_key(client, webhoo
     response = client.post(url, json.dumps(signed), content_type="application/json", **auth())
     assert response.status_code == 200
     assert statuses(reader) == {Subscription.Status.BOUNCED}
+
+
+def test_the_signed_string_is_the_one_sns_documents():
+    """Written out by hand from the SNS documentation, not built by the code under test: our
+    own signatures (above) would agree with any canonical form, SNS's only with this one."""
+    notification = {
+        "Type": "Notification",
+        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "TopicArn": "arn:aws:sns:us-west-2:123456789012:MyTopic",
+        "Subject": "My First Message",
+        "Message": "Hello world!",
+        "Timestamp": "2012-05-02T00:54:06.655Z",
+        "UnsubscribeURL": "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe",
+    }
+    assert sns.canonical(notification) == (
+        b"Message\nHello world!\nMessageId\n22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324\n"
+        b"Subject\nMy First Message\nTimestamp\n2012-05-02T00:54:06.655Z\n"
+        b"TopicArn\narn:aws:sns:us-west-2:123456789012:MyTopic\nType\nNotification\n"
+    )
+    del notification["Subject"]  # optional: left out of the string, not left empty
+    assert b"Subject" not in sns.canonical(notification)
+    confirmation = {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+        "Token": "2336412f37f",
+        "TopicArn": "arn:aws:sns:us-west-2:123456789012:MyTopic",
+        "Message": "You have chosen to subscribe to the topic.",
+        "SubscribeURL": "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription",
+        "Timestamp": "2012-04-26T20:45:04.751Z",
+    }
+    assert sns.canonical(confirmation) == (
+        b"Message\nYou have chosen to subscribe to the topic.\n"
+        b"MessageId\n165545c9-2a5c-472c-8df2-7ff2be2b3b1b\n"
+        b"SubscribeURL\nhttps://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription\n"
+        b"Timestamp\n2012-04-26T20:45:04.751Z\nToken\n2336412f37f\n"
+        b"TopicArn\narn:aws:sns:us-west-2:123456789012:MyTopic\nType\nSubscriptionConfirmation\n"
+    )

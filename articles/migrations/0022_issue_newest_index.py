@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0020_article_byline_topics_line'),
+        ('articles', '0021_stored_author_counts_and_listing_dates'),
     ]
 
     operations = [
