@@ -27,6 +27,7 @@ from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article, Authorship, Issue, Section, Topic
+from articles.models.article import CARD_FIELDS
 from articles.models.publishing import PublishState
 
 CONFIG = "english"
@@ -231,9 +232,12 @@ class RankedSearch(Sequence):
                 datetime(self.year + 1, 1, 1, tzinfo=tz),
             ]
         if self.topic is not None:
+            # IS TRUE keeps the planner from turning this into a join (with a scan of every
+            # match); it stays a filter on the newest-first walk, against a hash of the
+            # topic's articles.
             where.append(
-                "s.article_id IN (SELECT article_id FROM articles_article_topics"
-                " WHERE topic_id = %s)"
+                "(s.article_id IN (SELECT article_id FROM articles_article_topics"
+                " WHERE topic_id = %s)) IS TRUE"
             )
             params.append(self.topic.pk)
         return " AND ".join(where), params
@@ -266,7 +270,7 @@ class RankedSearch(Sequence):
         shown = [row for row in rows if start < row[3] <= stop]
         articles = {}
         if shown:
-            articles = Article.objects.published().for_listing().defer("body", "body_html")
+            articles = Article.objects.published().for_cards()
             articles = articles.in_bulk([row[0] for row in shown])
         self._rows = []
         for article_id, rank, _total, _n, headline in shown:
@@ -331,7 +335,11 @@ def search_page(form_data: dict, page_number, per_page: int):
     if isinstance(results, RankedSearch):
         results.prefetch_page(page_number, per_page)
         return Paginator(results, per_page).get_page(page_number)
-    page = Paginator(results.for_listing(), per_page).get_page(page_number)
+    # What a list item shows, and the text a snippet is cut from.
+    listed = results.select_related("issue__journal", "section").only(
+        *CARD_FIELDS, "standfirst", "body"
+    )
+    page = Paginator(listed, per_page).get_page(page_number)
     add_snippets(page.object_list, query)
     return page
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 # Cold cache: the page cache and the journal cache miss, as on the first visit after a publish
 # (the page cache's own bookkeeping, 2 queries once per content version, included).
-# Reader pages: at most 10 (search with a filter and no words: 11, 2 of them bookkeeping).
+# Reader pages: at most 10.
 MAX_QUERIES = {
     "home": 7,
     "issue-list": 4,
@@ -24,8 +24,8 @@ MAX_QUERIES = {
     "topic-detail": 4,
     "section-detail": 4,
     "author-detail": 6,
-    "search": 10,
-    "search-by-topic": 11,
+    "search": 7,
+    "search-by-topic": 8,
     "feed": 7,
     "sitemap-index": 14,
     "sitemap-articles": 6,
