@@ -82,7 +82,7 @@ class ArticlesConfig(AppConfig):
                 )
             m2m_changed.connect(cards.links_changed, sender=link, dispatch_uid=f"cards-m2m-{link}")
         for named in (Author, Topic):
-            post_init.connect(cards.name_loaded, sender=named, dispatch_uid=f"cards-init-{named}")
+            pre_save.connect(cards.name_saving, sender=named, dispatch_uid=f"cards-pre-{named}")
             post_save.connect(cards.name_saved, sender=named, dispatch_uid=f"cards-save-{named}")
         post_save.connect(cards.article_saved, sender=Article, dispatch_uid="cards-article-save")
         pre_delete.connect(cards.topic_deleting, sender=Topic, dispatch_uid="cards-topic-pre-del")

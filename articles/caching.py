@@ -28,6 +28,7 @@ How a public page is cached, from the reader's browser inwards:
 """
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import logging
@@ -76,6 +77,38 @@ def content_version() -> int:
         cache.add(VERSION_KEY, time.time_ns() // 1000, None)
         version = cache.get(VERSION_KEY)
     return version
+
+
+# The version the current request is served at, as PageCacheMiddleware read it (no round
+# trip with Redis: see VersionWatch); None outside such a request.
+_request_version: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "jhop_content_version", default=None
+)
+
+
+def current_version() -> int:
+    """The content version this request is served at (else the shared cache's)."""
+    return _request_version.get() or content_version()
+
+
+class PerVersion:
+    """A value computed from public content at most once per content version by this
+    process, e.g. the primary journal every page's header shows. Every change of public
+    content makes a new version (bump_content_version), so the value is never stale."""
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.kept: tuple[int, object] | None = None
+
+    def get(self):
+        version = current_version()
+        kept = self.kept
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        value = self.compute()
+        if value is not None:  # nothing yet (no journal): asked again next time
+            self.kept = (version, value)
+        return value
 
 
 def _next_version() -> int:
@@ -223,13 +256,27 @@ def call_purge_url() -> int:
         return response.status
 
 
+# (version, next go-live timestamp or 0) as this process last read it.
+_next_live_kept: tuple[int, float] | None = None
+
+
 def _next_go_live(version: int) -> float | None:
+    global _next_live_kept
+    kept = _next_live_kept
+    if kept is not None and kept[0] == version and (not kept[1] or kept[1] > time.time()):
+        return kept[1] or None
+    timestamp = _read_next_go_live(version)
+    _next_live_kept = (version, timestamp)
+    return timestamp or None
+
+
+def _read_next_go_live(version: int) -> float:
     from articles.models import Article, Issue
 
     key = NEXT_LIVE_KEY.format(version=version)
     cached = cache.get(key)
     if cached is not None:
-        return cached or None
+        return cached
     now = timezone.now()
     # One query for both (a page's budget counts it on a cold cache): the earliest of the
     # scheduled articles' and issues' times.
@@ -244,7 +291,7 @@ def _next_go_live(version: int) -> float | None:
     if upcoming:
         lifetime = max(1, min(lifetime, int(timestamp - now.timestamp())))
     cache.set(key, timestamp, lifetime)
-    return timestamp or None
+    return timestamp
 
 
 def page_timeout(version: int) -> int:
@@ -329,7 +376,7 @@ class PageCacheMiddleware:
         key = _page_key(request)
         version = self.watch.current()
         entry = self.local.get(key)
-        if entry is None or entry["version"] != version:
+        if (entry is None or entry["version"] != version) and settings.CACHE_MIDDLEWARE_SECONDS > 0:
             entry = cache.get(key) if version is not None else None
             if entry is not None and entry["version"] == version:
                 self._keep(key, entry)
@@ -338,7 +385,11 @@ class PageCacheMiddleware:
             if seconds_left > 0:
                 return self._answer(request, entry, seconds_left)
         version = version or content_version()
-        response = self.get_response(request)
+        token = _request_version.set(version)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_version.reset(token)
         if not getattr(response, PUBLIC_MARK, False):
             return response
         return self._store(request, response, key=key, version=version)

@@ -131,20 +131,20 @@ def _names(instance) -> tuple:
     return (instance.name,)
 
 
-def name_loaded(sender, instance, **kwargs):
-    """post_init of an Author or Topic: its name as loaded (deferred: unknown)."""
+def name_saving(sender, instance, raw=False, **kwargs):
+    """pre_save of an Author or Topic: its name as stored, to tell a rename on save."""
+    if instance.pk is None or raw:
+        return
     fields = ("given_name", "family_name", "credentials") if sender is Author else ("name",)
-    if all(f in instance.__dict__ for f in fields):
-        instance._cards_names = _names(instance)
+    instance._cards_names = sender.objects.filter(pk=instance.pk).values_list(*fields).first()
 
 
 def name_saved(sender, instance, created, raw=False, **kwargs):
     """post_save of an Author or Topic: a new name is printed on every item listing it."""
-    before = instance.__dict__.get("_cards_names")
-    instance._cards_names = _names(instance)
+    before = instance.__dict__.pop("_cards_names", None)
     if created and not raw:
         return  # nothing lists it yet
-    if before == instance._cards_names:
+    if before == _names(instance):
         return
     key = "author_id" if isinstance(instance, Author) else "topic_id"
     refresh(articles_of(**{key: instance.pk}))

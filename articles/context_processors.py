@@ -1,21 +1,17 @@
-"""What every page shows of the journal (header, footer): the primary journal, cached."""
+"""What every page shows of the journal (header, footer): the primary journal."""
 
 from django.conf import settings
-from django.core.cache import cache
 
+from articles.caching import PerVersion
 from articles.models import Journal
 
-JOURNAL_CACHE_KEY = "articles:primary-journal"
+_journal = PerVersion(Journal.objects.primary)
 
 
 def primary_journal() -> Journal | None:
-    """The site's journal, cached: every page's header and footer show it."""
-    journal = cache.get(JOURNAL_CACHE_KEY)
-    if journal is None:
-        journal = Journal.objects.primary()
-        if journal is not None:
-            cache.set(JOURNAL_CACHE_KEY, journal, 300)
-    return journal
+    """The site's journal, read once per content version: every page's header and footer
+    show it (a change to it is a change of public content, hence a new version)."""
+    return _journal.get()
 
 
 def site(request):

@@ -304,10 +304,17 @@ class AuthorDetailView(ArticleListView):
 
     subject_model = Author
     template_name = "articles/author_detail.html"
-    allow_empty = False
 
     def get_queryset(self):
         return super().get_queryset().filter(authorships__author=self.subject)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The paginator's count says whether there is any (allow_empty=False would ask the
+        # database once more).
+        if not context["paginator"].count:
+            raise Http404("No published work by this author")
+        return context
 
 
 class TopicListView(PageMetaMixin, TemplateView):

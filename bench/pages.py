@@ -11,7 +11,7 @@ serving this process, from /proc; the kernel counts it in ticks of 10 ms, so use
 
     .venv/bin/python bench/pages.py --articles 2000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jhop_pages_100k \\
-        .venv/bin/python bench/pages.py --articles 100000 --reuse --pages article,home
+        .venv/bin/python bench/pages.py --articles 100000 --reuse --pages article home "issue TOC"
 """
 
 import argparse
@@ -65,7 +65,7 @@ def main() -> None:
         "--reuse", action="store_true", help="use the archive already in DATABASE_URL"
     )
     parser.add_argument(
-        "--pages", default="", help="comma-separated page names to measure (default: all)"
+        "--pages", nargs="+", metavar="NAME", help="measure only these pages (default: all)"
     )
     parser.add_argument(
         "--redis-url",
@@ -152,7 +152,7 @@ def main() -> None:
         }
     )
     if args.pages:
-        wanted = {name.strip() for name in args.pages.split(",")}
+        wanted = set(args.pages)
         if unknown := wanted - set(pages):
             raise SystemExit(
                 f"Unknown pages: {', '.join(sorted(unknown))}. Known: {', '.join(pages)}"

@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, Prefetch, Q, Value, When
-from django.urls import reverse
 from django.utils import timezone
 
 from articles import citations
@@ -18,25 +17,31 @@ from articles.models.publishing import (
     VisibilityMixin,
     own_visibility,
 )
+from articles.paths import slug_path
 from articles.references import split_identifiers
 from articles.sanitizer import sanitize_html
 from articles.validators import validate_pdf
 
 
 class ArticleQuerySet(PublishableQuerySet):
-    def _issue_is_live(self) -> Q:
-        return Q(issue__isnull=True) | Q(issue__in=Issue.objects.published())
+    def _issue_is_live(self, now=None) -> Q:
+        # Through the join to the issue (which list pages select anyway), not a subquery
+        # over every issue: the archive's 2,500 issues cost each list query a hashed scan.
+        now = now or timezone.now()
+        return Q(issue__isnull=True) | self._live_own_state(now, prefix="issue__")
 
     def published(self) -> "ArticleQuerySet":
         """What readers may see: published, due, and in a published issue (or in none).
 
         The one rule every public path uses: pages, feeds, sitemap, search, related items.
         """
-        return super().published().filter(self._issue_is_live())
+        now = timezone.now()
+        return self.filter(self._live_own_state(now) & self._issue_is_live(now))
 
     def live_condition(self, now=None) -> Q:
         """published() as a condition, for annotations (e.g. OAI's deleted flag)."""
-        return self._live_own_state(now or timezone.now()) & self._issue_is_live()
+        now = now or timezone.now()
+        return self._live_own_state(now) & self._issue_is_live(now)
 
     def withdrawn(self) -> "ArticleQuerySet":
         """Once live, not live now: taken back to draft, moved to a later time, or in an
@@ -56,7 +61,7 @@ class ArticleQuerySet(PublishableQuerySet):
         return self.annotate(
             visibility=Case(
                 *self._own_state_cases(now),
-                When(self._issue_is_live(), then=Value(Visibility.LIVE)),
+                When(self._issue_is_live(now), then=Value(Visibility.LIVE)),
                 default=Value(Visibility.WAITING),
                 output_field=models.CharField(max_length=10),
             )
@@ -259,7 +264,7 @@ class Article(VisibilityMixin, models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:article-detail", kwargs={"slug": self.slug})
+        return slug_path("articles:article-detail", self.slug)
 
     def clean(self):
         self.clean_publish_time()

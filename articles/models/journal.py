@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
 from articles.images import validate_image
 from articles.models.publishing import (
@@ -11,6 +10,7 @@ from articles.models.publishing import (
     PublishState,
     VisibilityMixin,
 )
+from articles.paths import slug_path
 from articles.validators import (
     validate_doi_prefix,
     validate_doi_suffix_pattern,
@@ -159,13 +159,17 @@ class Issue(VisibilityMixin, models.Model):
                 fields=["journal", "volume", "number", "kind"], name="issue_unique_per_journal"
             ),
         ]
-        indexes = [models.Index(fields=["status", "published_at"], name="issue_status_pub_idx")]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="issue_status_pub_idx"),
+            # The newest issue (the home page's current issue) without sorting them all.
+            models.Index(fields=["-cover_date", "-volume", "-number"], name="issue_newest_idx"),
+        ]
 
     def __str__(self):
         return self.label
 
     def get_absolute_url(self):
-        return reverse("articles:issue-detail", kwargs={"slug": self.slug})
+        return slug_path("articles:issue-detail", self.slug)
 
     def clean(self):
         self.clean_publish_time()
@@ -250,7 +254,7 @@ class Section(KeepsStoredCounts, models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:section-detail", kwargs={"slug": self.slug})
+        return slug_path("articles:section-detail", self.slug)
 
     @property
     def is_scholarly(self) -> bool:
@@ -272,7 +276,7 @@ class Topic(KeepsStoredCounts, models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:topic-detail", kwargs={"slug": self.slug})
+        return slug_path("articles:topic-detail", self.slug)
 
 
 class Author(KeepsStoredCounts, models.Model):
@@ -312,7 +316,7 @@ class Author(KeepsStoredCounts, models.Model):
         return self.display_name
 
     def get_absolute_url(self):
-        return reverse("articles:author-detail", kwargs={"slug": self.slug})
+        return slug_path("articles:author-detail", self.slug)
 
     def clean(self):
         if self.photo and not self.photo_alt.strip():

@@ -76,8 +76,9 @@ class PublishableQuerySet(models.QuerySet):
             When(published_at__gt=now, then=Value(Visibility.SCHEDULED)),
         ]
 
-    def _live_own_state(self, now) -> Q:
-        return Q(status=PublishState.PUBLISHED, published_at__lte=now)
+    def _live_own_state(self, now, *, prefix: str = "") -> Q:
+        """Live by its own state and time; prefix: of a related row's (e.g. "issue__")."""
+        return Q(**{f"{prefix}status": PublishState.PUBLISHED, f"{prefix}published_at__lte": now})
 
     def with_visibility(self):
         """Annotate each row with `visibility`, a Visibility value, computed in SQL."""
