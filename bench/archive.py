@@ -373,6 +373,9 @@ def build(n_articles: int, *, seed: int = 7, verbose: bool = False) -> dict:
         step("related items stored")
         _subscribers(n_articles, write, next_id, rng, now)
         step("subscribers")
+        # Statistics first: without them the planner takes the freshly copied tables for
+        # empty and picks plans for the recount that run for many minutes.
+        _analyze()
         _derive_in_bulk()
         step("derived data")
     _analyze()

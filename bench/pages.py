@@ -15,7 +15,9 @@ serving this process, from /proc; the kernel counts it in ticks of 10 ms, so use
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import time
 from pathlib import Path
@@ -76,6 +78,12 @@ def main() -> None:
         "--only",
         metavar="WORD",
         help="measure only the pages whose name contains WORD (e.g. search)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="also profile the repeated requests (cProfile) and print the top functions; "
+        "FILE keeps the stats (python -m pstats FILE)",
     )
     args = parser.parse_args()
 
@@ -180,13 +188,21 @@ def main() -> None:
             response = client.get(url, secure=True)  # as the proxy forwards it
         n_queries = len(ctx.captured_queries)
         walls = []
+        profiler = cProfile.Profile() if args.profile else None
         cpu0, db0 = time.process_time(), backend_cpu_seconds(backend)
         for _ in range(args.repeat):
             t = time.perf_counter()
+            if profiler:
+                profiler.enable()
             client.get(url, secure=True)
+            if profiler:
+                profiler.disable()
             walls.append((time.perf_counter() - t) * 1000)
         app_ms = (time.process_time() - cpu0) * 1000 / args.repeat
         db_ms = (backend_cpu_seconds(backend) - db0) * 1000 / args.repeat
+        if profiler:
+            profiler.dump_stats(args.profile)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         db = f"{db_ms:>11.1f}" if backend else f"{'-':>11}"
         print(
             f"{name:<18}{response.status_code:>7}{n_queries:>9}{app_ms:>12.1f}{db}"
