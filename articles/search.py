@@ -23,9 +23,12 @@ from django.db import connection
 from django.db.models import Case, FloatField, Max, Min, Q, Value, When
 from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
+from articles import tsquery
+from articles.counts import live_count
 from articles.models import Article, Authorship, Issue, Section, Topic
 from articles.models.article import CARD_FIELDS
 from articles.models.publishing import PublishState
@@ -34,8 +37,6 @@ CONFIG = "english"
 MAX_TERMS = 12
 SNIPPET_CHARS = 240
 WORD_RE = re.compile(r"\w+", re.UNICODE)
-# websearch_to_tsquery syntax: a phrase, an exclusion or an alternative.
-OPERATORS_RE = re.compile(r'"|(?:^|\s)-\w|\bor\b', re.IGNORECASE)
 
 
 class QuickSelect(forms.Select):
@@ -113,6 +114,8 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
     if not terms:
         if topic is None and section is None and year is None:
             return articles.none()
+        if connection.vendor == "postgresql":
+            return FilteredList(topic=topic, section=section, year=year)
         return articles.newest_first()
     if connection.vendor == "postgresql":
         return RankedSearch(query.strip(), topic=topic, section=section, year=year)
@@ -123,56 +126,186 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
 WEIGHTS = [0.5, 0.2, 0.4, 1.0]
 # Matches ranked by relevance, newest first: past these, results are not worth ranking.
 RANKED_AT_MOST = 1000
+# A query the word index cannot narrow (a phrase whose words are common but seldom
+# adjacent, or exclusions only) is checked on the newest EXAMINED_AT_MOST articles (those
+# the filters allow), and, for a phrase, on every article with all its words when at most
+# CANDIDATES_AT_MOST have them; past both, the results are those of the newest articles
+# only, and the page says so.
+EXAMINED_AT_MOST = 5000
+CANDIDATES_AT_MOST = 2000
 HEADLINE_OPTIONS = (
     "StartSel=<mark>, StopSel=</mark>, MaxWords=40, MinWords=20, MaxFragments=2, "
     'FragmentDelimiter=" … "'
 )
+# Anything but words and spaces (a quote, a minus, a hyphen or apostrophe inside a word,
+# which websearch_to_tsquery makes a phrase) or "or": read the query's shape first.
+SHAPED_RE = re.compile(r"[^\w\s]|\bor\b", re.IGNORECASE)
 
-# One query per page shown: the newest RANKED_AT_MOST matches (found through the GIN
-# index, or by walking the newest articles when the words are common), ranked by ts_rank
-# (as before, on the same weighted document), numbered, counted, and cut to the page, with
-# headlines from the stored excerpt for the page's rows only. Row 1 always comes back, so
-# that the total is known even for a page past the end.
+# The newest matches (at most RANKED_AT_MOST + 1, to know whether there are more), by mode.
+# "words": the planner chooses between walking the newest-first index (its filters read
+# from the index alone, the document only for the articles they allow) and the GIN index.
+NEWEST_WORDS_SQL = """
+newest AS MATERIALIZED (
+  SELECT w.article_id, w.published_at
+  FROM articles_search w JOIN articles_search d ON d.article_id = w.article_id
+  WHERE d.document @@ websearch_to_tsquery(%s::regconfig, %s) AND {filters_w}
+  ORDER BY w.published_at DESC, w.article_id DESC
+  LIMIT %s
+), settled AS (SELECT true AS done, 0 AS candidates)
+"""
+# "examined": the newest EXAMINED_AT_MOST articles the filters allow (from the index
+# alone), their documents checked. Settled when that finds more than RANKED_AT_MOST matches
+# (the newest of them are the newest of all) or examines every article the filters allow.
+NEWEST_EXAMINED_SQL = """
+{walk}, settled AS MATERIALIZED (
+  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT count(*) FROM examined) < %s AS done,
+    0 AS candidates
+), newest AS MATERIALIZED (
+  SELECT article_id, published_at FROM walked
+  ORDER BY published_at DESC, article_id DESC LIMIT %s
+)
+"""
+# The walk of both: the newest EXAMINED_AT_MOST articles of the index's range (the live
+# articles, of the section and year if chosen: the section-first index, or a year's
+# dates), each document checked. A topic is tested within those, on the index entry
+# (topic_ids), before the row is read: a topic has no index of its own in date order, and
+# walking until EXAMINED_AT_MOST of one topic's articles would read fifteen times as many.
+WALK_SQL = """
+examined AS MATERIALIZED (
+  SELECT s.article_id, s.published_at,
+    s.document @@ websearch_to_tsquery(%s::regconfig, %s) AS hit
+  FROM articles_search s
+  WHERE {filters_s}
+  ORDER BY s.published_at DESC, s.article_id DESC
+  LIMIT %s
+), walked AS MATERIALIZED (
+  SELECT article_id, published_at FROM examined WHERE hit
+)"""
+WALK_BY_TOPIC_SQL = """
+examined AS MATERIALIZED (
+  SELECT s.article_id, s.published_at, s.topic_ids @> ARRAY[%s]::bigint[] AS in_topic
+  FROM articles_search s
+  WHERE {filters_s}
+  ORDER BY s.published_at DESC, s.article_id DESC
+  LIMIT %s
+), walked AS MATERIALIZED (
+  SELECT e.article_id, e.published_at
+  FROM examined e JOIN articles_search d ON d.article_id = e.article_id
+  WHERE e.in_topic AND d.document @@ websearch_to_tsquery(%s::regconfig, %s)
+)"""
+# "phrase": as "examined"; when that does not settle it, the articles with all the
+# phrases' words (the GIN index) are counted, up to CANDIDATES_AT_MOST + 1, and if they
+# are that few, each is checked for the phrase: the newest matches of the whole archive.
+NEWEST_PHRASE_SQL = """
+{walk}, walk AS MATERIALIZED (
+  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT count(*) FROM examined) < %s AS done
+), probed AS MATERIALIZED (
+  SELECT count(*) AS n FROM (
+    SELECT 1 FROM articles_search s
+    WHERE NOT (SELECT done FROM walk) AND s.document @@ %s::tsquery AND {filters_s}
+    LIMIT %s
+  ) candidates
+), settled AS MATERIALIZED (
+  SELECT (SELECT done FROM walk) OR (SELECT n FROM probed) <= %s AS done,
+    (SELECT n FROM probed) AS candidates
+), indexed AS MATERIALIZED (
+  SELECT s.article_id, s.published_at FROM articles_search s
+  WHERE NOT (SELECT done FROM walk) AND (SELECT n FROM probed) <= %s
+    AND s.document @@ %s::tsquery
+    AND (s.document @@ websearch_to_tsquery(%s::regconfig, %s)) IS TRUE AND {filters_s}
+  ORDER BY s.published_at DESC, s.article_id DESC
+  LIMIT %s
+), newest AS MATERIALIZED (
+  SELECT article_id, published_at FROM walked
+  WHERE (SELECT done FROM walk) OR (SELECT n FROM probed) > %s
+  UNION ALL
+  SELECT article_id, published_at FROM indexed
+)
+"""
+
+# One query per page shown: the newest matches (see above), the newest RANKED_AT_MOST of
+# them ranked by ts_rank (as before, on the same weighted document), numbered, counted, and
+# cut to the page, with headlines from the stored excerpt for the page's rows only. The
+# first row holds whether there were more matches and whether the search was bounded (it
+# comes back even when nothing matched), so the total is known even for a page past the end.
 RANKED_SQL = """
-SELECT numbered.article_id, numbered.rank, numbered.total, numbered.n,
+WITH {newest}
+SELECT flags.more, flags.bounded, numbered.article_id, numbered.rank, numbered.total,
+  numbered.n,
   CASE WHEN numbered.n > %s THEN ts_headline(%s::regconfig, e.excerpt,
     websearch_to_tsquery(%s::regconfig, %s), %s) END
 FROM (
+  SELECT (SELECT count(*) FROM newest) > %s AS more,
+    NOT (SELECT done FROM settled) AS bounded
+) flags
+LEFT JOIN (
   SELECT ranked.article_id, ranked.rank, count(*) OVER () AS total,
     row_number() OVER (
       ORDER BY ranked.rank DESC, ranked.published_at DESC, ranked.article_id DESC) AS n
   FROM (
-    SELECT newest.article_id, newest.published_at,
+    SELECT kept.article_id, kept.published_at,
       (SELECT ts_rank(%s::float4[], d.document, websearch_to_tsquery(%s::regconfig, %s))
-       FROM articles_search d WHERE d.article_id = newest.article_id) AS rank
+       FROM articles_search d WHERE d.article_id = kept.article_id) AS rank
     FROM (
-      SELECT s.article_id, s.published_at
-      FROM articles_search s
-      WHERE {where}
-      ORDER BY s.published_at DESC, s.article_id DESC
-      LIMIT %s
-    ) newest
+      SELECT article_id, published_at FROM newest
+      ORDER BY published_at DESC, article_id DESC LIMIT %s
+    ) kept
   ) ranked
-) numbered
-JOIN articles_search e ON e.article_id = numbered.article_id
-WHERE numbered.n = 1 OR (numbered.n > %s AND numbered.n <= %s)
+) numbered ON numbered.n = 1 OR (numbered.n > %s AND numbered.n <= %s)
+LEFT JOIN articles_search e ON e.article_id = numbered.article_id
 ORDER BY numbered.n
 """
+
+
+def live_filters(alias: str, *, now, topic=None, section=None, year=None) -> tuple[str, list]:
+    """Article.objects.published() and the search form's filters, as conditions on a row of
+    articles_search: the columns its newest-first index carries, so that a walk of the
+    index tests them without reading the row."""
+    where = [
+        # Published, due, and in a published issue or in none.
+        f"{alias}.status = %s AND {alias}.published_at <= %s",
+    ]
+    params = [PublishState.PUBLISHED, now]
+    # The issues not live (usually few: drafts and scheduled ones), once per query (an
+    # InitPlan), so that a walk of the index tests each entry against a short array.
+    issues_sql, issues_params = (
+        Issue.objects.not_published(now).order_by().values("pk").query.sql_with_params()
+    )
+    where.append(f"({alias}.issue_id IS NULL OR {alias}.issue_id <> ALL (ARRAY({issues_sql})))")
+    params.extend(issues_params)
+    if section is not None:
+        where.append(f"{alias}.section_id = %s")
+        params.append(section.pk)
+    if year is not None:
+        tz = timezone.get_current_timezone()
+        where.append(f"{alias}.published_at >= %s AND {alias}.published_at < %s")
+        params += [datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)]
+    if topic is not None:
+        where.append(f"{alias}.topic_ids @> ARRAY[%s]::bigint[]")
+        params.append(topic.pk)
+    return " AND ".join(where), params
 
 
 class RankedSearch(Sequence):
     """The ranked matches of a search on PostgreSQL, as a sequence of Articles (each with
     .rank, .headline and .snippet) that reads only the slices asked for.
 
-    Searches articles_search (migration 0019): a narrow table with the weighted document
-    in the row and the article's publish fields mirrored by triggers, so that neither the
-    match nor the ranking touches the wide articles_article rows; only the page's articles
-    are read from there (with the one published() rule, once more, as a safety net).
+    Searches articles_search (migrations 0019, 0023): a narrow table with the weighted
+    document in the row and the article's publish fields and topics mirrored by triggers,
+    so that neither the match nor the ranking touches the wide articles_article rows; only
+    the page's articles are read from there (with the one published() rule, once more, as a
+    safety net).
+
+    After a page is read: .more says there were more than RANKED_AT_MOST matches (the
+    newest of them were ranked); .bounded says only the newest EXAMINED_AT_MOST articles
+    were searched (see EXAMINED_AT_MOST), so older matches may exist.
     """
 
     def __init__(self, query: str, *, topic=None, section=None, year=None):
         self.query = query
         self.topic, self.section, self.year = topic, section, year
+        self.more = self.bounded = False
+        self._shape = None
         self._total = None
         self._start = self._stop = 0  # the rows read so far: [start, stop)
         self._rows = []
@@ -208,63 +341,90 @@ class RankedSearch(Sequence):
             number = 1
         self._fetch((number - 1) * per_page, number * per_page)
 
-    def _where(self, now) -> tuple[str, list]:
-        where = [
-            "s.document @@ websearch_to_tsquery(%s::regconfig, %s)",
-            # Article.objects.published(), on the mirrored fields: published, due, and in
-            # a published issue or in none.
-            "s.status = %s AND s.published_at <= %s",
-        ]
-        params = [CONFIG, self.query, PublishState.PUBLISHED, now]
-        issues_sql, issues_params = (
-            Issue.objects.published().order_by().values("pk").query.sql_with_params()
-        )
-        where.append(f"(s.issue_id IS NULL OR s.issue_id IN ({issues_sql}))")
-        params.extend(issues_params)
-        if self.section is not None:
-            where.append("s.section_id = %s")
-            params.append(self.section.pk)
-        if self.year is not None:
-            tz = timezone.get_current_timezone()
-            where.append("s.published_at >= %s AND s.published_at < %s")
-            params += [
-                datetime(self.year, 1, 1, tzinfo=tz),
-                datetime(self.year + 1, 1, 1, tzinfo=tz),
-            ]
-        if self.topic is not None:
-            # IS TRUE keeps the planner from turning this into a join (with a scan of every
-            # match); it stays a filter on the newest-first walk, against a hash of the
-            # topic's articles.
-            where.append(
-                "(s.article_id IN (SELECT article_id FROM articles_article_topics"
-                " WHERE topic_id = %s)) IS TRUE"
-            )
-            params.append(self.topic.pk)
-        return " AND ".join(where), params
+    def shape(self) -> tuple[str, str | None]:
+        """("words", None), ("examined", None) for exclusions only, or ("phrase", the
+        phrases' words ANDed as a tsquery). Plain words need no query to tell."""
+        if self._shape is None:
+            self._shape = ("words", None)
+            if SHAPED_RE.search(self.query):
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT websearch_to_tsquery(%s::regconfig, %s)::text",
+                        [CONFIG, self.query],
+                    )
+                    text = cursor.fetchone()[0]
+                try:
+                    tree = tsquery.parse(text)
+                except tsquery.Unreadable:
+                    tree = None
+                if not tsquery.needs_a_word(tree):
+                    self._shape = ("examined", None)
+                elif tsquery.has_phrase(tree):
+                    self._shape = ("phrase", tsquery.words_query(tree))
+        return self._shape
 
     def sql(self, start: int, stop: int) -> tuple[str, list]:
-        """The ranked query for rows [start, stop) (and row 0, for the total)."""
-        where, where_params = self._where(timezone.now())
+        """The ranked query for rows [start, stop) (and the flags, for the total)."""
+        now = timezone.now()
+        filters = dict(now=now, topic=self.topic, section=self.section, year=self.year)
+        mode, words = self.shape()
+        q = [CONFIG, self.query]
+        limit = RANKED_AT_MOST + 1
+        if mode == "words":
+            where, params = live_filters("w", **filters)
+            newest = NEWEST_WORDS_SQL.format(filters_w=where)
+            newest_params = [*q, *params, limit]
+        else:
+            where, params = live_filters("s", **filters)
+            if self.topic is None:
+                walk_sql = WALK_SQL.format(filters_s=where)
+                walk = [*q, *params, EXAMINED_AT_MOST]
+            else:
+                in_range, in_range_params = live_filters("s", **{**filters, "topic": None})
+                walk_sql = WALK_BY_TOPIC_SQL.format(filters_s=in_range)
+                walk = [self.topic.pk, *in_range_params, EXAMINED_AT_MOST, *q]
+            walk += [RANKED_AT_MOST, EXAMINED_AT_MOST]
+            if mode == "examined" or self.topic is not None:
+                # (With a topic, the articles with all the phrases' words are not counted:
+                # the planner reads them all, a topic's share of each word at a time.)
+                newest = NEWEST_EXAMINED_SQL.format(walk=walk_sql)
+                newest_params = [*walk, limit]
+            else:
+                newest = NEWEST_PHRASE_SQL.format(walk=walk_sql, filters_s=where)
+                newest_params = [
+                    *walk,
+                    words,
+                    *params,
+                    CANDIDATES_AT_MOST + 1,
+                    CANDIDATES_AT_MOST,
+                    CANDIDATES_AT_MOST,
+                    words,
+                    *q,
+                    *params,
+                    limit,
+                    CANDIDATES_AT_MOST,
+                ]
         params = [
+            *newest_params,
             start,
             CONFIG,
-            CONFIG,
-            self.query,
+            *q,
             HEADLINE_OPTIONS,
+            RANKED_AT_MOST,
             WEIGHTS,
-            CONFIG,
-            self.query,
-            *where_params,
+            *q,
             RANKED_AT_MOST,
             start,
             stop,
         ]
-        return RANKED_SQL.format(where=where), params
+        return RANKED_SQL.format(newest=newest), params
 
     def _fetch(self, start: int, stop: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(*self.sql(start, stop))
             rows = cursor.fetchall()
+        self.more, self.bounded = rows[0][:2]
+        rows = [row[2:] for row in rows if row[2] is not None]
         self._total = rows[0][2] if rows else 0
         self._start, self._stop = start, min(stop, self._total)
         shown = [row for row in rows if start < row[3] <= stop]
@@ -283,6 +443,96 @@ class RankedSearch(Sequence):
                 mark_safe(nh3.clean(headline, tags={"mark"}, attributes={})) if headline else ""
             )
             self._rows.append(article)
+
+
+# A filter with no words: the filtered articles' ids, newest first (or oldest first, for a
+# page past the middle), from the newest-first or the section-first index alone, and their
+# excerpts for the snippets.
+FILTERED_PAGE_SQL = """
+SELECT p.article_id, e.excerpt FROM (
+  SELECT s.article_id, s.published_at FROM articles_search s
+  WHERE {filters}
+  ORDER BY s.published_at {order}, s.article_id {order}
+  OFFSET %s LIMIT %s
+) p JOIN articles_search e ON e.article_id = p.article_id
+ORDER BY p.published_at DESC, p.article_id DESC
+"""
+
+FILTERED_COUNT_SQL = "SELECT count(*) FROM articles_search s WHERE {filters}"
+
+
+class FilteredList(Sequence):
+    """A filter's articles with no words, newest first, on PostgreSQL: a sequence of
+    Articles (each with .snippet) that reads only the slices asked for.
+
+    Its length is exact: a topic's or a section's stored count (articles.counts), or
+    else a count of the index entries of the narrowest range (the year's, or the
+    section's) that pass the other filters, read from the index alone. A page is read from
+    the index, from whichever end is nearer (as articles.paging.CountedPaginator does).
+    """
+
+    def __init__(self, *, topic=None, section=None, year=None):
+        self.topic, self.section, self.year = topic, section, year
+        self.more = self.bounded = False
+        self._count = None
+        self._cache = {}
+
+    def _filters(self):
+        return live_filters(
+            "s", now=self._now, topic=self.topic, section=self.section, year=self.year
+        )
+
+    @cached_property
+    def _now(self):
+        return timezone.now()
+
+    def __len__(self) -> int:
+        if self._count is None:
+            subjects = [f for f in (self.topic, self.section) if f is not None]
+            if len(subjects) == 1 and self.year is None:
+                self._count = live_count(subjects[0])
+            else:
+                where, params = self._filters()
+                with connection.cursor() as cursor:
+                    cursor.execute(FILTERED_COUNT_SQL.format(filters=where), params)
+                    self._count = cursor.fetchone()[0]
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, int):
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("FilteredList slices have no step")
+        if stop <= start:
+            return []
+        if (start, stop) not in self._cache:
+            self._cache[(start, stop)] = self._read(start, stop)
+        return self._cache[(start, stop)]
+
+    def _read(self, start: int, stop: int) -> list[Article]:
+        where, params = self._filters()
+        if start > len(self) // 2:
+            order, offset = "ASC", len(self) - stop
+        else:
+            order, offset = "DESC", start
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FILTERED_PAGE_SQL.format(filters=where, order=order),
+                [*params, offset, stop - start],
+            )
+            rows = cursor.fetchall()
+        articles = Article.objects.published().for_cards().in_bulk([pk for pk, _ in rows])
+        shown = []
+        for pk, excerpt in rows:
+            article = articles.get(pk)
+            if article is not None:  # unpublished since: skip it
+                article.snippet = plain_snippet(html.unescape(excerpt))
+                shown.append(article)
+        return shown
 
 
 # The first and last live publication dates, each from one end of the newest-first index,
@@ -335,6 +585,8 @@ def search_page(form_data: dict, page_number, per_page: int):
     if isinstance(results, RankedSearch):
         results.prefetch_page(page_number, per_page)
         return Paginator(results, per_page).get_page(page_number)
+    if isinstance(results, FilteredList):
+        return Paginator(results, per_page).get_page(page_number)
     # What a list item shows, and the text a snippet is cut from.
     listed = results.select_related("issue__journal", "section").only(
         *CARD_FIELDS, "standfirst", "body"
@@ -375,6 +627,12 @@ def add_snippets(articles: list[Article], query: str) -> None:
     for article in articles:
         if not hasattr(article, "snippet"):
             article.snippet = snippet(article, query)
+
+
+def plain_snippet(text: str) -> SafeString:
+    """The start of a text, about SNIPPET_CHARS long, escaped (a list with no words)."""
+    text = " ".join(text.split())
+    return escape(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""))
 
 
 def snippet(article: Article, query: str) -> SafeString:

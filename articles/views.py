@@ -21,7 +21,13 @@ from articles.models import (
 )
 from articles.models.article import listing_prefetches
 from articles.paging import CountedPaginator
-from articles.search import SearchForm, published_years, search_page, terms_of
+from articles.search import (
+    EXAMINED_AT_MOST,
+    SearchForm,
+    published_years,
+    search_page,
+    terms_of,
+)
 
 PAGE_SIZE = 20
 RELATED_ITEMS = 10
@@ -336,10 +342,15 @@ class SearchView(PageMetaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         form = SearchForm(self.request.GET or None, years=published_years())
         query, page, filtered = "", None, False
+        more = bounded = False
         if form.is_valid():
             query = form.cleaned_data["q"]
             filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
             page = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
+            # Ranked searches rank the newest matches only, and some look through the
+            # newest articles only (articles.search): the page says so.
+            more = getattr(page.paginator.object_list, "more", False)
+            bounded = getattr(page.paginator.object_list, "bounded", False)
         if query:
             self.meta_title = f"Search: {query}"
         self.noindex = bool(self.request.GET)
@@ -350,6 +361,9 @@ class SearchView(PageMetaMixin, TemplateView):
             page_obj=page,
             searched=page is not None,
             filtered=filtered,
+            more=more,
+            bounded=bounded,
+            examined_at_most=EXAMINED_AT_MOST,
             **kwargs,
         )
 

@@ -450,19 +450,21 @@ WITH bodies AS (
   FROM articles_authorship s JOIN articles_author au ON au.id = s.author_id
   GROUP BY s.article_id
 ), topics AS (
-  SELECT at.article_id, string_agg(t.name, ' ') AS n
+  SELECT at.article_id, string_agg(t.name, ' ') AS n,
+    array_agg(at.topic_id ORDER BY at.topic_id) AS ids
   FROM articles_article_topics at JOIN articles_topic t ON t.id = at.topic_id
   GROUP BY at.article_id
 )
 INSERT INTO articles_search
-  (article_id, status, published_at, issue_id, section_id, document, excerpt)
+  (article_id, status, published_at, issue_id, section_id, document, excerpt, topic_ids)
 SELECT a.id, a.status, a.published_at, a.issue_id, a.section_id,
   setweight(to_tsvector('english', coalesce(a.title, '')), 'A')
   || setweight(to_tsvector('english', coalesce(a.standfirst, '')), 'B')
   || b.v
   || setweight(to_tsvector('english', coalesce(names.n, '')), 'D')
   || setweight(to_tsvector('english', coalesce(topics.n, '')), 'D'),
-  articles_search_excerpt(a.standfirst, a.body)
+  articles_search_excerpt(a.standfirst, a.body),
+  coalesce(topics.ids, '{}')
 FROM articles_article a
 JOIN bodies b ON b.h = md5(a.body)
 LEFT JOIN names ON names.article_id = a.id
@@ -470,7 +472,7 @@ LEFT JOIN topics ON topics.article_id = a.id
 ON CONFLICT (article_id) DO UPDATE
 SET status = EXCLUDED.status, published_at = EXCLUDED.published_at,
     issue_id = EXCLUDED.issue_id, section_id = EXCLUDED.section_id,
-    document = EXCLUDED.document, excerpt = EXCLUDED.excerpt
+    document = EXCLUDED.document, excerpt = EXCLUDED.excerpt, topic_ids = EXCLUDED.topic_ids
 """
 
 
@@ -490,7 +492,7 @@ def _derive_in_bulk() -> None:
             cursor.execute("SET session_replication_role = DEFAULT")
             # Building the GIN index once beats updating it row by row.
             cursor.execute("DROP INDEX articles_search_document_idx")
-            # What the triggers store in articles_search (migration 0019), set-based:
+            # What the triggers store in articles_search (migrations 0019, 0023), set-based:
             # each distinct body is parsed once, names and topics aggregated in one pass
             # (the articles were copied in with triggers off, so none has a row yet).
             cursor.execute(BULK_SEARCH_DOCUMENTS)

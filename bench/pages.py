@@ -111,6 +111,9 @@ def main() -> None:
     topic = Topic.objects.filter(articles=article).first()
     section = Section.objects.filter(articles=article).first()
     author = Author.objects.filter(authorships__article=article).first()
+    # A year in the middle of the archive: its articles are neither the newest nor the oldest.
+    oldest = Article.objects.published().order_by("published_at").first()
+    year = (oldest.published_at.year + article.published_at.year) // 2
     pages = {
         # What any request costs here (middleware, no template): a yardstick for the rest.
         "robots.txt": "/robots.txt",
@@ -128,6 +131,26 @@ def main() -> None:
         "search rare": reverse("articles:search") + "?q=zanubrutinib",
         "search author": reverse("articles:search") + f"?q={author.family_name}",
         "search, page 40": reverse("articles:search") + "?q=cancer&page=40",
+        # The forms that cost most before they were bounded (bench/README.md, Search).
+        "search phrase reversed": reverse("articles:search") + '?q="cancer+breast"',
+        "search phrase never": reverse("articles:search") + '?q="evidence+summary"',
+        "search phrase rare words": reverse("articles:search") + '?q="zanubrutinib+lymphoma"',
+        "search phrase, page 40": reverse("articles:search") + '?q="breast+cancer"&page=40',
+        "search exclusion only": reverse("articles:search") + "?q=-cancer",
+        "search word -word": reverse("articles:search") + "?q=cancer+-breast",
+        "search or": reverse("articles:search") + "?q=zanubrutinib+or+lymphoma",
+        "search topic only": reverse("articles:search") + f"?topic={topic.slug}",
+        "search topic only, page 40": reverse("articles:search") + f"?topic={topic.slug}&page=40",
+        "search section only": reverse("articles:search") + f"?section={section.slug}",
+        "search year only": reverse("articles:search") + f"?year={year}",
+        "search all filters": reverse("articles:search")
+        + f"?topic={topic.slug}&section={section.slug}&year={year}",
+        "search common+topic": reverse("articles:search") + f"?q=cancer&topic={topic.slug}",
+        "search common+section": reverse("articles:search") + f"?q=cancer&section={section.slug}",
+        "search common+year": reverse("articles:search") + f"?q=cancer&year={year}",
+        "search rare+topic": reverse("articles:search") + f"?q=zanubrutinib&topic={topic.slug}",
+        "search phrase+topic": reverse("articles:search")
+        + f'?q="cancer+breast"&topic={topic.slug}',
         "RSS feed": reverse("articles:feed-latest-rss"),
         "sitemap index": reverse("sitemap"),
         "sitemap articles": reverse("sitemap-section", args=["articles"]) + f"?p={last_page}",
@@ -179,7 +202,7 @@ def main() -> None:
             cursor.execute("SELECT pg_backend_pid()")
             backend = cursor.fetchone()[0]
     print(
-        f"{'page':<18}{'status':>7}{'queries':>9}{'app CPU ms':>12}{'DB CPU ms':>11}"
+        f"{'page':<28}{'status':>7}{'queries':>9}{'app CPU ms':>12}{'DB CPU ms':>11}"
         f"{'app+DB ms':>11}{'wall p50 ms':>13}"
     )
     for name, url in pages.items():
@@ -205,7 +228,7 @@ def main() -> None:
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         db = f"{db_ms:>11.1f}" if backend else f"{'-':>11}"
         print(
-            f"{name:<18}{response.status_code:>7}{n_queries:>9}{app_ms:>12.1f}{db}"
+            f"{name:<28}{response.status_code:>7}{n_queries:>9}{app_ms:>12.1f}{db}"
             f"{app_ms + db_ms:>11.1f}{statistics.median(walls):>13.1f}",
             flush=True,
         )

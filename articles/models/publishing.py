@@ -95,6 +95,10 @@ class PublishableQuerySet(models.QuerySet):
         """What readers may see (Visibility.LIVE)."""
         return self.filter(self._live_own_state(timezone.now()))
 
+    def not_published(self, now=None):
+        """The rest (not Visibility.LIVE): drafts, scheduled, and published with no time."""
+        return self.exclude(self._live_own_state(now or timezone.now()))
+
     def scheduled(self):
         """Published with a future time (Visibility.SCHEDULED): goes live without a job."""
         return self.filter(status=PublishState.PUBLISHED, published_at__gt=timezone.now())
