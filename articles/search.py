@@ -490,6 +490,8 @@ class FilteredList(Sequence):
         if self._count is None:
             subjects = [f for f in (self.topic, self.section) if f is not None]
             if len(subjects) == 1 and self.year is None:
+                # (As the object holds it: the search form reads the topic or section
+                # afresh on every request.)
                 self._count = live_count(subjects[0])
             else:
                 where, params = self._filters()
@@ -513,16 +515,20 @@ class FilteredList(Sequence):
             self._cache[(start, stop)] = self._read(start, stop)
         return self._cache[(start, stop)]
 
-    def _read(self, start: int, stop: int) -> list[Article]:
+    def __iter__(self):
+        """Every article, newest first (whatever the count says)."""
+        return iter(self._read(0, None))
+
+    def _read(self, start: int, stop: int | None) -> list[Article]:
         where, params = self._filters()
-        if start > len(self) // 2:
+        if stop is not None and start > len(self) // 2:
             order, offset = "ASC", len(self) - stop
         else:
             order, offset = "DESC", start
         with connection.cursor() as cursor:
             cursor.execute(
                 FILTERED_PAGE_SQL.format(filters=where, order=order),
-                [*params, offset, stop - start],
+                [*params, offset, None if stop is None else stop - start],
             )
             rows = cursor.fetchall()
         articles = Article.objects.published().for_cards().in_bulk([pk for pk, _ in rows])
