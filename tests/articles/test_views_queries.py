@@ -26,6 +26,10 @@ MAX_QUERIES = {
     "author-detail": 6,
     "search": 7,
     "search-by-topic": 8,
+    # On PostgreSQL a phrase or an exclusion costs one query more (its shape is read first).
+    "search-phrase": 9,
+    "search-exclusions": 8,
+    "search-by-year-and-section": 9,  # a count (no stored one for two filters) and the page
     "feed": 7,
     "sitemap-index": 14,
     "sitemap-articles": 6,
@@ -46,6 +50,11 @@ def urls(site) -> dict[str, str]:
         "author-detail": site["author"].get_absolute_url(),
         "search": "/search/?q=breast+cancer",
         "search-by-topic": "/search/?topic=breast-cancer&page=2",
+        "search-phrase": '/search/?q="breast+cancer"&topic=breast-cancer',
+        "search-exclusions": "/search/?q=-cancer&page=2",
+        "search-by-year-and-section": (
+            f"/search/?year={article.published_at.year}&section={article.section.slug}&page=2"
+        ),
         "feed": "/topics/breast-cancer/atom/",
         "sitemap-index": "/sitemap.xml",
         "sitemap-articles": "/sitemap-articles.xml",
