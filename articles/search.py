@@ -126,12 +126,14 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
 WEIGHTS = [0.5, 0.2, 0.4, 1.0]
 # Matches ranked by relevance, newest first: past these, results are not worth ranking.
 RANKED_AT_MOST = 1000
-# A query the word index cannot narrow (a phrase whose words are common but seldom
-# adjacent, or exclusions only) is checked on the newest EXAMINED_AT_MOST articles (those
-# the filters allow), and, for a phrase, on every article with all its words when at most
-# CANDIDATES_AT_MOST have them; past both, the results are those of the newest articles
-# only, and the page says so.
+# A query the word index cannot narrow (a phrase whose words are common but seldom side by
+# side, common words less some others, or exclusions only) is checked on the newest
+# EXAMINED_AT_MOST articles (of the section and year, if chosen; with a topic, the topic's
+# among the newest TOPIC_EXAMINED_AT_MOST), and, unless it is exclusions only, on every
+# article holding its words when at most CANDIDATES_AT_MOST do. Past both, the results are
+# those of the newest articles only, and the page says so.
 EXAMINED_AT_MOST = 5000
+TOPIC_EXAMINED_AT_MOST = 20000
 CANDIDATES_AT_MOST = 2000
 HEADLINE_OPTIONS = (
     "StartSel=<mark>, StopSel=</mark>, MaxWords=40, MinWords=20, MaxFragments=2, "
@@ -153,9 +155,9 @@ newest AS MATERIALIZED (
   LIMIT %s
 ), settled AS (SELECT true AS done, 0 AS candidates)
 """
-# "examined": the newest EXAMINED_AT_MOST articles the filters allow (from the index
-# alone), their documents checked. Settled when that finds more than RANKED_AT_MOST matches
-# (the newest of them are the newest of all) or examines every article the filters allow.
+# "examined" (exclusions only): the walk below. Settled when it finds more than
+# RANKED_AT_MOST matches (the newest of them are the newest of all) or examines every
+# article in its range; else bounded.
 NEWEST_EXAMINED_SQL = """
 {walk}, settled AS MATERIALIZED (
   SELECT (SELECT count(*) FROM walked) > %s OR (SELECT count(*) FROM examined) < %s AS done,
@@ -165,11 +167,12 @@ NEWEST_EXAMINED_SQL = """
   ORDER BY published_at DESC, article_id DESC LIMIT %s
 )
 """
-# The walk of both: the newest EXAMINED_AT_MOST articles of the index's range (the live
-# articles, of the section and year if chosen: the section-first index, or a year's
-# dates), each document checked. A topic is tested within those, on the index entry
-# (topic_ids), before the row is read: a topic has no index of its own in date order, and
-# walking until EXAMINED_AT_MOST of one topic's articles would read fifteen times as many.
+# The walk of "examined" and "checked": the newest EXAMINED_AT_MOST articles of the
+# index's range (the live articles, of the section and year if chosen: the section-first
+# index, or a year's dates), each document checked. With a topic, the newest
+# TOPIC_EXAMINED_AT_MOST of the range, the topic tested on the index entry (topic_ids)
+# before the row is read, and the documents of the topic's articles only: a topic has no
+# index of its own in date order.
 WALK_SQL = """
 examined AS MATERIALIZED (
   SELECT s.article_id, s.published_at,
@@ -193,16 +196,17 @@ examined AS MATERIALIZED (
   FROM examined e JOIN articles_search d ON d.article_id = e.article_id
   WHERE e.in_topic AND d.document @@ websearch_to_tsquery(%s::regconfig, %s)
 )"""
-# "phrase": as "examined"; when that does not settle it, the articles with all the
-# phrases' words (the GIN index) are counted, up to CANDIDATES_AT_MOST + 1, and if they
-# are that few, each is checked for the phrase: the newest matches of the whole archive.
-NEWEST_PHRASE_SQL = """
+# "checked" (a phrase, or an exclusion beside words): the walk; when that does not settle
+# it, the articles holding the words every match holds (tsquery.words_query, through the
+# GIN index; whatever the topic) are counted, up to CANDIDATES_AT_MOST + 1, and if they
+# are that few, each is checked: the newest matches of the whole archive. Else bounded.
+NEWEST_CHECKED_SQL = """
 {walk}, walk AS MATERIALIZED (
   SELECT (SELECT count(*) FROM walked) > %s OR (SELECT count(*) FROM examined) < %s AS done
 ), probed AS MATERIALIZED (
   SELECT count(*) AS n FROM (
     SELECT 1 FROM articles_search s
-    WHERE NOT (SELECT done FROM walk) AND s.document @@ %s::tsquery AND {filters_s}
+    WHERE NOT (SELECT done FROM walk) AND s.document @@ %s::tsquery AND {in_range}
     LIMIT %s
   ) candidates
 ), settled AS MATERIALIZED (
@@ -297,14 +301,15 @@ class RankedSearch(Sequence):
     safety net).
 
     After a page is read: .more says there were more than RANKED_AT_MOST matches (the
-    newest of them were ranked); .bounded says only the newest EXAMINED_AT_MOST articles
-    were searched (see EXAMINED_AT_MOST), so older matches may exist.
+    newest of them were ranked); .bounded says only the newest .window articles were
+    searched (see EXAMINED_AT_MOST), so older matches may exist.
     """
 
     def __init__(self, query: str, *, topic=None, section=None, year=None):
         self.query = query
         self.topic, self.section, self.year = topic, section, year
         self.more = self.bounded = False
+        self.window = EXAMINED_AT_MOST
         self._shape = None
         self._total = None
         self._start = self._stop = 0  # the rows read so far: [start, stop)
@@ -342,8 +347,9 @@ class RankedSearch(Sequence):
         self._fetch((number - 1) * per_page, number * per_page)
 
     def shape(self) -> tuple[str, str | None]:
-        """("words", None), ("examined", None) for exclusions only, or ("phrase", the
-        phrases' words ANDed as a tsquery). Plain words need no query to tell."""
+        """("words", None); ("examined", None) for exclusions only; or ("checked", the
+        words every match holds, as a tsquery) for a phrase or an exclusion beside words.
+        Plain words need no query to tell."""
         if self._shape is None:
             self._shape = ("words", None)
             if SHAPED_RE.search(self.query):
@@ -359,8 +365,8 @@ class RankedSearch(Sequence):
                     tree = None
                 if not tsquery.needs_a_word(tree):
                     self._shape = ("examined", None)
-                elif tsquery.has_phrase(tree):
-                    self._shape = ("phrase", tsquery.words_query(tree))
+                elif tsquery.is_checked(tree):
+                    self._shape = ("checked", tsquery.words_query(tree))
         return self._shape
 
     def sql(self, start: int, stop: int) -> tuple[str, list]:
@@ -376,25 +382,28 @@ class RankedSearch(Sequence):
             newest_params = [*q, *params, limit]
         else:
             where, params = live_filters("s", **filters)
+            in_range, in_range_params = live_filters("s", **{**filters, "topic": None})
             if self.topic is None:
                 walk_sql = WALK_SQL.format(filters_s=where)
                 walk = [*q, *params, EXAMINED_AT_MOST]
+                window = EXAMINED_AT_MOST
             else:
-                in_range, in_range_params = live_filters("s", **{**filters, "topic": None})
                 walk_sql = WALK_BY_TOPIC_SQL.format(filters_s=in_range)
-                walk = [self.topic.pk, *in_range_params, EXAMINED_AT_MOST, *q]
-            walk += [RANKED_AT_MOST, EXAMINED_AT_MOST]
-            if mode == "examined" or self.topic is not None:
-                # (With a topic, the articles with all the phrases' words are not counted:
-                # the planner reads them all, a topic's share of each word at a time.)
+                walk = [self.topic.pk, *in_range_params, TOPIC_EXAMINED_AT_MOST, *q]
+                window = TOPIC_EXAMINED_AT_MOST
+            walk += [RANKED_AT_MOST, window]
+            self.window = window
+            if mode == "examined" or words is None:
                 newest = NEWEST_EXAMINED_SQL.format(walk=walk_sql)
                 newest_params = [*walk, limit]
             else:
-                newest = NEWEST_PHRASE_SQL.format(walk=walk_sql, filters_s=where)
+                newest = NEWEST_CHECKED_SQL.format(
+                    walk=walk_sql, filters_s=where, in_range=in_range
+                )
                 newest_params = [
                     *walk,
                     words,
-                    *params,
+                    *in_range_params,
                     CANDIDATES_AT_MOST + 1,
                     CANDIDATES_AT_MOST,
                     CANDIDATES_AT_MOST,

@@ -2,10 +2,10 @@
 
 websearch_to_tsquery turns a reader's query into a tsquery: words ANDed, "a phrase" (and a
 hyphenated word) as a chain of <-> (or <2> over a stop word), -word as !, "or" as |.
-The GIN index finds articles by their words, not by where the words stand: it answers a
-phrase with every article holding all its words, each then checked for the phrase, and
-cannot answer a query of exclusions only at all. The search reads the query's shape to
-bound those cases (articles.search.EXAMINED_AT_MOST).
+The GIN index finds articles by their words, not by where the words stand or by words
+they lack: it answers a phrase with every article holding all its words, and "a -b" with
+every article holding a, each then checked; it cannot answer exclusions alone at all.
+The search reads the query's shape to bound those cases (articles.search.EXAMINED_AT_MOST).
 """
 
 import re
@@ -106,11 +106,12 @@ def _quoted(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def has_phrase(node: Node | None) -> bool:
-    """Whether the query holds a phrase (a quoted phrase, or a hyphenated word)."""
+def is_checked(node: Node | None) -> bool:
+    """Whether the word index finds more than the query's matches, each then checked: the
+    query holds a phrase (quoted, or a hyphenated word) or an exclusion."""
     if node is None or node.op == "lex":
         return False
-    return node.op == "phrase" or any(has_phrase(arg) for arg in node.args)
+    return node.op in ("phrase", "not") or any(is_checked(arg) for arg in node.args)
 
 
 def words_query(node: Node | None) -> str | None:

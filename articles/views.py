@@ -21,13 +21,7 @@ from articles.models import (
 )
 from articles.models.article import listing_prefetches
 from articles.paging import CountedPaginator
-from articles.search import (
-    EXAMINED_AT_MOST,
-    SearchForm,
-    published_years,
-    search_page,
-    terms_of,
-)
+from articles.search import SearchForm, published_years, search_page, terms_of
 
 PAGE_SIZE = 20
 RELATED_ITEMS = 10
@@ -343,6 +337,7 @@ class SearchView(PageMetaMixin, TemplateView):
         form = SearchForm(self.request.GET or None, years=published_years())
         query, page, filtered = "", None, False
         more = bounded = False
+        window = 0
         if form.is_valid():
             query = form.cleaned_data["q"]
             filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
@@ -351,6 +346,7 @@ class SearchView(PageMetaMixin, TemplateView):
             # newest articles only (articles.search): the page says so.
             more = getattr(page.paginator.object_list, "more", False)
             bounded = getattr(page.paginator.object_list, "bounded", False)
+            window = getattr(page.paginator.object_list, "window", 0)
         if query:
             self.meta_title = f"Search: {query}"
         self.noindex = bool(self.request.GET)
@@ -363,7 +359,7 @@ class SearchView(PageMetaMixin, TemplateView):
             filtered=filtered,
             more=more,
             bounded=bounded,
-            examined_at_most=EXAMINED_AT_MOST,
+            examined_at_most=window,
             **kwargs,
         )
 

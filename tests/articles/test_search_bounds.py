@@ -33,11 +33,11 @@ def days_ago(n):
 @pytest.mark.django_db(False)
 def test_the_shape_of_a_query():
     phrase = tsquery.parse("'cancer' <-> 'breast'")
-    assert tsquery.has_phrase(phrase) and tsquery.needs_a_word(phrase)
+    assert tsquery.is_checked(phrase) and tsquery.needs_a_word(phrase)
     assert tsquery.words_query(phrase) == "( 'cancer' ) & ( 'breast' )"
 
     mixed = tsquery.parse("'qualiti' <2> 'life' & !'cancer'")
-    assert tsquery.has_phrase(mixed) and tsquery.needs_a_word(mixed)
+    assert tsquery.is_checked(mixed) and tsquery.needs_a_word(mixed)
     assert tsquery.words_query(mixed) == "( ( 'qualiti' ) & ( 'life' ) )"
 
     for exclusions in ("!'cancer'", "!'cancer' & !'breast'", "'lymphoma' | !'cancer'"):
@@ -47,7 +47,8 @@ def test_the_shape_of_a_query():
 
     either = tsquery.parse("'b' <-> 'c' | 'd' & 'e'")
     assert tsquery.words_query(either) == "( ( 'b' ) & ( 'c' ) ) | ( ( 'd' ) & ( 'e' ) )"
-    assert not tsquery.has_phrase(tsquery.parse("'cdk4/6' & ( 'a' | 'b' )"))
+    assert not tsquery.is_checked(tsquery.parse("'cdk4/6' & ( 'a' | 'b' )"))
+    assert tsquery.is_checked(tsquery.parse("'lymphoma' & !'cancer'"))
     assert tsquery.parse("") is None and tsquery.needs_a_word(None)
     assert tsquery.words_query(tsquery.parse("'o''neil'")) == "'o''neil'"
     with pytest.raises(tsquery.Unreadable):
@@ -156,7 +157,6 @@ def test_a_phrase_of_common_words_is_bounded_and_says_so(client, adjacent, monke
     monkeypatch.setattr(search, "CANDIDATES_AT_MOST", 3)
     results = search_articles('"zoledronate dosing"')
     assert titles(results) == [] and results.bounded
-    monkeypatch.setattr("articles.views.EXAMINED_AT_MOST", 2)
     html = client.get('/search/?q="zoledronate+dosing"').content.decode()
     assert "No results for “&quot;zoledronate dosing&quot;” in the 2 newest articles" in html
     assert "looked for in the 2 newest articles only" in html
@@ -178,7 +178,6 @@ def test_exclusions_alone_list_the_newest_articles_without_the_words(client, adj
     monkeypatch.setattr(search, "EXAMINED_AT_MOST", 2)
     results = search_articles("-renal")
     assert titles(results) == ["Apart 0", "Unrelated"] and results.bounded
-    monkeypatch.setattr("articles.views.EXAMINED_AT_MOST", 2)
     html = client.get("/search/?q=-renal").content.decode()
     assert "2 results for “-renal” in the 2 newest articles" in html
 
@@ -213,12 +212,16 @@ def test_filtered_searches_find_what_the_topic_holds(adjacent, monkeypatch):
     Article.objects.filter(pk=old.pk).update(status=Article.Status.DRAFT)
     assert titles(search_articles("zoledronate", topic=bones)) == []
 
-    # With a topic, a phrase is looked for among the newest articles of the archive (those
-    # of the topic among them): here the two newest, which hold no article of the topic.
+    # With a topic, a phrase is looked for among the newest articles of the archive (the
+    # topic's among them: here the two newest, which hold none), then, if few articles
+    # hold its words (whatever their topic), in each of those.
     Article.objects.filter(pk=old.pk).update(status=Article.Status.PUBLISHED)
-    monkeypatch.setattr(search, "EXAMINED_AT_MOST", 2)
+    monkeypatch.setattr(search, "TOPIC_EXAMINED_AT_MOST", 2)
     results = search_articles('"zoledronate dosing"', topic=bones)
-    assert titles(results) == [] and results.bounded
+    assert titles(results) == ["Old note"] and not results.bounded
+    monkeypatch.setattr(search, "CANDIDATES_AT_MOST", 3)
+    results = search_articles('"zoledronate dosing"', topic=bones)
+    assert titles(results) == [] and results.bounded and results.window == 2
 
 
 @postgres_only
