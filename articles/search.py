@@ -132,9 +132,9 @@ RANKED_AT_MOST = 1000
 # among the newest TOPIC_EXAMINED_AT_MOST), and, unless it is exclusions only, on every
 # article holding its words when at most CANDIDATES_AT_MOST do. Past both, the results are
 # those of the newest articles only, and the page says so.
-EXAMINED_AT_MOST = 5000
-TOPIC_EXAMINED_AT_MOST = 20000
-CANDIDATES_AT_MOST = 2000
+EXAMINED_AT_MOST = 4000
+TOPIC_EXAMINED_AT_MOST = 16000
+CANDIDATES_AT_MOST = 1500
 HEADLINE_OPTIONS = (
     "StartSel=<mark>, StopSel=</mark>, MaxWords=40, MinWords=20, MaxFragments=2, "
     'FragmentDelimiter=" … "'
@@ -186,7 +186,7 @@ examined AS MATERIALIZED (
 )"""
 WALK_BY_TOPIC_SQL = """
 examined AS MATERIALIZED (
-  SELECT s.article_id, s.published_at, s.topic_ids @> ARRAY[%s]::bigint[] AS in_topic
+  SELECT s.article_id, s.published_at, %s = ANY(s.topic_ids) AS in_topic
   FROM articles_search s
   WHERE {filters_s}
   ORDER BY s.published_at DESC, s.article_id DESC
@@ -285,7 +285,7 @@ def live_filters(alias: str, *, now, topic=None, section=None, year=None) -> tup
         where.append(f"{alias}.published_at >= %s AND {alias}.published_at < %s")
         params += [datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)]
     if topic is not None:
-        where.append(f"{alias}.topic_ids @> ARRAY[%s]::bigint[]")
+        where.append(f"%s = ANY({alias}.topic_ids)")
         params.append(topic.pk)
     return " AND ".join(where), params
 

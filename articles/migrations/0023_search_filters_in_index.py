@@ -7,7 +7,6 @@ removed). articles_search_newest_idx (published_at, article_id; published articl
 now INCLUDEs issue_id, section_id and topic_ids: a search filtered by topic, section or
 year, or a list with no words, reads the index only (an index-only scan) until it has
 the rows it needs, and reads the wide row (with the document) of those rows alone. A
-GIN index on topic_ids lets a rare word and a topic meet as two bitmaps; a
 section-first index does for a section what the newest-first index does for the whole
 archive (a section's newest articles, and their count, without walking the others). No
 parallel workers scan the table: a search reads a few thousand rows at most.
@@ -77,7 +76,6 @@ FROM (SELECT article_id, array_agg(topic_id ORDER BY topic_id) AS ids
       FROM articles_article_topics GROUP BY article_id) t
 WHERE t.article_id = s.article_id;
 
-CREATE INDEX articles_search_topics_idx ON articles_search USING gin (topic_ids);
 DROP INDEX articles_search_newest_idx;
 CREATE INDEX articles_search_newest_idx ON articles_search (published_at DESC, article_id DESC)
   INCLUDE (issue_id, section_id, topic_ids) WHERE status = 'published';
@@ -93,7 +91,6 @@ ANALYZE articles_search;
 BACKWARD = """
 ALTER TABLE articles_search RESET (parallel_workers);
 DROP INDEX IF EXISTS articles_search_section_idx;
-DROP INDEX IF EXISTS articles_search_topics_idx;
 DROP INDEX articles_search_newest_idx;
 CREATE INDEX articles_search_newest_idx ON articles_search (published_at DESC, article_id DESC)
   WHERE status = 'published';
