@@ -148,7 +148,8 @@ SHAPED_RE = re.compile(r"[^\w\s]|\bor\b", re.IGNORECASE)
 # from the index alone, the document only for the articles they allow) and the GIN index.
 NEWEST_WORDS_SQL = """
 newest AS MATERIALIZED (
-  SELECT w.article_id, w.published_at
+  SELECT w.article_id, w.published_at,
+    ts_rank(%s::float4[], d.document, websearch_to_tsquery(%s::regconfig, %s)) AS rank
   FROM articles_search w JOIN articles_search d ON d.article_id = w.article_id
   WHERE d.document @@ websearch_to_tsquery(%s::regconfig, %s) AND {filters_w}
   ORDER BY w.published_at DESC, w.article_id DESC
@@ -171,8 +172,9 @@ NEWEST_EXAMINED_SQL = """
 # index's range (the live articles, of the section and year if chosen: the section-first
 # index, or a year's dates), each document checked. With a topic, the newest
 # TOPIC_EXAMINED_AT_MOST of the range, the topic tested on the index entry (topic_ids)
-# before the row is read, and the documents of the topic's articles only: a topic has no
-# index of its own in date order.
+# before the row is read, and the documents of the topic's articles only (one by one: a
+# join would tempt the planner to scan every document): a topic has no index of its own
+# in date order.
 WALK_SQL = """
 examined AS MATERIALIZED (
   SELECT s.article_id, s.published_at,
@@ -192,9 +194,10 @@ examined AS MATERIALIZED (
   ORDER BY s.published_at DESC, s.article_id DESC
   LIMIT %s
 ), walked AS MATERIALIZED (
-  SELECT e.article_id, e.published_at
-  FROM examined e JOIN articles_search d ON d.article_id = e.article_id
-  WHERE e.in_topic AND d.document @@ websearch_to_tsquery(%s::regconfig, %s)
+  SELECT e.article_id, e.published_at FROM examined e
+  WHERE e.in_topic AND (
+    SELECT d.document @@ websearch_to_tsquery(%s::regconfig, %s)
+    FROM articles_search d WHERE d.article_id = e.article_id)
 )"""
 # "checked" (a phrase, or an exclusion beside words): the walk; when that does not settle
 # it, the articles holding the words every match holds (tsquery.words_query, through the
@@ -228,8 +231,10 @@ NEWEST_CHECKED_SQL = """
 """
 
 # One query per page shown: the newest matches (see above), the newest RANKED_AT_MOST of
-# them ranked by ts_rank (as before, on the same weighted document), numbered, counted, and
-# cut to the page, with headlines from the stored excerpt for the page's rows only. The
+# them ranked by ts_rank (as before, on the same weighted document; "words" ranks each
+# match as it reads its document, the others read the kept ones' again), numbered,
+# counted, and cut to the page, with headlines from the stored excerpt for the page's
+# rows only. The
 # first row holds whether there were more matches and whether the search was bounded (it
 # comes back even when nothing matched), so the total is known even for a page past the end.
 RANKED_SQL = """
@@ -247,11 +252,9 @@ LEFT JOIN (
     row_number() OVER (
       ORDER BY ranked.rank DESC, ranked.published_at DESC, ranked.article_id DESC) AS n
   FROM (
-    SELECT kept.article_id, kept.published_at,
-      (SELECT ts_rank(%s::float4[], d.document, websearch_to_tsquery(%s::regconfig, %s))
-       FROM articles_search d WHERE d.article_id = kept.article_id) AS rank
+    SELECT kept.article_id, kept.published_at, {rank} AS rank
     FROM (
-      SELECT article_id, published_at FROM newest
+      SELECT {kept} FROM newest
       ORDER BY published_at DESC, article_id DESC LIMIT %s
     ) kept
   ) ranked
@@ -259,6 +262,9 @@ LEFT JOIN (
 LEFT JOIN articles_search e ON e.article_id = numbered.article_id
 ORDER BY numbered.n
 """
+RANK_LOOKUP = """(
+  SELECT ts_rank(%s::float4[], d.document, websearch_to_tsquery(%s::regconfig, %s))
+  FROM articles_search d WHERE d.article_id = kept.article_id)"""
 
 
 def live_filters(alias: str, *, now, topic=None, section=None, year=None) -> tuple[str, list]:
@@ -376,11 +382,16 @@ class RankedSearch(Sequence):
         mode, words = self.shape()
         q = [CONFIG, self.query]
         limit = RANKED_AT_MOST + 1
+        rank = "kept.rank"
+        kept = "article_id, published_at, rank"
+        rank_params = []
         if mode == "words":
             where, params = live_filters("w", **filters)
             newest = NEWEST_WORDS_SQL.format(filters_w=where)
-            newest_params = [*q, *params, limit]
+            newest_params = [WEIGHTS, *q, *q, *params, limit]
         else:
+            rank, kept = RANK_LOOKUP, "article_id, published_at"
+            rank_params = [WEIGHTS, *q]
             where, params = live_filters("s", **filters)
             in_range, in_range_params = live_filters("s", **{**filters, "topic": None})
             if self.topic is None:
@@ -420,13 +431,12 @@ class RankedSearch(Sequence):
             *q,
             HEADLINE_OPTIONS,
             RANKED_AT_MOST,
-            WEIGHTS,
-            *q,
+            *rank_params,
             RANKED_AT_MOST,
             start,
             stop,
         ]
-        return RANKED_SQL.format(newest=newest), params
+        return RANKED_SQL.format(newest=newest, rank=rank, kept=kept), params
 
     def _fetch(self, start: int, stop: int) -> None:
         with connection.cursor() as cursor:

@@ -139,6 +139,7 @@ def main() -> None:
         "search exclusion only": reverse("articles:search") + "?q=-cancer",
         "search word -word": reverse("articles:search") + "?q=cancer+-breast",
         "search or": reverse("articles:search") + "?q=zanubrutinib+or+lymphoma",
+        "search word -common": reverse("articles:search") + "?q=lymphoma+-cancer",
         "search topic only": reverse("articles:search") + f"?topic={topic.slug}",
         "search topic only, page 40": reverse("articles:search") + f"?topic={topic.slug}&page=40",
         "search section only": reverse("articles:search") + f"?section={section.slug}",
@@ -148,6 +149,7 @@ def main() -> None:
         "search common+topic": reverse("articles:search") + f"?q=cancer&topic={topic.slug}",
         "search common+section": reverse("articles:search") + f"?q=cancer&section={section.slug}",
         "search common+year": reverse("articles:search") + f"?q=cancer&year={year}",
+        "search mid word+topic": reverse("articles:search") + f"?q=stem&topic={topic.slug}",
         "search rare+topic": reverse("articles:search") + f"?q=zanubrutinib&topic={topic.slug}",
         "search phrase+topic": reverse("articles:search")
         + f'?q="cancer+breast"&topic={topic.slug}',
