@@ -27,6 +27,18 @@ def json_ld(data):
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
 
 
+@register.filter
+def meta_tags(pairs):
+    """<meta name content> elements of (name, content) pairs, e.g. the Google Scholar tags
+    (some thirty an article: a template loop over them cost more than the rest of <head>)."""
+    return mark_safe(
+        "".join(
+            f'<meta name="{escape(name)}" content="{escape(content)}">\n  '
+            for name, content in pairs
+        )
+    )
+
+
 @register.simple_tag
 def default_description(site_name):
     return (
