@@ -1,6 +1,5 @@
 """Public pages: thin views over the published() and for_listing() query rules."""
 
-from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,7 +18,7 @@ from articles.models import (
     Section,
     Topic,
 )
-from articles.models.article import listing_prefetches
+from articles.models.article import load_relations
 from articles.paging import CountedPaginator
 from articles.search import SearchForm, published_years, search_page, terms_of
 
@@ -179,8 +178,16 @@ class ArticleDetailView(PreviewMixin, DetailView):
         articles = Article.objects.all()
         if not self.request.user.has_perm("articles.change_article"):
             articles = articles.published()
-        # The byline and topics are prefetched in get_context_data.
-        return articles.select_related("issue__journal", "section").prefetch_related("references")
+        # The journal is the per-version copy (get_object); the byline, topics and
+        # references are read in get_context_data.
+        return articles.select_related("issue", "section")
+
+    def get_object(self, queryset=None):
+        article = super().get_object(queryset)
+        journal = primary_journal()
+        if article.issue and journal and article.issue.journal_id == journal.pk:
+            article.issue.journal = journal
+        return article
 
     def get(self, request, *args, **kwargs):
         try:
@@ -199,7 +206,7 @@ class ArticleDetailView(PreviewMixin, DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         related_items = article.related_items(RELATED_ITEMS)
-        prefetch_related_objects([article], *listing_prefetches())
+        load_relations(article, references=True)
         journal = primary_journal()
         absolute = self.request.build_absolute_uri
         image_url = absolute(article.lead_image.url) if article.lead_image else ""

@@ -43,6 +43,13 @@ else:
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Values sent apart from the SQL, so the reader pages can use prepared statements
+    # (articles/prepared.py); DATABASE_PREPARE_THRESHOLD=0 turns those off (e.g. PgBouncer).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    )
+DATABASE_PREPARE_THRESHOLD = env.int("DATABASE_PREPARE_THRESHOLD", default=2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the task worker and the web server share the file.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -4,6 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from articles.caching import cache_public_page
+from articles.prepared import plan_once
 from articles.sitemaps import sitemap_section, sitemaps
 from articles.views import HomeView
 from jhop import views
@@ -47,7 +48,7 @@ urlpatterns = [
     ),
     path("subscribe/", include("subscriptions.urls")),
     path("", include("articles.urls")),
-    path("", cache_public_page(HomeView.as_view()), name="home"),
+    path("", cache_public_page(plan_once(HomeView.as_view())), name="home"),
 ]
 
 if settings.DEBUG:

@@ -120,6 +120,30 @@ def listing_prefetches() -> list[Prefetch]:
     ]
 
 
+def load_relations(article: "Article", *, references: bool = False) -> None:
+    """One article's authorships (with their authors) and topics, as for_listing()
+    prefetches them, and its references if asked, each in one plain query: for a single
+    article the prefetch machinery cost more than the queries themselves."""
+    found = {
+        "authorships": Authorship.objects.filter(article_id=article.pk)
+        .select_related("author")
+        .order_by("position", "pk"),
+        "topics": Topic.objects.filter(article_topics__article_id=article.pk).order_by(
+            "article_topics__position", "name"
+        ),
+    }
+    if references:
+        found["references"] = Reference.objects.filter(article_id=article.pk).order_by("position")
+    cache = article.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in found.items():
+        related = getattr(article, name).all()  # the related manager's queryset: no query
+        related._result_cache = list(rows)
+        related._prefetch_done = True
+        cache[name] = related
+    for reference in cache.get("references", ()) if references else ():
+        reference._state.fields_cache["article"] = article
+
+
 class Article(VisibilityMixin, models.Model):
     Status = PublishState
 

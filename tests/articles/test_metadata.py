@@ -52,6 +52,19 @@ def test_scholar_tags_on_a_scholarly_article(client, site):
     assert metas(doc, "citation_pdf_url") == []
 
 
+def test_scholar_tags_escape_their_values(client, site):
+    author = site["authors"][1]
+    author.affiliation = 'Dana-Farber "DFCI" <Boston> & Co'
+    author.save()
+    html = client.get(site["article"].get_absolute_url()).content.decode()
+    assert (
+        '<meta name="citation_author_institution" '
+        'content="Dana-Farber &quot;DFCI&quot; &lt;Boston&gt; &amp; Co">'
+    ) in html
+    doc = head(client, site["article"].get_absolute_url())
+    assert metas(doc, "citation_author_institution") == ['Dana-Farber "DFCI" <Boston> & Co']
+
+
 def test_author_institution_follows_its_author(client, site):
     author = site["authors"][1]
     author.affiliation = "Moffitt Cancer Center"

@@ -13,7 +13,7 @@ from django.urls import reverse
 from articles import services
 from articles.models import Article, Issue
 from tests.articles.site_data import SEED_TITLE, build_site
-from tests.factories import make_article, make_issue
+from tests.factories import make_article, make_issue, make_topic
 from tests.html import by_class, seen
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +71,32 @@ def test_references_link_to_doi_and_pubmed(client, site):
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/33477469/"' in html
 
 
+def test_references_are_escaped_and_link_back_only_when_cited(client, site):
+    article = site["article"]
+    cited = article.references.get(position=1)
+    cited.citation = 'Smith <b>"A&B"</b> trial. Lancet. 2020;1:2.'
+    cited.url = "https://example.org/full?a=1&b=2"
+    cited.save()
+    uncited = article.references.create(position=99, citation="Never cited in the text.")
+    html = text(client.get(article.get_absolute_url()))
+    item = re.search(r'<li id="ref-1" value="1">.*?</li>', html, re.S).group(0)
+    assert "Smith &lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt; trial." in item
+    assert 'href="https://example.org/full?a=1&amp;b=2">Full text' in item
+    assert 'href="#cite-1-1"' in item
+    last = re.search(rf'<li id="ref-{uncited.position}" value="99">.*?</li>', html, re.S)
+    assert "backlink" not in last.group(0) and "ref-links" not in last.group(0)
+
+
+def test_header_and_footer_links_mark_the_current_page(client, site):
+    home = text(client.get(reverse("home")))
+    assert f'<a href="{reverse("home")}" aria-current="page">Home</a>' in home
+    issues = text(client.get(reverse("articles:issue-list")))
+    assert f'<a href="{reverse("articles:issue-list")}" aria-current="page">Issues</a>' in issues
+    assert f'<a href="{reverse("home")}">Home</a>' in issues
+    for name in ("articles:topic-list", "articles:feed-latest-rss", "subscriptions:subscribe"):
+        assert f'href="{reverse(name)}"' in issues
+
+
 def test_lead_image_is_responsive(client, site):
     from tests.articles.test_images import image_bytes
 
@@ -122,6 +148,18 @@ def test_home_shows_current_issue_latest_topics_and_subscribe_box(client, site):
     assert "Latest articles" in html and SEED_TITLE in html
     assert 'href="/topics/breast-cancer/"' in html
     assert "Subscribe Today!" in html
+
+
+def test_home_topic_list_counts_live_articles_and_escapes_names(client, site):
+    topic = make_topic("Lymphoma <B&T>")
+    make_article(title="One", topics=[topic])
+    make_article(title="Two", topics=[topic])
+    make_article(title="Draft", topics=[topic], status=Article.Status.DRAFT)
+    nav = re.search(r'<nav class="topic-nav".*?</nav>', text(client.get("/")), re.S).group(0)
+    assert (
+        f'<li><a href="{topic.get_absolute_url()}">Lymphoma &lt;B&amp;T&gt;</a> '
+        '<span class="count">(2)</span></li>'
+    ) in nav
 
 
 def test_home_does_not_list_a_featured_article_again_under_latest(client, site):
