@@ -2,13 +2,18 @@
 
 On PostgreSQL: a stored, trigger-maintained tsvector per article (title, standfirst,
 body, author names and topics, weighted) in a narrow table of its own, articles_search
-(migrations 0017 and 0019), beside the article's publish fields and a plain-text
-excerpt. One query per page finds the newest RANKED_AT_MOST matches (GIN index, or the
-newest-first index for common words), ranks them with ts_rank, counts them, cuts the
-page and highlights its rows with ts_headline over the short excerpt; so a page costs
-the same at 2,000 articles as at 100,000, and page 40 what page 1 costs.
+(migrations 0017, 0019 and 0023), beside the article's publish fields, topics and a
+plain-text excerpt. One query per page finds the newest RANKED_AT_MOST matches (GIN
+index, or the newest-first index for common words, its filters read from the index
+alone), ranks them with ts_rank, counts them, cuts the page and highlights its rows with
+ts_headline over the short excerpt; so a page costs the same at 2,000 articles as at
+100,000, and page 40 what page 1 costs. More matches than that: the page says it lists
+the newest. What the word index cannot narrow (a phrase of common words seldom side by
+side, common words less others, exclusions alone) is bounded (EXAMINED_AT_MOST), and
+the page says so when that cut anything. A filter with no words lists its articles
+newest first from the index, with an exact count (FilteredList).
 Elsewhere (SQLite in development): every word must occur somewhere, ranked by where it
-occurs, with a snippet cut in Python.
+occurs, with a snippet cut in Python; a filter alone is a plain query.
 """
 
 import html
@@ -102,6 +107,7 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
     """Published articles matching query, best first, with .rank (and .headline on PostgreSQL).
 
     With no words, a filter alone lists its articles newest first; with neither, nothing.
+    On PostgreSQL a RankedSearch or a FilteredList (sequences read a page at a time).
     """
     terms = terms_of(query)
     articles = Article.objects.published()
