@@ -160,15 +160,14 @@ newest AS MATERIALIZED (
   WHERE d.document @@ websearch_to_tsquery(%s::regconfig, %s) AND {filters_w}
   ORDER BY w.published_at DESC, w.article_id DESC
   LIMIT %s
-), settled AS (SELECT true AS done, 0 AS candidates)
+), settled AS (SELECT true AS done)
 """
 # "examined" (exclusions only): the walk below. Settled when it finds more than
 # RANKED_AT_MOST matches (the newest of them are the newest of all) or examines every
 # article in its range; else bounded.
 NEWEST_EXAMINED_SQL = """
 {walk}, settled AS MATERIALIZED (
-  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT count(*) FROM examined) < %s AS done,
-    0 AS candidates
+  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT count(*) FROM examined) < %s AS done
 ), newest AS MATERIALIZED (
   SELECT article_id, published_at FROM walked
   ORDER BY published_at DESC, article_id DESC LIMIT %s
@@ -219,8 +218,7 @@ NEWEST_CHECKED_SQL = """
     LIMIT %s
   ) candidates
 ), settled AS MATERIALIZED (
-  SELECT (SELECT done FROM walk) OR (SELECT n FROM probed) <= %s AS done,
-    (SELECT n FROM probed) AS candidates
+  SELECT (SELECT done FROM walk) OR (SELECT n FROM probed) <= %s AS done
 ), indexed AS MATERIALIZED (
   SELECT s.article_id, s.published_at FROM articles_search s
   WHERE NOT (SELECT done FROM walk) AND (SELECT n FROM probed) <= %s
@@ -240,9 +238,9 @@ NEWEST_CHECKED_SQL = """
 # them ranked by ts_rank (as before, on the same weighted document; "words" ranks each
 # match as it reads its document, the others read the kept ones' again), numbered,
 # counted, and cut to the page, with headlines from the stored excerpt for the page's
-# rows only. The
-# first row holds whether there were more matches and whether the search was bounded (it
-# comes back even when nothing matched), so the total is known even for a page past the end.
+# rows only. The first row holds whether there were more matches and whether the search
+# was bounded (it comes back even when nothing matched), so the total is known even for a
+# page past the end.
 RANKED_SQL = """
 WITH {newest}
 SELECT flags.more, flags.bounded, numbered.article_id, numbered.rank, numbered.total,
