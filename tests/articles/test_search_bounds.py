@@ -159,7 +159,7 @@ def test_a_phrase_of_common_words_is_bounded_and_says_so(client, adjacent, monke
     assert titles(results) == [] and results.bounded
     html = client.get('/search/?q="zoledronate+dosing"').content.decode()
     assert "No results for “&quot;zoledronate dosing&quot;” in the 2 newest articles" in html
-    assert "looked for in the 2 newest articles only" in html
+    assert "looked for in the 2 newest articles, and in older ones only when few" in html
 
     # A phrase found often enough among the newest is not bounded: they are its newest.
     monkeypatch.setattr(search, "RANKED_AT_MOST", 1)
