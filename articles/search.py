@@ -167,7 +167,7 @@ newest AS MATERIALIZED (
 # article in its range; else bounded.
 NEWEST_EXAMINED_SQL = """
 {walk}, settled AS MATERIALIZED (
-  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT count(*) FROM examined) < %s AS done
+  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT n FROM examined) < %s AS done
 ), newest AS MATERIALIZED (
   SELECT article_id, published_at FROM walked
   ORDER BY published_at DESC, article_id DESC LIMIT %s
@@ -181,28 +181,41 @@ NEWEST_EXAMINED_SQL = """
 # join would tempt the planner to scan every document): a topic has no index of its own
 # in date order.
 WALK_SQL = """
-examined AS MATERIALIZED (
-  SELECT s.article_id, s.published_at,
-    s.document @@ websearch_to_tsquery(%s::regconfig, %s) AS hit
-  FROM articles_search s
-  WHERE {filters_s}
-  ORDER BY s.published_at DESC, s.article_id DESC
+walked AS MATERIALIZED (
+  SELECT e.article_id, e.published_at FROM (
+    SELECT s.article_id, s.published_at,
+      s.document @@ websearch_to_tsquery(%s::regconfig, %s) AS hit
+    FROM articles_search s
+    WHERE {filters_s}
+    ORDER BY s.published_at DESC, s.article_id DESC
+    LIMIT %s
+  ) e
+  WHERE e.hit
   LIMIT %s
-), walked AS MATERIALIZED (
-  SELECT article_id, published_at FROM examined WHERE hit
-)"""
+), {examined}"""
 WALK_BY_TOPIC_SQL = """
-examined AS MATERIALIZED (
-  SELECT s.article_id, s.published_at, %s = ANY(s.topic_ids) AS in_topic
-  FROM articles_search s
-  WHERE {filters_s}
-  ORDER BY s.published_at DESC, s.article_id DESC
-  LIMIT %s
-), walked AS MATERIALIZED (
-  SELECT e.article_id, e.published_at FROM examined e
+walked AS MATERIALIZED (
+  SELECT e.article_id, e.published_at FROM (
+    SELECT s.article_id, s.published_at, %s = ANY(s.topic_ids) AS in_topic
+    FROM articles_search s
+    WHERE {filters_s}
+    ORDER BY s.published_at DESC, s.article_id DESC
+    LIMIT %s
+  ) e
   WHERE e.in_topic AND (
     SELECT d.document @@ websearch_to_tsquery(%s::regconfig, %s)
     FROM articles_search d WHERE d.article_id = e.article_id)
+  LIMIT %s
+), {examined}"""
+# How many articles the walk had (from the index alone): fewer than its bound, and it
+# examined all there are. Counted only when the walk found too few matches to settle it.
+EXAMINED_SQL = """examined AS MATERIALIZED (
+  SELECT count(*) AS n FROM (
+    SELECT 1 FROM articles_search s
+    WHERE {filters_s}
+    ORDER BY s.published_at DESC, s.article_id DESC
+    LIMIT %s
+  ) newest_ones
 )"""
 # "checked" (a phrase, or an exclusion beside words): the walk; when that does not settle
 # it, the articles holding the words every match holds (tsquery.words_query, through the
@@ -210,7 +223,7 @@ examined AS MATERIALIZED (
 # are that few, each is checked: the newest matches of the whole archive. Else bounded.
 NEWEST_CHECKED_SQL = """
 {walk}, walk AS MATERIALIZED (
-  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT count(*) FROM examined) < %s AS done
+  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT n FROM examined) < %s AS done
 ), probed AS MATERIALIZED (
   SELECT count(*) AS n FROM (
     SELECT 1 FROM articles_search s
@@ -399,13 +412,16 @@ class RankedSearch(Sequence):
             where, params = live_filters("s", **filters)
             in_range, in_range_params = live_filters("s", **{**filters, "topic": None})
             if self.topic is None:
-                walk_sql = WALK_SQL.format(filters_s=where)
-                walk = [*q, *params, EXAMINED_AT_MOST]
                 window = EXAMINED_AT_MOST
+                examined = EXAMINED_SQL.format(filters_s=where)
+                walk_sql = WALK_SQL.format(filters_s=where, examined=examined)
+                walk = [*q, *params, window, limit, *params, window]
             else:
-                walk_sql = WALK_BY_TOPIC_SQL.format(filters_s=in_range)
-                walk = [self.topic.pk, *in_range_params, TOPIC_EXAMINED_AT_MOST, *q]
                 window = TOPIC_EXAMINED_AT_MOST
+                examined = EXAMINED_SQL.format(filters_s=in_range)
+                walk_sql = WALK_BY_TOPIC_SQL.format(filters_s=in_range, examined=examined)
+                walk = [self.topic.pk, *in_range_params, window, *q, limit]
+                walk += [*in_range_params, window]
             walk += [RANKED_AT_MOST, window]
             self.window = window
             if mode == "examined" or words is None:
