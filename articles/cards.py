@@ -10,8 +10,13 @@ within an article (Authorship, from either side of the relation), an author rena
 topic linked, unlinked or moved (ArticleTopic), a topic renamed or deleted. Saves that
 bypass signals (bulk loads) call refresh() themselves. Article.save() never writes
 them (its copy may be older than a change of its links), and a restored version or a
-fixture (a raw save) is refreshed from the links as they are. The article page itself
-still reads its authors and topics, which it links to.
+fixture (a raw save) is refreshed from the links as they are.
+
+The article page shows more of each author and topic (links, affiliations and ORCID iDs in
+its metadata), so each article also stores those (`authors_data`, `topics_data`: what
+AUTHOR_FIELDS and TOPIC_FIELDS name) and the page reads them with the article itself,
+without two more queries; an author's or topic's change of any of them refreshes the
+articles that list it, as a rename does.
 """
 
 from collections import defaultdict
@@ -23,38 +28,59 @@ SEPARATOR = ", "
 CHUNK = 2000
 
 
-def bylines(article_ids: Iterable[int]) -> dict[int, str]:
-    """Each article's authors as its list item prints them, in byline order."""
-    names = defaultdict(list)
+# What the article page shows and links of each author and topic (stored on the article
+# as authors_data and topics_data, so the page reads them with the article itself).
+AUTHOR_FIELDS = ("slug", "given_name", "family_name", "credentials", "affiliation", "orcid")
+TOPIC_FIELDS = ("slug", "name")
+STORED = ("byline", "topics_line", "authors_data", "topics_data")
+
+
+def authors_data(article_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """Each article's authors, in byline order: their id and AUTHOR_FIELDS."""
+    found = defaultdict(list)
     rows = (
         Authorship.objects.filter(article_id__in=article_ids)
         .order_by("article_id", "position", "pk")
-        .values_list(
-            "article_id", "author__given_name", "author__family_name", "author__credentials"
-        )
+        .values_list("article_id", "author_id", *(f"author__{name}" for name in AUTHOR_FIELDS))
     )
-    for article_id, given, family, credentials in rows:
-        author = Author(given_name=given, family_name=family, credentials=credentials)
-        names[article_id].append(author.display_name)
-    return {pk: SEPARATOR.join(found) for pk, found in names.items()}
+    for article_id, author_id, *values in rows:
+        found[article_id].append({"id": author_id, **dict(zip(AUTHOR_FIELDS, values, strict=True))})
+    return found
 
 
-def topic_lines(article_ids: Iterable[int]) -> dict[int, str]:
-    """Each article's topic names, in the editors' order."""
-    names = defaultdict(list)
+def topics_data(article_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """Each article's topics, in the editors' order: their id, slug and name."""
+    found = defaultdict(list)
     rows = (
         ArticleTopic.objects.filter(article_id__in=article_ids)
         .order_by("article_id", "position", "topic__name")
-        .values_list("article_id", "topic__name")
+        .values_list("article_id", "topic_id", *(f"topic__{name}" for name in TOPIC_FIELDS))
     )
-    for article_id, name in rows:
-        names[article_id].append(name)
-    return {pk: SEPARATOR.join(found) for pk, found in names.items()}
+    for article_id, topic_id, *values in rows:
+        found[article_id].append({"id": topic_id, **dict(zip(TOPIC_FIELDS, values, strict=True))})
+    return found
+
+
+def stored_values(article_ids: Iterable[int]) -> dict[int, tuple]:
+    """What each article should store (STORED), from its links as they are now."""
+    ids = set(article_ids)
+    authors, topics = authors_data(ids), topics_data(ids)
+    values = {}
+    for pk in ids:
+        people = [Author(**author) for author in authors.get(pk, [])]
+        values[pk] = (
+            SEPARATOR.join(person.display_name for person in people),
+            SEPARATOR.join(topic["name"] for topic in topics.get(pk, [])),
+            authors.get(pk, []),
+            topics.get(pk, []),
+        )
+    return values
 
 
 def refresh(article_ids: Iterable[int] | None = None) -> int:
-    """Store the byline and topic names of these articles (None: all); returns how many
-    changed. Rows already right are not written."""
+    """Store the byline and topic names (and the page's copies of the authors and topics)
+    of these articles (None: all); returns how many changed. Rows already right are not
+    written."""
     if article_ids is None:
         article_ids = Article.objects.order_by("pk").values_list("pk", flat=True).iterator()
     changed = 0
@@ -70,16 +96,13 @@ def refresh(article_ids: Iterable[int] | None = None) -> int:
 
 
 def _refresh_chunk(article_ids: list[int]) -> int:
-    ids = set(article_ids)
-    authors, topics = bylines(ids), topic_lines(ids)
+    wanted = stored_values(article_ids)
     stale = [
-        Article(pk=pk, byline=authors.get(pk, ""), topics_line=topics.get(pk, ""))
-        for pk, byline, topics_line in Article.objects.filter(pk__in=ids).values_list(
-            "pk", "byline", "topics_line"
-        )
-        if (byline, topics_line) != (authors.get(pk, ""), topics.get(pk, ""))
+        Article(pk=pk, **dict(zip(STORED, wanted[pk], strict=True)))
+        for pk, *now in Article.objects.filter(pk__in=wanted).values_list("pk", *STORED)
+        if tuple(now) != wanted[pk]
     ]
-    Article.objects.bulk_update(stale, ["byline", "topics_line"], batch_size=500)
+    Article.objects.bulk_update(stale, list(STORED), batch_size=500)
     return len(stale)
 
 
@@ -126,21 +149,21 @@ def links_changed(sender, instance, action, pk_set, **kwargs):
 
 
 def _names(instance) -> tuple:
-    if isinstance(instance, Author):
-        return (instance.given_name, instance.family_name, instance.credentials)
-    return (instance.name,)
+    fields = AUTHOR_FIELDS if isinstance(instance, Author) else TOPIC_FIELDS
+    return tuple(getattr(instance, name) for name in fields)
 
 
 def name_saving(sender, instance, raw=False, **kwargs):
-    """pre_save of an Author or Topic: its name as stored, to tell a rename on save."""
+    """pre_save of an Author or Topic: what articles store of it, to tell a change on save."""
     if instance.pk is None or raw:
         return
-    fields = ("given_name", "family_name", "credentials") if sender is Author else ("name",)
+    fields = AUTHOR_FIELDS if sender is Author else TOPIC_FIELDS
     instance._cards_names = sender.objects.filter(pk=instance.pk).values_list(*fields).first()
 
 
 def name_saved(sender, instance, created, raw=False, **kwargs):
-    """post_save of an Author or Topic: a new name is printed on every item listing it."""
+    """post_save of an Author or Topic: a new name (or slug, affiliation, ORCID) shows on
+    every item and article page listing it."""
     before = instance.__dict__.pop("_cards_names", None)
     if created and not raw:
         return  # nothing lists it yet

@@ -88,7 +88,7 @@ class ArticleQuerySet(PublishableQuerySet):
 
 
 # Stored on the article, written by articles.cards when its authors or topics change.
-LINK_LINES = ("byline", "topics_line")
+LINK_LINES = ("byline", "topics_line", "authors_data", "topics_data")
 CARD_FIELDS = (
     "title",
     "slug",
@@ -121,27 +121,28 @@ def listing_prefetches() -> list[Prefetch]:
 
 
 def load_relations(article: "Article", *, references: bool = False) -> None:
-    """One article's authorships (with their authors) and topics, as for_listing()
-    prefetches them, and its references if asked, each in one plain query: for a single
-    article the prefetch machinery cost more than the queries themselves."""
+    """What the article page shows of an article's authors and topics, and its references
+    if asked, as for_listing() prefetches them: the authors and topics from the copies
+    stored on the article (articles.cards), the references in one plain query."""
     found = {
-        "authorships": Authorship.objects.filter(article_id=article.pk)
-        .select_related("author")
-        .order_by("position", "pk"),
-        "topics": Topic.objects.filter(article_topics__article_id=article.pk).order_by(
-            "article_topics__position", "name"
-        ),
+        "authorships": [
+            Authorship(article=article, author=Author(**author), position=position)
+            for position, author in enumerate(article.authors_data)
+        ],
+        "topics": [Topic(**topic) for topic in article.topics_data],
     }
     if references:
-        found["references"] = Reference.objects.filter(article_id=article.pk).order_by("position")
+        found["references"] = list(
+            Reference.objects.filter(article_id=article.pk).order_by("position")
+        )
+        for reference in found["references"]:
+            reference._state.fields_cache["article"] = article
     cache = article.__dict__.setdefault("_prefetched_objects_cache", {})
     for name, rows in found.items():
         related = getattr(article, name).all()  # the related manager's queryset: no query
-        related._result_cache = list(rows)
+        related._result_cache = rows
         related._prefetch_done = True
         cache[name] = related
-    for reference in cache.get("references", ()) if references else ():
-        reference._state.fields_cache["article"] = article
 
 
 class Article(VisibilityMixin, models.Model):
@@ -178,6 +179,9 @@ class Article(VisibilityMixin, models.Model):
     # What a list item shows of its authors and topics, kept up to date by articles.cards.
     byline = models.TextField(editable=False, blank=True)
     topics_line = models.TextField(editable=False, blank=True)
+    # The article page's copies of its authors and topics (articles.cards keeps them).
+    authors_data = models.JSONField(editable=False, default=list, blank=True)
+    topics_data = models.JSONField(editable=False, default=list, blank=True)
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
         blank=True,

@@ -22,8 +22,13 @@ def item_on(client, url: str, title: str) -> str:
     return next((item for item in ITEM_RE.findall(response.text) if f">{title}<" in item), "")
 
 
-def lines(article) -> tuple[str, str]:
-    return tuple(Article.objects.filter(pk=article.pk).values_list("byline", "topics_line").get())
+def lines(article, *, current=True) -> tuple[str, str]:
+    """The stored byline and topic names; and (current) every stored copy is what the links
+    give now, the article page's authors and topics too."""
+    stored = Article.objects.filter(pk=article.pk).values_list(*cards.STORED).get()
+    if current:
+        assert stored == cards.stored_values([article.pk])[article.pk]
+    return stored[:2]
 
 
 @pytest.fixture
@@ -69,7 +74,7 @@ def test_reordering_and_removing_authors(client, setup):
     article, first = setup["article"], setup["first"]
     Authorship.objects.filter(article=article, author=first).update(position=9)
     # .update() bypasses signals (as a bulk import does): refresh() catches up.
-    assert lines(article)[0].startswith("Meg")
+    assert lines(article, current=False)[0].startswith("Meg")
     assert cards.refresh([article.pk]) == 1
     assert lines(article)[0] == "Robert J. Ignoffo, PharmD, Meg Barbor, MPH"
     authorship = Authorship.objects.get(article=article, author=first)
@@ -175,3 +180,26 @@ def test_refresh_rewrites_only_what_changed(setup):
     assert cards.refresh() == 1
     assert lines(article) == ("Meg Barbor, MPH, Robert J. Ignoffo, PharmD", "Breast Cancer, Anemia")
     assert cards.refresh() == 0
+
+
+def test_the_article_page_follows_every_change_of_what_it_shows_of_authors_and_topics(
+    client, setup
+):
+    article, first, topic = setup["article"], setup["first"], setup["topic"]
+    first.affiliation = "Moffitt Cancer Center"
+    first.orcid = "0000-0002-1825-0097"
+    first.slug = "meg-barbor-mph"
+    first.save()
+    topic.slug = "breast-cancer-care"
+    topic.save()
+    lines(article)
+    html = client.get(article.get_absolute_url()).text
+    assert '<a href="/authors/meg-barbor-mph/">Meg Barbor, MPH</a>' in html
+    assert '<meta name="citation_author_institution" content="Moffitt Cancer Center">' in html
+    assert "https://orcid.org/0000-0002-1825-0097" in html
+    assert '<a href="/topics/breast-cancer-care/">Breast Cancer</a>' in html
+    # A change of something the page does not show writes nothing.
+    before = Article.objects.filter(pk=article.pk).values_list("authors_data").get()
+    first.bio = "A new biography."
+    first.save()
+    assert Article.objects.filter(pk=article.pk).values_list("authors_data").get() == before

@@ -18,7 +18,7 @@ MAX_QUERIES = {
     "home": 7,
     "issue-list": 4,
     "issue-detail": 4,
-    "article-detail": 8,
+    "article-detail": 6,
     "article-citation": 5,
     "topic-list": 4,
     "topic-detail": 4,
