@@ -2,7 +2,7 @@
 
 On PostgreSQL: a stored, trigger-maintained tsvector per article (title, standfirst,
 body, author names and topics, weighted) in a narrow table of its own, articles_search
-(migrations 0017, 0019 and 0023), beside the article's publish fields, topics and a
+(migrations 0017, 0019 and 0024), beside the article's publish fields, topics and a
 plain-text excerpt. One query per page finds the newest RANKED_AT_MOST matches (GIN
 index, or the newest-first index for common words, its filters read from the index
 alone), ranks them with ts_rank, counts them, cuts the page and highlights its rows with
@@ -317,7 +317,7 @@ class RankedSearch(Sequence):
     """The ranked matches of a search on PostgreSQL, as a sequence of Articles (each with
     .rank, .headline and .snippet) that reads only the slices asked for.
 
-    Searches articles_search (migrations 0019, 0023): a narrow table with the weighted
+    Searches articles_search (migrations 0019, 0024): a narrow table with the weighted
     document in the row and the article's publish fields and topics mirrored by triggers,
     so that neither the match nor the ranking touches the wide articles_article rows; only
     the page's articles are read from there (with the one published() rule, once more, as a

@@ -492,7 +492,7 @@ def _derive_in_bulk() -> None:
             cursor.execute("SET session_replication_role = DEFAULT")
             # Building the GIN index once beats updating it row by row.
             cursor.execute("DROP INDEX articles_search_document_idx")
-            # What the triggers store in articles_search (migrations 0019, 0023), set-based:
+            # What the triggers store in articles_search (migrations 0019, 0024), set-based:
             # each distinct body is parsed once, names and topics aggregated in one pass
             # (the articles were copied in with triggers off, so none has a row yet).
             cursor.execute(BULK_SEARCH_DOCUMENTS)

@@ -156,7 +156,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0022_issue_newest_index"),
+        ("articles", "0023_article_authors_topics_data"),
     ]
 
     operations = [migrations.RunPython(forward, backward)]
