@@ -313,7 +313,25 @@ def live_filters(alias: str, *, now, topic=None, section=None, year=None) -> tup
     return " AND ".join(where), params
 
 
-class RankedSearch(Sequence):
+class _SlicedSequence(Sequence):
+    """A sequence that reads its items a slice at a time: subclasses give __len__ and
+    _slice(start, stop), called with 0 <= start < stop <= len(self)."""
+
+    def __getitem__(self, index):
+        if isinstance(index, int):
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError(f"{type(self).__name__} slices have no step")
+        if stop <= start:
+            return []
+        return self._slice(start, stop)
+
+
+class RankedSearch(_SlicedSequence):
     """The ranked matches of a search on PostgreSQL, as a sequence of Articles (each with
     .rank, .headline and .snippet) that reads only the slices asked for.
 
@@ -343,18 +361,10 @@ class RankedSearch(Sequence):
             self._fetch(0, 0)
         return self._total
 
-    def __getitem__(self, index):
-        if isinstance(index, int):
-            found = self[index : index + 1]
-            if not found:
-                raise IndexError(index)
-            return found[0]
-        start, stop, step = index.indices(len(self))
-        if step != 1:
-            raise ValueError("RankedSearch slices have no step")
+    def _slice(self, start: int, stop: int) -> list[Article]:
         if not (self._start <= start and stop <= self._stop):
             self._fetch(start, stop)
-        return self._rows[start - self._start : max(start, stop) - self._start]
+        return self._rows[start - self._start : stop - self._start]
 
     def __iter__(self):
         if self._total is None or self._start > 0 or self._stop < self._total:
@@ -500,7 +510,7 @@ ORDER BY p.published_at DESC, p.article_id DESC
 FILTERED_COUNT_SQL = "SELECT count(*) FROM articles_search s WHERE {filters}"
 
 
-class FilteredList(Sequence):
+class FilteredList(_SlicedSequence):
     """A filter's articles with no words, newest first, on PostgreSQL: a sequence of
     Articles (each with .snippet) that reads only the slices asked for.
 
@@ -539,17 +549,7 @@ class FilteredList(Sequence):
                     self._count = cursor.fetchone()[0]
         return self._count
 
-    def __getitem__(self, index):
-        if isinstance(index, int):
-            found = self[index : index + 1]
-            if not found:
-                raise IndexError(index)
-            return found[0]
-        start, stop, step = index.indices(len(self))
-        if step != 1:
-            raise ValueError("FilteredList slices have no step")
-        if stop <= start:
-            return []
+    def _slice(self, start: int, stop: int) -> list[Article]:
         if (start, stop) not in self._cache:
             self._cache[(start, stop)] = self._read(start, stop)
         return self._cache[(start, stop)]

@@ -206,7 +206,7 @@ class ArticleDetailView(PreviewMixin, DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         related_items = article.related_items(RELATED_ITEMS)
-        load_relations(article, references=True)
+        load_relations(article)
         journal = primary_journal()
         absolute = self.request.build_absolute_uri
         image_url = absolute(article.lead_image.url) if article.lead_image else ""

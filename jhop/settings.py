@@ -43,12 +43,6 @@ else:
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Values sent apart from the SQL, so the reader pages can use prepared statements
-    # (articles/prepared.py); DATABASE_PREPARE_THRESHOLD=0 turns those off (e.g. PgBouncer).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
-    )
 DATABASE_PREPARE_THRESHOLD = env.int("DATABASE_PREPARE_THRESHOLD", default=2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the task worker and the web server share the file.
@@ -57,10 +51,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Values sent apart from the SQL, so the reader pages can use prepared statements
+    # (articles/prepared.py); DATABASE_PREPARE_THRESHOLD=0 turns those off (e.g. PgBouncer).
+    options.setdefault(
+        "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    )
     # No JIT compilation: the site's queries read a few thousand rows at most, and JIT
     # (past jit_above_cost, which a bounded search's estimate can pass) spends tens of ms
     # compiling what runs in a few.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    options.setdefault("options", "-c jit=off")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "jhop.views.csrf_failure"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

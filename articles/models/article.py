@@ -120,23 +120,21 @@ def listing_prefetches() -> list[Prefetch]:
     ]
 
 
-def load_relations(article: "Article", *, references: bool = False) -> None:
-    """What the article page shows of an article's authors and topics, and its references
-    if asked, as for_listing() prefetches them: the authors and topics from the copies
-    stored on the article (articles.cards), the references in one plain query."""
+def load_relations(article: "Article") -> None:
+    """What the article page shows of an article's authors, topics and references, as
+    prefetches: the authors and topics from the copies stored on the article
+    (articles.cards), the references in one plain query."""
+    references = list(Reference.objects.filter(article_id=article.pk).order_by("position"))
+    for reference in references:
+        reference._state.fields_cache["article"] = article
     found = {
         "authorships": [
             Authorship(article=article, author=Author(**author), position=position)
             for position, author in enumerate(article.authors_data)
         ],
         "topics": [Topic(**topic) for topic in article.topics_data],
+        "references": references,
     }
-    if references:
-        found["references"] = list(
-            Reference.objects.filter(article_id=article.pk).order_by("position")
-        )
-        for reference in found["references"]:
-            reference._state.fields_cache["article"] = article
     cache = article.__dict__.setdefault("_prefetched_objects_cache", {})
     for name, rows in found.items():
         related = getattr(article, name).all()  # the related manager's queryset: no query
