@@ -1,8 +1,8 @@
 """The official schemas, loaded once per process, offline, and validation against them.
 
-Production reads the vendored copies in schemas/ (or SCHOLARLY_SCHEMA_DIR); tests pass
-the project's reference set (../shared/refdata) as root. Two official files import a
-schema by its web address; a resolver answers those from the local copies, so nothing
+Production reads the vendored copies in schemas/ (or SCHOLARLY_SCHEMA_DIR), and so do the
+tests (one checks they equal the reference set in ../shared/refdata). Two official files
+import a schema by its web address; a resolver answers those from the local copies, so nothing
 depends on XML_CATALOG_FILES (which libxml2 reads only once per process) or the network.
 """
 

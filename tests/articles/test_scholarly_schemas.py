@@ -1,9 +1,15 @@
 """The vendored schemas production validates against are the official reference files."""
 
 import hashlib
+from pathlib import Path
+
+import pytest
+from lxml import etree
 
 from articles.scholarly import schemas
 from tests.articles.scholarly import REFDATA
+
+EXAMPLE = Path(__file__).parent / "schemas" / "crossref-minimal-journal-article.xml"
 
 
 def _digest(path):
@@ -11,20 +17,22 @@ def _digest(path):
 
 
 def test_vendored_schemas_are_byte_identical_to_the_reference_set():
+    # The reference set lives beside the clone, not in it: CI's machine has it, a bare
+    # clone does not (and validates against the vendored files alone).
+    if not REFDATA.is_dir():
+        pytest.skip(f"no reference set at {REFDATA} (a bare clone)")
     vendored = sorted(p for p in schemas.VENDORED.rglob("*.xsd"))
     assert len(vendored) > 20
     for path in vendored:
         reference = REFDATA / path.relative_to(schemas.VENDORED)
         assert _digest(path) == _digest(reference), path
+    assert _digest(EXAMPLE) == _digest(REFDATA / "crossref/examples/minimal-journal-article.xml")
 
 
-def test_the_schemas_really_enforce(tmp_path):
-    example = (REFDATA / "crossref/examples/minimal-journal-article.xml").read_bytes()
-    from lxml import etree
-
-    document = etree.fromstring(example)
-    assert schemas.validate("crossref", document, root=REFDATA) == []
+def test_the_schemas_really_enforce():
+    document = etree.fromstring(EXAMPLE.read_bytes())
+    assert schemas.validate("crossref", document, root=schemas.VENDORED) == []
     doi_data = document.find(".//{http://www.crossref.org/schema/5.3.1}doi_data")
     doi_data.getparent().remove(doi_data)
-    errors = schemas.validate("crossref", document, root=REFDATA)
+    errors = schemas.validate("crossref", document, root=schemas.VENDORED)
     assert errors and "doi_data" in errors[0].message
