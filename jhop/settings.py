@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "jhop.apps.JhopConfig",
     "articles",
     "subscriptions",
+    # Last, as django-axes asks: it records every failed staff sign-in (jhop/logins.py).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +107,13 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+# Staff sign-in is throttled by django-axes before any password is checked (jhop/logins.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "jhop.urls"
@@ -309,6 +318,24 @@ SUBSCRIPTIONS_MIN_FORM_SECONDS = env.float("SUBSCRIPTIONS_MIN_FORM_SECONDS", def
 SUBSCRIPTIONS_FORM_MAX_AGE = env.float("SUBSCRIPTIONS_FORM_MAX_AGE", default=2 * 24 * 3600)
 
 # Security -----------------------------------------------------------------
+# Staff sign-in (django-axes, counters in the database so that every app server sees them
+# and a cache outage cannot open the door): after LOGIN_FAILURE_LIMIT failures for one
+# username, or from one client address, both are refused for LOGIN_COOLOFF_MINUTES, doubled
+# for each further lockout within a day (at most a day), even with the right password.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = "jhop.logins.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "subscriptions.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "jhop.logins.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout neither extends it nor counts as a new lockout, so the
+# lockouts recorded in the failure log are the episodes that the cool-off doubles on.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = False
+AXES_VERBOSE = False
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
