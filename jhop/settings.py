@@ -335,6 +335,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = False
 AXES_VERBOSE = False
+# The staff audit trail (exports, downloads, imports, erasures, sends, permission changes,
+# lockouts) is kept this many days; `manage.py purge_audit_log` deletes older entries.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

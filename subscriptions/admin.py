@@ -24,6 +24,7 @@ from subscriptions import (
 from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
 from subscriptions.models import (
     PRINT_QUALIFICATION_PERIOD,
+    AuditEntry,
     ConsentEvent,
     ConsentText,
     DeliveryEvent,
@@ -35,7 +36,7 @@ from subscriptions.models import (
     Suppression,
     normalise_email,
 )
-from subscriptions.services import RequestMeta
+from subscriptions.services import RequestMeta, audit
 
 
 def require(request, *perms: str) -> None:
@@ -399,10 +400,24 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
 
     def export_print_view(self, request):
         require(request, "view_subscriber", "export_subscriber")
+        rows = Subscription.objects.print_fulfilment().count()
+        audit.record(
+            request=request,
+            action=audit.Action.EXPORT_PRINT,
+            summary=f"Exported the print fulfilment list ({rows} rows)",
+            rows=rows,
+        )
         return exports.print_fulfilment_csv()
 
     def export_newsletter_view(self, request):
         require(request, "view_subscriber", "export_subscriber")
+        rows = Subscription.objects.newsletter().count()
+        audit.record(
+            request=request,
+            action=audit.Action.EXPORT_NEWSLETTER,
+            summary=f"Exported the newsletter list ({rows} rows)",
+            rows=rows,
+        )
         return exports.newsletter_csv()
 
     def import_view(self, request):
@@ -416,6 +431,7 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
                 dry_run=form.cleaned_data["dry_run"],
                 meta=RequestMeta.from_request(request),
             )
+            audit.record_import(request=request, report=report, source=form.cleaned_data["source"])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -429,6 +445,12 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
         require(request, "view_subscriber", "export_subscriber")
         subscriber = get_object_or_404(Subscriber, pk=pk)
         body = json.dumps(services.subscriber_data(subscriber), indent=2, ensure_ascii=False)
+        audit.record(
+            request=request,
+            action=audit.Action.DATA_DOWNLOAD,
+            summary=f"Downloaded subscriber {pk}'s data",
+            detail={"subscriber": pk},
+        )
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="subscriber-{pk}.json"'
         return response
@@ -438,6 +460,12 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
         subscriber = get_object_or_404(Subscriber, pk=pk)
         if request.method == "POST":
             services.erase_subscriber(subscriber=subscriber, meta=RequestMeta.from_request(request))
+            audit.record(
+                request=request,
+                action=audit.Action.ERASURE,
+                summary=f"Erased subscriber {pk}'s personal data",
+                detail={"subscriber": pk},
+            )
             self.message_user(
                 request, "The subscriber's personal data was erased.", messages.SUCCESS
             )
@@ -449,6 +477,34 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
             "subscriber": subscriber,
         }
         return TemplateResponse(request, "admin/subscriptions/subscriber/erase.html", context)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Superusers read the audit trail; nobody adds, changes or deletes it here."""
+
+    list_display = ["created_at", "actor_name", "action", "summary", "rows", "ip_address"]
+    list_filter = ["action", ("actor", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["actor_name", "summary", "ip_address"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    show_full_result_count = False
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(OutboundEmail)
@@ -611,6 +667,12 @@ class IssueAlertAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                audit.record(
+                    request=request,
+                    action=audit.Action.ALERT_SENT,
+                    summary=f"Sent the new-issue alert for {alert.issue} to {alert.mailing_list}",
+                    detail={"alert": alert.pk, "issue": alert.issue_id},
+                )
                 self.message_user(
                     request, f"{alert.issue} is being announced to {alert.mailing_list}."
                 )

@@ -6,4 +6,10 @@ class SubscriptionsConfig(AppConfig):
     verbose_name = "Subscriptions"
 
     def ready(self):
+        from axes.models import AccessFailureLog
+        from django.db.models.signals import post_save
+
         from subscriptions import webhooks  # noqa: F401  (connects the email service's reports)
+        from subscriptions.services import audit
+
+        post_save.connect(audit.failure_logged, sender=AccessFailureLog, dispatch_uid="audit-lock")

@@ -15,6 +15,7 @@ from django.utils.decorators import method_decorator
 from articles.models import Article
 from subscriptions.charts import edition_bar
 from subscriptions.models import Edition, EditionArticle, MailingList
+from subscriptions.services import audit
 from subscriptions.services import editions as service
 
 SEND_PERMISSION = "subscriptions.send_edition"
@@ -71,6 +72,18 @@ class ScheduleForm(forms.Form):
         label="Send at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "form": "edition-schedule"}),
     )
+
+
+def audited(request, edition: Edition, action: str, result):
+    """Write the audit entry of a sending or scheduling that happened (not of "nothing to do")."""
+    if result is not False:
+        audit.record(
+            request=request,
+            action=action,
+            summary=f"{audit.Action(action).label}: “{edition}” to {edition.mailing_list}",
+            detail={"edition": edition.pk, "list": edition.mailing_list_id},
+        )
+    return result
 
 
 @admin.register(Edition)
@@ -259,7 +272,12 @@ class EditionAdmin(admin.ModelAdmin):
         return self._act(
             request,
             pk,
-            lambda e: service.send_edition(edition=e, user=request.user),
+            lambda e: audited(
+                request,
+                e,
+                audit.Action.EDITION_SENT,
+                service.send_edition(edition=e, user=request.user),
+            ),
             "“{edition}” is being sent to {edition.mailing_list}.",
         )
 
@@ -269,8 +287,13 @@ class EditionAdmin(admin.ModelAdmin):
         def schedule(edition):
             if not form.is_valid():
                 raise ValidationError("Pick the date and time to send at.")
-            return service.schedule_edition(
-                edition=edition, when=form.cleaned_data["when"], user=request.user
+            return audited(
+                request,
+                edition,
+                audit.Action.EDITION_SCHEDULED,
+                service.schedule_edition(
+                    edition=edition, when=form.cleaned_data["when"], user=request.user
+                ),
             )
 
         return self._act(

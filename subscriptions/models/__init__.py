@@ -1,6 +1,7 @@
 """Mailing lists, subscribers, their subscriptions, and the consent record behind each."""
 
 from subscriptions.models.alerts import IssueAlert
+from subscriptions.models.audit import AuditEntry
 from subscriptions.models.delivery import DeliveryEvent
 from subscriptions.models.editions import Edition, EditionArticle
 from subscriptions.models.lists import (
@@ -27,6 +28,7 @@ from subscriptions.models.subscribers import (
 __all__ = [
     "PRINT_QUALIFICATION_PERIOD",
     "PROFILE_FIELDS",
+    "AuditEntry",
     "ConsentEvent",
     "ConsentText",
     "DeliveryEvent",

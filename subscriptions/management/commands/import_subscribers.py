@@ -1,9 +1,10 @@
+import getpass
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from subscriptions import exports, services
-from subscriptions.services import RequestMeta
+from subscriptions.services import RequestMeta, audit
 
 
 class Command(BaseCommand):
@@ -27,6 +28,12 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc}") from exc
         report = services.import_subscribers(
             rows=rows, source=source, dry_run=dry_run, meta=RequestMeta(actor="import command")
+        )
+        audit.record_import(
+            request=None,
+            report=report,
+            source=source,
+            actor_name=f"manage.py import_subscribers ({getpass.getuser()})",
         )
         for line, email, reason in report.invalid:
             self.stdout.write(self.style.WARNING(f"line {line} ({email}): {reason}"))
