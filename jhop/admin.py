@@ -1,10 +1,14 @@
 """Staff users and groups, as django.contrib.auth's admin shows them, with every change to
 who may do what written to the audit trail (subscriptions.services.audit)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path
 
+from jhop.sessions import sign_out_everywhere
 from subscriptions.services import audit
 
 # Fields whose change alters what a staff user may see or do.
@@ -43,7 +47,38 @@ admin.site.unregister(Group)
 
 @admin.register(User)
 class AuditedUserAdmin(AuditedPowers, UserAdmin):
-    pass
+    actions = ["end_sessions"]
+
+    def get_urls(self):
+        return [
+            path(
+                "sign-out-everywhere/",
+                self.admin_site.admin_view(self.sign_out_everywhere_view),
+                name="auth_user_sign_out_everywhere",
+            ),
+            *super().get_urls(),
+        ]
+
+    def sign_out_everywhere_view(self, request):
+        """Any staff user ends all their own sessions (the header's button)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        sign_out_everywhere(request.user)
+        return redirect("admin:index")
+
+    @admin.action(description="Sign out everywhere", permissions=["change"])
+    def end_sessions(self, request, queryset):
+        for user in queryset:
+            sign_out_everywhere(user)
+            audit.record(
+                request=request,
+                action=audit.Action.PERMISSIONS,
+                summary=f"Signed “{user}” out everywhere",
+                detail={"model": "auth.User", "pk": user.pk, "fields": ["sessions"]},
+            )
+        self.message_user(
+            request, f"{len(queryset)} user(s) signed out everywhere.", messages.SUCCESS
+        )
 
 
 @admin.register(Group)

@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "jhop.sessions.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -338,6 +339,11 @@ AXES_VERBOSE = False
 # The staff audit trail (exports, downloads, imports, erasures, sends, permission changes,
 # lockouts) is kept this many days; `manage.py purge_audit_log` deletes older entries.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
+# Staff (admin) sessions end after this long without a request, and after this long in all
+# (jhop/sessions.py); "Sign out everywhere" in the admin ends them all at once.
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=120)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_HOURS * 3600
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.db import models
+
+
+class StaffSessions(models.Model):
+    """When a staff user last chose "Sign out everywhere" (or a superuser did it for them):
+    every session signed in before `valid_after` ends at its next request."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="staff_sessions",
+    )
+    valid_after = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "staff sessions"
+        verbose_name_plural = "staff sessions"
+
+    def __str__(self):
+        return f"{self.user}: sessions valid after {self.valid_after:%Y-%m-%d %H:%M}"
