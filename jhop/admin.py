@@ -8,6 +8,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path
 
+from jhop import twofactor
 from jhop.sessions import sign_out_everywhere
 from subscriptions.services import audit
 
@@ -47,7 +48,7 @@ admin.site.unregister(Group)
 
 @admin.register(User)
 class AuditedUserAdmin(AuditedPowers, UserAdmin):
-    actions = ["end_sessions"]
+    actions = ["end_sessions", "reset_second_factor"]
 
     def get_urls(self):
         return [
@@ -78,6 +79,19 @@ class AuditedUserAdmin(AuditedPowers, UserAdmin):
             )
         self.message_user(
             request, f"{len(queryset)} user(s) signed out everywhere.", messages.SUCCESS
+        )
+
+    @admin.action(description="Reset second factor (lost device)", permissions=["change"])
+    def reset_second_factor(self, request, queryset):
+        if not request.user.is_superuser:
+            self.message_user(request, "Only superusers reset a second factor.", messages.ERROR)
+            return
+        for user in queryset:
+            twofactor.reset_second_factor(request=request, user=user)
+        self.message_user(
+            request,
+            f"{len(queryset)} user(s) will set up a new second factor at their next sign-in.",
+            messages.SUCCESS,
         )
 
 

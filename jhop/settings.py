@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_ratelimit",
     "anymail",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "jhop.apps.JhopConfig",
     "articles",
     "subscriptions",
@@ -102,8 +105,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "jhop.sessions.StaffSessionMiddleware",
+    "jhop.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -344,6 +349,14 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
 STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=120)
 STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
 SESSION_COOKIE_AGE = STAFF_SESSION_MAX_HOURS * 3600
+# Second factor for staff (jhop/twofactor.py): "optional", "required" (superusers and whoever
+# can view subscribers) or "everyone"; and how long a check lasts before exports, erasures,
+# imports and sends ask for it again.
+STAFF_2FA = env.str("STAFF_2FA", default="required" if PRODUCTION else "optional")
+if STAFF_2FA not in {"optional", "required", "everyone"}:
+    raise environ.ImproperlyConfigured("STAFF_2FA must be optional, required or everyone.")
+SUDO_MINUTES = env.int("SUDO_MINUTES", default=10)
+OTP_TOTP_ISSUER = "JHOP admin"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -7,7 +7,7 @@ from articles.caching import cache_public_page
 from articles.prepared import plan_once
 from articles.sitemaps import sitemap_section, sitemaps
 from articles.views import HomeView
-from jhop import views
+from jhop import twofactor, views
 from subscriptions import webhooks
 
 admin.site.site_header = "JHOP administration"
@@ -28,6 +28,7 @@ urlpatterns = [
         cache_public_page(sitemap_section),
         name="sitemap-section",
     ),
+    path("admin/two-factor/", include(twofactor.urlpatterns)),
     path("admin/", admin.site.urls),
     *(
         # Email services report bounces and complaints here (basic auth with the secret;
