@@ -204,3 +204,22 @@ def test_enrolling_ends_the_other_sessions():
     here.post(reverse("jhop-2fa-enrol"), {"token": code(device)})
     assert here.get(ADMIN).status_code == 200
     assert elsewhere.get(ADMIN)["Location"].startswith(reverse("admin:login"))
+
+
+def test_the_overview_and_new_recovery_codes_need_a_fresh_check():
+    user = staff("Subscription managers")
+    device = enrolled(user)
+    client = signed_in(user)
+    verify(client, code(device))
+    page = client.get(reverse("jhop-2fa"))
+    assert "You have 1 unused recovery code left" in page.text
+    session = client.session
+    session[VERIFIED_AT] = time.time() - 11 * 60
+    session.save()
+    stale = client.post(reverse("jhop-2fa-recovery-codes"))
+    assert "sudo=1" in stale["Location"]
+    assert list(StaticToken.objects.values_list("token", flat=True)) == ["recovery-one"]
+    verify(client, "recovery-one", reverse("jhop-2fa"))
+    fresh = client.post(reverse("jhop-2fa-recovery-codes"))
+    assert len(fresh.context["codes"]) == 10
+    assert StaticToken.objects.count() == 10

@@ -1,0 +1,84 @@
+"""A subscription manager signs in with a password, is led to set up an authenticator app,
+and from then on signs in with a code; the sign-in, lockout, enrolment and code pages pass
+axe-core."""
+
+import time
+from base64 import b32decode
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import Group, User
+from django_otp.oath import TOTP
+
+from tests.e2e.test_admin_accessibility import STOCK_DJANGO
+
+
+@pytest.fixture
+def manager(live_server, transactional_db, settings):
+    settings.STAFF_2FA = "required"
+    from django.apps import apps
+
+    from jhop.permissions import sync_groups
+
+    sync_groups(apps)
+    user = User.objects.create_user("manager", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Subscription managers"))
+    return live_server
+
+
+def axe_violations(page) -> list[str]:
+    page.wait_for_load_state("networkidle")
+    results = Axe().run(page, context={"exclude": STOCK_DJANGO})
+    return [v["id"] for v in results.response["violations"]]
+
+
+PASSWORD = "manager-pass-123"
+
+
+def sign_in(page, url, password=PASSWORD):
+    page.goto(url + "/admin/login/?next=/admin/subscriptions/subscriber/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+
+
+def code(secret: str, steps_ahead: int = 0) -> str:
+    totp = TOTP(b32decode(secret.replace(" ", "")), step=30, t0=0, digits=6, drift=0)
+    totp.time = time.time() + 30 * steps_ahead
+    return f"{totp.token():06d}"
+
+
+def test_enrol_then_sign_in_with_a_code(manager, page, screenshot):
+    page.goto(manager.url + "/admin/login/")
+    assert axe_violations(page) == []
+
+    sign_in(page, manager.url)
+    assert "/admin/two-factor/add/" in page.url
+    assert "add a second factor" in page.locator(".messagelist").inner_text()
+    assert page.locator("svg title").text_content() == "QR code for your authenticator app"
+    assert axe_violations(page) == []
+    screenshot("two-factor-enrol")
+    secret = page.locator("figcaption code").inner_text()
+    page.fill("#id_token", code(secret))
+    page.click("input[type=submit]")
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    assert axe_violations(page) == []
+    page.click("text=I have kept them: go on")
+    assert page.url.endswith("/admin/subscriptions/subscriber/")
+
+    page.click("#logout-form button")
+    sign_in(page, manager.url)
+    assert "/admin/two-factor/verify/" in page.url
+    assert axe_violations(page) == []
+    page.fill("#id_token", code(secret, steps_ahead=1))
+    page.click("input[type=submit]")
+    assert page.url.endswith("/admin/subscriptions/subscriber/")
+
+
+def test_the_lockout_page_says_how_long_and_passes_axe(manager, page):
+    for _ in range(5):
+        sign_in(page, manager.url, password="wrong")
+    sign_in(page, manager.url)
+    assert "Signing in is paused for 15 minutes" in page.locator("#content-main").inner_text()
+    assert axe_violations(page) == []
