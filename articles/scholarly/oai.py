@@ -261,6 +261,8 @@ class Repository:
                 raise OaiError("badArgument", f"{verb} does not take the argument '{name}'.")
             if len(values) != 1:
                 raise OaiError("badArgument", f"The argument '{name}' is repeated.")
+            if not values[0]:
+                raise OaiError("badArgument", f"The argument '{name}' is empty.")
             args[name] = values[0]
         if exclusive and exclusive in args:
             if len(args) > 1:

@@ -133,3 +133,13 @@ def test_journal_without_prefix_is_a_clear_error():
     issue = make_issue(journal=make_journal(doi_prefix=""))
     with pytest.raises(CommandError, match="has no DOI prefix"):
         _run("--issue", str(issue.pk))
+
+
+def test_a_withdrawn_article_is_refused_with_a_non_zero_exit():
+    _, article = _issue_with_article()
+    out, _ = _run("--article", str(article.pk))
+    assert "doi_batch" in out  # live: printed
+    article.status = article.Status.DRAFT
+    article.save()
+    with pytest.raises(CommandError, match="was withdrawn"):
+        _run("--article", str(article.pk))

@@ -179,6 +179,8 @@ def test_from_and_until_at_day_and_second_granularity(client, site):
         ),
         ({"verb": "ListRecords", "resumptionToken": "x", "metadataPrefix": "x"}, "badArgument"),
         ({"verb": "GetRecord", "metadataPrefix": "oai_dc"}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": ""}, "badArgument"),
+        ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": ""}, "badArgument"),
         ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
         (
             {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:elsewhere:1"},

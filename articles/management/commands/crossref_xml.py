@@ -34,6 +34,14 @@ class Command(BaseCommand):
                 raise CommandError(f"There is no article with id {article}.")
             if not found.doi:
                 raise CommandError(f"“{found}” has no DOI yet: it gets one when published.")
+            if (
+                found.status != Article.Status.PUBLISHED
+                or Article.objects.withdrawn().filter(pk=found.pk).exists()
+            ):
+                raise CommandError(
+                    f"“{found}” was withdrawn (it is not published): its DOI stays registered, "
+                    "and a new deposit would point readers to a page that is no longer public."
+                )
             try:
                 document = crossref.article_deposit(found)
             except ValueError as error:
