@@ -32,6 +32,8 @@ class StateChange:
     refused: list[str] = field(default_factory=list)
     # Published but not yet seen by readers: "“Title” goes live on …", or waiting for its issue.
     not_yet_public: list[str] = field(default_factory=list)
+    # The articles or issues whose state changed, for the admin log.
+    changed_objects: list = field(default_factory=list)
 
 
 def _not_yet_public(obj: Article | Issue) -> str:
@@ -178,6 +180,7 @@ def _set_state(objects: QuerySet, *, status: str, user, comment: str) -> StateCh
                         continue
                 obj.save(update_fields=fields)
                 result.changed += 1
+                result.changed_objects.append(obj)
                 result.live += obj.visibility == Visibility.LIVE
             if publishing and (why := _not_yet_public(obj)):
                 result.not_yet_public.append(why)

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -154,7 +155,25 @@ class PublishActionsMixin:
         self._report(request, result, "unpublished")
 
     def _report(self, request, result, verb: str) -> None:
-        """Tell the editor what the action did, and what it refused to do."""
+        """Tell the editor what the action did, and what it refused to do; log each change
+        (history, and the dashboard's recent changes)."""
+        for obj in result.changed_objects:
+            if verb != "published":
+                entry = "Unpublished (back to draft) from the list"
+            elif obj.published_at and obj.published_at > timezone.now():
+                stamp = date_format(timezone.localtime(obj.published_at), "M j, Y, H:i")
+                entry = f"Scheduled from the list: goes live on {stamp}"
+            else:
+                entry = "Published from the list"
+            # Straight to the log: the admin's log_change would also start a second
+            # revision over the one the service recorded ("Published").
+            LogEntry.objects.log_actions(
+                user_id=request.user.pk,
+                queryset=[obj],
+                action_flag=CHANGE,
+                change_message=entry,
+                single_object=True,
+            )
         # Publishing says what readers get: "readers see them now", or "scheduled for …"
         # (never "published" for something nobody can read yet).
         noun = self.model._meta.verbose_name

@@ -59,6 +59,34 @@ def test_issue_publish_action_puts_its_articles_online(admin_client):
     assert article in Article.objects.published()
 
 
+def test_list_actions_are_in_the_admin_log(admin_client):
+    from django.contrib.admin.models import LogEntry
+
+    make_journal()
+    issue = make_issue(status=Issue.Status.DRAFT, published_at=None)
+    later = timezone.now() + timedelta(days=2)
+    scheduled = make_article(status=Article.Status.DRAFT, published_at=later)
+    admin_client.post(
+        reverse("admin:articles_issue_changelist"),
+        {"action": "publish", "_selected_action": [issue.pk]},
+    )
+    admin_client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "publish", "_selected_action": [scheduled.pk]},
+    )
+    admin_client.post(
+        reverse("admin:articles_issue_changelist"),
+        {"action": "unpublish", "_selected_action": [issue.pk]},
+    )
+    entries = [(e.object_id, e.get_change_message()) for e in LogEntry.objects.order_by("pk")]
+    assert entries[0] == (str(issue.pk), "Published from the list")
+    assert entries[1][0] == str(scheduled.pk)
+    assert entries[1][1].startswith("Scheduled from the list: goes live on")
+    assert entries[2] == (str(issue.pk), "Unpublished (back to draft) from the list")
+    dashboard = admin_client.get(reverse("admin:index"))
+    assert "Unpublished (back to draft) from the list" in dashboard.text
+
+
 def test_share_draft_action_creates_a_preview_link(admin_client, admin_user):
     draft = make_article(status=Article.Status.DRAFT)
     response = admin_client.post(
