@@ -1,5 +1,6 @@
 import json
 from contextlib import suppress
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from articles.admin.common import LargeTablePaginator, PlainActionCheckbox, search_words
 from articles.models import Issue
@@ -31,6 +33,7 @@ from subscriptions.models import (
     IssueAlert,
     MailingList,
     OutboundEmail,
+    PendingImport,
     Subscriber,
     Subscription,
     Suppression,
@@ -423,23 +426,49 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
     def import_view(self, request):
         require(request, "add_subscriber", "change_subscriber", "import_subscriber")
         form = ImportUploadForm(request.POST or None, request.FILES or None)
-        report = None
+        report = kept = None
         if request.method == "POST" and form.is_valid():
-            report = services.import_subscribers(
-                rows=exports.read_csv(form.cleaned_data["file"]),
-                source=form.cleaned_data["source"],
-                dry_run=form.cleaned_data["dry_run"],
-                meta=RequestMeta.from_request(request),
-            )
-            audit.record_import(request=request, report=report, source=form.cleaned_data["source"])
+            content, kept = self._import_content(request, form)
+            if content is None:
+                form.add_error("file", "The file of that dry run is gone: choose it again.")
+            else:
+                data = form.cleaned_data
+                report = services.import_subscribers(
+                    rows=exports.read_csv(content),
+                    source=data["source"],
+                    dry_run=data["dry_run"],
+                    meta=RequestMeta.from_request(request),
+                )
+                audit.record_import(request=request, report=report, source=data["source"])
+                if report.dry_run:
+                    kept = kept or PendingImport.objects.create(
+                        created_by=request.user,
+                        filename=getattr(request.FILES.get("file"), "name", "")[:200],
+                        content=content,
+                    )
+                elif kept:
+                    kept.delete()
+                    kept = None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Import subscribers",
             "form": form,
             "report": report,
+            "kept": kept,
         }
         return TemplateResponse(request, "admin/subscriptions/subscriber/import.html", context)
+
+    @staticmethod
+    def _import_content(request, form):
+        """The CSV text to import, and the dry run's kept copy it came from (if any): a new
+        file wins; otherwise the copy this user's dry run kept, if under a day old."""
+        PendingImport.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
+        data = form.cleaned_data
+        if data["file"]:
+            return data["file"], None
+        kept = PendingImport.objects.filter(pk=data["pending"], created_by=request.user).first()
+        return (kept.content, kept) if kept else (None, None)
 
     def data_view(self, request, pk):
         require(request, "view_subscriber", "export_subscriber")

@@ -279,7 +279,9 @@ class EmailOnlyForm(forms.Form):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row.")
+    file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row.", required=False)
+    # The file of the dry run just shown, kept for its real run (models.PendingImport).
+    pending = forms.UUIDField(required=False, widget=forms.HiddenInput)
     source = SafeCharField(
         label="Where this list comes from",
         max_length=200,
@@ -291,7 +293,15 @@ class ImportUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if not upload:
+            return None
         try:
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ValidationError("The file is not UTF-8 text. Save it as CSV UTF-8.") from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("file") and not cleaned.get("pending"):
+            self.add_error("file", "Choose the CSV file to import.")
+        return cleaned

@@ -1,7 +1,7 @@
 """Mailing lists, subscribers, their subscriptions, and the consent record behind each."""
 
 from subscriptions.models.alerts import IssueAlert
-from subscriptions.models.audit import AuditEntry
+from subscriptions.models.audit import AuditEntry, PendingImport
 from subscriptions.models.delivery import DeliveryEvent
 from subscriptions.models.editions import Edition, EditionArticle
 from subscriptions.models.lists import (
@@ -39,6 +39,7 @@ __all__ = [
     "MailingListQuerySet",
     "Offer",
     "OutboundEmail",
+    "PendingImport",
     "Profession",
     "Subscriber",
     "SubscriberQuerySet",

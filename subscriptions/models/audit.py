@@ -1,4 +1,7 @@
-"""Who did what with subscriber data: the staff audit trail."""
+"""Who did what with subscriber data: the staff audit trail (and imports tried, kept for
+their real run)."""
+
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -58,3 +61,20 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit entries cannot be deleted one by one.")
+
+
+class PendingImport(models.Model):
+    """A CSV tried in a dry run, kept (in the database, beside the subscriber data it will
+    become) so that the real run needs no second upload. Deleted by the real run, or after
+    a day."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_imports"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    filename = models.CharField(max_length=200, blank=True)
+    content = models.TextField()
+
+    def __str__(self):
+        return f"{self.filename or 'CSV'} tried by {self.created_by} at {self.created_at:%H:%M}"

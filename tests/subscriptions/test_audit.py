@@ -188,3 +188,55 @@ def test_entries_past_the_retention_period_are_purged(settings):
     assert AuditEntry.objects.filter(pk=old.pk).exists()
     call_command("purge_audit_log", stdout=None)
     assert list(AuditEntry.objects.values_list("summary", flat=True)) == ["recent"]
+
+
+def test_the_dry_run_keeps_its_file_for_the_real_run(manager_client):
+    from subscriptions.models import PendingImport, Subscriber
+
+    lists()
+    csv = b"email,first_name,lists\nkept@example.com,Kept,jhop-e-newsletter\n"
+    url = reverse("admin:subscriptions_import")
+    dry = manager_client.post(
+        url,
+        {
+            "file": SimpleUploadedFile("booth.csv", csv, content_type="text/csv"),
+            "source": "ASCO booth",
+            "dry_run": "on",
+        },
+    )
+    kept = dry.context["kept"]
+    assert "Import this file for real" in dry.text and "booth.csv" in dry.text
+    assert not Subscriber.objects.exists()
+
+    # Nobody else can run it.
+    other = Client()
+    other_user = User.objects.create_user("other", password="pw", is_staff=True)
+    other_user.groups.add(Group.objects.get(name="Subscription managers"))
+    other.force_login(other_user)
+    refused = other.post(url, {"pending": kept.pk, "source": "ASCO booth"})
+    assert "choose it again" in refused.text and not Subscriber.objects.exists()
+
+    done = manager_client.post(url, {"pending": kept.pk, "source": "ASCO booth"})
+    assert "Import done" in done.text
+    assert Subscriber.objects.get().email == "kept@example.com"
+    assert not PendingImport.objects.exists()
+    # Sent again (a double click), it finds nothing to run twice.
+    again = manager_client.post(url, {"pending": kept.pk, "source": "ASCO booth"})
+    assert "choose it again" in again.text
+
+
+def test_a_kept_file_lasts_a_day(manager_client):
+    from subscriptions.models import PendingImport
+
+    lists()
+    user = User.objects.get(username="manager")
+    old = PendingImport.objects.create(
+        created_by=user,
+        content="email\nold@example.com\n",
+        created_at=timezone.now() - timedelta(days=1, minutes=1),
+    )
+    response = manager_client.post(
+        reverse("admin:subscriptions_import"), {"pending": old.pk, "source": "x"}
+    )
+    assert "choose it again" in response.text
+    assert not PendingImport.objects.exists()
