@@ -14,14 +14,16 @@ def slugify(value: str) -> str:
     return django_slugify(WORD_BREAKS.sub(" ", str(value)))
 
 
-def unique_slug(model, value: str, *, exclude_pk=None, max_length: int = 50) -> str:
-    """slugify(value), with -2, -3… added if another row of model already has it."""
+def unique_slug(
+    model, value: str, *, exclude_pk=None, max_length: int = 50, also_taken: set | None = None
+) -> str:
+    """slugify(value), with -2, -3… added if another row of model (or also_taken) has it."""
     base = slugify(value)[:max_length].strip("-") or "untitled"
     taken = set(
         model._default_manager.filter(slug__startswith=base)
         .exclude(pk=exclude_pk)
         .values_list("slug", flat=True)
-    )
+    ) | (also_taken or set())
     slug, n = base, 1
     while slug in taken:
         n += 1

@@ -35,6 +35,7 @@ from articles.admin.preview import PreviewLinkInline
 from articles.admin.uploads import KeepsUploads
 from articles.models import (
     Article,
+    ArticleSlugHistory,
     ArticleTopic,
     Author,
     Authorship,
@@ -44,6 +45,7 @@ from articles.models import (
     Topic,
 )
 from articles.references import parse_reference_list
+from articles.text import slugify, unique_slug
 
 ARTICLE_CHILDREN = (Authorship, ArticleTopic, Reference, RelatedItem)
 for child in ARTICLE_CHILDREN:
@@ -87,6 +89,32 @@ class ArticleForm(KeepsUploads, forms.ModelForm):
         help_text="Paste the numbered list from the end of the manuscript: each entry becomes "
         "a reference with its number, and a DOI or PMID in the text goes to its own field.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = (
+                "Filled in from the title; kept unique (a repeated title gets -2). "
+                "An article keeps answering at its old address when this changes."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        title, slug = cleaned.get("title") or "", cleaned.get("slug")
+        automatic = not slug or (self.instance.pk is None and slug == slugify(title)[:200])
+        if title and automatic:
+            # A repeated title ("FDA Oncology Update") gets fda-oncology-update-2 rather
+            # than an error; old addresses of other articles are taken too.
+            taken = set(
+                ArticleSlugHistory.objects.filter(slug__startswith=slugify(title)[:200])
+                .exclude(article_id=self.instance.pk)
+                .values_list("slug", flat=True)
+            )
+            cleaned["slug"] = unique_slug(
+                Article, title, exclude_pk=self.instance.pk, max_length=200, also_taken=taken
+            )
+        return cleaned
 
     def clean_reference_list(self):
         parsed = parse_reference_list(self.cleaned_data["reference_list"])

@@ -280,3 +280,24 @@ def test_renaming_an_article_in_the_admin_keeps_its_old_url(admin_client, client
     response = client.get("/articles/a-new-article/")
     assert response.status_code == 301
     assert response["Location"] == "/articles/a-renamed-article/"
+
+
+def test_a_repeated_title_gets_a_unique_slug(admin_client):
+    from articles.models import ArticleSlugHistory
+
+    make_article(title="FDA Oncology Update", slug="fda-oncology-update")
+    moved = make_article(title="Moved", slug="moved")
+    ArticleSlugHistory.objects.create(article=moved, slug="fda-oncology-update-2")
+    add = reverse("admin:articles_article_add")
+    response = admin_client.post(
+        add, article_post(title="FDA Oncology Update", slug="fda-oncology-update", doi="")
+    )
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    # -2 is another article's old address, so the new one is -3.
+    assert Article.objects.filter(slug="fda-oncology-update-3").exists()
+    # Left empty: made from the title too.
+    admin_client.post(add, article_post(title="FDA Oncology Update", slug="", doi=""))
+    assert Article.objects.filter(slug="fda-oncology-update-4").exists()
+    # A slug the editor typed is theirs: a clash is an error, not a silent change.
+    clash = admin_client.post(add, article_post(title="Other", slug="moved", doi=""))
+    assert clash.status_code == 200 and "already exists" in clash.text
