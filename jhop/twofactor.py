@@ -31,6 +31,9 @@ from jhop.sessions import SIGNED_IN_AT, sign_out_everywhere
 from subscriptions.services import audit
 
 VERIFIED_AT = "jhop_second_factor_at"
+# Set in a session whose user had no second factor: saves looking on every admin request.
+# Safe to keep: enrolling elsewhere, or a superuser's reset, signs every session out.
+HAS_NONE = "jhop_no_second_factor"
 RECOVERY_CODES = 10
 
 # Actions on subscriber data that ask for the second factor again when the last check is
@@ -56,8 +59,13 @@ def must_enrol(user) -> bool:
     return False
 
 
-def has_second_factor(user) -> bool:
-    return any(devices_for_user(user, confirmed=True))
+def has_second_factor(user, session=None) -> bool:
+    if session is not None and session.get(HAS_NONE):
+        return False
+    found = any(devices_for_user(user, confirmed=True))
+    if session is not None and not found:
+        session[HAS_NONE] = True
+    return found
 
 
 def _safe_next(request, default: str) -> str:
@@ -72,6 +80,7 @@ def _safe_next(request, default: str) -> str:
 def _verified(request, device) -> None:
     otp_login(request, device)
     request.session[VERIFIED_AT] = time.time()
+    request.session.pop(HAS_NONE, None)
 
 
 def _new_recovery_codes(user) -> list[str]:
@@ -292,7 +301,7 @@ class TwoFactorMiddleware:
         if not (user.is_authenticated and user.is_staff):
             return None
         if not user.is_verified():
-            if has_second_factor(user):
+            if has_second_factor(user, request.session):
                 return redirect_to_verify(request, request.get_full_path())
             if must_enrol(user):
                 messages.warning(
