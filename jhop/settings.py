@@ -253,7 +253,9 @@ if PRODUCTION:
             f"SITE_URL must be the public https:// address of the site, not {SITE_URL!r}"
         )
 else:
-    SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+    # `make run` serves on PORT: links printed and emailed must point there.
+    SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+    SITE_URL = SITE_URL.rstrip("/")
 # Shown until a primary Journal exists in the database.
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
