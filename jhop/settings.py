@@ -176,9 +176,10 @@ else:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
 # Public pages (articles/caching.py): how long the site's own page cache keeps them...
 CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
-# ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may...
+# ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may (never
+# longer than the page has left in the site's own cache, nor past the next go-live)...
 PAGE_CACHE_BROWSER_SECONDS = env.int("PAGE_CACHE_BROWSER_SECONDS", default=60)
-PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=600)
+PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=300)
 # ...and how long the site's own nginx may answer without revalidating (0: revalidate each
 # request with a conditional GET, so a publish shows through it at once).
 PAGE_CACHE_PROXY_SECONDS = env.int("PAGE_CACHE_PROXY_SECONDS", default=0)
