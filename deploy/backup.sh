@@ -4,11 +4,22 @@
 #
 #   deploy/backup.sh [DIRECTORY]        (default: ./backups)
 #
-# Reads DATABASE_URL, MEDIA_ROOT and MEDIA_STORAGE from the environment, as the site does:
-#   set -a; . /etc/jhop/jhop.env; set +a; deploy/backup.sh /var/backups/jhop
+# Reads DATABASE_URL, MEDIA_ROOT and MEDIA_STORAGE from the environment, or else from
+# /etc/jhop/jhop.env (JHOP_ENV_FILE), as the services do: deploy/backup.sh /var/backups/jhop
 # Writes jhop-<UTC time>.dump and jhop-<UTC time>-media.tar.gz, and prints their paths.
 # A file only gets its final name once complete. Restore with deploy/restore.sh.
 set -euo pipefail
+
+# Variables not set in the environment are read from the site's environment file
+# (JHOP_ENV_FILE, default /etc/jhop/jhop.env), as the services read it.
+env_file=${JHOP_ENV_FILE:-/etc/jhop/jhop.env}
+from_env_file() {
+  [ -r "$env_file" ] || return 0
+  sed -n "s/^$1=//p" "$env_file" | tail -n 1 | sed 's/^"\(.*\)"$/\1/'
+}
+: "${DATABASE_URL:=$(from_env_file DATABASE_URL)}"
+: "${MEDIA_ROOT:=$(from_env_file MEDIA_ROOT)}"
+: "${MEDIA_STORAGE:=$(from_env_file MEDIA_STORAGE)}"
 
 : "${DATABASE_URL:?DATABASE_URL is not set (the database to back up)}"
 case "$DATABASE_URL" in

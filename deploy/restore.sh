@@ -5,14 +5,24 @@
 #
 #   deploy/restore.sh DUMP DATABASE [MEDIA_ARCHIVE MEDIA_DIRECTORY]
 #
-# DATABASE is the name of the database to create, on the PostgreSQL server DATABASE_URL
-# points at (DATABASE_URL itself is left alone). Afterwards, point DATABASE_URL (and
-# MEDIA_ROOT) at what was restored, run `manage.py migrate` (a no-op for a backup of the
-# same version) and restart the services.
+# DATABASE is the name of the database to create, on the PostgreSQL server that
+# DATABASE_URL (from the environment, or else /etc/jhop/jhop.env) points at; that
+# database is left alone. Afterwards, point DATABASE_URL (and MEDIA_ROOT) at what was
+# restored, run `manage.py migrate` (nothing to do for a backup of the same version)
+# and restart the services.
 set -euo pipefail
 
+# Variables not set in the environment are read from the site's environment file
+# (JHOP_ENV_FILE, default /etc/jhop/jhop.env), as the services read it.
+env_file=${JHOP_ENV_FILE:-/etc/jhop/jhop.env}
+from_env_file() {
+  [ -r "$env_file" ] || return 0
+  sed -n "s/^$1=//p" "$env_file" | tail -n 1 | sed 's/^"\(.*\)"$/\1/'
+}
+: "${DATABASE_URL:=$(from_env_file DATABASE_URL)}"
+
 if [ $# -ne 2 ] && [ $# -ne 4 ]; then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,11p' "$0" >&2
   exit 2
 fi
 dump=$1 database=$2 archive=${3:-} media=${4:-}

@@ -79,9 +79,12 @@ def test_a_backup_restores_into_a_new_database_with_the_same_content(
     assert consent and subscribers and len(articles) == 2
 
     env = {"DATABASE_URL": _server_url(settings.DATABASES["default"]["NAME"])}
-    dump, archive = _run(
-        "backup.sh", tmp_path / "backups", env={**env, "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+    env_file = tmp_path / "jhop.env"  # what the services read
+    env_file.write_text(
+        f'DATABASE_URL={env["DATABASE_URL"]}\nMEDIA_ROOT="{settings.MEDIA_ROOT}"\n'
+        "DEFAULT_FROM_EMAIL=JHOP <newsletter@jhoponline.example.org>\n"
     )
+    dump, archive = _run("backup.sh", tmp_path / "backups", env={"JHOP_ENV_FILE": str(env_file)})
     restored_media = tmp_path / "restored-media"
     _run("restore.sh", dump, restored_name, archive, restored_media, env=env)
 
