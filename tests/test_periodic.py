@@ -120,3 +120,13 @@ def test_run_worker_starts_the_due_jobs_and_runs_them_from_the_queue(counting_jo
     result = DBTaskResult.objects.get()
     assert result.status == "SUCCESSFUL"
     assert result.return_value == "run 1"
+
+
+def test_the_admin_shows_when_each_job_last_started_and_starts_next(admin_client):
+    periodic.start_due()
+    job = PeriodicJob.objects.get(name="retry_emails")
+    changelist = admin_client.get("/admin/jhop/periodicjob/")
+    assert changelist.status_code == 200
+    assert "retry_emails" in changelist.content.decode()
+    page = admin_client.get(f"/admin/jhop/periodicjob/{job.pk}/change/").content.decode()
+    assert "0:05:00" in page
