@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 from PIL import Image
 
 from tests import servers
@@ -192,3 +193,58 @@ def test_when_the_app_does_not_answer_an_editor_is_told_what_to_do(site):
     assert response.headers["Retry-After"] == "30"
     page = response.read().decode()
     assert "it was not saved unless you see it when you reload the page" in page
+
+
+REDIS_URL = os.environ.get("JHOP_CHECK_REDIS_URL", "redis://127.0.0.1:6379/2")
+
+
+@pytest.mark.proxy
+@pytest.mark.django_db(transaction=True)
+def test_an_article_pages_image_is_served_through_the_production_nginx(tmp_path, settings):
+    """The deployment: gunicorn in production mode behind the shipped nginx.conf."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the app server shares the test database: run with DATABASE_URL=postgres://…")
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media
+    buffer = io.BytesIO()
+    Image.new("RGB", (1000, 600), "teal").save(buffer, format="JPEG")
+    article = make_article(title="With a chart", lead_image_alt="A teal chart")
+    article.lead_image.save("chart.jpg", ContentFile(buffer.getvalue()))
+
+    db = settings.DATABASES["default"]
+    env = servers.production_env(
+        database_url=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}",
+        cache_url=REDIS_URL,
+        ALLOWED_HOSTS=HOST,
+        MEDIA_ROOT=str(media),
+        CONN_MAX_AGE="0",  # the test database is dropped at the end: hold no connection
+    )
+    servers.collect_static(env)
+    taken: set[int] = set()
+    app = servers.Gunicorn(port=servers.free_port(taken), env=env, workers=1)
+    conf = production_conf(
+        tmp_path,
+        https=servers.free_port(taken),
+        http=servers.free_port(taken),
+        upstream=app.port,
+        media=media,
+    )
+    https = int(re.search(r"listen 127\.0\.0\.1:(\d+) ssl", conf.read_text())[1])
+    proxy = subprocess.Popen(nginx(conf, "-g", "daemon off;"))
+    try:
+        _wait_for_port(https, proxy)
+        base = f"https://127.0.0.1:{https}"
+        page = fetch(base + article.get_absolute_url())
+        assert page.status == 200
+        image_url = re.search(r'<img src="(/media/[^"]+)"', page.read().decode())[1]
+
+        image = fetch(base + image_url)
+
+        assert image.status == 200
+        assert image.headers["Content-Type"] == "image/jpeg"
+        assert image.read()[:3] == b"\xff\xd8\xff"  # a JPEG, as the app wrote it
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=15)
+        app.stop()
