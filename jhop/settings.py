@@ -233,7 +233,7 @@ if mailgun_hooks and "MAILGUN_WEBHOOK_SIGNING_KEY" not in ANYMAIL:
 # Seconds to wait for the mail server before giving up (then the email is retried).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Emails per second each task worker sends at most (the email service's quota divided by
-# the number of db_worker processes); 0 means no limit.
+# the number of worker processes); 0 means no limit.
 EMAIL_RATE = env.float("EMAIL_RATE", default=0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
