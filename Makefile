@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+export PORT  # SITE_URL (links printed and emailed) follows it
 
 .PHONY: run test test-fast lint install
 
@@ -21,7 +22,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(PY) manage.py demo_admin
-	$(PY) manage.py db_worker & WORKER=$$!; trap 'kill $$WORKER' EXIT INT TERM; \
+	$(PY) manage.py run_worker & WORKER=$$!; trap 'kill $$WORKER' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed

@@ -132,8 +132,9 @@ def check_after_edit(*, article: Article, user: AbstractBaseUser | None) -> str:
 def hold_invalid_scheduled(*, user: AbstractBaseUser | None = None) -> list[str]:
     """Take scheduled articles whose records no longer validate back to draft.
 
-    Run every few minutes (manage.py check_scheduled): an article edited after it was
-    scheduled must not go live with invalid metadata. Returns what was held, in words.
+    Run every 5 minutes (manage.py check_scheduled, from jhop/periodic.py): an article
+    edited after it was scheduled must not go live with invalid metadata. Returns what was
+    held, in words.
     """
     held = []
     with transaction.atomic(), reversion.create_revision():

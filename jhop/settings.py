@@ -191,9 +191,10 @@ else:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
 # Public pages (articles/caching.py): how long the site's own page cache keeps them...
 CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
-# ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may...
+# ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may (never
+# longer than the page has left in the site's own cache, nor past the next go-live)...
 PAGE_CACHE_BROWSER_SECONDS = env.int("PAGE_CACHE_BROWSER_SECONDS", default=60)
-PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=600)
+PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=300)
 # ...and how long the site's own nginx may answer without revalidating (0: revalidate each
 # request with a conditional GET, so a publish shows through it at once).
 PAGE_CACHE_PROXY_SECONDS = env.int("PAGE_CACHE_PROXY_SECONDS", default=0)
@@ -247,7 +248,7 @@ if mailgun_hooks and "MAILGUN_WEBHOOK_SIGNING_KEY" not in ANYMAIL:
 # Seconds to wait for the mail server before giving up (then the email is retried).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Emails per second each task worker sends at most (the email service's quota divided by
-# the number of db_worker processes); 0 means no limit.
+# the number of worker processes); 0 means no limit.
 EMAIL_RATE = env.float("EMAIL_RATE", default=0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
@@ -268,7 +269,9 @@ if PRODUCTION:
             f"SITE_URL must be the public https:// address of the site, not {SITE_URL!r}"
         )
 else:
-    SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+    # `make run` serves on PORT: links printed and emailed must point there.
+    SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+    SITE_URL = SITE_URL.rstrip("/")
 # Shown until a primary Journal exists in the database.
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")

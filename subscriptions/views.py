@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
+from articles.caching import cache_public_page
 from subscriptions import services
 from subscriptions.forms import (
     EmailOnlyForm,
@@ -256,7 +257,10 @@ def subscribe(request):
 
 
 @require_safe
+@cache_public_page
 def thanks(request):
+    # The same page after every signup (it never says whether the address was known), with
+    # nothing per visitor: public, so a CDN holds it like any reader page.
     return render(request, "subscriptions/thanks.html")
 
 

@@ -155,3 +155,34 @@ def test_each_log_line_is_printed_once_and_errors_still_reach_the_admins():
     for probe in ("probe-request", "probe-django", "probe-app"):
         assert result.stderr.count(probe) == 1, result.stderr
     assert "AdminEmailHandler" in result.stdout  # filtered to production (DEBUG off)
+
+
+def test_make_run_serves_prints_and_emails_the_port_it_is_given(tmp_path):
+    """`make run PORT=8123`: the server, SITE_URL (links in emails) and the login line agree."""
+    log = tmp_path / "calls.log"
+    fake_python = tmp_path / "python"
+    # It records each call; "runserver" waits a little for the worker started beside it.
+    fake_python.write_text(
+        f'#!/bin/sh\necho "PORT=$PORT $*" >> {log}\ncase "$*" in *runserver*) sleep 2;; esac\n'
+    )
+    fake_python.chmod(0o755)
+    for name in ("Makefile", "pyproject.toml"):
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / ".installed").touch()
+    result = subprocess.run(
+        ["make", "run", f"PY={fake_python}", "PORT=8123"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    assert "PORT=8123 manage.py runserver 127.0.0.1:8123" in calls
+    assert "PORT=8123 manage.py demo_admin" in calls
+    assert "PORT=8123 manage.py run_worker" in calls
+
+    code = "from django.conf import settings as s; print(s.SITE_URL)"
+    result = run_manage("shell", "-v", "0", "-c", code, env={"PORT": "8123"})
+    assert result.stdout.strip() == "http://127.0.0.1:8123", result.stderr

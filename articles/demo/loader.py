@@ -1,7 +1,10 @@
 """Writes the demo content so that running it again changes nothing."""
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.sites.models import Site
 from django.db import transaction
 
 from articles.demo.content import (
@@ -86,6 +89,18 @@ def load_demo(*, dry_run: bool = False) -> Tally:
         if dry_run:
             transaction.set_rollback(True)
     return tally
+
+
+def name_site(site_url: str) -> bool:
+    """Point the Site record (absolute links in feeds and sitemaps) at site_url's host.
+
+    `make run` serves on PORT, which may differ from the run that created the database.
+    Returns whether it changed.
+    """
+    domain = urlsplit(site_url).netloc
+    return bool(
+        Site.objects.filter(pk=settings.SITE_ID).exclude(domain=domain).update(domain=domain)
+    )
 
 
 def _load(*, pictures: bool) -> Tally:

@@ -4,7 +4,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
+from django.contrib.sites.models import Site
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from articles.demo import MAIN_SLUG
 from articles.models import Article, Journal
@@ -319,3 +321,20 @@ def test_article_page_shows_the_seed_lines_exactly(client):
         for line in item.xpath("./*[self::h3 or self::p]")
     ]
     assert shown == SEED_RELATED_LINES.replace(" ,", ",").splitlines()
+
+
+def test_load_demo_refuses_in_production_unless_forced(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production site"):
+        call_command("load_demo", stdout=StringIO())
+    assert not Article.objects.exists()
+
+    out = StringIO()
+    call_command("load_demo", "--force", "--dry-run", stdout=out)
+    assert "articles:" in out.getvalue()
+
+
+def test_load_demo_points_feed_and_sitemap_links_at_the_port_make_run_serves(settings):
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    call_command("load_demo", stdout=StringIO())
+    assert Site.objects.get_current().domain == "127.0.0.1:8123"

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -85,7 +85,8 @@ def test_imports_and_their_dry_runs_are_recorded(manager_client, tmp_path):
 
     path = tmp_path / "list.csv"
     path.write_bytes(csv.replace(b"new@", b"other@"))
-    call_command("import_subscribers", str(path), "--source", "Old CRM", stdout=None)
+    with pytest.raises(CommandError, match="1 row"):  # the invalid row, after the import
+        call_command("import_subscribers", str(path), "--source", "Old CRM", stdout=None)
     latest = AuditEntry.objects.latest("pk")
     assert latest.action == Action.IMPORT and latest.actor is None
     assert latest.actor_name.startswith("manage.py import_subscribers")

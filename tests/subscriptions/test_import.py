@@ -1,10 +1,15 @@
+import re
+from io import StringIO
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import call_command, load_command_class
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from subscriptions import services
+from subscriptions.forms import ImportRowForm
 from subscriptions.models import Subscriber, Subscription
 from subscriptions.services import RequestMeta
 
@@ -110,15 +115,41 @@ def test_admin_import_page(client):
 def test_import_command(tmp_path, existing):
     path = tmp_path / "list.csv"
     path.write_text(SAMPLE, encoding="utf-8")
-    from io import StringIO
-
     out = StringIO()
-    call_command("import_subscribers", str(path), "--source", "Old list", "--dry-run", stdout=out)
+    with pytest.raises(CommandError, match="5 row"):
+        call_command(
+            "import_subscribers", str(path), "--source", "Old list", "--dry-run", stdout=out
+        )
     assert "Dry run, nothing saved: 2 new, 1 updated, 1 unchanged, 5 invalid" in out.getvalue()
     assert "line 3 (NEW@example.com): duplicate of line 2" in out.getvalue()
     assert not Subscriber.objects.filter(email="new@example.com").exists()
-    call_command("import_subscribers", str(path), "--source", "Old list", stdout=out)
+    with pytest.raises(CommandError, match="the others were imported"):
+        call_command("import_subscribers", str(path), "--source", "Old list", stdout=out)
     assert Subscriber.objects.filter(email="new@example.com").exists()
+
+
+def test_import_command_exits_zero_only_when_every_row_is_valid(tmp_path, existing):
+    path = tmp_path / "list.csv"
+    path.write_text("email,lists\nok@example.com,jhop-e-newsletter\n", encoding="utf-8")
+    out = StringIO()
+    call_command("import_subscribers", str(path), "--source", "Old list", stdout=out)
+    assert "1 new, 0 updated, 0 unchanged, 0 invalid" in out.getvalue()
+
+    # A CommandError is exit status 1 from the command line.
+    path.write_text("email,lists\nnot-an-address,jhop-e-newsletter\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="1 row"):
+        call_command("import_subscribers", str(path), "--source", "Old list", stdout=out)
+    assert "line 2 (not-an-address): email:" in out.getvalue()
+
+
+def test_import_command_help_lists_every_column():
+    out = StringIO()
+    parser = load_command_class("subscriptions", "import_subscribers").create_parser(
+        "manage.py", "import_subscribers"
+    )
+    parser.print_help(out)
+    for column in ImportRowForm({}, mailing_lists_by_slug={}).fields:
+        assert re.search(rf"^  {column}\b", out.getvalue(), re.MULTILINE), column
 
 
 def test_a_print_request_dated_in_the_future_is_refused(existing):

@@ -421,3 +421,13 @@ def test_an_address_gets_a_few_emails_a_day_at_most(client, newsletter, settings
     assert len(outbox) == 3
     response = client.post(reverse("subscriptions:manage-request"), {"email": "ada@example.com"})
     assert response.status_code == 429 and len(outbox) == 3
+
+
+def test_the_thanks_page_is_public_like_every_page_with_nothing_per_visitor(client, settings):
+    response = client.get(reverse("subscriptions:thanks"))
+    assert response["Cache-Control"] == "public, max-age=60, s-maxage=300"
+    assert not response.cookies
+    assert "Cookie" not in response.get("Vary", "")
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = "a-signed-in-editor"
+    assert "no-store" in client.get(reverse("subscriptions:thanks"))["Cache-Control"]

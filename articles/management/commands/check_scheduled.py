@@ -1,8 +1,9 @@
 """Hold back scheduled articles whose Crossref or JATS record no longer validates.
 
 Scheduled articles go live by the clock, without a job; an article edited after it was
-scheduled is re-checked here (run it every few minutes from cron). One that fails goes
-back to draft and is listed in the admin under "Export: has problems", with the reason.
+scheduled is re-checked here (the task worker runs it every 5 minutes: jhop/periodic.py).
+One that fails goes back to draft and is listed in the admin under "Export: has problems",
+with the reason.
 """
 
 from django.core.management.base import BaseCommand

@@ -2,12 +2,14 @@
 
 It reproduces the seed article page (the article, its references and every related
 item) and adds a few issues, articles and authors so each page type has content.
-Safe to run again: rows are matched by slug and updated, never duplicated.
+Safe to run again: rows are matched by slug and updated, never duplicated. It refuses in
+production (its articles would go live) unless forced.
 """
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
-from articles.demo import load_demo
+from articles.demo import load_demo, name_site
 
 
 class Command(BaseCommand):
@@ -17,9 +19,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Report what would change, change nothing."
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load it in production too (DJANGO_ENV=production): its articles go live.",
+        )
 
-    def handle(self, *args, dry_run=False, **options):
+    def handle(self, *args, dry_run=False, force=False, **options):
+        if settings.PRODUCTION and not force:
+            raise CommandError(
+                "This is a production site (DJANGO_ENV=production): the demo's articles "
+                "would be published on it. Nothing was loaded; --force loads them anyway."
+            )
         tally = load_demo(dry_run=dry_run)
+        if not settings.PRODUCTION and not dry_run and name_site(settings.SITE_URL):
+            self.stdout.write(f"  site: links in feeds and sitemaps now use {settings.SITE_URL}")
         for name, counts in sorted(tally.items()):
             summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
             self.stdout.write(f"  {name}: {summary}")

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('jhop', '0001_permission_groups'),
+        ('jhop', '0002_periodic_jobs'),
     ]
 
     operations = [
