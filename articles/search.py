@@ -26,6 +26,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, FloatField, Max, Min, Q, Value, When
+from django.db.models.functions import Concat
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -125,7 +126,7 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
         return articles.newest_first()
     if connection.vendor == "postgresql":
         return RankedSearch(query.strip(), topic=topic, section=section, year=year)
-    return _fallback(articles, terms)
+    return _fallback(articles, query)
 
 
 # ts_rank weights for D (authors' names, topics), C (body), B (standfirst), A (title).
@@ -641,28 +642,72 @@ def search_page(form_data: dict, page_number, per_page: int):
     return page
 
 
-def _fallback(articles, terms: list[str]):
+# A reader's query as websearch_to_tsquery reads it: "a phrase", -exclusion, or, words.
+FALLBACK_TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+
+
+def fallback_terms(query: str) -> list[list[tuple[bool, str]]]:
+    """The query as groups ANDed together, each a list of (excluded, text) alternatives
+    ORed: `a "b c" or d -e` is [[a], ["b c", d], [-e]]."""
+    groups, join = [], False
+    for match in FALLBACK_TOKEN_RE.finditer(query or ""):
+        if match.group(2) is not None:
+            excluded, text = bool(match.group(1)), " ".join(WORD_RE.findall(match.group(2)))
+        else:
+            excluded, text = bool(match.group(3)), " ".join(WORD_RE.findall(match.group(4)))
+            if not excluded and text.lower() == "or" and groups:
+                join = True
+                continue
+        if not text:
+            continue
+        if join:
+            groups[-1].append((excluded, text))
+        else:
+            groups.append([(excluded, text)])
+        join = False
+    return groups[:MAX_TERMS]
+
+
+def _fallback_match(text: str) -> Q:
+    """Articles holding text (a word or a phrase) in one field: the title, the standfirst,
+    the body, one author's name or one topic's name; never across two."""
+    by_author = (
+        Authorship.objects.annotate(
+            full_name=Concat("author__given_name", Value(" "), "author__family_name")
+        )
+        .filter(full_name__icontains=text)
+        .values("article_id")
+    )
+    by_topic = Article.topics.through.objects.filter(topic__name__icontains=text).values(
+        "article_id"
+    )
+    return (
+        Q(title__icontains=text)
+        | Q(standfirst__icontains=text)
+        | Q(body__icontains=text)
+        | Q(pk__in=by_author)
+        | Q(pk__in=by_topic)
+    )
+
+
+def _fallback(articles, query: str):
+    """Every word or phrase in one field of the article (substrings, unstemmed), ranked by
+    where the query's words and phrases occur: title, then standfirst, then body."""
     rank = Value(0.0, output_field=FloatField())
-    for term in terms:
-        by_author = Authorship.objects.filter(
-            Q(author__family_name__icontains=term) | Q(author__given_name__icontains=term)
-        ).values("article_id")
-        by_topic = Article.topics.through.objects.filter(topic__name__icontains=term).values(
-            "article_id"
-        )
-        articles = articles.filter(
-            Q(title__icontains=term)
-            | Q(standfirst__icontains=term)
-            | Q(body__icontains=term)
-            | Q(pk__in=by_author)
-            | Q(pk__in=by_topic)
-        )
-        for lookup, weight in (("title", 1.0), ("standfirst", 0.4), ("body", 0.1)):
-            rank += Case(
-                When(**{f"{lookup}__icontains": term}, then=Value(weight)),
-                default=Value(0.0),
-                output_field=FloatField(),
-            )
+    for group in fallback_terms(query):
+        either = Q()
+        for excluded, text in group:
+            match = _fallback_match(text)
+            either |= ~match if excluded else match
+            if excluded:
+                continue
+            for lookup, weight in (("title", 1.0), ("standfirst", 0.4), ("body", 0.1)):
+                rank += Case(
+                    When(**{f"{lookup}__icontains": text}, then=Value(weight)),
+                    default=Value(0.0),
+                    output_field=FloatField(),
+                )
+        articles = articles.filter(either)
     return articles.annotate(rank=rank).order_by("-rank", "-published_at", "-pk")
 
 
