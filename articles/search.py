@@ -1,19 +1,17 @@
-"""Full-text search over published articles.
+"""Full-text search over published articles: exact (every published article that matches,
+counted), ranked over all matches, best first.
 
-On PostgreSQL: a stored, trigger-maintained tsvector per article (title, standfirst,
-body, author names and topics, weighted) in a narrow table of its own, articles_search
-(migrations 0017, 0019 and 0024), beside the article's publish fields, topics and a
-plain-text excerpt. One query per page finds the newest RANKED_AT_MOST matches (GIN
-index, or the newest-first index for common words, its filters read from the index
-alone), ranks them with ts_rank, counts them, cuts the page and highlights its rows with
-ts_headline over the short excerpt; so a page costs the same at 2,000 articles as at
-100,000, and page 40 what page 1 costs. More matches than that: the page says it lists
-the newest. What the word index cannot narrow (a phrase of common words seldom side by
-side, common words less others, exclusions alone) is bounded (EXAMINED_AT_MOST), and
-the page says so when that cut anything. A filter with no words lists its articles
-newest first from the index, with an exact count (FilteredList).
-Elsewhere (SQLite in development): every word must occur somewhere, ranked by where it
-occurs, with a snippet cut in Python; a filter alone is a plain query.
+On PostgreSQL: a stored, trigger-maintained tsvector per article (title, standfirst, body,
+each author's name and each topic's name, weighted, kept apart so that no phrase spans two
+of them) in a narrow table of its own, articles_search (migrations 0017, 0019, 0024, 0025),
+beside the article's publish fields, topics and a plain-text excerpt. The reader's query is
+read by websearch_to_tsquery (words, "phrases", -exclusions, or). One query per page
+counts the matches, ranks them (RankedSearch: from the RUM index where migration 0026 made
+one, else ts_rank over every match) and highlights the page's rows with ts_headline over
+the short excerpt. A filter with no words lists its articles newest first from the index,
+with an exact count (FilteredList).
+Elsewhere (SQLite in development): every word or phrase must occur within one field,
+ranked by where it occurs, with a snippet cut in Python; a filter alone is a plain query.
 """
 
 import html
@@ -33,7 +31,6 @@ from django.utils.functional import cached_property
 from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from articles import tsquery
 from articles.counts import live_count
 from articles.models import Article, Authorship, Issue, Section, Topic
 from articles.models.article import CARD_FIELDS
@@ -129,160 +126,99 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
     return _fallback(articles, query)
 
 
-# ts_rank weights for D (authors' names, topics), C (body), B (standfirst), A (title).
-WEIGHTS = [0.5, 0.2, 0.4, 1.0]
-# Matches ranked by relevance, newest first: past these, results are not worth ranking.
-RANKED_AT_MOST = 1000
-# A query the word index cannot narrow (a phrase whose words are common but seldom side by
-# side, common words less some others, or exclusions only) is checked on the newest
-# EXAMINED_AT_MOST articles (of the section and year, if chosen; with a topic, the topic's
-# among the newest TOPIC_EXAMINED_AT_MOST), and, unless it is exclusions only, on every
-# article holding its words when at most CANDIDATES_AT_MOST do. Past both, the results are
-# those of the newest articles only, and the page says so.
-EXAMINED_AT_MOST = 4000
-TOPIC_EXAMINED_AT_MOST = 16000
-CANDIDATES_AT_MOST = 1500
+# The ranking, one definition per database (search_backend()), the same for the site and
+# for any reference it is checked against. Both weigh a match in the title (A) above one in
+# the standfirst (B), the body (C), then an author's or a topic's name (D).
+# "rum" (the RUM index, migration 0026): RUM's own score, rum_ts_score(document, query)
+# (cover density over the positions the index stores, with weights 1.0, 0.4, 0.2, 0.1),
+# whose inverse the index orders by (document <=> query): the best matches come first from
+# the index, without reading or scoring the rows.
+# "gin" (PostgreSQL without RUM): ts_rank with the same weights (D, C, B, A), each match
+# scored from its row.
+WEIGHTS = [0.1, 0.2, 0.4, 1.0]
+# Matches ranked equal are shown newest first. The RUM index returns the best REACH_PAST
+# beyond the page in its order; if the page's last row ties with the last of those (more
+# equal scores than that), every match as good as it is scored from its row.
+REACH_PAST = 100
 HEADLINE_OPTIONS = (
     "StartSel=<mark>, StopSel=</mark>, MaxWords=40, MinWords=20, MaxFragments=2, "
     'FragmentDelimiter=" … "'
 )
-# Anything but words and spaces (a quote, a minus, a hyphen or apostrophe inside a word,
-# which websearch_to_tsquery makes a phrase) or "or": read the query's shape first.
-SHAPED_RE = re.compile(r"[^\w\s]|\bor\b", re.IGNORECASE)
+# {q}: the reader's query; {filters}: live_filters() on the row s.
+QUERY_SQL = "websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
 
-# The newest matches (at most RANKED_AT_MOST + 1, to know whether there are more), by mode.
-# "words": the planner chooses between walking the newest-first index (its filters read
-# from the index alone, the document only for the articles they allow) and the GIN index.
-NEWEST_WORDS_SQL = """
-newest AS MATERIALIZED (
-  SELECT w.article_id, w.published_at,
-    ts_rank(%s::float4[], d.document, websearch_to_tsquery(%s::regconfig, %s)) AS rank
-  FROM articles_search w JOIN articles_search d ON d.article_id = w.article_id
-  WHERE d.document @@ websearch_to_tsquery(%s::regconfig, %s) AND {filters_w}
-  ORDER BY w.published_at DESC, w.article_id DESC
-  LIMIT %s
-), settled AS (SELECT true AS done)
-"""
-# "examined" (exclusions only): the walk below. Settled when it finds more than
-# RANKED_AT_MOST matches (the newest of them are the newest of all) or examines every
-# article in its range; else bounded.
-NEWEST_EXAMINED_SQL = """
-{walk}, settled AS MATERIALIZED (
-  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT n FROM examined) < %s AS done
-), newest AS MATERIALIZED (
-  SELECT article_id, published_at FROM walked
-  ORDER BY published_at DESC, article_id DESC LIMIT %s
-)
-"""
-# The walk of "examined" and "checked": the newest EXAMINED_AT_MOST articles of the
-# index's range (the live articles, of the section and year if chosen: the section-first
-# index, or a year's dates), each document checked. With a topic, the newest
-# TOPIC_EXAMINED_AT_MOST of the range, the topic tested on the index entry (topic_ids)
-# before the row is read, and the documents of the topic's articles only (one by one: a
-# join would tempt the planner to scan every document): a topic has no index of its own
-# in date order.
-WALK_SQL = """
-walked AS MATERIALIZED (
-  SELECT e.article_id, e.published_at FROM (
-    SELECT s.article_id, s.published_at,
-      s.document @@ websearch_to_tsquery(%s::regconfig, %s) AS hit
-    FROM articles_search s
-    WHERE {filters_s}
-    ORDER BY s.published_at DESC, s.article_id DESC
-    LIMIT %s
-  ) e
-  WHERE e.hit
-  LIMIT %s
-), {examined}"""
-WALK_BY_TOPIC_SQL = """
-walked AS MATERIALIZED (
-  SELECT e.article_id, e.published_at FROM (
-    SELECT s.article_id, s.published_at, %s = ANY(s.topic_ids) AS in_topic
-    FROM articles_search s
-    WHERE {filters_s}
-    ORDER BY s.published_at DESC, s.article_id DESC
-    LIMIT %s
-  ) e
-  WHERE e.in_topic AND (
-    SELECT d.document @@ websearch_to_tsquery(%s::regconfig, %s)
-    FROM articles_search d WHERE d.article_id = e.article_id)
-  LIMIT %s
-), {examined}"""
-# How many articles the walk had (from the index alone): fewer than its bound, and it
-# examined all there are. Counted only when the walk found too few matches to settle it.
-EXAMINED_SQL = """examined AS MATERIALIZED (
-  SELECT count(*) AS n FROM (
-    SELECT 1 FROM articles_search s
-    WHERE {filters_s}
-    ORDER BY s.published_at DESC, s.article_id DESC
-    LIMIT %s
-  ) newest_ones
-)"""
-# "checked" (a phrase, or an exclusion beside words): the walk; when that does not settle
-# it, the articles holding the words every match holds (tsquery.words_query, through the
-# GIN index; whatever the topic) are counted, up to CANDIDATES_AT_MOST + 1, and if they
-# are that few, each is checked: the newest matches of the whole archive. Else bounded.
-NEWEST_CHECKED_SQL = """
-{walk}, walk AS MATERIALIZED (
-  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT n FROM examined) < %s AS done
-), probed AS MATERIALIZED (
-  SELECT count(*) AS n FROM (
-    SELECT 1 FROM articles_search s
-    WHERE NOT (SELECT done FROM walk) AND s.document @@ %s::tsquery AND {in_range}
-    LIMIT %s
-  ) candidates
-), settled AS MATERIALIZED (
-  SELECT (SELECT done FROM walk) OR (SELECT n FROM probed) <= %s AS done
-), indexed AS MATERIALIZED (
-  SELECT s.article_id, s.published_at FROM articles_search s
-  WHERE NOT (SELECT done FROM walk) AND (SELECT n FROM probed) <= %s
-    AND s.document @@ %s::tsquery
-    AND (s.document @@ websearch_to_tsquery(%s::regconfig, %s)) IS TRUE AND {filters_s}
-  ORDER BY s.published_at DESC, s.article_id DESC
-  LIMIT %s
-), newest AS MATERIALIZED (
-  SELECT article_id, published_at FROM walked
-  WHERE (SELECT done FROM walk) OR (SELECT n FROM probed) > %s
+# "rum": the page's rows, and those before it, in the index's order (ascending distance),
+# REACH_PAST more to know whether the page's last score is tied beyond them.
+BEST_RUM_SQL = """
+ordered AS MATERIALIZED (
+  SELECT s.article_id, s.published_at, s.document <=> {q} AS distance
+  FROM articles_search s WHERE s.document @@ {q} AND {filters}
+  ORDER BY s.document <=> {q}
+  LIMIT %(reach)s
+), edge AS MATERIALIZED (
+  SELECT coalesce(count(*) = %(reach)s AND (
+      SELECT distance FROM ordered ORDER BY distance OFFSET %(last_shown)s LIMIT 1
+    ) = max(distance), false) AS tied,
+    max(distance) AS distance
+  FROM ordered
+), best AS (
+  SELECT article_id, published_at, distance FROM ordered
+  WHERE NOT (SELECT tied FROM edge)
   UNION ALL
-  SELECT article_id, published_at FROM indexed
+  SELECT s.article_id, s.published_at, s.document <=> {q}
+  FROM articles_search s
+  WHERE (SELECT tied FROM edge) AND s.document @@ {q} AND {filters}
+    AND (s.document <=> {q}) <= (SELECT distance FROM edge)
+)"""
+# "gin": every match scored.
+BEST_GIN_SQL = """
+best AS (
+  SELECT s.article_id, s.published_at,
+    1 / nullif(ts_rank(%(weights)s::float4[], s.document, {q}), 0) AS distance
+  FROM articles_search s WHERE s.document @@ {q} AND {filters}
+)"""
+# One query per page shown: the exact count of matches, and the page's rows of the ranking
+# (distance ascending, i.e. best first; ties newest first) with their score and a headline
+# cut from the stored excerpt for those rows only. The first row comes back even when
+# nothing matched (or the page is past the end), so the total is always known.
+RANKED_SQL = """
+WITH total AS MATERIALIZED (
+  SELECT count(*) AS n FROM articles_search s WHERE s.document @@ {q} AND {filters}
+), {best}, page AS MATERIALIZED (
+  SELECT article_id, distance, published_at FROM best
+  ORDER BY distance ASC NULLS LAST, published_at DESC, article_id DESC
+  OFFSET %(start)s LIMIT %(size)s
 )
+SELECT total.n, page.article_id, coalesce(1 / page.distance, 0)::float4,
+  CASE WHEN page.article_id IS NOT NULL THEN
+    ts_headline(%(config)s::regconfig, e.excerpt, {q}, %(headline)s) END
+FROM total
+LEFT JOIN page ON true
+LEFT JOIN articles_search e ON e.article_id = page.article_id
+ORDER BY page.distance ASC NULLS LAST, page.published_at DESC, page.article_id DESC
 """
 
-# One query per page shown: the newest matches (see above), the newest RANKED_AT_MOST of
-# them ranked by ts_rank (as before, on the same weighted document; "words" ranks each
-# match as it reads its document, the others read the kept ones' again), numbered,
-# counted, and cut to the page, with headlines from the stored excerpt for the page's
-# rows only. The first row holds whether there were more matches and whether the search
-# was bounded (it comes back even when nothing matched), so the total is known even for a
-# page past the end.
-RANKED_SQL = """
-WITH {newest}
-SELECT flags.more, flags.bounded, numbered.article_id, numbered.rank, numbered.total,
-  numbered.n,
-  CASE WHEN numbered.n > %s THEN ts_headline(%s::regconfig, e.excerpt,
-    websearch_to_tsquery(%s::regconfig, %s), %s) END
-FROM (
-  SELECT (SELECT count(*) FROM newest) > %s AS more,
-    NOT (SELECT done FROM settled) AS bounded
-) flags
-LEFT JOIN (
-  SELECT ranked.article_id, ranked.rank, count(*) OVER () AS total,
-    row_number() OVER (
-      ORDER BY ranked.rank DESC, ranked.published_at DESC, ranked.article_id DESC) AS n
-  FROM (
-    SELECT kept.article_id, kept.published_at, {rank} AS rank
-    FROM (
-      SELECT {kept} FROM newest
-      ORDER BY published_at DESC, article_id DESC LIMIT %s
-    ) kept
-  ) ranked
-) numbered ON numbered.n = 1 OR (numbered.n > %s AND numbered.n <= %s)
-LEFT JOIN articles_search e ON e.article_id = numbered.article_id
-ORDER BY numbered.n
-"""
-RANK_LOOKUP = """(
-  SELECT ts_rank(%s::float4[], d.document, websearch_to_tsquery(%s::regconfig, %s))
-  FROM articles_search d WHERE d.article_id = kept.article_id)"""
+
+def search_backend() -> str:
+    """ "rum" where migration 0026 made the RUM index (the extension was available), else
+    "gin". Read once per process."""
+    global _backend
+    if _backend is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('articles_search_rum_idx') IS NOT NULL")
+            _backend = "rum" if cursor.fetchone()[0] else "gin"
+    return _backend
+
+
+_backend = None
+
+
+def ranking_sql(alias: str = "s") -> str:
+    """The score of a row (higher is better) in the site's ranking, for a reference to
+    compare with: params config, query (and weights for "gin")."""
+    if search_backend() == "rum":
+        return f"rum_ts_score({alias}.document, {QUERY_SQL})"
+    return f"ts_rank(%(weights)s::float4[], {alias}.document, {QUERY_SQL})"
 
 
 def live_filters(alias: str, *, now, topic=None, section=None, year=None) -> tuple[str, list]:
@@ -332,27 +268,33 @@ class _SlicedSequence(Sequence):
         return self._slice(start, stop)
 
 
+def _named(sql: str, params: list, prefix: str) -> tuple[str, dict]:
+    """sql's %s placeholders as named ones (prefix0, prefix1, …), with their values."""
+    pieces = sql.split("%s")
+    if len(pieces) != len(params) + 1:
+        raise ValueError("placeholders and params differ")
+    named = {f"{prefix}{i}": value for i, value in enumerate(params)}
+    out = pieces[0]
+    for i, piece in enumerate(pieces[1:]):
+        out += f"%({prefix}{i})s" + piece
+    return out, named
+
+
 class RankedSearch(_SlicedSequence):
     """The ranked matches of a search on PostgreSQL, as a sequence of Articles (each with
     .rank, .headline and .snippet) that reads only the slices asked for.
 
-    Searches articles_search (migrations 0019, 0024): a narrow table with the weighted
-    document in the row and the article's publish fields and topics mirrored by triggers,
-    so that neither the match nor the ranking touches the wide articles_article rows; only
-    the page's articles are read from there (with the one published() rule, once more, as a
-    safety net).
-
-    After a page is read: .more says there were more than RANKED_AT_MOST matches (the
-    newest of them were ranked); .bounded says only the newest .window articles were
-    searched (see EXAMINED_AT_MOST), so older matches may exist.
+    Exact: its length is the number of published articles matching (with the filters), and
+    the order is the ranking (ranking_sql()) over all of them, ties newest first. It searches
+    articles_search (migrations 0019, 0024, 0025, 0026): a narrow table with the weighted
+    document in the row and the article's publish fields and topics mirrored by triggers;
+    only the page's articles are read from articles_article (with the one published() rule,
+    once more, as a safety net).
     """
 
     def __init__(self, query: str, *, topic=None, section=None, year=None):
         self.query = query
         self.topic, self.section, self.year = topic, section, year
-        self.more = self.bounded = False
-        self.window = EXAMINED_AT_MOST
-        self._shape = None
         self._total = None
         self._start = self._stop = 0  # the rows read so far: [start, stop)
         self._rows = []
@@ -369,7 +311,7 @@ class RankedSearch(_SlicedSequence):
 
     def __iter__(self):
         if self._total is None or self._start > 0 or self._stop < self._total:
-            self._fetch(0, RANKED_AT_MOST)
+            self._fetch(0, len(self))
         return iter(self._rows)
 
     def prefetch_page(self, number, per_page: int) -> None:
@@ -380,110 +322,39 @@ class RankedSearch(_SlicedSequence):
             number = 1
         self._fetch((number - 1) * per_page, number * per_page)
 
-    def shape(self) -> tuple[str, str | None]:
-        """("words", None); ("examined", None) for exclusions only; or ("checked", the
-        words every match holds, as a tsquery) for a phrase or an exclusion beside words.
-        Plain words need no query to tell."""
-        if self._shape is None:
-            self._shape = ("words", None)
-            if SHAPED_RE.search(self.query):
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT websearch_to_tsquery(%s::regconfig, %s)::text",
-                        [CONFIG, self.query],
-                    )
-                    text = cursor.fetchone()[0]
-                try:
-                    tree = tsquery.parse(text)
-                except tsquery.Unreadable:
-                    tree = None
-                if not tsquery.needs_a_word(tree):
-                    self._shape = ("examined", None)
-                elif tsquery.is_checked(tree):
-                    self._shape = ("checked", tsquery.words_query(tree))
-        return self._shape
-
-    def sql(self, start: int, stop: int) -> tuple[str, list]:
-        """The ranked query for rows [start, stop) (and the flags, for the total)."""
-        now = timezone.now()
-        filters = dict(now=now, topic=self.topic, section=self.section, year=self.year)
-        mode, words = self.shape()
-        q = [CONFIG, self.query]
-        limit = RANKED_AT_MOST + 1
-        rank = "kept.rank"
-        kept = "article_id, published_at, rank"
-        rank_params = []
-        if mode == "words":
-            where, params = live_filters("w", **filters)
-            newest = NEWEST_WORDS_SQL.format(filters_w=where)
-            newest_params = [WEIGHTS, *q, *q, *params, limit]
-        else:
-            rank, kept = RANK_LOOKUP, "article_id, published_at"
-            rank_params = [WEIGHTS, *q]
-            where, params = live_filters("s", **filters)
-            in_range, in_range_params = live_filters("s", **{**filters, "topic": None})
-            if self.topic is None:
-                window = EXAMINED_AT_MOST
-                examined = EXAMINED_SQL.format(filters_s=where)
-                walk_sql = WALK_SQL.format(filters_s=where, examined=examined)
-                walk = [*q, *params, window, limit, *params, window]
-            else:
-                window = TOPIC_EXAMINED_AT_MOST
-                examined = EXAMINED_SQL.format(filters_s=in_range)
-                walk_sql = WALK_BY_TOPIC_SQL.format(filters_s=in_range, examined=examined)
-                walk = [self.topic.pk, *in_range_params, window, *q, limit]
-                walk += [*in_range_params, window]
-            walk += [RANKED_AT_MOST, window]
-            self.window = window
-            if mode == "examined" or words is None:
-                newest = NEWEST_EXAMINED_SQL.format(walk=walk_sql)
-                newest_params = [*walk, limit]
-            else:
-                newest = NEWEST_CHECKED_SQL.format(
-                    walk=walk_sql, filters_s=where, in_range=in_range
-                )
-                newest_params = [
-                    *walk,
-                    words,
-                    *in_range_params,
-                    CANDIDATES_AT_MOST + 1,
-                    CANDIDATES_AT_MOST,
-                    CANDIDATES_AT_MOST,
-                    words,
-                    *q,
-                    *params,
-                    limit,
-                    CANDIDATES_AT_MOST,
-                ]
-        params = [
-            *newest_params,
-            start,
-            CONFIG,
-            *q,
-            HEADLINE_OPTIONS,
-            RANKED_AT_MOST,
-            *rank_params,
-            RANKED_AT_MOST,
-            start,
-            stop,
-        ]
-        return RANKED_SQL.format(newest=newest, rank=rank, kept=kept), params
+    def sql(self, start: int, stop: int) -> tuple[str, dict]:
+        """The query for the total and the rows [start, stop) of the ranking."""
+        where, filter_params = live_filters(
+            "s", now=timezone.now(), topic=self.topic, section=self.section, year=self.year
+        )
+        where, params = _named(where, filter_params, "f")
+        best = BEST_RUM_SQL if search_backend() == "rum" else BEST_GIN_SQL
+        params.update(
+            config=CONFIG,
+            query=self.query,
+            weights=WEIGHTS,
+            reach=stop + REACH_PAST,
+            last_shown=max(stop - 1, 0),
+            start=start,
+            size=stop - start,
+            headline=HEADLINE_OPTIONS,
+        )
+        sql = RANKED_SQL.replace("{best}", best).replace("{filters}", where)
+        return sql.replace("{q}", QUERY_SQL), params
 
     def _fetch(self, start: int, stop: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(*self.sql(start, stop))
             rows = cursor.fetchall()
-        self.more, self.bounded = rows[0][:2]
-        rows = [row[2:] for row in rows if row[2] is not None]
-        self._total = rows[0][2] if rows else 0
+        self._total = rows[0][0]
         self._start, self._stop = start, min(stop, self._total)
-        shown = [row for row in rows if start < row[3] <= stop]
+        shown = [row[1:] for row in rows if row[1] is not None]
         articles = {}
         if shown:
             articles = Article.objects.published().for_cards()
             articles = articles.in_bulk([row[0] for row in shown])
         self._rows = []
-        for article_id, rank, _total, _n, headline in shown:
+        for article_id, rank, headline in shown:
             article = articles.get(article_id)
             if article is None:  # unpublished since the ranked query: skip it
                 continue
@@ -523,7 +394,6 @@ class FilteredList(_SlicedSequence):
 
     def __init__(self, *, topic=None, section=None, year=None):
         self.topic, self.section, self.year = topic, section, year
-        self.more = self.bounded = False
         self._count = None
         self._cache = {}
 
