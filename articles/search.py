@@ -170,21 +170,24 @@ ordered AS MATERIALIZED (
   WHERE (SELECT tied FROM edge) AND s.document @@ {q} AND {filters}
     AND (s.document <=> {q}) <= (SELECT distance FROM edge)
 )"""
-# "gin": every match scored.
+# "gin": every match scored, and counted, in one pass over the rows.
 BEST_GIN_SQL = """
-best AS (
+best AS MATERIALIZED (
   SELECT s.article_id, s.published_at,
     1 / nullif(ts_rank(%(weights)s::float4[], s.document, {q}), 0) AS distance
   FROM articles_search s WHERE s.document @@ {q} AND {filters}
-)"""
+), total AS MATERIALIZED (SELECT count(*) AS n FROM best)"""
+# "rum": the count, from the index's matches (the rows read for the filters only).
+TOTAL_RUM_SQL = """
+total AS MATERIALIZED (
+  SELECT count(*) AS n FROM articles_search s WHERE s.document @@ {q} AND {filters}
+), """
 # One query per page shown: the exact count of matches, and the page's rows of the ranking
 # (distance ascending, i.e. best first; ties newest first) with their score and a headline
 # cut from the stored excerpt for those rows only. The first row comes back even when
 # nothing matched (or the page is past the end), so the total is always known.
 RANKED_SQL = """
-WITH total AS MATERIALIZED (
-  SELECT count(*) AS n FROM articles_search s WHERE s.document @@ {q} AND {filters}
-), {best}, page AS MATERIALIZED (
+WITH {best}, page AS MATERIALIZED (
   SELECT article_id, distance, published_at FROM best
   ORDER BY distance ASC NULLS LAST, published_at DESC, article_id DESC
   OFFSET %(start)s LIMIT %(size)s
@@ -328,7 +331,7 @@ class RankedSearch(_SlicedSequence):
             "s", now=timezone.now(), topic=self.topic, section=self.section, year=self.year
         )
         where, params = _named(where, filter_params, "f")
-        best = BEST_RUM_SQL if search_backend() == "rum" else BEST_GIN_SQL
+        best = TOTAL_RUM_SQL + BEST_RUM_SQL if search_backend() == "rum" else BEST_GIN_SQL
         params.update(
             config=CONFIG,
             query=self.query,
