@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.core.checks import register
 from django.db.models.signals import (
     m2m_changed,
     post_delete,
@@ -15,7 +14,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
-        from articles import caching, cards, checks, counts, related
+        from articles import caching, cards, counts, related
         from articles.models import (
             Article,
             ArticleTopic,
@@ -27,8 +26,6 @@ class ArticlesConfig(AppConfig):
             Section,
             Topic,
         )
-
-        register(checks.search_index_check)
 
         for model in self.get_models():
             if model is RankedRelated:

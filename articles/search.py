@@ -6,10 +6,9 @@ each author's name and each topic's name, weighted, kept apart so that no phrase
 of them) in a narrow table of its own, articles_search (migrations 0017, 0019, 0024, 0025),
 beside the article's publish fields, topics and a plain-text excerpt. The reader's query is
 read by websearch_to_tsquery (words, "phrases", -exclusions, or). One query per page
-counts the matches, ranks them (RankedSearch: from the RUM index where migration 0026 made
-one, else ts_rank over every match) and highlights the page's rows with ts_headline over
-the short excerpt. A filter with no words lists its articles newest first from the index,
-with an exact count (FilteredList).
+scores every match with ts_rank and counts them in the same pass (RankedSearch), and
+highlights the page's rows with ts_headline over the short excerpt. A filter with no words
+lists its articles newest first from the index, with an exact count (FilteredList).
 Elsewhere (SQLite in development): every word or phrase must occur within one field,
 ranked by where it occurs, with a snippet cut in Python; a filter alone is a plain query.
 """
@@ -126,102 +125,42 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
     return _fallback(articles, query)
 
 
-# The ranking, one definition per database (search_backend()), the same for the site and
-# for any reference it is checked against. Both weigh a match in the title (A) above one in
-# the standfirst (B), the body (C), then an author's or a topic's name (D).
-# "rum" (the RUM index, migration 0026): RUM's own score, rum_ts_score(document, query)
-# (cover density over the positions the index stores, with weights 1.0, 0.4, 0.2, 0.1),
-# whose inverse the index orders by (document <=> query): the best matches come first from
-# the index, without reading or scoring the rows.
-# "gin" (PostgreSQL without RUM): ts_rank with the same weights (D, C, B, A), each match
-# scored from its row.
+# ts_rank weights for D (an author's or a topic's name), C (body), B (standfirst), A (title):
+# the ranking, the same for the site and for any reference it is checked against.
 WEIGHTS = [0.1, 0.2, 0.4, 1.0]
-# Matches ranked equal are shown newest first. The RUM index returns the best REACH_PAST
-# beyond the page in its order; if the page's last row ties with the last of those (more
-# equal scores than that), every match as good as it is scored from its row.
-REACH_PAST = 100
 HEADLINE_OPTIONS = (
     "StartSel=<mark>, StopSel=</mark>, MaxWords=40, MinWords=20, MaxFragments=2, "
     'FragmentDelimiter=" … "'
 )
 # {q}: the reader's query; {filters}: live_filters() on the row s.
 QUERY_SQL = "websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
+RANK_SQL = "ts_rank(%(weights)s::float4[], s.document, {q})"
 
-# "rum": the page's rows, and those before it, in the index's order (ascending distance),
-# REACH_PAST more to know whether the page's last score is tied beyond them.
-BEST_RUM_SQL = """
-ordered AS MATERIALIZED (
-  SELECT s.article_id, s.published_at, s.document <=> {q} AS distance
-  FROM articles_search s WHERE s.document @@ {q} AND {filters}
-  ORDER BY s.document <=> {q}
-  LIMIT %(reach)s
-), edge AS MATERIALIZED (
-  SELECT coalesce(count(*) = %(reach)s AND (
-      SELECT distance FROM ordered ORDER BY distance OFFSET %(last_shown)s LIMIT 1
-    ) = max(distance), false) AS tied,
-    max(distance) AS distance
-  FROM ordered
-), best AS (
-  SELECT article_id, published_at, distance FROM ordered
-  WHERE NOT (SELECT tied FROM edge)
-  UNION ALL
-  SELECT s.article_id, s.published_at, s.document <=> {q}
-  FROM articles_search s
-  WHERE (SELECT tied FROM edge) AND s.document @@ {q} AND {filters}
-    AND (s.document <=> {q}) <= (SELECT distance FROM edge)
-)"""
-# "gin": every match scored, and counted, in one pass over the rows.
-BEST_GIN_SQL = """
-best AS MATERIALIZED (
-  SELECT s.article_id, s.published_at,
-    1 / nullif(ts_rank(%(weights)s::float4[], s.document, {q}), 0) AS distance
-  FROM articles_search s WHERE s.document @@ {q} AND {filters}
-), total AS MATERIALIZED (SELECT count(*) AS n FROM best)"""
-# "rum": the count, from the index's matches (the rows read for the filters only).
-TOTAL_RUM_SQL = """
-total AS MATERIALIZED (
-  SELECT count(*) AS n FROM articles_search s WHERE s.document @@ {q} AND {filters}
-), """
-# One query per page shown: the exact count of matches, and the page's rows of the ranking
-# (distance ascending, i.e. best first; ties newest first) with their score and a headline
-# cut from the stored excerpt for those rows only. The first row comes back even when
-# nothing matched (or the page is past the end), so the total is always known.
+# One query per page shown: every match scored (RANK_SQL) and counted in one pass over the
+# matching rows (the GIN index, or the newest-first or section index with the filters read
+# from the index entry, as the planner finds cheaper), and the page's rows of the ranking
+# (best first, ties newest first) with a headline cut from the stored excerpt for those
+# rows only. The first row comes back even when nothing matched (or the page is past the
+# end), so the total is always known.
 RANKED_SQL = """
-WITH {best}, page AS MATERIALIZED (
-  SELECT article_id, distance, published_at FROM best
-  ORDER BY distance ASC NULLS LAST, published_at DESC, article_id DESC
+WITH matched AS MATERIALIZED (
+  SELECT s.article_id, s.published_at, {rank} AS rank
+  FROM articles_search s WHERE s.document @@ {q} AND {filters}
+), total AS MATERIALIZED (
+  SELECT count(*) AS n FROM matched
+), page AS MATERIALIZED (
+  SELECT article_id, rank, published_at FROM matched
+  ORDER BY rank DESC, published_at DESC, article_id DESC
   OFFSET %(start)s LIMIT %(size)s
 )
-SELECT total.n, page.article_id, coalesce(1 / page.distance, 0)::float4,
+SELECT total.n, page.article_id, page.rank,
   CASE WHEN page.article_id IS NOT NULL THEN
     ts_headline(%(config)s::regconfig, e.excerpt, {q}, %(headline)s) END
 FROM total
 LEFT JOIN page ON true
 LEFT JOIN articles_search e ON e.article_id = page.article_id
-ORDER BY page.distance ASC NULLS LAST, page.published_at DESC, page.article_id DESC
+ORDER BY page.rank DESC, page.published_at DESC, page.article_id DESC
 """
-
-
-def search_backend() -> str:
-    """ "rum" where migration 0026 made the RUM index (the extension was available), else
-    "gin". Read once per process."""
-    global _backend
-    if _backend is None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('articles_search_rum_idx') IS NOT NULL")
-            _backend = "rum" if cursor.fetchone()[0] else "gin"
-    return _backend
-
-
-_backend = None
-
-
-def ranking_sql(alias: str = "s") -> str:
-    """The score of a row (higher is better) in the site's ranking, for a reference to
-    compare with: params config, query (and weights for "gin")."""
-    if search_backend() == "rum":
-        return f"rum_ts_score({alias}.document, {QUERY_SQL})"
-    return f"ts_rank(%(weights)s::float4[], {alias}.document, {QUERY_SQL})"
 
 
 def live_filters(alias: str, *, now, topic=None, section=None, year=None) -> tuple[str, list]:
@@ -288,8 +227,8 @@ class RankedSearch(_SlicedSequence):
     .rank, .headline and .snippet) that reads only the slices asked for.
 
     Exact: its length is the number of published articles matching (with the filters), and
-    the order is the ranking (ranking_sql()) over all of them, ties newest first. It searches
-    articles_search (migrations 0019, 0024, 0025, 0026): a narrow table with the weighted
+    the order is the ranking (RANK_SQL) over all of them, ties newest first. It searches
+    articles_search (migrations 0019, 0024, 0025): a narrow table with the weighted
     document in the row and the article's publish fields and topics mirrored by triggers;
     only the page's articles are read from articles_article (with the one published() rule,
     once more, as a safety net).
@@ -331,18 +270,15 @@ class RankedSearch(_SlicedSequence):
             "s", now=timezone.now(), topic=self.topic, section=self.section, year=self.year
         )
         where, params = _named(where, filter_params, "f")
-        best = TOTAL_RUM_SQL + BEST_RUM_SQL if search_backend() == "rum" else BEST_GIN_SQL
         params.update(
             config=CONFIG,
             query=self.query,
             weights=WEIGHTS,
-            reach=stop + REACH_PAST,
-            last_shown=max(stop - 1, 0),
             start=start,
             size=stop - start,
             headline=HEADLINE_OPTIONS,
         )
-        sql = RANKED_SQL.replace("{best}", best).replace("{filters}", where)
+        sql = RANKED_SQL.replace("{rank}", RANK_SQL).replace("{filters}", where)
         return sql.replace("{q}", QUERY_SQL), params
 
     def _fetch(self, start: int, stop: int) -> None:

@@ -493,11 +493,8 @@ def _derive_in_bulk() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
-            # Building the indexes once beats updating them row by row.
-            cursor.execute("SELECT to_regclass('articles_search_rum_idx') IS NOT NULL")
-            (rum,) = cursor.fetchone()
+            # Building the GIN index once beats updating it row by row.
             cursor.execute("DROP INDEX articles_search_document_idx")
-            cursor.execute("DROP INDEX IF EXISTS articles_search_rum_idx")
             # What the triggers store in articles_search (0019, 0024, 0025), set-based:
             # each distinct body is parsed once, names and topics aggregated in one pass
             # (the articles were copied in with triggers off, so none has a row yet).
@@ -506,11 +503,6 @@ def _derive_in_bulk() -> None:
             cursor.execute(
                 "CREATE INDEX articles_search_document_idx ON articles_search USING gin (document)"
             )
-            if rum:  # migration 0026
-                cursor.execute(
-                    "CREATE INDEX articles_search_rum_idx ON articles_search"
-                    " USING rum (document rum_tsvector_ops)"
-                )
 
 
 def _analyze(*, vacuum: bool = False) -> None:

@@ -171,13 +171,10 @@ def test_filtered_searches_find_what_the_topic_holds(adjacent):
 
 
 @postgres_only
-@pytest.mark.parametrize("backend", ["rum", "gin"])
-def test_equal_scores_come_newest_first_on_every_page(backend, monkeypatch, client):
-    """Twelve articles score the same: every page shows its place in the newest-first order,
-    also when the ties run past what the index was asked for (REACH_PAST)."""
+def test_equal_scores_come_newest_first_on_every_page(monkeypatch, client):
+    """Twelve articles score the same: every page shows its place in the newest-first order."""
     from articles import views
 
-    use_backend(monkeypatch, backend)
     made = [
         make_article(title=f"Twin {n}", body="<p>Same words.</p>", published_at=days_ago(n + 1))
         for n in range(12)
@@ -185,15 +182,13 @@ def test_equal_scores_come_newest_first_on_every_page(backend, monkeypatch, clie
     best = make_article(title="Twin words", standfirst="Twin", published_at=days_ago(99))
     expected = [best.title] + [a.title for a in made]
     monkeypatch.setattr(views, "PAGE_SIZE", 5)
-    for reach_past in (100, 1, 0):
-        monkeypatch.setattr(search, "REACH_PAST", reach_past)
-        assert titles(search_articles("twin")) == expected, reach_past
-        shown = []
-        for number in (1, 2, 3):
-            html = client.get(f"/search/?q=twin&page={number}").content.decode()
-            assert "13 results for “twin”" in html
-            shown += sorted((html.index(f">{t}</a>"), t) for t in expected if f">{t}</a>" in html)
-        assert [t for _, t in shown] == expected, reach_past
+    assert titles(search_articles("twin")) == expected
+    shown = []
+    for number in (1, 2, 3):
+        html = client.get(f"/search/?q=twin&page={number}").content.decode()
+        assert "13 results for “twin”" in html
+        shown += sorted((html.index(f">{t}</a>"), t) for t in expected if f">{t}</a>" in html)
+    assert [t for _, t in shown] == expected
 
 
 # Against a brute-force reference ---------------------------------------------------------
@@ -241,14 +236,6 @@ QUERIES = [
     '"ana okafor"',
     "renal -dosing -trial",
 ]
-
-
-def use_backend(monkeypatch, backend):
-    if backend == "rum":
-        monkeypatch.setattr(search, "_backend", None)
-        if search.search_backend() != "rum":
-            pytest.skip("the RUM extension is not installed (postgresql-15-rum)")
-    monkeypatch.setattr(search, "_backend", backend)
 
 
 @pytest.fixture
@@ -304,7 +291,7 @@ def reference(query, *, topic=None, section=None, year=None):
         " WHERE s.article_id = ANY(%(ids)s) AND s.document @@ {q}"
         " ORDER BY {score} DESC, s.published_at DESC, s.article_id DESC"
     )
-    sql = sql.replace("{q}", search.QUERY_SQL).replace("{score}", search.ranking_sql("s"))
+    sql = sql.replace("{score}", search.RANK_SQL).replace("{q}", search.QUERY_SQL)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
@@ -315,9 +302,7 @@ def reference(query, *, topic=None, section=None, year=None):
 
 
 @postgres_only
-@pytest.mark.parametrize("backend", ["rum", "gin"])
-def test_every_query_form_equals_the_brute_force_reference(archive, backend, monkeypatch):
-    use_backend(monkeypatch, backend)
+def test_every_query_form_equals_the_brute_force_reference(archive):
     year = Article.objects.published().latest("published_at").published_at.year
     filters = [{}, {"topic": archive["topic"]}, {"section": archive["section"]}, {"year": year}]
     filters.append({"topic": archive["topic"], "section": archive["section"]})
@@ -335,18 +320,13 @@ def test_every_query_form_equals_the_brute_force_reference(archive, backend, mon
 
 
 @postgres_only
-def test_the_ranking_weighs_title_standfirst_body_then_names(monkeypatch):
-    for backend in ("rum", "gin"):
-        use_backend(monkeypatch, backend)
-        Article.objects.all().delete()
-        make_article(
-            title="Names", authors=[make_author(given_name="Ana", family_name="Cisplatin")]
-        )
-        make_article(title="Body", body="<p>Cisplatin given.</p>")
-        make_article(title="Standfirst", standfirst="Cisplatin given.")
-        make_article(title="Cisplatin in the title")
-        expected = ["Cisplatin in the title", "Standfirst", "Body", "Names"]
-        assert titles(search_articles("cisplatin")) == expected, backend
+def test_the_ranking_weighs_title_standfirst_body_then_names():
+    make_article(title="Names", authors=[make_author(given_name="Ana", family_name="Cisplatin")])
+    make_article(title="Body", body="<p>Cisplatin given.</p>")
+    make_article(title="Standfirst", standfirst="Cisplatin given.")
+    make_article(title="Cisplatin in the title")
+    expected = ["Cisplatin in the title", "Standfirst", "Body", "Names"]
+    assert titles(search_articles("cisplatin")) == expected
 
 
 @postgres_only
@@ -370,17 +350,3 @@ def test_the_search_table_mirrors_each_articles_topics(adjacent):
     assert topic_ids() == [bones.pk]
     article.topics.clear()
     assert topic_ids() == []
-
-
-@postgres_only
-def test_check_warns_when_search_runs_without_the_rum_index():
-    from articles.checks import search_index_check
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('articles_search_rum_idx') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            assert [w.id for w in search_index_check()] == ["articles.W001"]
-            return
-        assert search_index_check() == []
-        cursor.execute("DROP INDEX articles_search_rum_idx")  # undone with the test
-    assert [w.id for w in search_index_check()] == ["articles.W001"]
