@@ -262,6 +262,8 @@ class RankedSearch(_SlicedSequence):
             number = max(1, int(number))
         except (TypeError, ValueError):
             number = 1
+        # A page past any archive (the paginator then shows the last one) within OFFSET's range.
+        number = min(number, 10**9)
         self._fetch((number - 1) * per_page, number * per_page)
 
     def sql(self, start: int, stop: int) -> tuple[str, dict]:
