@@ -1,19 +1,16 @@
-"""Full-text search over published articles.
+"""Full-text search over published articles: exact (every published article that matches,
+counted), ranked over all matches, best first.
 
-On PostgreSQL: a stored, trigger-maintained tsvector per article (title, standfirst,
-body, author names and topics, weighted) in a narrow table of its own, articles_search
-(migrations 0017, 0019 and 0024), beside the article's publish fields, topics and a
-plain-text excerpt. One query per page finds the newest RANKED_AT_MOST matches (GIN
-index, or the newest-first index for common words, its filters read from the index
-alone), ranks them with ts_rank, counts them, cuts the page and highlights its rows with
-ts_headline over the short excerpt; so a page costs the same at 2,000 articles as at
-100,000, and page 40 what page 1 costs. More matches than that: the page says it lists
-the newest. What the word index cannot narrow (a phrase of common words seldom side by
-side, common words less others, exclusions alone) is bounded (EXAMINED_AT_MOST), and
-the page says so when that cut anything. A filter with no words lists its articles
-newest first from the index, with an exact count (FilteredList).
-Elsewhere (SQLite in development): every word must occur somewhere, ranked by where it
-occurs, with a snippet cut in Python; a filter alone is a plain query.
+On PostgreSQL: a stored, trigger-maintained tsvector per article (title, standfirst, body,
+each author's name and each topic's name, weighted, kept apart so that no phrase spans two
+of them) in a narrow table of its own, articles_search (migrations 0017, 0019, 0024, 0025),
+beside the article's publish fields, topics and a plain-text excerpt. The reader's query is
+read by websearch_to_tsquery (words, "phrases", -exclusions, or). One query per page
+scores every match with ts_rank and counts them in the same pass (RankedSearch), and
+highlights the page's rows with ts_headline over the short excerpt. A filter with no words
+lists its articles newest first from the index, with an exact count (FilteredList).
+Elsewhere (SQLite in development): every word or phrase must occur within one field,
+ranked by where it occurs, with a snippet cut in Python; a filter alone is a plain query.
 """
 
 import html
@@ -26,13 +23,13 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, FloatField, Max, Min, Q, Value, When
+from django.db.models.functions import Concat
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from articles import tsquery
 from articles.counts import live_count
 from articles.models import Article, Authorship, Issue, Section, Topic
 from articles.models.article import CARD_FIELDS
@@ -125,163 +122,45 @@ def search_articles(query: str, *, topic=None, section=None, year=None):
         return articles.newest_first()
     if connection.vendor == "postgresql":
         return RankedSearch(query.strip(), topic=topic, section=section, year=year)
-    return _fallback(articles, terms)
+    return _fallback(articles, query)
 
 
-# ts_rank weights for D (authors' names, topics), C (body), B (standfirst), A (title).
-WEIGHTS = [0.5, 0.2, 0.4, 1.0]
-# Matches ranked by relevance, newest first: past these, results are not worth ranking.
-RANKED_AT_MOST = 1000
-# A query the word index cannot narrow (a phrase whose words are common but seldom side by
-# side, common words less some others, or exclusions only) is checked on the newest
-# EXAMINED_AT_MOST articles (of the section and year, if chosen; with a topic, the topic's
-# among the newest TOPIC_EXAMINED_AT_MOST), and, unless it is exclusions only, on every
-# article holding its words when at most CANDIDATES_AT_MOST do. Past both, the results are
-# those of the newest articles only, and the page says so.
-EXAMINED_AT_MOST = 4000
-TOPIC_EXAMINED_AT_MOST = 16000
-CANDIDATES_AT_MOST = 1500
+# ts_rank weights for D (an author's or a topic's name), C (body), B (standfirst), A (title):
+# the ranking, the same for the site and for any reference it is checked against.
+WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 HEADLINE_OPTIONS = (
     "StartSel=<mark>, StopSel=</mark>, MaxWords=40, MinWords=20, MaxFragments=2, "
     'FragmentDelimiter=" … "'
 )
-# Anything but words and spaces (a quote, a minus, a hyphen or apostrophe inside a word,
-# which websearch_to_tsquery makes a phrase) or "or": read the query's shape first.
-SHAPED_RE = re.compile(r"[^\w\s]|\bor\b", re.IGNORECASE)
+# {q}: the reader's query; {filters}: live_filters() on the row s.
+QUERY_SQL = "websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
+RANK_SQL = "ts_rank(%(weights)s::float4[], s.document, {q})"
 
-# The newest matches (at most RANKED_AT_MOST + 1, to know whether there are more), by mode.
-# "words": the planner chooses between walking the newest-first index (its filters read
-# from the index alone, the document only for the articles they allow) and the GIN index.
-NEWEST_WORDS_SQL = """
-newest AS MATERIALIZED (
-  SELECT w.article_id, w.published_at,
-    ts_rank(%s::float4[], d.document, websearch_to_tsquery(%s::regconfig, %s)) AS rank
-  FROM articles_search w JOIN articles_search d ON d.article_id = w.article_id
-  WHERE d.document @@ websearch_to_tsquery(%s::regconfig, %s) AND {filters_w}
-  ORDER BY w.published_at DESC, w.article_id DESC
-  LIMIT %s
-), settled AS (SELECT true AS done)
-"""
-# "examined" (exclusions only): the walk below. Settled when it finds more than
-# RANKED_AT_MOST matches (the newest of them are the newest of all) or examines every
-# article in its range; else bounded.
-NEWEST_EXAMINED_SQL = """
-{walk}, settled AS MATERIALIZED (
-  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT n FROM examined) < %s AS done
-), newest AS MATERIALIZED (
-  SELECT article_id, published_at FROM walked
-  ORDER BY published_at DESC, article_id DESC LIMIT %s
-)
-"""
-# The walk of "examined" and "checked": the newest EXAMINED_AT_MOST articles of the
-# index's range (the live articles, of the section and year if chosen: the section-first
-# index, or a year's dates), each document checked. With a topic, the newest
-# TOPIC_EXAMINED_AT_MOST of the range, the topic tested on the index entry (topic_ids)
-# before the row is read, and the documents of the topic's articles only (one by one: a
-# join would tempt the planner to scan every document): a topic has no index of its own
-# in date order.
-WALK_SQL = """
-walked AS MATERIALIZED (
-  SELECT e.article_id, e.published_at FROM (
-    SELECT s.article_id, s.published_at,
-      s.document @@ websearch_to_tsquery(%s::regconfig, %s) AS hit
-    FROM articles_search s
-    WHERE {filters_s}
-    ORDER BY s.published_at DESC, s.article_id DESC
-    LIMIT %s
-  ) e
-  WHERE e.hit
-  LIMIT %s
-), {examined}"""
-WALK_BY_TOPIC_SQL = """
-walked AS MATERIALIZED (
-  SELECT e.article_id, e.published_at FROM (
-    SELECT s.article_id, s.published_at, %s = ANY(s.topic_ids) AS in_topic
-    FROM articles_search s
-    WHERE {filters_s}
-    ORDER BY s.published_at DESC, s.article_id DESC
-    LIMIT %s
-  ) e
-  WHERE e.in_topic AND (
-    SELECT d.document @@ websearch_to_tsquery(%s::regconfig, %s)
-    FROM articles_search d WHERE d.article_id = e.article_id)
-  LIMIT %s
-), {examined}"""
-# How many articles the walk had (from the index alone): fewer than its bound, and it
-# examined all there are. Counted only when the walk found too few matches to settle it.
-EXAMINED_SQL = """examined AS MATERIALIZED (
-  SELECT count(*) AS n FROM (
-    SELECT 1 FROM articles_search s
-    WHERE {filters_s}
-    ORDER BY s.published_at DESC, s.article_id DESC
-    LIMIT %s
-  ) newest_ones
-)"""
-# "checked" (a phrase, or an exclusion beside words): the walk; when that does not settle
-# it, the articles holding the words every match holds (tsquery.words_query, through the
-# GIN index; whatever the topic) are counted, up to CANDIDATES_AT_MOST + 1, and if they
-# are that few, each is checked: the newest matches of the whole archive. Else bounded.
-NEWEST_CHECKED_SQL = """
-{walk}, walk AS MATERIALIZED (
-  SELECT (SELECT count(*) FROM walked) > %s OR (SELECT n FROM examined) < %s AS done
-), probed AS MATERIALIZED (
-  SELECT count(*) AS n FROM (
-    SELECT 1 FROM articles_search s
-    WHERE NOT (SELECT done FROM walk) AND s.document @@ %s::tsquery AND {in_range}
-    LIMIT %s
-  ) candidates
-), settled AS MATERIALIZED (
-  SELECT (SELECT done FROM walk) OR (SELECT n FROM probed) <= %s AS done
-), indexed AS MATERIALIZED (
-  SELECT s.article_id, s.published_at FROM articles_search s
-  WHERE NOT (SELECT done FROM walk) AND (SELECT n FROM probed) <= %s
-    AND s.document @@ %s::tsquery
-    AND (s.document @@ websearch_to_tsquery(%s::regconfig, %s)) IS TRUE AND {filters_s}
-  ORDER BY s.published_at DESC, s.article_id DESC
-  LIMIT %s
-), newest AS MATERIALIZED (
-  SELECT article_id, published_at FROM walked
-  WHERE (SELECT done FROM walk) OR (SELECT n FROM probed) > %s
-  UNION ALL
-  SELECT article_id, published_at FROM indexed
-)
-"""
-
-# One query per page shown: the newest matches (see above), the newest RANKED_AT_MOST of
-# them ranked by ts_rank (as before, on the same weighted document; "words" ranks each
-# match as it reads its document, the others read the kept ones' again), numbered,
-# counted, and cut to the page, with headlines from the stored excerpt for the page's
-# rows only. The first row holds whether there were more matches and whether the search
-# was bounded (it comes back even when nothing matched), so the total is known even for a
-# page past the end.
+# One query per page shown: every match scored (RANK_SQL) and counted in one pass over the
+# matching rows (the GIN index, or the newest-first or section index with the filters read
+# from the index entry, as the planner finds cheaper), and the page's rows of the ranking
+# (best first, ties newest first) with a headline cut from the stored excerpt for those
+# rows only. The first row comes back even when nothing matched (or the page is past the
+# end), so the total is always known.
 RANKED_SQL = """
-WITH {newest}
-SELECT flags.more, flags.bounded, numbered.article_id, numbered.rank, numbered.total,
-  numbered.n,
-  CASE WHEN numbered.n > %s THEN ts_headline(%s::regconfig, e.excerpt,
-    websearch_to_tsquery(%s::regconfig, %s), %s) END
-FROM (
-  SELECT (SELECT count(*) FROM newest) > %s AS more,
-    NOT (SELECT done FROM settled) AS bounded
-) flags
-LEFT JOIN (
-  SELECT ranked.article_id, ranked.rank, count(*) OVER () AS total,
-    row_number() OVER (
-      ORDER BY ranked.rank DESC, ranked.published_at DESC, ranked.article_id DESC) AS n
-  FROM (
-    SELECT kept.article_id, kept.published_at, {rank} AS rank
-    FROM (
-      SELECT {kept} FROM newest
-      ORDER BY published_at DESC, article_id DESC LIMIT %s
-    ) kept
-  ) ranked
-) numbered ON numbered.n = 1 OR (numbered.n > %s AND numbered.n <= %s)
-LEFT JOIN articles_search e ON e.article_id = numbered.article_id
-ORDER BY numbered.n
+WITH matched AS MATERIALIZED (
+  SELECT s.article_id, s.published_at, {rank} AS rank
+  FROM articles_search s WHERE s.document @@ {q} AND {filters}
+), total AS MATERIALIZED (
+  SELECT count(*) AS n FROM matched
+), page AS MATERIALIZED (
+  SELECT article_id, rank, published_at FROM matched
+  ORDER BY rank DESC, published_at DESC, article_id DESC
+  OFFSET %(start)s LIMIT %(size)s
+)
+SELECT total.n, page.article_id, page.rank,
+  CASE WHEN page.article_id IS NOT NULL THEN
+    ts_headline(%(config)s::regconfig, e.excerpt, {q}, %(headline)s) END
+FROM total
+LEFT JOIN page ON true
+LEFT JOIN articles_search e ON e.article_id = page.article_id
+ORDER BY page.rank DESC, page.published_at DESC, page.article_id DESC
 """
-RANK_LOOKUP = """(
-  SELECT ts_rank(%s::float4[], d.document, websearch_to_tsquery(%s::regconfig, %s))
-  FROM articles_search d WHERE d.article_id = kept.article_id)"""
 
 
 def live_filters(alias: str, *, now, topic=None, section=None, year=None) -> tuple[str, list]:
@@ -331,27 +210,33 @@ class _SlicedSequence(Sequence):
         return self._slice(start, stop)
 
 
+def _named(sql: str, params: list, prefix: str) -> tuple[str, dict]:
+    """sql's %s placeholders as named ones (prefix0, prefix1, …), with their values."""
+    pieces = sql.split("%s")
+    if len(pieces) != len(params) + 1:
+        raise ValueError("placeholders and params differ")
+    named = {f"{prefix}{i}": value for i, value in enumerate(params)}
+    out = pieces[0]
+    for i, piece in enumerate(pieces[1:]):
+        out += f"%({prefix}{i})s" + piece
+    return out, named
+
+
 class RankedSearch(_SlicedSequence):
     """The ranked matches of a search on PostgreSQL, as a sequence of Articles (each with
     .rank, .headline and .snippet) that reads only the slices asked for.
 
-    Searches articles_search (migrations 0019, 0024): a narrow table with the weighted
-    document in the row and the article's publish fields and topics mirrored by triggers,
-    so that neither the match nor the ranking touches the wide articles_article rows; only
-    the page's articles are read from there (with the one published() rule, once more, as a
-    safety net).
-
-    After a page is read: .more says there were more than RANKED_AT_MOST matches (the
-    newest of them were ranked); .bounded says only the newest .window articles were
-    searched (see EXAMINED_AT_MOST), so older matches may exist.
+    Exact: its length is the number of published articles matching (with the filters), and
+    the order is the ranking (RANK_SQL) over all of them, ties newest first. It searches
+    articles_search (migrations 0019, 0024, 0025): a narrow table with the weighted
+    document in the row and the article's publish fields and topics mirrored by triggers;
+    only the page's articles are read from articles_article (with the one published() rule,
+    once more, as a safety net).
     """
 
     def __init__(self, query: str, *, topic=None, section=None, year=None):
         self.query = query
         self.topic, self.section, self.year = topic, section, year
-        self.more = self.bounded = False
-        self.window = EXAMINED_AT_MOST
-        self._shape = None
         self._total = None
         self._start = self._stop = 0  # the rows read so far: [start, stop)
         self._rows = []
@@ -368,7 +253,7 @@ class RankedSearch(_SlicedSequence):
 
     def __iter__(self):
         if self._total is None or self._start > 0 or self._stop < self._total:
-            self._fetch(0, RANKED_AT_MOST)
+            self._fetch(0, len(self))
         return iter(self._rows)
 
     def prefetch_page(self, number, per_page: int) -> None:
@@ -377,112 +262,40 @@ class RankedSearch(_SlicedSequence):
             number = max(1, int(number))
         except (TypeError, ValueError):
             number = 1
+        # A page past any archive (the paginator then shows the last one) within OFFSET's range.
+        number = min(number, 10**9)
         self._fetch((number - 1) * per_page, number * per_page)
 
-    def shape(self) -> tuple[str, str | None]:
-        """("words", None); ("examined", None) for exclusions only; or ("checked", the
-        words every match holds, as a tsquery) for a phrase or an exclusion beside words.
-        Plain words need no query to tell."""
-        if self._shape is None:
-            self._shape = ("words", None)
-            if SHAPED_RE.search(self.query):
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT websearch_to_tsquery(%s::regconfig, %s)::text",
-                        [CONFIG, self.query],
-                    )
-                    text = cursor.fetchone()[0]
-                try:
-                    tree = tsquery.parse(text)
-                except tsquery.Unreadable:
-                    tree = None
-                if not tsquery.needs_a_word(tree):
-                    self._shape = ("examined", None)
-                elif tsquery.is_checked(tree):
-                    self._shape = ("checked", tsquery.words_query(tree))
-        return self._shape
-
-    def sql(self, start: int, stop: int) -> tuple[str, list]:
-        """The ranked query for rows [start, stop) (and the flags, for the total)."""
-        now = timezone.now()
-        filters = dict(now=now, topic=self.topic, section=self.section, year=self.year)
-        mode, words = self.shape()
-        q = [CONFIG, self.query]
-        limit = RANKED_AT_MOST + 1
-        rank = "kept.rank"
-        kept = "article_id, published_at, rank"
-        rank_params = []
-        if mode == "words":
-            where, params = live_filters("w", **filters)
-            newest = NEWEST_WORDS_SQL.format(filters_w=where)
-            newest_params = [WEIGHTS, *q, *q, *params, limit]
-        else:
-            rank, kept = RANK_LOOKUP, "article_id, published_at"
-            rank_params = [WEIGHTS, *q]
-            where, params = live_filters("s", **filters)
-            in_range, in_range_params = live_filters("s", **{**filters, "topic": None})
-            if self.topic is None:
-                window = EXAMINED_AT_MOST
-                examined = EXAMINED_SQL.format(filters_s=where)
-                walk_sql = WALK_SQL.format(filters_s=where, examined=examined)
-                walk = [*q, *params, window, limit, *params, window]
-            else:
-                window = TOPIC_EXAMINED_AT_MOST
-                examined = EXAMINED_SQL.format(filters_s=in_range)
-                walk_sql = WALK_BY_TOPIC_SQL.format(filters_s=in_range, examined=examined)
-                walk = [self.topic.pk, *in_range_params, window, *q, limit]
-                walk += [*in_range_params, window]
-            walk += [RANKED_AT_MOST, window]
-            self.window = window
-            if mode == "examined" or words is None:
-                newest = NEWEST_EXAMINED_SQL.format(walk=walk_sql)
-                newest_params = [*walk, limit]
-            else:
-                newest = NEWEST_CHECKED_SQL.format(
-                    walk=walk_sql, filters_s=where, in_range=in_range
-                )
-                newest_params = [
-                    *walk,
-                    words,
-                    *in_range_params,
-                    CANDIDATES_AT_MOST + 1,
-                    CANDIDATES_AT_MOST,
-                    CANDIDATES_AT_MOST,
-                    words,
-                    *q,
-                    *params,
-                    limit,
-                    CANDIDATES_AT_MOST,
-                ]
-        params = [
-            *newest_params,
-            start,
-            CONFIG,
-            *q,
-            HEADLINE_OPTIONS,
-            RANKED_AT_MOST,
-            *rank_params,
-            RANKED_AT_MOST,
-            start,
-            stop,
-        ]
-        return RANKED_SQL.format(newest=newest, rank=rank, kept=kept), params
+    def sql(self, start: int, stop: int) -> tuple[str, dict]:
+        """The query for the total and the rows [start, stop) of the ranking."""
+        where, filter_params = live_filters(
+            "s", now=timezone.now(), topic=self.topic, section=self.section, year=self.year
+        )
+        where, params = _named(where, filter_params, "f")
+        params.update(
+            config=CONFIG,
+            query=self.query,
+            weights=WEIGHTS,
+            start=start,
+            size=stop - start,
+            headline=HEADLINE_OPTIONS,
+        )
+        sql = RANKED_SQL.replace("{rank}", RANK_SQL).replace("{filters}", where)
+        return sql.replace("{q}", QUERY_SQL), params
 
     def _fetch(self, start: int, stop: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(*self.sql(start, stop))
             rows = cursor.fetchall()
-        self.more, self.bounded = rows[0][:2]
-        rows = [row[2:] for row in rows if row[2] is not None]
-        self._total = rows[0][2] if rows else 0
+        self._total = rows[0][0]
         self._start, self._stop = start, min(stop, self._total)
-        shown = [row for row in rows if start < row[3] <= stop]
+        shown = [row[1:] for row in rows if row[1] is not None]
         articles = {}
         if shown:
             articles = Article.objects.published().for_cards()
             articles = articles.in_bulk([row[0] for row in shown])
         self._rows = []
-        for article_id, rank, _total, _n, headline in shown:
+        for article_id, rank, headline in shown:
             article = articles.get(article_id)
             if article is None:  # unpublished since the ranked query: skip it
                 continue
@@ -522,7 +335,6 @@ class FilteredList(_SlicedSequence):
 
     def __init__(self, *, topic=None, section=None, year=None):
         self.topic, self.section, self.year = topic, section, year
-        self.more = self.bounded = False
         self._count = None
         self._cache = {}
 
@@ -641,28 +453,72 @@ def search_page(form_data: dict, page_number, per_page: int):
     return page
 
 
-def _fallback(articles, terms: list[str]):
+# A reader's query as websearch_to_tsquery reads it: "a phrase", -exclusion, or, words.
+FALLBACK_TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+
+
+def fallback_terms(query: str) -> list[list[tuple[bool, str]]]:
+    """The query as groups ANDed together, each a list of (excluded, text) alternatives
+    ORed: `a "b c" or d -e` is [[a], ["b c", d], [-e]]."""
+    groups, join = [], False
+    for match in FALLBACK_TOKEN_RE.finditer(query or ""):
+        if match.group(2) is not None:
+            excluded, text = bool(match.group(1)), " ".join(WORD_RE.findall(match.group(2)))
+        else:
+            excluded, text = bool(match.group(3)), " ".join(WORD_RE.findall(match.group(4)))
+            if not excluded and text.lower() == "or" and groups:
+                join = True
+                continue
+        if not text:
+            continue
+        if join:
+            groups[-1].append((excluded, text))
+        else:
+            groups.append([(excluded, text)])
+        join = False
+    return groups[:MAX_TERMS]
+
+
+def _fallback_match(text: str) -> Q:
+    """Articles holding text (a word or a phrase) in one field: the title, the standfirst,
+    the body, one author's name or one topic's name; never across two."""
+    by_author = (
+        Authorship.objects.annotate(
+            full_name=Concat("author__given_name", Value(" "), "author__family_name")
+        )
+        .filter(full_name__icontains=text)
+        .values("article_id")
+    )
+    by_topic = Article.topics.through.objects.filter(topic__name__icontains=text).values(
+        "article_id"
+    )
+    return (
+        Q(title__icontains=text)
+        | Q(standfirst__icontains=text)
+        | Q(body__icontains=text)
+        | Q(pk__in=by_author)
+        | Q(pk__in=by_topic)
+    )
+
+
+def _fallback(articles, query: str):
+    """Every word or phrase in one field of the article (substrings, unstemmed), ranked by
+    where the query's words and phrases occur: title, then standfirst, then body."""
     rank = Value(0.0, output_field=FloatField())
-    for term in terms:
-        by_author = Authorship.objects.filter(
-            Q(author__family_name__icontains=term) | Q(author__given_name__icontains=term)
-        ).values("article_id")
-        by_topic = Article.topics.through.objects.filter(topic__name__icontains=term).values(
-            "article_id"
-        )
-        articles = articles.filter(
-            Q(title__icontains=term)
-            | Q(standfirst__icontains=term)
-            | Q(body__icontains=term)
-            | Q(pk__in=by_author)
-            | Q(pk__in=by_topic)
-        )
-        for lookup, weight in (("title", 1.0), ("standfirst", 0.4), ("body", 0.1)):
-            rank += Case(
-                When(**{f"{lookup}__icontains": term}, then=Value(weight)),
-                default=Value(0.0),
-                output_field=FloatField(),
-            )
+    for group in fallback_terms(query):
+        either = Q()
+        for excluded, text in group:
+            match = _fallback_match(text)
+            either |= ~match if excluded else match
+            if excluded:
+                continue
+            for lookup, weight in (("title", 1.0), ("standfirst", 0.4), ("body", 0.1)):
+                rank += Case(
+                    When(**{f"{lookup}__icontains": text}, then=Value(weight)),
+                    default=Value(0.0),
+                    output_field=FloatField(),
+                )
+        articles = articles.filter(either)
     return articles.annotate(rank=rank).order_by("-rank", "-published_at", "-pk")
 
 

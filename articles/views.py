@@ -343,17 +343,10 @@ class SearchView(PageMetaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         form = SearchForm(self.request.GET or None, years=published_years())
         query, page, filtered = "", None, False
-        more = bounded = False
-        window = 0
         if form.is_valid():
             query = form.cleaned_data["q"]
             filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
             page = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
-            # Ranked searches rank the newest matches only, and some look through the
-            # newest articles only (articles.search): the page says so.
-            more = getattr(page.paginator.object_list, "more", False)
-            bounded = getattr(page.paginator.object_list, "bounded", False)
-            window = getattr(page.paginator.object_list, "window", 0)
         if query:
             self.meta_title = f"Search: {query}"
         self.noindex = bool(self.request.GET)
@@ -364,9 +357,6 @@ class SearchView(PageMetaMixin, TemplateView):
             page_obj=page,
             searched=page is not None,
             filtered=filtered,
-            more=more,
-            bounded=bounded,
-            examined_at_most=window,
             **kwargs,
         )
 

@@ -378,8 +378,8 @@ def build(n_articles: int, *, seed: int = 7, verbose: bool = False) -> dict:
         _analyze()
         _derive_in_bulk()
         step("derived data")
-    _analyze()
-    step("analyze")
+    _analyze(vacuum=True)
+    step("vacuum analyze")
     return timings
 
 
@@ -446,11 +446,14 @@ WITH bodies AS (
   SELECT DISTINCT ON (h) h, setweight(to_tsvector('english', coalesce(body, '')), 'C') AS v
   FROM (SELECT md5(body) AS h, body FROM articles_article) x
 ), names AS (
-  SELECT s.article_id, string_agg(au.given_name || ' ' || au.family_name, ' ') AS n
+  SELECT s.article_id, array_agg(
+      setweight(to_tsvector('english', au.given_name || ' ' || au.family_name), 'D')
+      ORDER BY s.position, s.id) AS v
   FROM articles_authorship s JOIN articles_author au ON au.id = s.author_id
   GROUP BY s.article_id
 ), topics AS (
-  SELECT at.article_id, string_agg(t.name, ' ') AS n,
+  SELECT at.article_id,
+    array_agg(setweight(to_tsvector('english', t.name), 'D') ORDER BY t.name, t.id) AS v,
     array_agg(at.topic_id ORDER BY at.topic_id) AS ids
   FROM articles_article_topics at JOIN articles_topic t ON t.id = at.topic_id
   GROUP BY at.article_id
@@ -458,11 +461,11 @@ WITH bodies AS (
 INSERT INTO articles_search
   (article_id, status, published_at, issue_id, section_id, document, excerpt, topic_ids)
 SELECT a.id, a.status, a.published_at, a.issue_id, a.section_id,
-  setweight(to_tsvector('english', coalesce(a.title, '')), 'A')
-  || setweight(to_tsvector('english', coalesce(a.standfirst, '')), 'B')
-  || b.v
-  || setweight(to_tsvector('english', coalesce(names.n, '')), 'D')
-  || setweight(to_tsvector('english', coalesce(topics.n, '')), 'D'),
+  articles_search_apart(ARRAY[
+      setweight(to_tsvector('english', coalesce(a.title, '')), 'A'),
+      setweight(to_tsvector('english', coalesce(a.standfirst, '')), 'B'),
+      b.v]
+    || coalesce(names.v, '{}') || coalesce(topics.v, '{}')),
   articles_search_excerpt(a.standfirst, a.body),
   coalesce(topics.ids, '{}')
 FROM articles_article a
@@ -492,7 +495,7 @@ def _derive_in_bulk() -> None:
             cursor.execute("SET session_replication_role = DEFAULT")
             # Building the GIN index once beats updating it row by row.
             cursor.execute("DROP INDEX articles_search_document_idx")
-            # What the triggers store in articles_search (migrations 0019, 0024), set-based:
+            # What the triggers store in articles_search (0019, 0024, 0025), set-based:
             # each distinct body is parsed once, names and topics aggregated in one pass
             # (the articles were copied in with triggers off, so none has a row yet).
             cursor.execute(BULK_SEARCH_DOCUMENTS)
@@ -502,12 +505,17 @@ def _derive_in_bulk() -> None:
             )
 
 
-def _analyze() -> None:
+def _analyze(*, vacuum: bool = False) -> None:
+    """Statistics for this database's own tables (a bare ANALYZE would take the shared
+    catalogs' too, and hold their locks while the build's transaction lasts); with vacuum,
+    after the commit, the state production would have (visibility maps for index-only scans:
+    this PostgreSQL may run with autovacuum off)."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
+        tables = ", ".join(map(connection.ops.quote_name, connection.introspection.table_names()))
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute(f"{'VACUUM ' if vacuum else ''}ANALYZE {tables}")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ import pstats
 import statistics
 import time
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 from _setup import configure, fill_archive
 
@@ -131,7 +132,7 @@ def main() -> None:
         "search rare": reverse("articles:search") + "?q=zanubrutinib",
         "search author": reverse("articles:search") + f"?q={author.family_name}",
         "search, page 40": reverse("articles:search") + "?q=cancer&page=40",
-        # The forms that cost most before they were bounded (bench/README.md, Search).
+        # Phrases, exclusions, or, filters: every form the search page accepts.
         "search phrase reversed": reverse("articles:search") + '?q="cancer+breast"',
         "search phrase never": reverse("articles:search") + '?q="evidence+summary"',
         "search phrase rare words": reverse("articles:search") + '?q="zanubrutinib+lymphoma"',
@@ -234,6 +235,9 @@ def main() -> None:
             f"{app_ms + db_ms:>11.1f}{statistics.median(walls):>13.1f}",
             flush=True,
         )
+    print("\nwhat each page asked:")
+    for name, url in pages.items():
+        print(f"  {name:<28}{unquote_plus(url)}")
 
 
 if __name__ == "__main__":

@@ -209,13 +209,11 @@ def test_editing_the_text_updates_the_search_document(corpus):
 
 
 @postgres_only
-def test_a_common_word_ranks_only_the_newest_matches(corpus, monkeypatch):
-    from articles import search
-
-    monkeypatch.setattr(search, "RANKED_AT_MOST", 2)
+def test_every_match_is_ranked_however_old(corpus):
+    # Three articles match; the oldest, with the word in its title, ranks with the best.
     found = titles(search_articles("pembrolizumab"))
-    # Three articles match; the two newest are ranked (title above body), the oldest is not.
-    assert found == [corpus["title"].title, corpus["body"].title]
+    assert found[:2] == [corpus["title"].title, corpus["old"].title]
+    assert found[2] == corpus["body"].title
 
 
 def test_the_search_page_names_each_search_landmark(client, corpus):
@@ -314,3 +312,28 @@ def test_the_form_marks_the_chosen_options_and_escapes_their_names(client, corpu
     assert '<option value="" selected>All sections</option>' in html
     assert html.count(" selected>") == 3
     assert ">Cells &amp; &lt;Genes&gt;</option>" in html
+
+
+def test_a_phrase_never_spans_two_fields_topics_or_authors():
+    """The topics "Ovarian Cancer" and "Breast Cancer" do not make the phrase "cancer
+    breast"; nor does a title's last word and the standfirst's first, or two authors."""
+    tagged = make_article(
+        title="Screening outcomes in cancer",
+        standfirst="Breast imaging after treatment.",
+        body="<p>Mammography and ultrasound.</p>",
+        topics=[make_topic("Ovarian Cancer"), make_topic("Breast Cancer")],
+        authors=[
+            make_author(given_name="Ana", family_name="Okafor"),
+            make_author(given_name="Lee", family_name="Marsh"),
+        ],
+    )
+    prose = make_article(title="Notes", body="<p>Ovarian cancer breast imaging overlap.</p>")
+    assert titles(search_articles('"cancer breast"')) == [prose.title]
+    assert titles(search_articles('"cancer breast imaging"')) == [prose.title]
+    assert titles(search_articles('"okafor lee"')) == []
+    # Within one part, a phrase still matches: a topic's name, an author's, the standfirst.
+    assert titles(search_articles('"breast cancer"')) == [tagged.title]
+    assert titles(search_articles('"ana okafor"')) == [tagged.title]
+    assert titles(search_articles('"lee marsh"')) == [tagged.title]
+    assert titles(search_articles('"breast imaging"')) == [tagged.title, prose.title]
+    assert sorted(titles(search_articles("cancer breast"))) == sorted([tagged.title, prose.title])
