@@ -295,10 +295,12 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
         "organization",
         "country_name",
         "list_statuses",
+        "email_problem",
         "created_at",
     ]
     list_filter = [
         ListFilter,
+        "email_problem",
         ConfirmedFilter,
         RequalifyFilter,
         "profession",
@@ -309,11 +311,12 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
     ]
     # Email, names, organization, postal code or city: see get_search_results.
     search_fields = ["email"]
-    readonly_fields = ["created_at", "updated_at", "erased_at"]
+    readonly_fields = ["email_problem", "email_problem_at", "created_at", "updated_at", "erased_at"]
     inlines = [SubscriptionInline, ConsentEventInline]
     actions = ["mark_bounced"]
     fieldsets = [
         (None, {"fields": ["email", "first_name", "last_name", "profession", "organization"]}),
+        ("Email delivery", {"fields": ["email_problem", "email_problem_at"]}),
         (
             "Postal address",
             {
@@ -367,7 +370,10 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
             parts.append(f"{s.mailing_list.name}: {s.get_status_display()}{flag}")
         return "; ".join(parts) or "—"
 
-    @admin.action(description="Mark as bounced (stop sending)", permissions=["change"])
+    @admin.action(
+        description="Mark email address as bounced (stop email; print continues)",
+        permissions=["change"],
+    )
     def mark_bounced(self, request, queryset):
         meta = RequestMeta.from_request(request)
         changed = sum(

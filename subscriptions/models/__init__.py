@@ -14,6 +14,7 @@ from subscriptions.models.records import ConsentEvent, OutboundEmail, Suppressio
 from subscriptions.models.subscribers import (
     PRINT_QUALIFICATION_PERIOD,
     PROFILE_FIELDS,
+    EmailProblem,
     Profession,
     Subscriber,
     SubscriberQuerySet,
@@ -32,6 +33,7 @@ __all__ = [
     "DeliveryEvent",
     "Edition",
     "EditionArticle",
+    "EmailProblem",
     "IssueAlert",
     "MailingList",
     "MailingListQuerySet",
