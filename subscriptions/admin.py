@@ -16,6 +16,7 @@ from articles.models import Issue
 from subscriptions import (
     charts,
     editions_admin,  # noqa: F401  (registers the newsletter editions)
+    emails,
     exports,
     reports,
     sending,
@@ -36,6 +37,7 @@ from subscriptions.models import (
     normalise_email,
 )
 from subscriptions.services import RequestMeta
+from subscriptions.services.bulk import recipient_count
 
 
 def require(request, *perms: str) -> None:
@@ -607,6 +609,9 @@ class IssueAlertAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = IssueAlertForm(request.POST or None, initial={"issue": request.GET.get("issue")})
+        if request.method == "POST" and form.is_valid() and "confirm" not in request.POST:
+            picked = form.cleaned_data
+            return self._confirm(request, picked["issue"], picked["mailing_list"])
         if request.method == "POST" and form.is_valid():
             try:
                 alert = services.send_issue_alert(
@@ -628,6 +633,24 @@ class IssueAlertAdmin(admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/subscriptions/issuealert/send.html", context)
+
+    def _confirm(self, request, issue, mailing_list):
+        """The list, how many get it, the subject: sent only from this page's POST."""
+        add_url = reverse("admin:subscriptions_issuealert_add")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Announce {issue}?",
+            "mailing_list": mailing_list,
+            "subject": emails.render_subject("subscriptions/issue_alert", {"issue": issue}),
+            "recipients": recipient_count(mailing_list),
+            "hidden": [("issue", issue.pk), ("mailing_list", mailing_list.pk)],
+            "button": f"Send the alert to {mailing_list} now",
+            "action_url": add_url,
+            "back_url": f"{add_url}?issue={issue.pk}",
+            "back_label": "Send a new-issue alert",
+        }
+        return TemplateResponse(request, "admin/subscriptions/confirm_send.html", context)
 
     @admin.display(description="Emails sent", ordering="sent_count")
     def sent_emails(self, obj):

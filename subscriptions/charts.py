@@ -54,6 +54,7 @@ def edition_bar(edition, *, width: int = 160, height: int = 14) -> str:
 SERIES = [
     ("signups", "Signups", "#1f5fa8"),
     ("confirmations", "Confirmations", "#2e7d32"),
+    ("imports", "Imports (not confirmed)", "#6b1d3f"),
     ("unsubscribes", "Unsubscribes", "#6b6b76"),
     ("bounces", "Bounces", "#b35c00"),
     ("complaints", "Complaints", "#b3261e"),

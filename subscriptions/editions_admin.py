@@ -8,7 +8,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 
@@ -16,6 +17,7 @@ from articles.models import Article
 from subscriptions.charts import edition_bar
 from subscriptions.models import Edition, EditionArticle, MailingList
 from subscriptions.services import editions as service
+from subscriptions.services.bulk import recipient_count
 
 SEND_PERMISSION = "subscriptions.send_edition"
 # Articles offered in the picker: published within this long (a newsletter is about news).
@@ -228,7 +230,37 @@ class EditionAdmin(admin.ModelAdmin):
     def preview_text(self, request, pk):
         edition = self._edition(request, pk)
         subject, text, _ = service.preview(edition, email=request.user.email)
-        return HttpResponse(f"Subject: {subject}\n\n{text}", content_type="text/plain")
+        return HttpResponse(
+            f"Subject: {subject}\n\n{text}", content_type="text/plain; charset=utf-8"
+        )
+
+    def _confirm(self, request, edition, *, action: str, button: str, when=None, hidden=()):
+        """The page between the button and the sending: the list, how many get it, the
+        subject. Only its POST (with "confirm") sends; opening it changes nothing."""
+        change_url = reverse("admin:subscriptions_edition_change", args=[edition.pk])
+        try:
+            service.check_content(edition)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return redirect(change_url)
+        if not edition.editable:
+            self.message_user(request, f"Nothing to do: the edition is {edition.status}.")
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Send “{edition}”?" if when is None else f"Schedule “{edition}”?",
+            "mailing_list": edition.mailing_list,
+            "subject": edition.subject,
+            "recipients": recipient_count(edition.mailing_list, owner=edition),
+            "when": when,
+            "hidden": hidden,
+            "button": button,
+            "action_url": reverse(f"admin:subscriptions_edition_{action}", args=[edition.pk]),
+            "back_url": change_url,
+            "back_label": str(edition),
+        }
+        return TemplateResponse(request, "admin/subscriptions/confirm_send.html", context)
 
     def _act(self, request, pk, action, done: str):
         if request.method != "POST":
@@ -256,6 +288,11 @@ class EditionAdmin(admin.ModelAdmin):
         )
 
     def send_view(self, request, pk):
+        if request.method != "POST" or "confirm" not in request.POST:
+            edition = self._edition(request, pk, send=True)
+            return self._confirm(
+                request, edition, action="send", button=f"Send to {edition.mailing_list} now"
+            )
         return self._act(
             request,
             pk,
@@ -265,6 +302,17 @@ class EditionAdmin(admin.ModelAdmin):
 
     def schedule_view(self, request, pk):
         form = ScheduleForm(request.POST or None)
+        if request.method == "POST" and "confirm" not in request.POST and form.is_valid():
+            edition = self._edition(request, pk, send=True)
+            when = form.cleaned_data["when"]
+            return self._confirm(
+                request,
+                edition,
+                action="schedule",
+                button="Schedule",
+                when=f"{timezone.localtime(when):%Y-%m-%d %H:%M %Z}",
+                hidden=[("when", request.POST["when"])],
+            )
 
         def schedule(edition):
             if not form.is_valid():

@@ -107,10 +107,14 @@ def site_context() -> dict:
     }
 
 
+def render_subject(template: str, context: dict) -> str:
+    return " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+
+
 def _render(template: str, context: dict) -> tuple[str, str, str]:
     if "postal_address" not in context:
         context = {**site_context(), **context}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    subject = render_subject(template, context)
     text = render_to_string(f"emails/{template}.txt", context)
     html = INLINER.inline(render_to_string(f"emails/{template}.html", context))
     return subject, text, html
@@ -222,6 +226,7 @@ def bulk_message(
         {
             "subscriber": subscriber,
             "mailing_list": mailing_list,
+            "imported": subscription.imported_at is not None,
             "unsubscribe_url": unsubscribe_url,
             "manage_url": link(Purpose.MANAGE, subscriber),
             **context,

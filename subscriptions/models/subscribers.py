@@ -287,6 +287,11 @@ class Subscription(models.Model):
         blank=True,
         help_text="When the person last asked for this list themselves (print re-qualification).",
     )
+    imported_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Added by an import (active without the person confirming to us).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SubscriptionQuerySet.as_manager()

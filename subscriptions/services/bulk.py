@@ -22,6 +22,14 @@ from subscriptions.models import Edition, OutboundEmail, Subscription
 CHUNK_SIZE = 500
 
 
+def recipient_count(mailing_list, *, owner: models.Model | None = None) -> int:
+    """How many would get a mailing if it went now: the list's active, confirmed (or
+    imported) members with no email of `owner` (an alert or edition) yet."""
+    if owner is None:
+        return Subscription.objects.newsletter().filter(mailing_list=mailing_list).count()
+    return Subscription.objects.recipients(mailing_list, not_in=owner.emails.all()).count()
+
+
 def record_emails(
     owner: models.Model,
     *,

@@ -101,7 +101,7 @@ def send_test(*, edition: Edition, user) -> OutboundEmail:
     """Send the edition to the manager who asks, marked as a test; it counts nowhere."""
     if not user.email:
         raise ValidationError("Your user account has no email address to send the test to.")
-    _check_content(edition)
+    check_content(edition)
     subject, text, html = preview(edition, email=user.email)
     outbound = OutboundEmail.objects.create(
         kind="edition-test",
@@ -115,7 +115,8 @@ def send_test(*, edition: Edition, user) -> OutboundEmail:
     return outbound
 
 
-def _check_content(edition: Edition) -> None:
+def check_content(edition: Edition) -> None:
+    """Refuse an edition that cannot go out: no subject, no published article, no list."""
     if not edition.subject.strip():
         raise ValidationError("The edition needs a subject.")
     if not edition_articles(edition):
@@ -126,7 +127,7 @@ def _check_content(edition: Edition) -> None:
 
 def send_edition(*, edition: Edition, user) -> Edition:
     """Start sending now. A second press (or a second manager) is refused with a message."""
-    _check_content(edition)
+    check_content(edition)
     with transaction.atomic():
         started = Edition.objects.filter(
             pk=edition.pk, status__in=[Status.DRAFT, Status.SCHEDULED]
@@ -145,7 +146,7 @@ def send_edition(*, edition: Edition, user) -> Edition:
 
 def schedule_edition(*, edition: Edition, when, user) -> Edition:
     """Send at a time: the task queue runs the start then (no cron); cancellable until."""
-    _check_content(edition)
+    check_content(edition)
     if when <= timezone.now():
         raise ValidationError("Pick a time in the future, or send now.")
     if not start_scheduled_edition.get_backend().supports_defer:

@@ -1,5 +1,8 @@
 """Email and print are separate channels: leaving one, by whatever way, keeps the other."""
 
+# The preference-centre fixtures of test_links are used here by name.
+# ruff: noqa: F811
+
 import pytest
 from django.test import Client
 
@@ -16,7 +19,7 @@ BOTH = {"jhop-e-newsletter": "active", "jhop-print-edition": "active"}
 def test_leaving_print_by_its_emailed_link_keeps_the_newsletter(
     client,
     active_ada,
-    print_edition,  # noqa: F811
+    print_edition,
 ):
     client.post(url("unsubscribe", active_ada, mailing_list=print_edition))
     assert statuses(active_ada) == {**BOTH, "jhop-print-edition": "unsubscribed"}
@@ -32,7 +35,7 @@ def test_the_preference_centre_ends_only_the_list_unticked(
     newsletter,
     print_edition,
     kept,
-    left,  # noqa: F811
+    left,
 ):
     keep = newsletter if kept == newsletter.slug else print_edition
     assert client.post(url("manage", active_ada), preferences([keep])).status_code == 302
@@ -42,7 +45,7 @@ def test_the_preference_centre_ends_only_the_list_unticked(
 def test_an_unsubscribe_email_naming_no_list_ends_email_lists_only(
     active_ada,
     settings,
-    outbox,  # noqa: F811
+    outbox,
 ):
     settings.SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO = "unsubscribe@jhop.example"
     left = unsubscribe_by_email(
@@ -56,7 +59,7 @@ def test_an_unsubscribe_email_naming_no_list_ends_email_lists_only(
     assert active_ada.events.get(kind=ConsentEvent.Kind.UNSUBSCRIBED).source == "mailto"
 
 
-def test_one_click_from_an_email_naming_no_list_keeps_print(active_ada):  # noqa: F811
+def test_one_click_from_an_email_naming_no_list_keeps_print(active_ada):
     response = Client(enforce_csrf_checks=True).post(
         url("unsubscribe", active_ada),
         data="List-Unsubscribe=One-Click",
