@@ -472,19 +472,51 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     list_filter = ["status", "kind"]
-    search_fields = ["to_email", "subject"]
+    # The Message-ID finds an email from a mail server's log line.
+    search_fields = ["to_email", "subject", "=message_id"]
     date_hierarchy = "created_at"
     list_select_related = ["subscriber"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
-    actions = ["retry_now"]
+    actions = ["retry_now", "resend_uncertain", "mark_uncertain_sent"]
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Retry sending now", permissions=["change"])
+    @admin.action(
+        description="Retry sending now (only emails certain not to have gone out)",
+        permissions=["change"],
+    )
     def retry_now(self, request, queryset):
         count = sending.retry_now(queryset)
-        self.message_user(request, f"{count} email(s) handed to the sender again.")
+        left = queryset.filter(status=OutboundEmail.Status.UNCERTAIN).count()
+        message = f"{count} email(s) handed to the sender again."
+        if left:
+            message += (
+                f" {left} uncertain email(s) were left alone: they may have arrived. "
+                "Resending them is a separate action."
+            )
+        self.message_user(request, message)
+
+    @admin.action(
+        description="Resend uncertain emails (some readers may get a second copy)",
+        permissions=["change"],
+    )
+    def resend_uncertain(self, request, queryset):
+        count = sending.resend_uncertain(queryset)
+        self.message_user(
+            request,
+            f"{count} uncertain email(s) handed to the sender again. A worker stopped while "
+            "sending them, so some may already have arrived: those readers get a second copy.",
+            messages.WARNING,
+        )
+
+    @admin.action(
+        description="Mark uncertain emails as sent (the mail server's log shows them)",
+        permissions=["change"],
+    )
+    def mark_uncertain_sent(self, request, queryset):
+        count = sending.mark_uncertain_sent(queryset)
+        self.message_user(request, f"{count} uncertain email(s) marked as sent.")
 
 
 @admin.register(Suppression)
@@ -580,6 +612,7 @@ class IssueAlertAdmin(admin.ModelAdmin):
         "recipients",
         "sent_emails",
         "failed_emails",
+        "uncertain_emails",
         "created_by",
         "created_at",
         "sent_at",
@@ -598,6 +631,9 @@ class IssueAlertAdmin(admin.ModelAdmin):
             .annotate(
                 sent_count=Count("emails", filter=Q(emails__status=OutboundEmail.Status.SENT)),
                 failed_count=Count("emails", filter=Q(emails__status=OutboundEmail.Status.FAILED)),
+                uncertain_count=Count(
+                    "emails", filter=Q(emails__status=OutboundEmail.Status.UNCERTAIN)
+                ),
             )
         )
 
@@ -659,6 +695,10 @@ class IssueAlertAdmin(admin.ModelAdmin):
     @admin.display(description="Emails failed", ordering="failed_count")
     def failed_emails(self, obj):
         return obj.failed_count
+
+    @admin.display(description="Emails uncertain", ordering="uncertain_count")
+    def uncertain_emails(self, obj):
+        return obj.uncertain_count
 
     @admin.action(
         description="Finish sending (alerts not yet handed to the sender)", permissions=["change"]

@@ -8,6 +8,7 @@ COLOURS = {
     "sent": "#2e7d32",
     "queued": "#6b6b76",
     "failed": "#b3261e",
+    "uncertain": "#8a6d00",
     "bounced": "#b35c00",
     "complained": "#6b1d3f",
     "unsubscribed": "#1f5fa8",
@@ -15,13 +16,15 @@ COLOURS = {
 
 
 def edition_bar(edition, *, width: int = 160, height: int = 14) -> str:
-    """One edition's emails as a stacked bar: sent, queued, failed, bounced, complained."""
+    """One edition's emails as a stacked bar: sent, bounced, complained, queued, failed,
+    uncertain (a worker stopped while sending them: they may have arrived)."""
     parts = [
         ("sent", edition.sent_count - edition.bounced_count - edition.complained_count),
         ("bounced", edition.bounced_count),
         ("complained", edition.complained_count),
         ("queued", edition.queued_count),
         ("failed", edition.failed_count),
+        ("uncertain", getattr(edition, "uncertain_count", 0)),
     ]
     parts = [(name, max(count, 0)) for name, count in parts]
     total = sum(count for _, count in parts)

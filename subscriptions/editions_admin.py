@@ -89,6 +89,7 @@ class EditionAdmin(admin.ModelAdmin):
         "queued",
         "sent",
         "failed",
+        "uncertain",
         "bounced",
         "complained",
         "unsubscribed",
@@ -170,6 +171,10 @@ class EditionAdmin(admin.ModelAdmin):
     @admin.display(description="Failed", ordering="failed_count")
     def failed(self, obj):
         return obj.failed_count
+
+    @admin.display(description="Uncertain", ordering="uncertain_count")
+    def uncertain(self, obj):
+        return obj.uncertain_count
 
     @admin.display(description="Bounced", ordering="bounced_count")
     def bounced(self, obj):

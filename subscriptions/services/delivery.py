@@ -12,10 +12,11 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
-from subscriptions import emails
+from subscriptions import emails, sending
 from subscriptions.models import (
     ConsentEvent,
     DeliveryEvent,
@@ -111,11 +112,63 @@ def stopping_kind(event: DeliveryEvent) -> str:
     return event.event_type
 
 
+# Reports that say the service had the email: what a worker that died while handing it over
+# did is then known (it went). "failed" says the service could not send it.
+HANDED_OVER = {
+    "queued",
+    "sent",
+    "delivered",
+    "bounced",
+    "deferred",
+    "rejected",
+    "opened",
+    "clicked",
+    "complained",
+    "unsubscribed",
+}
+
+
+def settle_uncertain(event) -> int:
+    """Settle an uncertain email (see sending.recover_stranded) from the service's report
+    about it, found by our metadata (echoed by Postmark, Mailgun, SendGrid, and SES when it
+    includes headers), our Message-ID (Mailgun, SES's commonHeaders) or the service's id.
+    One UPDATE that touches only uncertain emails; returns how many it settled."""
+    if event.event_type not in {*HANDED_OVER, "failed"}:
+        return 0
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
+    ours = str(metadata.get(sending.METADATA_KEY, ""))
+    ids = {
+        str(event.message_id or ""),
+        _field(event.esp_event, "mail", "commonHeaders", "messageId"),
+    } - {""}
+    ids |= {f"<{i.strip('<>')}>" for i in ids} | {i.strip("<>") for i in ids}
+    match = Q(message_id__in=ids) if ids else None
+    if ours.isdigit():
+        match = Q(pk=int(ours)) if match is None else match | Q(pk=int(ours))
+    if match is None:
+        return 0
+    uncertain = OutboundEmail.objects.filter(match, status=OutboundEmail.Status.UNCERTAIN)
+    if event.recipient:
+        uncertain = uncertain.filter(to_email__iexact=event.recipient.strip())
+    if event.event_type == "failed":
+        return uncertain.update(
+            status=OutboundEmail.Status.FAILED,
+            last_error=f"The email service could not send it: {event.description or ''}"[:2000],
+        )
+    return uncertain.update(
+        status=OutboundEmail.Status.SENT,
+        sent_at=event.timestamp or timezone.now(),
+        last_error="",
+    )
+
+
 def record_tracking_event(*, esp: str, event) -> DeliveryEvent | None:
     """Record a tracking event the service posted, once; the task applies it after commit.
+    Any report about an email whose fate was uncertain settles it first.
 
     Events that do not concern deliverability (sent, delivered, opened, ...) are not kept.
     """
+    settle_uncertain(event)
     recipient = (event.recipient or "").strip()
     if event.event_type not in RECORDED or not recipient:
         return None

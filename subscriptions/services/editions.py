@@ -243,7 +243,7 @@ def build_edition_emails(*, edition_id: int) -> int:
 
 
 def with_counts(editions):
-    """Annotate queued, sent, failed, bounced, complained and unsubscribed counts.
+    """Annotate queued, sent, failed, uncertain, bounced, complained and unsubscribed counts.
 
     Unsubscribed: members who left through a link (or the mailto) of this edition's email,
     which names the edition, signed (tokens.make_token, tokens.edition_tag).
@@ -267,6 +267,7 @@ def with_counts(editions):
         failed_count=Count(
             "emails", filter=Q(emails__status__in=[S.FAILED, S.SUPPRESSED]), distinct=True
         ),
+        uncertain_count=Count("emails", filter=Q(emails__status=S.UNCERTAIN), distinct=True),
         bounced_count=Count(
             "emails",
             filter=Q(Exists(events.filter(event_type__in=["bounced", "rejected"]))),
