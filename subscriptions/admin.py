@@ -53,6 +53,10 @@ class MailingListAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def view_on_site(self, obj):
+        """An email list's public archive of editions (print lists have none)."""
+        return obj.get_absolute_url() if obj.kind == MailingList.Kind.EMAIL else None
+
     def get_queryset(self, request):
         return (
             super()

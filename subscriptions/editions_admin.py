@@ -60,7 +60,7 @@ class EditionArticleInline(admin.TabularInline):
 class EditionForm(forms.ModelForm):
     class Meta:
         model = Edition
-        fields = ["mailing_list", "subject", "intro"]
+        fields = ["mailing_list", "subject", "slug", "preheader", "intro"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,15 +113,25 @@ class EditionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return service.with_counts(super().get_queryset(request))
 
+    content_fields = ["mailing_list", "subject", "slug", "preheader", "intro"]
+    prepopulated_fields = {"slug": ["subject"]}
+
     def get_fields(self, request, obj=None):
-        return ["mailing_list", "subject", "intro", *(self.history_fields if obj else [])]
+        return [*self.content_fields, *(self.history_fields if obj else [])]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         if not obj.editable:
-            return ["mailing_list", "subject", "intro", *self.history_fields]
+            return [*self.content_fields, *self.history_fields]
         return self.history_fields
+
+    def view_on_site(self, obj):
+        """The web version, once readers can see it."""
+        return obj.get_absolute_url() if obj.slug and not obj.editable else None
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None and not obj.editable else self.prepopulated_fields
 
     def has_delete_permission(self, request, obj=None):
         # A sent edition is the record of what went to whom.

@@ -90,6 +90,12 @@ def list_unsubscribe_headers(
     return headers
 
 
+def reply_to_headers(mailing_list: MailingList | None) -> dict[str, str]:
+    """Where replies to a list's email go: the list's Reply-To, else the site's."""
+    address = (mailing_list.reply_to if mailing_list else "") or settings.SUBSCRIPTIONS_REPLY_TO
+    return {"Reply-To": address} if address else {}
+
+
 def unsubscribe_mailbox() -> str:
     """Where "unsubscribe" emails go: the setting, else the sender's own address."""
     configured = settings.SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO
@@ -236,7 +242,10 @@ def bulk_message(
         subject=subject,
         body=text,
         to=[subscriber.email],
-        headers=list_unsubscribe_headers(subscriber=subscriber, mailing_list=mailing_list),
+        headers={
+            **list_unsubscribe_headers(subscriber=subscriber, mailing_list=mailing_list),
+            **reply_to_headers(mailing_list),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message

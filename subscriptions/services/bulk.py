@@ -95,12 +95,15 @@ def _shared_message(
     # The links (and the mailto's subject) say which edition they came from, signed: the
     # edition's "unsubscribed" count reads it.
     links = emails.reader_links(subscription.subscriber, mailing_list, edition_id=edition_id)
-    headers = emails.list_unsubscribe_headers(
-        subscriber=subscription.subscriber,
-        mailing_list=mailing_list,
-        url=links["unsubscribe"],
-        edition_tag=edition_tag,
-    )
+    headers = {
+        **emails.list_unsubscribe_headers(
+            subscriber=subscription.subscriber,
+            mailing_list=mailing_list,
+            url=links["unsubscribe"],
+            edition_tag=edition_tag,
+        ),
+        **emails.reply_to_headers(mailing_list),
+    }
     return {"subject": subject[:200], "headers": headers, "links": links}
 
 

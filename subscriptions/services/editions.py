@@ -13,8 +13,10 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import slugify
 from django_tasks import task
 
+from articles.caching import bump_content_version
 from articles.models import Article
 from subscriptions import emails, sending
 from subscriptions.models import (
@@ -72,6 +74,8 @@ def context(edition: Edition) -> dict:
         "edition": edition,
         "intro": edition.intro_paragraphs(),
         "articles": articles,
+        # The web version: the same for every reader, without their links.
+        "web_url": emails.absolute_url(edition.get_absolute_url()) if edition.slug else "",
     }
 
 
@@ -125,10 +129,29 @@ def check_content(edition: Edition) -> None:
         raise ValidationError(f"{edition.mailing_list} is not an active email list.")
 
 
+def give_address(edition: Edition) -> None:
+    """The web version's slug, from the subject, unique within the list (kept if set)."""
+    if edition.slug:
+        return
+    base = slugify(edition.subject)[:70] or "edition"
+    taken = set(
+        Edition.objects.filter(mailing_list=edition.mailing_list_id, slug__startswith=base)
+        .exclude(pk=edition.pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    edition.slug = slug
+    Edition.objects.filter(pk=edition.pk, slug="").update(slug=slug)
+
+
 def send_edition(*, edition: Edition, user) -> Edition:
-    """Start sending now. A second press (or a second manager) is refused with a message."""
+    """Start sending now. A second press (or a second manager) is refused with a message.
+    The edition's web version and the list's archive show it from then on."""
     check_content(edition)
     with transaction.atomic():
+        give_address(edition)
         started = Edition.objects.filter(
             pk=edition.pk, status__in=[Status.DRAFT, Status.SCHEDULED]
         ).update(
@@ -139,6 +162,7 @@ def send_edition(*, edition: Edition, user) -> Edition:
         )
         if not started:
             raise ValidationError(f"“{edition}” has already been sent or is being sent.")
+        bump_content_version()  # the public archive shows it now
         transaction.on_commit(partial(build_edition_emails_task.enqueue, edition.pk), robust=True)
     edition.refresh_from_db()
     return edition
@@ -152,6 +176,7 @@ def schedule_edition(*, edition: Edition, when, user) -> Edition:
     if not start_scheduled_edition.get_backend().supports_defer:
         raise ValidationError("The task queue in use cannot run a task later: send now.")
     with transaction.atomic():
+        give_address(edition)
         scheduled = Edition.objects.filter(
             pk=edition.pk, status__in=[Status.DRAFT, Status.SCHEDULED]
         ).update(status=Status.SCHEDULED, scheduled_for=when, started_by=user)
@@ -189,6 +214,7 @@ def start_scheduled_edition(edition_id: int, scheduled_for: str) -> str:
     ).update(status=Status.SENDING, started_at=timezone.now(), scheduled_for=None)
     if not started:
         return "not due (cancelled or rescheduled)"
+    bump_content_version()  # the public archive shows it now
     return f"{build_edition_emails(edition_id=edition_id)} email(s) recorded"
 
 
