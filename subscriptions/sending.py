@@ -23,7 +23,6 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -66,7 +65,6 @@ FOLLOW_UP_EVERY = timedelta(seconds=10)
 METADATA_KEY = "jhop_email"
 
 
-@cache
 def _message_id_domain() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
