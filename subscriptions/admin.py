@@ -15,7 +15,7 @@ from articles.admin.common import LargeTablePaginator, PlainActionCheckbox, sear
 from articles.models import Issue
 from subscriptions import (
     charts,
-    editions_admin,  # noqa: F401  (registers the newsletter editions)
+    editions_admin,  # also registers the newsletter editions
     emails,
     exports,
     reports,
@@ -575,6 +575,8 @@ class DeliveryEventAdmin(admin.ModelAdmin):
 
 
 class IssueAlertForm(forms.Form):
+    """Which issue, to which list, and (optionally) to which readers of it."""
+
     issue = forms.ModelChoiceField(
         queryset=Issue.objects.none(),
         help_text="Published issues only: readers must be able to open what is announced.",
@@ -585,6 +587,14 @@ class IssueAlertForm(forms.Form):
         label="Send to",
         empty_label=None,
     )
+
+    segment_professions = editions_admin.SegmentFields.base_fields["segment_professions"]
+    segment_countries = editions_admin.SegmentFields.base_fields["segment_countries"]
+    segment_joined_after = editions_admin.SegmentFields.base_fields["segment_joined_after"]
+    segment_joined_before = editions_admin.SegmentFields.base_fields["segment_joined_before"]
+
+    def segment(self) -> dict:
+        return {name: self.cleaned_data[name] for name in editions_admin.SEGMENT_FIELDS}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -651,13 +661,16 @@ class IssueAlertAdmin(admin.ModelAdmin):
         form = IssueAlertForm(request.POST or None, initial={"issue": request.GET.get("issue")})
         if request.method == "POST" and form.is_valid() and "confirm" not in request.POST:
             picked = form.cleaned_data
-            return self._confirm(request, picked["issue"], picked["mailing_list"])
+            return self._confirm(
+                request, picked["issue"], picked["mailing_list"], segment=form.segment()
+            )
         if request.method == "POST" and form.is_valid():
             try:
                 alert = services.send_issue_alert(
                     issue=form.cleaned_data["issue"],
                     mailing_list=form.cleaned_data["mailing_list"],
                     user=request.user,
+                    segment=form.segment(),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -674,17 +687,24 @@ class IssueAlertAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/subscriptions/issuealert/send.html", context)
 
-    def _confirm(self, request, issue, mailing_list):
-        """The list, how many get it, the subject: sent only from this page's POST."""
+    def _confirm(self, request, issue, mailing_list, *, segment: dict):
+        """The list, the readers, how many get it, the subject: sent only from this page's
+        POST (which carries the same choices)."""
         add_url = reverse("admin:subscriptions_issuealert_add")
+        narrowed = IssueAlert(**segment)
+        hidden = [("issue", issue.pk), ("mailing_list", mailing_list.pk)]
+        for name, value in segment.items():
+            values = value if isinstance(value, list) else [value] if value else []
+            hidden += [(name, v.isoformat() if hasattr(v, "isoformat") else v) for v in values]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Announce {issue}?",
             "mailing_list": mailing_list,
             "subject": emails.render_subject("subscriptions/issue_alert", {"issue": issue}),
-            "recipients": recipient_count(mailing_list),
-            "hidden": [("issue", issue.pk), ("mailing_list", mailing_list.pk)],
+            "recipients": recipient_count(mailing_list, segment=narrowed),
+            "segment": narrowed.segment_description(),
+            "hidden": hidden,
             "button": f"Send the alert to {mailing_list} now",
             "action_url": add_url,
             "back_url": f"{add_url}?issue={issue.pk}",

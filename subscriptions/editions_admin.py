@@ -12,10 +12,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django_countries import countries
 
 from articles.models import Article
 from subscriptions.charts import edition_bar
-from subscriptions.models import Edition, EditionArticle, MailingList
+from subscriptions.models import Edition, EditionArticle, MailingList, Profession
 from subscriptions.services import editions as service
 from subscriptions.services.bulk import recipient_count
 
@@ -57,10 +58,44 @@ class EditionArticleInline(admin.TabularInline):
         return super().has_delete_permission(request, obj) and (obj is None or obj.editable)
 
 
-class EditionForm(forms.ModelForm):
+class SegmentFields(forms.ModelForm):
+    """The segment of a mailing as form fields (the model keeps lists as JSON)."""
+
+    segment_professions = forms.MultipleChoiceField(
+        label="Professions",
+        choices=Profession.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only readers of these professions (none ticked: every profession).",
+    )
+    segment_countries = forms.MultipleChoiceField(
+        label="Countries",
+        choices=list(countries),
+        required=False,
+        help_text="Only readers in these countries (none chosen: every country).",
+    )
+    segment_joined_after = forms.DateField(
+        label="Joined on or after",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    segment_joined_before = forms.DateField(
+        label="Joined before", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+SEGMENT_FIELDS = [
+    "segment_professions",
+    "segment_countries",
+    "segment_joined_after",
+    "segment_joined_before",
+]
+
+
+class EditionForm(SegmentFields):
     class Meta:
         model = Edition
-        fields = ["mailing_list", "subject", "slug", "preheader", "intro"]
+        fields = ["mailing_list", "subject", "slug", "preheader", "intro", *SEGMENT_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,11 +148,24 @@ class EditionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return service.with_counts(super().get_queryset(request))
 
-    content_fields = ["mailing_list", "subject", "slug", "preheader", "intro"]
+    content_fields = ["mailing_list", "subject", "slug", "preheader", "intro", *SEGMENT_FIELDS]
     prepopulated_fields = {"slug": ["subject"]}
 
-    def get_fields(self, request, obj=None):
-        return [*self.content_fields, *(self.history_fields if obj else [])]
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["mailing_list", "subject", "slug", "preheader", "intro"]}),
+            (
+                "Who gets it",
+                {
+                    "fields": SEGMENT_FIELDS,
+                    "description": "Leave these empty to send to the whole list. How many "
+                    "readers get it is shown before it is sent.",
+                },
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append(("History", {"fields": self.history_fields}))
+        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -268,6 +316,7 @@ class EditionAdmin(admin.ModelAdmin):
             "mailing_list": edition.mailing_list,
             "subject": edition.subject,
             "recipients": recipient_count(edition.mailing_list, owner=edition),
+            "segment": edition.segment_description(),
             "when": when,
             "hidden": hidden,
             "button": button,

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from subscriptions.models.lists import MailingList
+from subscriptions.models.segments import Segmented
 
 
 class EditionQuerySet(models.QuerySet):
@@ -24,7 +25,7 @@ class EditionQuerySet(models.QuerySet):
         )
 
 
-class Edition(models.Model):
+class Edition(Segmented):
     """One issue of the e-newsletter, composed by a subscription manager and sent once.
 
     Each member of the list gets it at most once: the emails are recorded one per

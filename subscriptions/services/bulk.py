@@ -22,12 +22,17 @@ from subscriptions.models import Edition, OutboundEmail, Subscription
 CHUNK_SIZE = 500
 
 
-def recipient_count(mailing_list, *, owner: models.Model | None = None) -> int:
+def recipient_count(mailing_list, *, owner: models.Model | None = None, segment=None) -> int:
     """How many would get a mailing if it went now: the list's active, confirmed (or
-    imported) members with no email of `owner` (an alert or edition) yet."""
-    if owner is None:
-        return Subscription.objects.newsletter().filter(mailing_list=mailing_list).count()
-    return Subscription.objects.recipients(mailing_list, not_in=owner.emails.all()).count()
+    imported) members in its segment (`segment`, else `owner`'s) with no email of `owner`
+    (an alert or edition) yet."""
+    segment = segment if segment is not None else owner
+    where = segment.segment_q() if segment is not None else models.Q()
+    if owner is None or owner.pk is None:
+        members = Subscription.objects.newsletter().filter(mailing_list=mailing_list)
+    else:
+        members = Subscription.objects.recipients(mailing_list, not_in=owner.emails.all())
+    return members.filter(where).count()
 
 
 def record_emails(
@@ -39,7 +44,8 @@ def record_emails(
     keep_going: Callable[[], bool] = lambda: True,
     same_for_all: bool = False,
 ) -> int:
-    """Record one email per member of owner.mailing_list who has none of owner's emails yet.
+    """Record one email per member of owner.mailing_list in owner's segment who has none of
+    owner's emails yet.
 
     `owner` is the alert or edition (OutboundEmail has a foreign key to it, related name
     "emails"); `keep_going` is asked before each chunk (a paused edition stops). With
@@ -51,7 +57,7 @@ def record_emails(
     # Settles what a worker killed mid-send leaves, from the task queue (no cron).
     sending.schedule_follow_up(link, owner.pk)
     rows = Subscription.objects.recipients(owner.mailing_list, not_in=owner.emails.all())
-    rows = rows.iterator(chunk_size=CHUNK_SIZE)
+    rows = rows.filter(owner.segment_q()).iterator(chunk_size=CHUNK_SIZE)
     if same_for_all:
         # Rendered once and kept on the owner; each reader's row holds only their links.
         subject, text, html = emails.render_shared(

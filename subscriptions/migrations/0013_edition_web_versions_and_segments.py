@@ -50,5 +50,46 @@ class Migration(migrations.Migration):
             model_name='edition',
             constraint=models.UniqueConstraint(condition=models.Q(('slug', ''), _negated=True), fields=('mailing_list', 'slug'), name='edition_slug_unique_per_list', violation_error_message='Another edition of this list has this address.'),
         ),
+
+        migrations.AddField(
+            model_name='edition',
+            name='segment_countries',
+            field=models.JSONField(blank=True, default=list, help_text='Only readers in these countries.', verbose_name='countries'),
+        ),
+        migrations.AddField(
+            model_name='edition',
+            name='segment_joined_after',
+            field=models.DateField(blank=True, help_text='Joined the list on or after.', null=True, verbose_name='joined on or after'),
+        ),
+        migrations.AddField(
+            model_name='edition',
+            name='segment_joined_before',
+            field=models.DateField(blank=True, help_text='Joined the list before.', null=True, verbose_name='joined before'),
+        ),
+        migrations.AddField(
+            model_name='edition',
+            name='segment_professions',
+            field=models.JSONField(blank=True, default=list, help_text='Only readers of these professions.', verbose_name='professions'),
+        ),
+        migrations.AddField(
+            model_name='issuealert',
+            name='segment_countries',
+            field=models.JSONField(blank=True, default=list, help_text='Only readers in these countries.', verbose_name='countries'),
+        ),
+        migrations.AddField(
+            model_name='issuealert',
+            name='segment_joined_after',
+            field=models.DateField(blank=True, help_text='Joined the list on or after.', null=True, verbose_name='joined on or after'),
+        ),
+        migrations.AddField(
+            model_name='issuealert',
+            name='segment_joined_before',
+            field=models.DateField(blank=True, help_text='Joined the list before.', null=True, verbose_name='joined before'),
+        ),
+        migrations.AddField(
+            model_name='issuealert',
+            name='segment_professions',
+            field=models.JSONField(blank=True, default=list, help_text='Only readers of these professions.', verbose_name='professions'),
+        ),
         migrations.RunPython(address_sent_editions, migrations.RunPython.noop),
     ]
