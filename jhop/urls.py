@@ -9,7 +9,7 @@ from articles.sitemaps import sitemap_section, sitemaps
 from articles.views import HomeView
 from jhop import views
 from subscriptions import webhooks
-from subscriptions.urls import newsletter_urlpatterns
+from subscriptions.urls import click_urlpatterns, newsletter_urlpatterns
 
 admin.site.site_header = "JHOP administration"
 admin.site.site_title = "JHOP admin"
@@ -49,6 +49,7 @@ urlpatterns = [
     ),
     path("subscribe/", include("subscriptions.urls")),
     path("newsletter/", include(newsletter_urlpatterns)),
+    path("l/", include(click_urlpatterns)),
     path("", include("articles.urls")),
     path("", cache_public_page(plan_once(HomeView.as_view())), name="home"),
 ]

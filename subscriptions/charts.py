@@ -54,6 +54,24 @@ def edition_bar(edition, *, width: int = 160, height: int = 14) -> str:
     )
 
 
+def share_bar(value: int, peak: int, *, width: int = 120, height: int = 10) -> str:
+    """A plain bar of value out of peak, beside the number it draws (hidden from screen
+    readers, which read the number)."""
+    w = width * value / peak if peak else 0
+    return format_html(
+        '<svg class="share-bar" aria-hidden="true" width="{}" height="{}" viewBox="0 0 {} {}" '
+        'xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="{}" height="{}" '
+        'fill="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        f"{w:.1f}",
+        height,
+        COLOURS["unsubscribed"],
+    )
+
+
 SERIES = [
     ("signups", "Signups", "#1f5fa8"),
     ("confirmations", "Confirmations", "#2e7d32"),

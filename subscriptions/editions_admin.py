@@ -15,7 +15,7 @@ from django.utils.decorators import method_decorator
 from django_countries import countries
 
 from articles.models import Article
-from subscriptions.charts import edition_bar
+from subscriptions.charts import edition_bar, share_bar
 from subscriptions.models import Edition, EditionArticle, MailingList, Profession
 from subscriptions.services import editions as service
 from subscriptions.services.bulk import recipient_count
@@ -423,4 +423,7 @@ class EditionAdmin(admin.ModelAdmin):
         context["schedule_form"] = ScheduleForm()
         if obj is not None:
             context["counts"] = service.with_counts(Edition.objects.filter(pk=obj.pk)).get()
+            links = list(obj.links.all())
+            peak = max((link.clicks for link in links), default=0)
+            context["link_clicks"] = [(link, share_bar(link.clicks, peak)) for link in links]
         return super().render_change_form(request, context, add, change, form_url, obj)

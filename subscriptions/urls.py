@@ -31,3 +31,6 @@ newsletter_urlpatterns = (
     ],
     "newsletter",
 )
+
+# Mounted at /l/ (namespace "clicks"): counted links of editions' emails.
+click_urlpatterns = ([path("<str:token>", views.click, name="click")], "clicks")

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost, ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -35,7 +35,7 @@ from subscriptions.models import (
     current_offer,
 )
 from subscriptions.services import RequestMeta
-from subscriptions.services.editions import edition_articles
+from subscriptions.services.editions import edition_articles, follow_click
 from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
 
 
@@ -412,3 +412,16 @@ def edition_detail(request, list_slug, slug):
         "meta": meta,
     }
     return render(request, "subscriptions/edition_detail.html", context)
+
+
+@require_safe
+def click(request, token):
+    """A counted link of an edition's email: count it, then go where it points. The token
+    names the link, not the reader: nothing about who clicked is kept."""
+    url = follow_click(token)
+    if url is None:
+        raise Http404("No such link")
+    response = redirect(url)
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -2,7 +2,7 @@
 
 from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.delivery import DeliveryEvent
-from subscriptions.models.editions import Edition, EditionArticle
+from subscriptions.models.editions import Edition, EditionArticle, EditionLink
 from subscriptions.models.lists import (
     ConsentText,
     MailingList,
@@ -33,6 +33,7 @@ __all__ = [
     "DeliveryEvent",
     "Edition",
     "EditionArticle",
+    "EditionLink",
     "EmailProblem",
     "IssueAlert",
     "MailingList",

@@ -148,3 +148,22 @@ class EditionArticle(models.Model):
 
     def __str__(self):
         return str(self.article)
+
+
+class EditionLink(models.Model):
+    """A link of an edition's email, counted when followed (/l/<token>): how many times, not
+    by whom; the link is the same for every reader of the edition."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(max_length=500)
+    label = models.CharField(max_length=300, blank=True)
+    clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-clicks", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "url"], name="editionlink_once"),
+        ]
+
+    def __str__(self):
+        return self.label or self.url

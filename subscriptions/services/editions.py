@@ -8,10 +8,12 @@ active, confirmed member of the list gets the edition exactly once, whoever pres
 from datetime import timedelta
 from functools import partial
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django_tasks import task
@@ -23,6 +25,7 @@ from subscriptions.models import (
     ConsentEvent,
     DeliveryEvent,
     Edition,
+    EditionLink,
     MailingList,
     OutboundEmail,
     Subscriber,
@@ -64,10 +67,15 @@ def edition_articles(edition: Edition) -> list[Article]:
     )
 
 
-def context(edition: Edition) -> dict:
+def context(edition: Edition, *, count_clicks: bool = False) -> dict:
+    """What the edition's templates show. With count_clicks (the email as sent), each
+    article's link goes through /l/<token>, the same for every reader: clicks are counted
+    per link, never per reader."""
     articles = edition_articles(edition)
     for article in articles:
         article.email_url = emails.absolute_url(article.get_absolute_url())
+        if count_clicks:
+            article.email_url = click_url(edition, article.email_url, label=article.title)
         article.email_image = _image_url(article) if article.lead_image_alt.strip() else ""
     return {
         **emails.site_context(),
@@ -77,6 +85,30 @@ def context(edition: Edition) -> dict:
         # The web version: the same for every reader, without their links.
         "web_url": emails.absolute_url(edition.get_absolute_url()) if edition.slug else "",
     }
+
+
+CLICK_SALT = "subscriptions.edition-link"
+
+
+def click_url(edition: Edition, url: str, *, label: str = "") -> str:
+    """The counted address of one link of an edition (made once per edition and link)."""
+    link, _ = EditionLink.objects.get_or_create(
+        edition=edition, url=url, defaults={"label": label[:300]}
+    )
+    token = signing.Signer(salt=CLICK_SALT).sign(str(link.pk))
+    return emails.absolute_url(reverse("clicks:click", args=[token]))
+
+
+def follow_click(token: str) -> str | None:
+    """Count a click on an edition's link and return where it goes (None: not ours)."""
+    try:
+        pk = int(signing.Signer(salt=CLICK_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+    url = EditionLink.objects.filter(pk=pk).values_list("url", flat=True).first()
+    if url is not None:
+        EditionLink.objects.filter(pk=pk).update(clicks=F("clicks") + 1)
+    return url
 
 
 def _image_url(article: Article) -> str:
@@ -256,7 +288,7 @@ def build_edition_emails(*, edition_id: int) -> int:
         edition,
         kind="edition",
         template=TEMPLATE,
-        context=context(edition),
+        context=context(edition, count_clicks=True),
         keep_going=sending.exists,
         same_for_all=True,
     )
