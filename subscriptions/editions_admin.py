@@ -1,11 +1,12 @@
 """Newsletter editions in the admin: compose, preview, test, schedule, send, follow."""
 
-from datetime import timedelta
-
 from csp.decorators import csp_update
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -14,6 +15,8 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django_countries import countries
 
+from articles.admin.article import ReorderableInlineFormSet
+from articles.admin.common import Reorderable
 from articles.models import Article
 from subscriptions.charts import edition_bar, share_bar
 from subscriptions.models import Edition, EditionArticle, MailingList, Profession
@@ -21,8 +24,44 @@ from subscriptions.services import editions as service
 from subscriptions.services.bulk import recipient_count
 
 SEND_PERMISSION = "subscriptions.send_edition"
-# Articles offered in the picker: published within this long (a newsletter is about news).
-PICKER_WINDOW = timedelta(days=365)
+
+
+class PublishedArticleSearch(AutocompleteJsonView):
+    """The edition's article picker: published articles whose title has the words typed,
+    newest first, for managers who may compose editions (they need no rights on the
+    articles themselves)."""
+
+    def process_request(self, request):
+        article_admin = self.admin_site.get_model_admin(Article)
+        field = EditionArticle._meta.get_field("article")
+        return request.GET.get("term", "").strip(), article_admin, field, "pk"
+
+    def has_perm(self, request, obj=None):
+        return request.user.has_perm("subscriptions.change_edition") or request.user.has_perm(
+            "subscriptions.add_edition"
+        )
+
+    def get_paginator(self, *args, **kwargs):
+        return Paginator(*args, **kwargs)
+
+    def get_queryset(self):
+        articles = Article.objects.published().select_related("section").newest_first()
+        for word in self.term.split()[:8]:
+            articles = articles.filter(title__icontains=word)
+        return articles
+
+    def serialize_result(self, obj, to_field_name):
+        return {"id": str(obj.pk), "text": article_label(obj)}
+
+
+def article_label(article) -> str:
+    section = f", {article.section}" if article.section_id else ""
+    return f"{article.title} ({article.published_at:%b %-d, %Y}{section})"
+
+
+class PublishedArticleSelect(AutocompleteSelect):
+    def get_url(self):
+        return reverse("admin:subscriptions_edition_article_search")
 
 
 class EditionArticleForm(forms.ModelForm):
@@ -30,23 +69,25 @@ class EditionArticleForm(forms.ModelForm):
         model = EditionArticle
         fields = ["article", "position"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, admin_site=None, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["article"]
-        recent = Article.objects.published().filter(
-            published_at__gte=timezone.now() - PICKER_WINDOW
+        field.queryset = Article.objects.published().select_related("section")
+        field.label_from_instance = article_label
+        field.widget = PublishedArticleSelect(
+            EditionArticle._meta.get_field("article"), admin_site or admin.site
         )
-        field.queryset = recent.select_related("section").newest_first()
-        field.label_from_instance = lambda a: (
-            f"{a.title} ({a.published_at:%b %-d, %Y}{f', {a.section}' if a.section else ''})"
-        )
+        field.widget.choices = field.choices
 
 
-class EditionArticleInline(admin.TabularInline):
+class EditionArticleInline(Reorderable, admin.TabularInline):
     model = EditionArticle
     form = EditionArticleForm
+    formset = ReorderableInlineFormSet
     extra = 3
-    verbose_name_plural = "Articles (in this order; only published articles are sent)"
+    verbose_name_plural = (
+        "Articles (drag, or use the arrow keys, to order them; only published articles are sent)"
+    )
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.editable)
@@ -254,6 +295,7 @@ class EditionAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
+        search = wrap(PublishedArticleSearch.as_view(admin_site=self.admin_site))
         urls = [
             ("preview.html", self.preview_html, "preview_html"),
             ("preview.txt", self.preview_text, "preview_text"),
@@ -265,6 +307,7 @@ class EditionAdmin(admin.ModelAdmin):
             ("resume/", self.resume_view, "resume"),
         ]
         return [
+            path("article-search/", search, name="subscriptions_edition_article_search"),
             *(
                 path(f"<int:pk>/{suffix}", wrap(view), name=f"subscriptions_edition_{name}")
                 for suffix, view, name in urls
