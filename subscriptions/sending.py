@@ -290,13 +290,19 @@ class _Heartbeat(threading.Thread):
                 if time.monotonic() - self.batch.progressed > self.stall_after:
                     return
                 try:
-                    OutboundEmail.objects.filter(
-                        claim=self.batch.claim, status=Status.SENDING
-                    ).update(claimed_at=timezone.now())
+                    self.beat()
                 except Exception:  # a missed beat is made up by the next one
                     logger.warning("Could not renew a send claim", exc_info=True)
         finally:
             db_connection.close()  # this thread's own connection
+
+    def beat(self) -> None:
+        # Rows the batch's own checkpoint holds are skipped (it renews them): waiting for
+        # them while it waits for ours would be a deadlock.
+        with transaction.atomic():
+            mine = OutboundEmail.objects.filter(claim=self.batch.claim, status=Status.SENDING)
+            pks = list(mine.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            OutboundEmail.objects.filter(pk__in=pks).update(claimed_at=timezone.now())
 
     def stop(self) -> None:
         self.stopped.set()

@@ -97,7 +97,6 @@ def is_soft_bounce(event) -> bool:
         _field(raw, "Type"),  # Postmark
         _field(raw, "bounce", "bounceType"),  # Amazon SES
         _field(raw, "event-data", "severity"),  # Mailgun
-        _field(raw, "severity"),
         _field(raw, "type") if _field(raw, "event") == "bounce" else "",  # SendGrid
         (event.description or "").split(":")[0],  # SES through anymail: "Transient: ..."
     }
