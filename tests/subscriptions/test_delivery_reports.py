@@ -206,6 +206,7 @@ def sendgrid(event, **fields):
 
 PERMANENT = {
     "postmark-hard-bounce": (postmark_bounce("HardBounce"), "bounced"),
+    "postmark-bad-email-address": (postmark_bounce("BadEmailAddress"), "rejected"),
     "postmark-spam-complaint": (("postmark", postmark_spam), "complained"),
     "postmark-unsubscribe": (("postmark", postmark_unsubscribe), "unsubscribed"),
     "ses-permanent-bounce": (ses_bounce("Permanent", "General"), "bounced"),
@@ -218,6 +219,10 @@ PERMANENT = {
             **{"delivery-status": {"code": 550, "message": "5.1.1 No such user"}},
         ),
         "bounced",
+    ),
+    "mailgun-rejected": (
+        mailgun("rejected", reject={"reason": "Address is on the bounce list", "description": ""}),
+        "rejected",
     ),
     "mailgun-complained": (mailgun("complained"), "complained"),
     "mailgun-unsubscribed": (mailgun("unsubscribed"), "unsubscribed"),
