@@ -373,3 +373,63 @@ def unsubscribe_by_email(*, esp: str, sender: str, to: list[str], subject: str) 
             edition_id=edition_id,
         )
     return left
+
+
+PROBLEM_OF = {
+    ConsentEvent.Kind.BOUNCED: EmailProblem.BOUNCED,
+    ConsentEvent.Kind.COMPLAINED: EmailProblem.COMPLAINED,
+    ConsentEvent.Kind.SUSPENDED: EmailProblem.SUSPENDED,
+}
+
+
+def restore_print_ended_by_email_reports(*, dry_run: bool, meta: RequestMeta) -> list[str]:
+    """Give back the print subscriptions that an email service's report ended before reports
+    ended email lists only: a print subscription whose end is the moment of such a report
+    (the consent log names its list) and that nothing has changed since. The subscriber is
+    flagged with the email problem instead, and the log says what was restored and why.
+    Returns "<address>: <list>" for each one (restored unless dry_run)."""
+    restored = []
+    window = timedelta(seconds=60)
+    reports = ConsentEvent.objects.filter(
+        source=ConsentEvent.Source.EMAIL_SERVICE, subscriber__erased_at__isnull=True
+    ).select_related("subscriber")
+    print_names = set(MailingList.objects.print().values_list("name", flat=True))
+    for report in reports.iterator(chunk_size=500):
+        names = print_names.intersection(report.lists)
+        if not names:
+            continue
+        with transaction.atomic():
+            subscriber = locked(report.subscriber)
+            ended = subscriber.subscriptions.print_lists().filter(
+                mailing_list__name__in=names,
+                status__in=[Status.BOUNCED, Status.UNSUBSCRIBED],
+                unsubscribed_at__range=(report.created_at - window, report.created_at + window),
+            )
+            later = subscriber.events.filter(created_at__gt=report.created_at + window)
+            for subscription in ended.select_related("mailing_list"):
+                name = subscription.mailing_list.name
+                if any(name in event.lists for event in later):
+                    continue  # something happened to it since: a person decides
+                restored.append(f"{subscriber.email}: {name}")
+                if dry_run:
+                    continue
+                subscription.status = Status.ACTIVE if subscription.confirmed_at else Status.PENDING
+                subscription.unsubscribed_at = None
+                subscription.save(update_fields=["status", "unsubscribed_at", "updated_at"])
+                if problem := PROBLEM_OF.get(report.kind):
+                    Subscriber.objects.filter(pk=subscriber.pk).update(
+                        email_problem=problem, email_problem_at=report.created_at
+                    )
+                log_event(
+                    subscriber,
+                    kind=ConsentEvent.Kind.ADMIN,
+                    source=ConsentEvent.Source.ADMIN,
+                    meta=meta,
+                    lists=[subscription.mailing_list],
+                    details={
+                        "restored": "print subscription ended by an email service report; "
+                        "such reports end email lists only",
+                        "report": report.details.get("event_id", ""),
+                    },
+                )
+    return restored

@@ -11,9 +11,13 @@ import hashlib
 import hmac
 import json
 import threading
+from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from subscriptions import services
 from subscriptions.models import (
@@ -462,3 +466,50 @@ def test_concurrent_soft_bounces_suspend_once(settings, monkeypatch):
     assert reader.events.filter(kind=ConsentEvent.Kind.SUSPENDED).count() == 1
     assert by_list(reader) == {"jhop-e-newsletter": "bounced", "jhop-print-edition": "active"}
     assert Subscription.objects.filter(status="active").count() == 1
+
+
+def ended_by_old_report(subscriber, at, kind=ConsentEvent.Kind.BOUNCED):
+    """What an email service's report did before: every list ended, print included."""
+    subscriber.subscriptions.update(status="bounced", unsubscribed_at=at)
+    ConsentEvent.objects.create(
+        subscriber=subscriber,
+        kind=kind,
+        source=ConsentEvent.Source.EMAIL_SERVICE,
+        lists=["JHOP e-Newsletter", "JHOP Print Edition"],
+        details={"event_id": "901542550"},
+        created_at=at,
+    )
+
+
+@pytest.mark.django_db
+def test_print_subscriptions_an_email_report_ended_are_given_back():
+    at = timezone.now() - timedelta(days=40)
+    bounced, decided = make_subscriber(lists=lists()), make_subscriber(lists=lists())
+    untouched = make_subscriber(lists=lists())
+    ended_by_old_report(bounced, at)
+    ended_by_old_report(decided, at, kind=ConsentEvent.Kind.COMPLAINED)
+    ConsentEvent.objects.create(  # the reader ended print themselves afterwards
+        subscriber=decided,
+        kind=ConsentEvent.Kind.UNSUBSCRIBED,
+        source=ConsentEvent.Source.PREFERENCES,
+        lists=["JHOP Print Edition"],
+        created_at=at + timedelta(days=3),
+    )
+    out = StringIO()
+    call_command("restore_print_subscriptions", "--dry-run", stdout=out)
+    assert out.getvalue().splitlines() == [
+        f"{bounced.email}: JHOP Print Edition",
+        "1 print subscription(s) would be restored (dry run).",
+    ]
+    assert by_list(bounced)["jhop-print-edition"] == "bounced"
+    call_command("restore_print_subscriptions", stdout=StringIO())
+    assert by_list(bounced) == {"jhop-e-newsletter": "bounced", "jhop-print-edition": "active"}
+    assert by_list(decided)["jhop-print-edition"] == "bounced"
+    assert set(by_list(untouched).values()) == {"active"}
+    bounced.refresh_from_db()
+    assert bounced.email_problem == "bounced"
+    entry = bounced.events.get(kind=ConsentEvent.Kind.ADMIN)
+    assert entry.lists == ["JHOP Print Edition"] and entry.actor == "restore_print_subscriptions"
+    out = StringIO()
+    call_command("restore_print_subscriptions", stdout=out)  # again: nothing more
+    assert out.getvalue().startswith("0 print subscription(s) restored")
