@@ -57,6 +57,15 @@ while True:
 WORKER_ARGS = ["--interval", "0.05", "--no-startup-delay", "--no-reload"]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc), 0 if unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -143,11 +152,12 @@ def run(workers: int, n: int, sink_file: Path, env: dict, timeout: float) -> dic
         for _ in range(workers)
     ]
     peak, at_tenth = 0.0, None
-    sent = 0
+    sent, cpu = 0, 0.0
     try:
         while time.monotonic() - started < timeout:
             time.sleep(0.5)
             peak = max(peak, max(rss_mb(p.pid) for p in procs))
+            cpu = sum(cpu_seconds(p.pid) for p in procs)
             sent = edition.emails.filter(status=OutboundEmail.Status.SENT).count()
             if at_tenth is None and sent >= n / 10:
                 at_tenth = peak
@@ -174,6 +184,7 @@ def run(workers: int, n: int, sink_file: Path, env: dict, timeout: float) -> dic
         "delivered": len(lines),
         "distinct": len(set(lines)),
         "recorded": edition.emails.count(),
+        "cpu_per_1000": cpu * 1000 / max(sent, 1),
     }
 
 
@@ -311,14 +322,15 @@ def main() -> None:
             return
         print(
             f"{'workers':>8}{'emails/s':>10}{'seconds':>9}{'peak RSS MB':>13}"
-            f"{'RSS at 10%':>12}{'delivered':>11}{'distinct':>10}{'ok':>5}"
+            f"{'RSS at 10%':>12}{'CPU s/1000':>12}{'delivered':>11}{'distinct':>10}{'ok':>5}"
         )
         for workers in args.workers:
             r = run(workers, args.subscribers, sink_file, env, args.timeout)
             ok = r["delivered"] == r["distinct"] == r["recorded"] == args.subscribers
             print(
                 f"{r['workers']:>8}{r['rate']:>10.0f}{r['seconds']:>9.0f}{r['peak_mb']:>13.0f}"
-                f"{r['tenth_mb']:>12.0f}{r['delivered']:>11}{r['distinct']:>10}"
+                f"{r['tenth_mb']:>12.0f}{r['cpu_per_1000']:>12.2f}{r['delivered']:>11}"
+                f"{r['distinct']:>10}"
                 f"{'yes' if ok else 'NO':>5}",
                 flush=True,
             )
