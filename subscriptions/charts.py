@@ -75,7 +75,7 @@ def share_bar(value: int, peak: int, *, width: int = 120, height: int = 10) -> s
 SERIES = [
     ("signups", "Signups", "#1f5fa8"),
     ("confirmations", "Confirmations", "#2e7d32"),
-    ("imports", "Imports (not confirmed)", "#6b1d3f"),
+    ("imports", "Imports", "#6b1d3f"),
     ("unsubscribes", "Unsubscribes", "#6b6b76"),
     ("bounces", "Bounces", "#b35c00"),
     ("complaints", "Complaints", "#b3261e"),
