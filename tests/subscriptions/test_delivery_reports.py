@@ -254,6 +254,8 @@ TEMPORARY = {
     "postmark-blocked": postmark_bounce("Blocked"),
     "ses-transient": ses_bounce("Transient", "MailboxFull"),
     "ses-undetermined": ses_bounce("Undetermined", "Undetermined"),
+    # SES refused the message (its content), not the address.
+    "ses-reject": ses("Reject", lambda email: {"reject": {"reason": "Bad content"}}),
     "mailgun-temporary-failure": mailgun(
         "failed",
         severity="temporary",
