@@ -8,6 +8,13 @@ emails per second, the peak resident memory of the workers (and at 10 % of the l
 show it does not grow with the list), and checks the sink received exactly one message per
 subscriber: no duplicate, no gap. Stops everything it started.
 
+With --kill, one of two workers is killed (SIGKILL) a third of the way through: the run
+prints how long until its claim was picked up, what the admin then shows (sent, uncertain,
+failed), what arrived (delivered, duplicates, missing), then reconciles as a
+tracking-capable email service would: a "delivered" report for each message the sink
+received (by its Message-ID) settles the uncertain ones that arrived, the rest (certain now
+not to have arrived) are resent, and the counts are printed again.
+
 Run it on PostgreSQL (several workers share the queue through row locks):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jhop_bench .venv/bin/python bench/newsletter.py
 The database given is emptied of subscribers and emails first: use a throwaway one.
@@ -31,8 +38,12 @@ class Handler:
     def __init__(self, path):
         self.out = open(path, "a", buffering=1)
     async def handle_DATA(self, server, session, envelope):
+        message_id = "-"
+        for line in envelope.content.split(b"\\r\\n\\r\\n", 1)[0].split(b"\\r\\n"):
+            if line.lower().startswith(b"message-id:"):
+                message_id = line.split(b":", 1)[1].strip().decode()
         for rcpt in envelope.rcpt_tos:
-            self.out.write(rcpt + "\\n")
+            self.out.write(rcpt + "\\t" + message_id + "\\n")
         return "250 OK"
 
 controller = Controller(Handler(sys.argv[1]), hostname="127.0.0.1", port=int(sys.argv[2]))
@@ -44,6 +55,15 @@ while True:
 
 
 WORKER_ARGS = ["--interval", "0.05", "--no-startup-delay", "--no-reload"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc), 0 if unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -132,11 +152,12 @@ def run(workers: int, n: int, sink_file: Path, env: dict, timeout: float) -> dic
         for _ in range(workers)
     ]
     peak, at_tenth = 0.0, None
-    sent = 0
+    sent, cpu = 0, 0.0
     try:
         while time.monotonic() - started < timeout:
             time.sleep(0.5)
             peak = max(peak, max(rss_mb(p.pid) for p in procs))
+            cpu = sum(cpu_seconds(p.pid) for p in procs)
             sent = edition.emails.filter(status=OutboundEmail.Status.SENT).count()
             if at_tenth is None and sent >= n / 10:
                 at_tenth = peak
@@ -152,7 +173,7 @@ def run(workers: int, n: int, sink_file: Path, env: dict, timeout: float) -> dic
             except subprocess.TimeoutExpired:
                 p.kill()
     time.sleep(0.5)
-    lines = sink_file.read_text().split()
+    lines = [rcpt for rcpt, _ in sink_lines(sink_file)]
     return {
         "workers": workers,
         "sent": sent,
@@ -163,7 +184,105 @@ def run(workers: int, n: int, sink_file: Path, env: dict, timeout: float) -> dic
         "delivered": len(lines),
         "distinct": len(set(lines)),
         "recorded": edition.emails.count(),
+        "cpu_per_1000": cpu * 1000 / max(sent, 1),
     }
+
+
+def sink_lines(sink_file: Path) -> list[tuple[str, str]]:
+    return [tuple(line.split("\t")) for line in sink_file.read_text().splitlines() if line]
+
+
+def kill_run(n: int, sink_file: Path, env: dict, timeout: float, *, port: int) -> None:
+    """Two workers, one killed mid-send; then reconciliation from delivery reports."""
+    from anymail.signals import AnymailTrackingEvent
+    from django.db import connection
+    from django.test import override_settings
+
+    from articles.models import Article
+    from subscriptions import sending
+    from subscriptions.models import Edition, EditionArticle, MailingList, OutboundEmail
+    from subscriptions.services import delivery, editions
+
+    Status = OutboundEmail.Status
+    sink_file.write_text("")
+    edition = Edition.objects.create(
+        mailing_list=MailingList.objects.email().first(), subject="Bench: kill", intro="Hi."
+    )
+    for position, article in enumerate(Article.objects.published()[:6], start=1):
+        EditionArticle.objects.create(edition=edition, article=article, position=position)
+    editions.send_edition(edition=edition, user=None)
+    connection.close()
+    worker = [sys.executable, "manage.py", "db_worker", *WORKER_ARGS]
+    procs = [
+        subprocess.Popen(
+            worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(2)
+    ]
+    emails = OutboundEmail.objects.filter(edition=edition)
+    started = time.monotonic()
+    killed_at = picked_up = None
+    try:
+        while time.monotonic() - started < timeout:
+            time.sleep(0.2)
+            sent = emails.filter(status=Status.SENT).count()
+            if killed_at is None and sent >= n / 3:
+                procs[0].kill()  # SIGKILL: no cleanup, mid-batch
+                killed_at = time.monotonic()
+            if killed_at and picked_up is None and emails.filter(status=Status.UNCERTAIN).exists():
+                picked_up = time.monotonic() - killed_at
+            if emails.filter(status__in=[Status.SENT, Status.UNCERTAIN]).count() >= n:
+                break
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    time.sleep(0.5)
+
+    def report(when: str) -> None:
+        lines = sink_lines(sink_file)
+        arrived = [rcpt for rcpt, _ in lines]
+        counts = {
+            s: emails.filter(status=s).count()
+            for s in (Status.SENT, Status.UNCERTAIN, Status.FAILED)
+        }
+        missing = set(emails.values_list("to_email", flat=True)) - set(arrived)
+        print(
+            f"{when:<28}{counts[Status.SENT]:>7}{counts[Status.UNCERTAIN]:>11}"
+            f"{counts[Status.FAILED]:>8}{len(arrived):>11}{len(arrived) - len(set(arrived)):>12}"
+            f"{len(missing):>9}",
+            flush=True,
+        )
+
+    print(
+        f"killed one of 2 workers at {n // 3} sent; its claim was picked up after {picked_up:.1f} s"
+        if picked_up is not None
+        else "no claim was left uncertain"
+    )
+    print(
+        f"{'':<28}{'sent':>7}{'uncertain':>11}{'failed':>8}{'delivered':>11}"
+        f"{'duplicates':>12}{'missing':>9}"
+    )
+    report("after the kill")
+    for rcpt, message_id in sink_lines(sink_file):  # the service's "delivered" reports
+        delivery.record_tracking_event(
+            esp="Bench",
+            event=AnymailTrackingEvent(
+                event_type="delivered", recipient=rcpt, message_id=message_id, esp_event={}
+            ),
+        )
+    report("after delivery reports")
+    resent = sending.resend_uncertain(emails)  # what is still uncertain never arrived
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    with override_settings(EMAIL_BACKEND=smtp, EMAIL_HOST="127.0.0.1", EMAIL_PORT=port):
+        sending.deliver_batch(
+            list(emails.filter(status=Status.RETRYING).values_list("pk", flat=True))
+        )
+    report(f"after resending {resent}")
 
 
 def main() -> None:
@@ -172,6 +291,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--port", type=int, default=8525)
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument(
+        "--kill", action="store_true", help="Kill one of two workers mid-send, then reconcile."
+    )
     args = parser.parse_args()
 
     workdir = configure("email.sqlite3")
@@ -195,16 +317,20 @@ def main() -> None:
         from django.db import connection
 
         print(f"database: {connection.vendor}, {args.subscribers} subscribers")
+        if args.kill:
+            kill_run(args.subscribers, sink_file, env, args.timeout, port=args.port)
+            return
         print(
             f"{'workers':>8}{'emails/s':>10}{'seconds':>9}{'peak RSS MB':>13}"
-            f"{'RSS at 10%':>12}{'delivered':>11}{'distinct':>10}{'ok':>5}"
+            f"{'RSS at 10%':>12}{'CPU s/1000':>12}{'delivered':>11}{'distinct':>10}{'ok':>5}"
         )
         for workers in args.workers:
             r = run(workers, args.subscribers, sink_file, env, args.timeout)
             ok = r["delivered"] == r["distinct"] == r["recorded"] == args.subscribers
             print(
                 f"{r['workers']:>8}{r['rate']:>10.0f}{r['seconds']:>9.0f}{r['peak_mb']:>13.0f}"
-                f"{r['tenth_mb']:>12.0f}{r['delivered']:>11}{r['distinct']:>10}"
+                f"{r['tenth_mb']:>12.0f}{r['cpu_per_1000']:>12.2f}{r['delivered']:>11}"
+                f"{r['distinct']:>10}"
                 f"{'yes' if ok else 'NO':>5}",
                 flush=True,
             )

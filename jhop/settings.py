@@ -313,6 +313,8 @@ SUBSCRIPTIONS_POSTAL_ADDRESS = env.str("SUBSCRIPTIONS_POSTAL_ADDRESS", default="
 # Mailbox named in every bulk email's List-Unsubscribe mailto (default: DEFAULT_FROM_EMAIL's
 # address); whoever reads it unsubscribes the writer in the admin.
 SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO = env.str("SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO", default="")
+# Where replies to newsletters and alerts go unless a list names its own (blank: the sender).
+SUBSCRIPTIONS_REPLY_TO = env.str("SUBSCRIPTIONS_REPLY_TO", default="")
 # Soft bounces (mailbox full, server busy) suspend an address after this many within this many
 # days; a hard bounce, a complaint or a rejection stops mail to it at once.
 SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT = env.int("SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT", default=3)

@@ -9,6 +9,7 @@ from articles.sitemaps import sitemap_section, sitemaps
 from articles.views import HomeView
 from jhop import twofactor, views
 from subscriptions import webhooks
+from subscriptions.urls import click_urlpatterns, newsletter_urlpatterns
 
 admin.site.site_header = "JHOP administration"
 admin.site.site_title = "JHOP admin"
@@ -48,6 +49,8 @@ urlpatterns = [
         else []
     ),
     path("subscribe/", include("subscriptions.urls")),
+    path("newsletter/", include(newsletter_urlpatterns)),
+    path("l/", include(click_urlpatterns)),
     path("", include("articles.urls")),
     path("", cache_public_page(plan_once(HomeView.as_view())), name="home"),
 ]

@@ -17,7 +17,8 @@ from articles.admin.common import LargeTablePaginator, PlainActionCheckbox, sear
 from articles.models import Issue
 from subscriptions import (
     charts,
-    editions_admin,  # noqa: F401  (registers the newsletter editions)
+    editions_admin,  # also registers the newsletter editions
+    emails,
     exports,
     reports,
     sending,
@@ -40,6 +41,7 @@ from subscriptions.models import (
     normalise_email,
 )
 from subscriptions.services import RequestMeta, audit
+from subscriptions.services.bulk import recipient_count
 
 
 def require(request, *perms: str) -> None:
@@ -54,6 +56,10 @@ class MailingListAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def view_on_site(self, obj):
+        """An email list's public archive of editions (print lists have none)."""
+        return obj.get_absolute_url() if obj.kind == MailingList.Kind.EMAIL else None
 
     def get_queryset(self, request):
         return (
@@ -299,10 +305,12 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
         "organization",
         "country_name",
         "list_statuses",
+        "email_problem",
         "created_at",
     ]
     list_filter = [
         ListFilter,
+        "email_problem",
         ConfirmedFilter,
         RequalifyFilter,
         "profession",
@@ -313,11 +321,12 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
     ]
     # Email, names, organization, postal code or city: see get_search_results.
     search_fields = ["email"]
-    readonly_fields = ["created_at", "updated_at", "erased_at"]
+    readonly_fields = ["email_problem", "email_problem_at", "created_at", "updated_at", "erased_at"]
     inlines = [SubscriptionInline, ConsentEventInline]
     actions = ["mark_bounced"]
     fieldsets = [
         (None, {"fields": ["email", "first_name", "last_name", "profession", "organization"]}),
+        ("Email delivery", {"fields": ["email_problem", "email_problem_at"]}),
         (
             "Postal address",
             {
@@ -371,7 +380,10 @@ class SubscriberAdmin(PlainActionCheckbox, admin.ModelAdmin):
             parts.append(f"{s.mailing_list.name}: {s.get_status_display()}{flag}")
         return "; ".join(parts) or "—"
 
-    @admin.action(description="Mark as bounced (stop sending)", permissions=["change"])
+    @admin.action(
+        description="Mark email address as bounced (stop email; print continues)",
+        permissions=["change"],
+    )
     def mark_bounced(self, request, queryset):
         meta = RequestMeta.from_request(request)
         changed = sum(
@@ -549,19 +561,51 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     list_filter = ["status", "kind"]
-    search_fields = ["to_email", "subject"]
+    # The Message-ID finds an email from a mail server's log line.
+    search_fields = ["to_email", "subject", "=message_id"]
     date_hierarchy = "created_at"
     list_select_related = ["subscriber"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
-    actions = ["retry_now"]
+    actions = ["retry_now", "resend_uncertain", "mark_uncertain_sent"]
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Retry sending now", permissions=["change"])
+    @admin.action(
+        description="Retry sending now (only emails certain not to have gone out)",
+        permissions=["change"],
+    )
     def retry_now(self, request, queryset):
         count = sending.retry_now(queryset)
-        self.message_user(request, f"{count} email(s) handed to the sender again.")
+        left = queryset.filter(status=OutboundEmail.Status.UNCERTAIN).count()
+        message = f"{count} email(s) handed to the sender again."
+        if left:
+            message += (
+                f" {left} uncertain email(s) were left alone: they may have arrived. "
+                "Resending them is a separate action."
+            )
+        self.message_user(request, message)
+
+    @admin.action(
+        description="Resend uncertain emails (some readers may get a second copy)",
+        permissions=["change"],
+    )
+    def resend_uncertain(self, request, queryset):
+        count = sending.resend_uncertain(queryset)
+        self.message_user(
+            request,
+            f"{count} uncertain email(s) handed to the sender again. A worker stopped while "
+            "sending them, so some may already have arrived: those readers get a second copy.",
+            messages.WARNING,
+        )
+
+    @admin.action(
+        description="Mark uncertain emails as sent (the mail server's log shows them)",
+        permissions=["change"],
+    )
+    def mark_uncertain_sent(self, request, queryset):
+        count = sending.mark_uncertain_sent(queryset)
+        self.message_user(request, f"{count} uncertain email(s) marked as sent.")
 
 
 @admin.register(Suppression)
@@ -616,6 +660,8 @@ class DeliveryEventAdmin(admin.ModelAdmin):
 
 
 class IssueAlertForm(forms.Form):
+    """Which issue, to which list, and (optionally) to which readers of it."""
+
     issue = forms.ModelChoiceField(
         queryset=Issue.objects.none(),
         help_text="Published issues only: readers must be able to open what is announced.",
@@ -626,6 +672,14 @@ class IssueAlertForm(forms.Form):
         label="Send to",
         empty_label=None,
     )
+
+    segment_professions = editions_admin.SegmentFields.base_fields["segment_professions"]
+    segment_countries = editions_admin.SegmentFields.base_fields["segment_countries"]
+    segment_joined_after = editions_admin.SegmentFields.base_fields["segment_joined_after"]
+    segment_joined_before = editions_admin.SegmentFields.base_fields["segment_joined_before"]
+
+    def segment(self) -> dict:
+        return {name: self.cleaned_data[name] for name in editions_admin.SEGMENT_FIELDS}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -657,6 +711,7 @@ class IssueAlertAdmin(admin.ModelAdmin):
         "recipients",
         "sent_emails",
         "failed_emails",
+        "uncertain_emails",
         "created_by",
         "created_at",
         "sent_at",
@@ -675,6 +730,9 @@ class IssueAlertAdmin(admin.ModelAdmin):
             .annotate(
                 sent_count=Count("emails", filter=Q(emails__status=OutboundEmail.Status.SENT)),
                 failed_count=Count("emails", filter=Q(emails__status=OutboundEmail.Status.FAILED)),
+                uncertain_count=Count(
+                    "emails", filter=Q(emails__status=OutboundEmail.Status.UNCERTAIN)
+                ),
             )
         )
 
@@ -686,12 +744,18 @@ class IssueAlertAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = IssueAlertForm(request.POST or None, initial={"issue": request.GET.get("issue")})
+        if request.method == "POST" and form.is_valid() and "confirm" not in request.POST:
+            picked = form.cleaned_data
+            return self._confirm(
+                request, picked["issue"], picked["mailing_list"], segment=form.segment()
+            )
         if request.method == "POST" and form.is_valid():
             try:
                 alert = services.send_issue_alert(
                     issue=form.cleaned_data["issue"],
                     mailing_list=form.cleaned_data["mailing_list"],
                     user=request.user,
+                    segment=form.segment(),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -714,6 +778,31 @@ class IssueAlertAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/subscriptions/issuealert/send.html", context)
 
+    def _confirm(self, request, issue, mailing_list, *, segment: dict):
+        """The list, the readers, how many get it, the subject: sent only from this page's
+        POST (which carries the same choices)."""
+        add_url = reverse("admin:subscriptions_issuealert_add")
+        narrowed = IssueAlert(**segment)
+        hidden = [("issue", issue.pk), ("mailing_list", mailing_list.pk)]
+        for name, value in segment.items():
+            values = value if isinstance(value, list) else [value] if value else []
+            hidden += [(name, v.isoformat() if hasattr(v, "isoformat") else v) for v in values]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Announce {issue}?",
+            "mailing_list": mailing_list,
+            "subject": emails.render_subject("subscriptions/issue_alert", {"issue": issue}),
+            "recipients": recipient_count(mailing_list, segment=narrowed),
+            "segment": narrowed.segment_description(),
+            "hidden": hidden,
+            "button": f"Send the alert to {mailing_list} now",
+            "action_url": add_url,
+            "back_url": f"{add_url}?issue={issue.pk}",
+            "back_label": "Send a new-issue alert",
+        }
+        return TemplateResponse(request, "admin/subscriptions/confirm_send.html", context)
+
     @admin.display(description="Emails sent", ordering="sent_count")
     def sent_emails(self, obj):
         return obj.sent_count
@@ -721,6 +810,10 @@ class IssueAlertAdmin(admin.ModelAdmin):
     @admin.display(description="Emails failed", ordering="failed_count")
     def failed_emails(self, obj):
         return obj.failed_count
+
+    @admin.display(description="Emails uncertain", ordering="uncertain_count")
+    def uncertain_emails(self, obj):
+        return obj.uncertain_count
 
     @admin.action(
         description="Finish sending (alerts not yet handed to the sender)", permissions=["change"]

@@ -9,7 +9,10 @@ class SubscriptionsConfig(AppConfig):
         from axes.models import AccessFailureLog
         from django.db.models.signals import post_save
 
+        from articles.sitemaps import sitemaps
         from subscriptions import webhooks  # noqa: F401  (connects the email service's reports)
         from subscriptions.services import audit
+        from subscriptions.sitemaps import NewsletterSitemap
 
+        sitemaps.setdefault("newsletter", NewsletterSitemap)
         post_save.connect(audit.failure_logged, sender=AccessFailureLog, dispatch_uid="audit-lock")

@@ -8,6 +8,7 @@ COLOURS = {
     "sent": "#2e7d32",
     "queued": "#6b6b76",
     "failed": "#b3261e",
+    "uncertain": "#8a6d00",
     "bounced": "#b35c00",
     "complained": "#6b1d3f",
     "unsubscribed": "#1f5fa8",
@@ -15,13 +16,15 @@ COLOURS = {
 
 
 def edition_bar(edition, *, width: int = 160, height: int = 14) -> str:
-    """One edition's emails as a stacked bar: sent, queued, failed, bounced, complained."""
+    """One edition's emails as a stacked bar: sent, bounced, complained, queued, failed,
+    uncertain (a worker stopped while sending them: they may have arrived)."""
     parts = [
         ("sent", edition.sent_count - edition.bounced_count - edition.complained_count),
         ("bounced", edition.bounced_count),
         ("complained", edition.complained_count),
         ("queued", edition.queued_count),
         ("failed", edition.failed_count),
+        ("uncertain", getattr(edition, "uncertain_count", 0)),
     ]
     parts = [(name, max(count, 0)) for name, count in parts]
     total = sum(count for _, count in parts)
@@ -51,9 +54,28 @@ def edition_bar(edition, *, width: int = 160, height: int = 14) -> str:
     )
 
 
+def share_bar(value: int, peak: int, *, width: int = 120, height: int = 10) -> str:
+    """A plain bar of value out of peak, beside the number it draws (hidden from screen
+    readers, which read the number)."""
+    w = width * value / peak if peak else 0
+    return format_html(
+        '<svg class="share-bar" aria-hidden="true" width="{}" height="{}" viewBox="0 0 {} {}" '
+        'xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="{}" height="{}" '
+        'fill="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        f"{w:.1f}",
+        height,
+        COLOURS["unsubscribed"],
+    )
+
+
 SERIES = [
     ("signups", "Signups", "#1f5fa8"),
     ("confirmations", "Confirmations", "#2e7d32"),
+    ("imports", "Imports", "#6b1d3f"),
     ("unsubscribes", "Unsubscribes", "#6b6b76"),
     ("bounces", "Bounces", "#b35c00"),
     ("complaints", "Complaints", "#b3261e"),

@@ -1,26 +1,68 @@
 """Newsletter editions in the admin: compose, preview, test, schedule, send, follow."""
 
-from datetime import timedelta
-
 from csp.decorators import csp_update
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django_countries import countries
 
+from articles.admin.article import ReorderableInlineFormSet
+from articles.admin.common import Reorderable
 from articles.models import Article
-from subscriptions.charts import edition_bar
-from subscriptions.models import Edition, EditionArticle, MailingList
+from subscriptions.charts import edition_bar, share_bar
+from subscriptions.models import Edition, EditionArticle, MailingList, Profession
 from subscriptions.services import audit
 from subscriptions.services import editions as service
+from subscriptions.services.bulk import recipient_count
 
 SEND_PERMISSION = "subscriptions.send_edition"
-# Articles offered in the picker: published within this long (a newsletter is about news).
-PICKER_WINDOW = timedelta(days=365)
+
+
+class PublishedArticleSearch(AutocompleteJsonView):
+    """The edition's article picker: published articles whose title has the words typed,
+    newest first, for managers who may compose editions (they need no rights on the
+    articles themselves)."""
+
+    def process_request(self, request):
+        article_admin = self.admin_site.get_model_admin(Article)
+        field = EditionArticle._meta.get_field("article")
+        return request.GET.get("term", "").strip(), article_admin, field, "pk"
+
+    def has_perm(self, request, obj=None):
+        return request.user.has_perm("subscriptions.change_edition") or request.user.has_perm(
+            "subscriptions.add_edition"
+        )
+
+    def get_paginator(self, *args, **kwargs):
+        return Paginator(*args, **kwargs)
+
+    def get_queryset(self):
+        articles = Article.objects.published().select_related("section").newest_first()
+        for word in self.term.split()[:8]:
+            articles = articles.filter(title__icontains=word)
+        return articles
+
+    def serialize_result(self, obj, to_field_name):
+        return {"id": str(obj.pk), "text": article_label(obj)}
+
+
+def article_label(article) -> str:
+    section = f", {article.section}" if article.section_id else ""
+    return f"{article.title} ({article.published_at:%b %-d, %Y}{section})"
+
+
+class PublishedArticleSelect(AutocompleteSelect):
+    def get_url(self):
+        return reverse("admin:subscriptions_edition_article_search")
 
 
 class EditionArticleForm(forms.ModelForm):
@@ -28,23 +70,25 @@ class EditionArticleForm(forms.ModelForm):
         model = EditionArticle
         fields = ["article", "position"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, admin_site=None, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["article"]
-        recent = Article.objects.published().filter(
-            published_at__gte=timezone.now() - PICKER_WINDOW
+        field.queryset = Article.objects.published().select_related("section")
+        field.label_from_instance = article_label
+        field.widget = PublishedArticleSelect(
+            EditionArticle._meta.get_field("article"), admin_site or admin.site
         )
-        field.queryset = recent.select_related("section").newest_first()
-        field.label_from_instance = lambda a: (
-            f"{a.title} ({a.published_at:%b %-d, %Y}{f', {a.section}' if a.section else ''})"
-        )
+        field.widget.choices = field.choices
 
 
-class EditionArticleInline(admin.TabularInline):
+class EditionArticleInline(Reorderable, admin.TabularInline):
     model = EditionArticle
     form = EditionArticleForm
+    formset = ReorderableInlineFormSet
     extra = 3
-    verbose_name_plural = "Articles (in this order; only published articles are sent)"
+    verbose_name_plural = (
+        "Articles (drag, or use the arrow keys, to order them; only published articles are sent)"
+    )
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.editable)
@@ -56,10 +100,44 @@ class EditionArticleInline(admin.TabularInline):
         return super().has_delete_permission(request, obj) and (obj is None or obj.editable)
 
 
-class EditionForm(forms.ModelForm):
+class SegmentFields(forms.ModelForm):
+    """The segment of a mailing as form fields (the model keeps lists as JSON)."""
+
+    segment_professions = forms.MultipleChoiceField(
+        label="Professions",
+        choices=Profession.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only readers of these professions (none ticked: every profession).",
+    )
+    segment_countries = forms.MultipleChoiceField(
+        label="Countries",
+        choices=list(countries),
+        required=False,
+        help_text="Only readers in these countries (none chosen: every country).",
+    )
+    segment_joined_after = forms.DateField(
+        label="Joined on or after",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    segment_joined_before = forms.DateField(
+        label="Joined before", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+SEGMENT_FIELDS = [
+    "segment_professions",
+    "segment_countries",
+    "segment_joined_after",
+    "segment_joined_before",
+]
+
+
+class EditionForm(SegmentFields):
     class Meta:
         model = Edition
-        fields = ["mailing_list", "subject", "intro"]
+        fields = ["mailing_list", "subject", "slug", "preheader", "intro", *SEGMENT_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,6 +178,7 @@ class EditionAdmin(admin.ModelAdmin):
         "queued",
         "sent",
         "failed",
+        "uncertain",
         "bounced",
         "complained",
         "unsubscribed",
@@ -123,15 +202,38 @@ class EditionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return service.with_counts(super().get_queryset(request))
 
-    def get_fields(self, request, obj=None):
-        return ["mailing_list", "subject", "intro", *(self.history_fields if obj else [])]
+    content_fields = ["mailing_list", "subject", "slug", "preheader", "intro", *SEGMENT_FIELDS]
+    prepopulated_fields = {"slug": ["subject"]}
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["mailing_list", "subject", "slug", "preheader", "intro"]}),
+            (
+                "Who gets it",
+                {
+                    "fields": SEGMENT_FIELDS,
+                    "description": "Leave these empty to send to the whole list. How many "
+                    "readers get it is shown before it is sent.",
+                },
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append(("History", {"fields": self.history_fields}))
+        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         if not obj.editable:
-            return ["mailing_list", "subject", "intro", *self.history_fields]
+            return [*self.content_fields, *self.history_fields]
         return self.history_fields
+
+    def view_on_site(self, obj):
+        """The web version, once readers can see it."""
+        return obj.get_absolute_url() if obj.slug and not obj.editable else None
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None and not obj.editable else self.prepopulated_fields
 
     def has_delete_permission(self, request, obj=None):
         # A sent edition is the record of what went to whom.
@@ -182,6 +284,10 @@ class EditionAdmin(admin.ModelAdmin):
     def failed(self, obj):
         return obj.failed_count
 
+    @admin.display(description="Uncertain", ordering="uncertain_count")
+    def uncertain(self, obj):
+        return obj.uncertain_count
+
     @admin.display(description="Bounced", ordering="bounced_count")
     def bounced(self, obj):
         return obj.bounced_count
@@ -202,6 +308,7 @@ class EditionAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
+        search = wrap(PublishedArticleSearch.as_view(admin_site=self.admin_site))
         urls = [
             ("preview.html", self.preview_html, "preview_html"),
             ("preview.txt", self.preview_text, "preview_text"),
@@ -213,6 +320,7 @@ class EditionAdmin(admin.ModelAdmin):
             ("resume/", self.resume_view, "resume"),
         ]
         return [
+            path("article-search/", search, name="subscriptions_edition_article_search"),
             *(
                 path(f"<int:pk>/{suffix}", wrap(view), name=f"subscriptions_edition_{name}")
                 for suffix, view, name in urls
@@ -241,7 +349,38 @@ class EditionAdmin(admin.ModelAdmin):
     def preview_text(self, request, pk):
         edition = self._edition(request, pk)
         subject, text, _ = service.preview(edition, email=request.user.email)
-        return HttpResponse(f"Subject: {subject}\n\n{text}", content_type="text/plain")
+        return HttpResponse(
+            f"Subject: {subject}\n\n{text}", content_type="text/plain; charset=utf-8"
+        )
+
+    def _confirm(self, request, edition, *, action: str, button: str, when=None, hidden=()):
+        """The page between the button and the sending: the list, how many get it, the
+        subject. Only its POST (with "confirm") sends; opening it changes nothing."""
+        change_url = reverse("admin:subscriptions_edition_change", args=[edition.pk])
+        try:
+            service.check_content(edition)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return redirect(change_url)
+        if not edition.editable:
+            self.message_user(request, f"Nothing to do: the edition is {edition.status}.")
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Send “{edition}”?" if when is None else f"Schedule “{edition}”?",
+            "mailing_list": edition.mailing_list,
+            "subject": edition.subject,
+            "recipients": recipient_count(edition.mailing_list, owner=edition),
+            "segment": edition.segment_description(),
+            "when": when,
+            "hidden": hidden,
+            "button": button,
+            "action_url": reverse(f"admin:subscriptions_edition_{action}", args=[edition.pk]),
+            "back_url": change_url,
+            "back_label": str(edition),
+        }
+        return TemplateResponse(request, "admin/subscriptions/confirm_send.html", context)
 
     def _act(self, request, pk, action, done: str):
         if request.method != "POST":
@@ -269,6 +408,11 @@ class EditionAdmin(admin.ModelAdmin):
         )
 
     def send_view(self, request, pk):
+        if request.method != "POST" or "confirm" not in request.POST:
+            edition = self._edition(request, pk, send=True)
+            return self._confirm(
+                request, edition, action="send", button=f"Send to {edition.mailing_list} now"
+            )
         return self._act(
             request,
             pk,
@@ -283,6 +427,17 @@ class EditionAdmin(admin.ModelAdmin):
 
     def schedule_view(self, request, pk):
         form = ScheduleForm(request.POST or None)
+        if request.method == "POST" and "confirm" not in request.POST and form.is_valid():
+            edition = self._edition(request, pk, send=True)
+            when = form.cleaned_data["when"]
+            return self._confirm(
+                request,
+                edition,
+                action="schedule",
+                button="Schedule",
+                when=f"{timezone.localtime(when):%Y-%m-%d %H:%M %Z}",
+                hidden=[("when", request.POST["when"])],
+            )
 
         def schedule(edition):
             if not form.is_valid():
@@ -334,4 +489,7 @@ class EditionAdmin(admin.ModelAdmin):
         context["schedule_form"] = ScheduleForm()
         if obj is not None:
             context["counts"] = service.with_counts(Edition.objects.filter(pk=obj.pk)).get()
+            links = list(obj.links.all())
+            peak = max((link.clicks for link in links), default=0)
+            context["link_clicks"] = [(link, share_bar(link.clicks, peak)) for link in links]
         return super().render_change_form(request, context, add, change, form_url, obj)

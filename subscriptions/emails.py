@@ -90,6 +90,12 @@ def list_unsubscribe_headers(
     return headers
 
 
+def reply_to_headers(mailing_list: MailingList | None) -> dict[str, str]:
+    """Where replies to a list's email go: the list's Reply-To, else the site's."""
+    address = (mailing_list.reply_to if mailing_list else "") or settings.SUBSCRIPTIONS_REPLY_TO
+    return {"Reply-To": address} if address else {}
+
+
 def unsubscribe_mailbox() -> str:
     """Where "unsubscribe" emails go: the setting, else the sender's own address."""
     configured = settings.SUBSCRIPTIONS_UNSUBSCRIBE_MAILTO
@@ -107,10 +113,14 @@ def site_context() -> dict:
     }
 
 
+def render_subject(template: str, context: dict) -> str:
+    return " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+
+
 def _render(template: str, context: dict) -> tuple[str, str, str]:
     if "postal_address" not in context:
         context = {**site_context(), **context}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    subject = render_subject(template, context)
     text = render_to_string(f"emails/{template}.txt", context)
     html = INLINER.inline(render_to_string(f"emails/{template}.html", context))
     return subject, text, html
@@ -222,6 +232,7 @@ def bulk_message(
         {
             "subscriber": subscriber,
             "mailing_list": mailing_list,
+            "imported": subscription.imported_at is not None,
             "unsubscribe_url": unsubscribe_url,
             "manage_url": link(Purpose.MANAGE, subscriber),
             **context,
@@ -231,7 +242,10 @@ def bulk_message(
         subject=subject,
         body=text,
         to=[subscriber.email],
-        headers=list_unsubscribe_headers(subscriber=subscriber, mailing_list=mailing_list),
+        headers={
+            **list_unsubscribe_headers(subscriber=subscriber, mailing_list=mailing_list),
+            **reply_to_headers(mailing_list),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django_countries import countries
 
-from subscriptions.models import Subscription
+from subscriptions.models import EmailProblem, Subscription
 
 CHUNK_SIZE = 2000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -27,6 +27,8 @@ PRINT_COLUMNS = [
     ("postal_code", "subscriber__postal_code"),
     ("country", "subscriber__country"),
     ("list", "mailing_list__name"),
+    # Print continues when email fails; fulfilment may ask by post for a new address.
+    ("email_problem", "subscriber__email_problem"),
     ("subscriber_id", "subscriber_id"),
     ("since", "confirmed_at"),
 ]
@@ -77,10 +79,18 @@ def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
 def _rows(queryset, columns) -> Iterator[tuple]:
     lookups = [lookup for _, lookup in columns]
     country_at = lookups.index("subscriber__country") if "subscriber__country" in lookups else None
+    problem_at = (
+        lookups.index("subscriber__email_problem")
+        if "subscriber__email_problem" in lookups
+        else None
+    )
+    problems = dict(EmailProblem.choices)
     for row in queryset.values_list(*lookups).iterator(chunk_size=CHUNK_SIZE):
         row = list(row)
         if country_at is not None:
             row[country_at] = countries.name(row[country_at]) or row[country_at]
+        if problem_at is not None:
+            row[problem_at] = problems.get(row[problem_at], row[problem_at])
         row[-1] = row[-1].date().isoformat() if row[-1] else ""
         yield row
 

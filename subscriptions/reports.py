@@ -10,7 +10,7 @@ from django.utils import timezone
 from subscriptions.models import ConsentEvent, MailingList, Subscription
 
 Status = Subscription.Status
-KEYS = ("signups", "confirmations", "unsubscribes", "bounces", "complaints")
+KEYS = ("signups", "confirmations", "imports", "unsubscribes", "bounces", "complaints")
 
 
 @dataclass
@@ -25,8 +25,9 @@ class ListGrowth:
 
 
 def weekly_growth(*, weeks: int = 12, today: date | None = None) -> list[ListGrowth]:
-    """Per list and per week (Mondays), the last `weeks` weeks: signups, confirmations,
-    unsubscribes, bounces and complaints. Five queries, whatever the number of lists."""
+    """Per list and per week (Mondays), the last `weeks` weeks: signups, confirmations (by
+    the person: an import is active without one, and is counted as an import), imports,
+    unsubscribes, bounces and complaints. Six queries, whatever the number of lists."""
     today = today or timezone.localdate()
     first = today - timedelta(days=today.weekday(), weeks=weeks - 1)
     mondays = [first + timedelta(weeks=k) for k in range(weeks)]
@@ -41,7 +42,8 @@ def weekly_growth(*, weeks: int = 12, today: date | None = None) -> list[ListGro
     since = timezone.make_aware(datetime.combine(first, time.min))
     sources = {
         "signups": (Subscription.objects.all(), "requested_at"),
-        "confirmations": (Subscription.objects.all(), "confirmed_at"),
+        "confirmations": (Subscription.objects.filter(imported_at__isnull=True), "confirmed_at"),
+        "imports": (Subscription.objects.all(), "imported_at"),
         "unsubscribes": (
             Subscription.objects.filter(status=Status.UNSUBSCRIBED).filter(~Exists(complained)),
             "unsubscribed_at",

@@ -3,25 +3,34 @@
 - An email is claimed by one committed UPDATE before the server is called: no row lock is
   held while talking to it, and a second worker, or a task run twice, finds nothing to
   claim. The claim is the email's idempotency key: it is handed to the server at most once.
+  The claim also stores the email's own Message-ID (deterministic: our_message_id), which
+  goes out in its header and, for an email service, in anymail's metadata.
 - Bulk emails go in batches over one connection, at most EMAIL_RATE per second per worker,
   backing off when the server throttles (SMTP 421/45x, HTTP 429).
-- A batch checkpoints every FLUSH_EVERY emails (and every quarter lease): it records what it
-  sent and renews its claim on the rest, and sends only what it still holds. So when a
-  worker dies, only the FLUSH_EVERY emails after its last checkpoint may have gone out: those
-  are marked failed with an explanation (at most once: never sent twice), and the rest of
-  its claim, never attempted, is queued again and sent (recover_stranded). The follow-up
-  task of each mailing does this without cron.
+- A batch checkpoints every FLUSH_EVERY emails: it records what it sent and sends only what
+  it still holds. A heartbeat renews the claim every few seconds while the worker lives, so
+  the lease is short (SEND_LEASE): when a worker dies, its claim is settled within half a
+  minute. Only the FLUSH_EVERY emails after its last checkpoint may have gone out: those are
+  marked "uncertain" (never "failed", never sent again by themselves), and the rest of its
+  claim, never attempted, is queued again and sent (recover_stranded). An email service's
+  report about an uncertain email (queued, sent, delivered, bounced, ...) settles it as
+  sent (services.delivery.settle_uncertain); a manager may settle the rest, or resend them
+  knowing they may arrive twice. The follow-up task of each mailing does this without cron.
 """
 
 import logging
+import threading
 import time
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import TaskResultStatus
@@ -46,6 +55,23 @@ UNSENT_AFTER = timedelta(minutes=15)
 # A batch records what it sent at least this often (emails): after a kill, at most this many
 # emails are "may or may not have gone out".
 FLUSH_EVERY = 25
+# A claim not renewed for this long is a dead worker's; the heartbeat renews it this often,
+# and each mailing's follow-up task looks for dead claims this often: a killed worker's
+# emails are picked up within SEND_LEASE + FOLLOW_UP_EVERY (30 s).
+SEND_LEASE = timedelta(seconds=20)
+HEARTBEAT_EVERY = 5.0
+FOLLOW_UP_EVERY = timedelta(seconds=10)
+# Anymail metadata key carrying the email's id: services echo metadata in their reports.
+METADATA_KEY = "jhop_email"
+
+
+def _message_id_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def our_message_id(outbound_email_id: int) -> str:
+    """The Message-ID header of an email: fixed by its id, so known before it is sent."""
+    return f"<jhop-email-{outbound_email_id}@{_message_id_domain()}>"
 
 
 def _claimable(now) -> Q:
@@ -63,7 +89,16 @@ def claim(outbound_email_ids: list[int]) -> list[OutboundEmail]:
     if not wanted:
         return []
     OutboundEmail.objects.filter(_claimable(now), pk__in=wanted).update(
-        status=Status.SENDING, claimed_at=now, claim=token, attempts=F("attempts") + 1
+        status=Status.SENDING,
+        claimed_at=now,
+        claim=token,
+        attempts=F("attempts") + 1,
+        message_id=Concat(
+            Value("<jhop-email-"),
+            Cast("pk", output_field=CharField()),
+            Value(f"@{_message_id_domain()}>"),
+            output_field=CharField(),
+        ),
     )
     claimed = list(OutboundEmail.objects.filter(pk__in=wanted, claim=token).order_by("pk"))
     # An edition's body is stored once on the edition: read it once for the batch.
@@ -97,11 +132,12 @@ def as_message(outbound: OutboundEmail, connection=None) -> EmailMultiAlternativ
         subject=outbound.subject,
         body=text,
         to=[outbound.to_email],
-        headers=outbound.headers,
+        headers={**outbound.headers, "Message-ID": our_message_id(outbound.pk)},
         connection=connection,
     )
     if html:
         message.attach_alternative(html, "text/html")
+    message.metadata = {METADATA_KEY: str(outbound.pk)}  # anymail; SMTP ignores it
     return message
 
 
@@ -148,7 +184,7 @@ def _send(outbound: OutboundEmail, connection, *, blocked: bool, sleep) -> None:
         outbound.status = Status.SENT
         outbound.sent_at = timezone.now()
         outbound.next_attempt_at = None
-        outbound.message_id = _service_message_id(message)
+        outbound.message_id = _service_message_id(message) or our_message_id(outbound.pk)
         return
 
 
@@ -194,7 +230,8 @@ def _record(done: list[OutboundEmail]) -> None:
         )
         for outbound in sent:
             outbound.sent_at = now
-        if with_ids := [o for o in sent if o.message_id]:
+        # Ours was stored with the claim; only a service's own id is written here.
+        if with_ids := [o for o in sent if o.message_id != our_message_id(o.pk)]:
             OutboundEmail.objects.bulk_update(with_ids, ["message_id"])
     if others := [o for o in done if o.status != Status.SENT]:
         OutboundEmail.objects.bulk_update(others, OUTCOME_FIELDS)
@@ -211,7 +248,7 @@ class _Batch:
         self.pending = list(reversed(claimed))  # sent in primary key order
         self.claim = claimed[0].claim
         self.done: list[OutboundEmail] = []
-        self.renewed = time.monotonic()
+        self.renewed = self.progressed = time.monotonic()
         self.every = send_lease().total_seconds() / 4
 
     def next(self) -> OutboundEmail | None:
@@ -235,6 +272,43 @@ class _Batch:
                 self.pending = [o for o in self.pending if o.pk in kept]
 
 
+class _Heartbeat(threading.Thread):
+    """Renews a live batch's claim every HEARTBEAT_EVERY seconds, even while one call to the
+    mail server blocks (up to EMAIL_TIMEOUT), so that the lease can be short. A batch that
+    has made no progress for long (a hung worker) is no longer renewed: its claim expires
+    as a dead worker's does."""
+
+    def __init__(self, batch: _Batch):
+        super().__init__(daemon=True, name=f"send-claim-{batch.claim[:8]}")
+        self.batch = batch
+        self.stopped = threading.Event()
+        self.stall_after = max(4 * (settings.EMAIL_TIMEOUT or 60), 120)
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(HEARTBEAT_EVERY):
+                if time.monotonic() - self.batch.progressed > self.stall_after:
+                    return
+                try:
+                    self.beat()
+                except Exception:  # a missed beat is made up by the next one
+                    logger.warning("Could not renew a send claim", exc_info=True)
+        finally:
+            db_connection.close()  # this thread's own connection
+
+    def beat(self) -> None:
+        # Rows the batch's own checkpoint holds are skipped (it renews them): waiting for
+        # them while it waits for ours would be a deadlock.
+        with transaction.atomic():
+            mine = OutboundEmail.objects.filter(claim=self.batch.claim, status=Status.SENDING)
+            pks = list(mine.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            OutboundEmail.objects.filter(pk__in=pks).update(claimed_at=timezone.now())
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=HEARTBEAT_EVERY)
+
+
 def deliver(outbound_email_id: int) -> str:
     """Send one recorded email; on failure record why and schedule a retry with backoff.
 
@@ -252,6 +326,8 @@ def deliver_batch(outbound_email_ids: list[int], *, sleep=time.sleep) -> dict[in
     blocked = blocked_addresses({o.to_email for o in claimed})
     interval = 1 / settings.EMAIL_RATE if settings.EMAIL_RATE else 0
     batch = _Batch(claimed)
+    heartbeat = _Heartbeat(batch)
+    heartbeat.start()
     outcome: dict[int, str] = {}
     try:
         with get_connection() as connection:
@@ -263,7 +339,9 @@ def deliver_batch(outbound_email_ids: list[int], *, sleep=time.sleep) -> dict[in
                 _send(outbound, connection, blocked=outbound.to_email in blocked, sleep=sleep)
                 outcome[outbound.pk] = outbound.status
                 batch.done.append(outbound)
+                batch.progressed = time.monotonic()
     finally:
+        heartbeat.stop()
         _record(batch.done)
     return outcome
 
@@ -284,9 +362,11 @@ def enqueue_batch(outbound_email_ids: list[int]) -> None:
 
 
 STRANDED_ERROR = (
-    "The worker stopped while handing this email to the mail server, so it may or may not "
-    "have gone out. It is not sent again automatically (that could send it twice): use "
-    '"Retry sending now" if the reader did not get it.'
+    "Uncertain: the worker stopped while handing this email to the mail server, so it may "
+    "or may not have gone out. It is not sent again automatically (that could send it "
+    "twice). A report from the email service about it settles it as sent; otherwise check "
+    'the mail server\'s log for its Message-ID, then use "Mark uncertain emails as sent" '
+    'or "Resend uncertain emails".'
 )
 SEND_TASK_PATHS = [
     "subscriptions.sending.send_outbound_email",
@@ -296,18 +376,18 @@ SEND_TASK_PATHS = [
 
 
 def send_lease() -> timedelta:
-    """How long a claim lasts without being renewed: a working batch renews it at every
-    checkpoint (at least every quarter lease), so only a dead or stalled worker's expires."""
-    return timedelta(seconds=max(4 * (settings.EMAIL_TIMEOUT or 60), 120))
+    """How long a claim lasts without being renewed: a live batch's heartbeat renews it
+    every HEARTBEAT_EVERY seconds, so only a dead or hung worker's expires."""
+    return SEND_LEASE
 
 
 def recover_stranded(*, now=None) -> int:
     """Settle the claims of workers killed mid-send, and their tasks left RUNNING.
 
     Of each expired claim, the FLUSH_EVERY emails after the worker's last checkpoint may
-    have gone out: they are marked failed, with an explanation. The rest were never
-    attempted: they are queued again and handed to the sender. Returns how many were
-    marked failed.
+    have gone out: they are marked uncertain, with an explanation (their Message-ID was
+    stored with the claim). The rest were never attempted: they are queued again and handed
+    to the sender. Returns how many were marked uncertain.
     """
     now = now or timezone.now()
     stale = now - send_lease()
@@ -315,14 +395,14 @@ def recover_stranded(*, now=None) -> int:
     by_claim: dict[str, list[int]] = {}
     for pk, token in expired.order_by("pk").values_list("pk", "claim"):
         by_claim.setdefault(token, []).append(pk)
-    failed, requeued = 0, []
+    settled, requeued = 0, []
     for token, pks in by_claim.items():
         uncertain, untried = pks[:FLUSH_EVERY], pks[FLUSH_EVERY:]
         # Conditional on the claim still being expired: a worker renewing it meanwhile
         # keeps it (and one that was only stalled finds, at its checkpoint, what it lost).
         mine = expired.filter(claim=token)
-        failed += mine.filter(pk__in=uncertain).update(
-            status=Status.FAILED, last_error=STRANDED_ERROR, next_attempt_at=None
+        settled += mine.filter(pk__in=uncertain).update(
+            status=Status.UNCERTAIN, last_error=STRANDED_ERROR, next_attempt_at=None
         )
         for start in range(0, len(untried), 500):
             chunk = untried[start : start + 500]
@@ -337,7 +417,7 @@ def recover_stranded(*, now=None) -> int:
     _fail_lost_tasks(now=now, stale=stale)
     for chunk in requeued:
         enqueue_batch(chunk)
-    return failed
+    return settled
 
 
 def _fail_lost_tasks(*, now, stale) -> None:
@@ -394,22 +474,46 @@ def retry_due() -> int:
     return hand_out(due())
 
 
+# What a manager's "retry" may send again: emails certain not to have gone out.
+CERTAINLY_UNSENT = [Status.RETRYING, Status.FAILED, Status.QUEUED]
+
+
 def retry_now(emails: QuerySet[OutboundEmail]) -> int:
-    """A manager's "retry now": unsent emails get fresh attempts and go to the sender."""
-    count = emails.exclude(status=Status.SENT).update(
+    """A manager's "retry now": emails certain to be unsent get fresh attempts and go to
+    the sender. Uncertain ones are left alone (resend_uncertain), as are sent, suppressed
+    and in-flight ones."""
+    count = emails.filter(status__in=CERTAINLY_UNSENT).update(
         status=Status.RETRYING, next_attempt_at=timezone.now(), attempts=0
     )
     retry_due()
     return count
 
 
+def resend_uncertain(emails: QuerySet[OutboundEmail]) -> int:
+    """Send uncertain emails again, knowing some readers may get a second copy: the
+    manager's explicit choice, after the email service's reports had their chance."""
+    count = emails.filter(status=Status.UNCERTAIN).update(
+        status=Status.RETRYING, next_attempt_at=timezone.now(), attempts=0
+    )
+    retry_due()
+    return count
+
+
+def mark_uncertain_sent(emails: QuerySet[OutboundEmail]) -> int:
+    """Settle uncertain emails as sent (the mail server's log shows their Message-ID)."""
+    return emails.filter(status=Status.UNCERTAIN).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+
+
 def schedule_follow_up(owner_field: str, owner_id: int) -> None:
     """Look after one mailing (an edition, an alert) from the task queue, no cron needed:
-    a lease after now, settle what a dead worker left of it and resend what is due."""
+    every FOLLOW_UP_EVERY while it is unfinished, settle what a dead worker left of it and
+    resend what is due."""
     job = follow_up_mailing
     if not job.get_backend().supports_defer:
         return  # the retry_emails command does it
-    when = timezone.now() + send_lease() + timedelta(seconds=30)
+    when = timezone.now() + FOLLOW_UP_EVERY
     job.using(run_after=when).enqueue(owner_field, owner_id)
 
 
@@ -419,13 +523,13 @@ def follow_up_mailing(owner_field: str, owner_id: int) -> str:
     later while any of them is still on its way (a paused edition waits for its resume)."""
     if owner_field not in {"edition", "issue_alert"}:
         raise ValueError(f"Not a mailing: {owner_field}")
-    failed = recover_stranded()
+    uncertain = recover_stranded()
     mailing = OutboundEmail.objects.filter(**{owner_field: owner_id})
     handed_out = hand_out(due().filter(**{owner_field: owner_id}))
     unfinished = mailing.filter(status__in=[Status.QUEUED, Status.SENDING, Status.RETRYING])
     if unfinished.exclude(edition__status=Edition.Status.PAUSED).exists():
         schedule_follow_up(owner_field, owner_id)
-    return f"{failed} stranded email(s) marked failed, {handed_out} due email(s) handed out"
+    return f"{uncertain} stranded email(s) marked uncertain, {handed_out} due email(s) handed out"
 
 
 @task()

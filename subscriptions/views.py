@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost, ValidationError
-from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import is_same_domain
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
 from articles.caching import cache_public_page
+from articles.metadata import page_meta
 from subscriptions import services
 from subscriptions.forms import (
     EmailOnlyForm,
@@ -29,9 +31,12 @@ from subscriptions.models import (
     PROFILE_FIELDS,
     ConsentEvent,
     ConsentText,
+    Edition,
+    MailingList,
     current_offer,
 )
 from subscriptions.services import RequestMeta
+from subscriptions.services.editions import edition_articles, follow_click
 from subscriptions.tokens import InvalidToken, Purpose, make_token, read_token
 
 
@@ -362,3 +367,65 @@ def unsubscribe(request, data):
             {"lists": lists, "mailing_list": data.mailing_list},
         )
     return render(request, "subscriptions/unsubscribe.html", {"mailing_list": data.mailing_list})
+
+
+# The public archive of newsletter editions: pages that carry nothing per visitor (cached
+# for anonymous readers by articles.caching.cache_public_page, see urls.py).
+
+ARCHIVE_PAGE_SIZE = 50
+
+
+@require_safe
+def edition_archive(request, list_slug):
+    """The sent editions of one email list, newest first."""
+    mailing_list = get_object_or_404(MailingList.objects.email(), slug=list_slug)
+    editions = mailing_list.editions.published().only(
+        "subject", "slug", "preheader", "started_at", "mailing_list_id"
+    )
+    page = Paginator(editions, ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for edition in page.object_list:
+        edition.mailing_list = mailing_list  # for get_absolute_url, without a query each
+    meta = page_meta(
+        request,
+        title=f"{mailing_list.name}: past editions",
+        description=mailing_list.description or f"Every edition of {mailing_list.name}.",
+        page=page,
+    )
+    context = {"mailing_list": mailing_list, "page_obj": page, "editions": page, "meta": meta}
+    return render(request, "subscriptions/edition_archive.html", context)
+
+
+@require_safe
+def edition_detail(request, list_slug, slug):
+    """An edition's web version: what its email shows, without any reader's own links."""
+    edition = get_object_or_404(
+        Edition.objects.published().select_related("mailing_list"),
+        mailing_list__slug=list_slug,
+        slug=slug,
+    )
+    meta = page_meta(
+        request,
+        title=edition.subject,
+        description=edition.preheader or " ".join(edition.intro_paragraphs())[:300],
+    )
+    context = {
+        "edition": edition,
+        "mailing_list": edition.mailing_list,
+        "intro": edition.intro_paragraphs(),
+        "articles": edition_articles(edition),
+        "meta": meta,
+    }
+    return render(request, "subscriptions/edition_detail.html", context)
+
+
+@require_safe
+def click(request, token):
+    """A counted link of an edition's email: count it, then go where it points. The token
+    names the link, not the reader: nothing about who clicked is kept."""
+    url = follow_click(token)
+    if url is None:
+        raise Http404("No such link")
+    response = redirect(url)
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex"
+    return response

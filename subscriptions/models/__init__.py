@@ -3,7 +3,7 @@
 from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.audit import AuditEntry, PendingImport
 from subscriptions.models.delivery import DeliveryEvent
-from subscriptions.models.editions import Edition, EditionArticle
+from subscriptions.models.editions import Edition, EditionArticle, EditionLink
 from subscriptions.models.lists import (
     ConsentText,
     MailingList,
@@ -15,6 +15,7 @@ from subscriptions.models.records import ConsentEvent, OutboundEmail, Suppressio
 from subscriptions.models.subscribers import (
     PRINT_QUALIFICATION_PERIOD,
     PROFILE_FIELDS,
+    EmailProblem,
     Profession,
     Subscriber,
     SubscriberQuerySet,
@@ -34,6 +35,8 @@ __all__ = [
     "DeliveryEvent",
     "Edition",
     "EditionArticle",
+    "EditionLink",
+    "EmailProblem",
     "IssueAlert",
     "MailingList",
     "MailingListQuerySet",

@@ -6,9 +6,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from subscriptions.models.lists import MailingList
+from subscriptions.models.segments import Segmented
 
 
-class IssueAlert(models.Model):
+class IssueAlert(Segmented):
     """An issue announced to a list; the database refuses a second one for the same pair."""
 
     class Status(models.TextChoices):

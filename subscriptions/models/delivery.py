@@ -6,7 +6,14 @@ from django.utils import timezone
 
 class DeliveryEventQuerySet(models.QuerySet):
     def soft_bounces(self, *, email: str, since) -> "DeliveryEventQuerySet":
-        return self.filter(recipient__iexact=email, soft_bounce=True, received_at__gte=since)
+        """Temporary failures reported for the address since then that have been applied:
+        a report recorded but not applied yet is counted by its own application."""
+        return self.filter(
+            recipient__iexact=email,
+            soft_bounce=True,
+            received_at__gte=since,
+            processed_at__isnull=False,
+        )
 
 
 class DeliveryEvent(models.Model):
@@ -16,8 +23,10 @@ class DeliveryEvent(models.Model):
     call is answered at once and the same event posted twice changes nothing more.
     """
 
-    # The normalized event types (anymail's) that stop all email to an address.
+    # The normalized event types (anymail's) that stop email to an address (unless soft).
     STOPPING = ("bounced", "complained", "rejected", "unsubscribed")
+    # Temporary failures: counted, never suppressing by themselves.
+    SOFT = ("deferred",)
 
     esp = models.CharField("email service", max_length=40)
     event_id = models.CharField(max_length=200, help_text="The service's id for the event.")
@@ -28,6 +37,9 @@ class DeliveryEvent(models.Model):
     message_id = models.CharField(max_length=200, blank=True, db_index=True)
     description = models.CharField(max_length=300, blank=True)
     mta_response = models.CharField(max_length=500, blank=True)
+    reject_reason = models.CharField(
+        max_length=20, blank=True, help_text="anymail's reason for a rejection or bounce."
+    )
     soft_bounce = models.BooleanField(
         default=False, help_text="A temporary failure (mailbox full, server busy)."
     )

@@ -3,12 +3,29 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from subscriptions.models.lists import MailingList
+from subscriptions.models.segments import Segmented
 
 
-class Edition(models.Model):
+class EditionQuerySet(models.QuerySet):
+    def published(self) -> "EditionQuerySet":
+        """Editions readers may read on the web: sending has started (some members have
+        it in their inbox), newest first."""
+        return (
+            self.filter(
+                status__in=[Edition.Status.SENDING, Edition.Status.PAUSED, Edition.Status.SENT],
+                started_at__isnull=False,
+                mailing_list__kind=MailingList.Kind.EMAIL,
+            )
+            .exclude(slug="")
+            .order_by("-started_at", "-pk")
+        )
+
+
+class Edition(Segmented):
     """One issue of the e-newsletter, composed by a subscription manager and sent once.
 
     Each member of the list gets it at most once: the emails are recorded one per
@@ -30,6 +47,18 @@ class Edition(models.Model):
         limit_choices_to={"kind": MailingList.Kind.EMAIL},
     )
     subject = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=80,
+        blank=True,
+        help_text="The web version's address: /newsletter/<list>/<slug>/ (filled in from the "
+        "subject when it is sent, if left empty).",
+    )
+    preheader = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="Preview text that mail apps show after the subject (hidden in the email "
+        "itself). Leave empty to let them show the first lines.",
+    )
     intro = models.TextField(
         "introduction", blank=True, help_text="Plain text; a blank line starts a new paragraph."
     )
@@ -64,10 +93,18 @@ class Edition(models.Model):
     )
     body_html = models.TextField(blank=True, help_text="The HTML as sent.")
 
+    objects = EditionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         permissions = [("send_edition", "Can send newsletter editions to a list")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["mailing_list", "slug"],
+                condition=~Q(slug=""),
+                name="edition_slug_unique_per_list",
+                violation_error_message="Another edition of this list has this address.",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "scheduled", "sending", "paused", "sent"]),
                 name="edition_status_valid",
@@ -80,6 +117,12 @@ class Edition(models.Model):
 
     def __str__(self):
         return self.subject
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "newsletter:edition-detail",
+            kwargs={"list_slug": self.mailing_list.slug, "slug": self.slug},
+        )
 
     @property
     def editable(self) -> bool:
@@ -105,3 +148,22 @@ class EditionArticle(models.Model):
 
     def __str__(self):
         return str(self.article)
+
+
+class EditionLink(models.Model):
+    """A link of an edition's email, counted when followed (/l/<token>): how many times, not
+    by whom; the link is the same for every reader of the edition."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(max_length=500)
+    label = models.CharField(max_length=300, blank=True)
+    clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-clicks", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "url"], name="editionlink_once"),
+        ]
+
+    def __str__(self):
+        return self.label or self.url

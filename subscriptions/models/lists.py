@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.urls import reverse
 
 
 class MailingListQuerySet(models.QuerySet):
@@ -36,6 +37,18 @@ class MailingList(models.Model):
         default=True, help_text="Inactive lists are hidden from the signup form."
     )
     position = models.PositiveSmallIntegerField(default=0)
+    reply_to = models.EmailField(
+        "Reply-To",
+        blank=True,
+        help_text="Where readers' replies to this list's emails go (else the site's "
+        "SUBSCRIPTIONS_REPLY_TO; else the sender).",
+    )
+    archive_in_sitemap = models.BooleanField(
+        "list the archive in the sitemap",
+        default=True,
+        help_text="The public archive of sent editions (/newsletter/<list>/) and each "
+        "edition's web version are listed in sitemap.xml for search engines.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -51,6 +64,10 @@ class MailingList(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self) -> str:
+        """The public archive of the list's sent editions (email lists)."""
+        return reverse("newsletter:edition-archive", kwargs={"list_slug": self.slug})
 
     @property
     def needs_address(self) -> bool:

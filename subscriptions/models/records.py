@@ -166,6 +166,7 @@ class OutboundEmail(models.Model):
         RETRYING = "retrying", "Failed, will retry"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (gave up)"
+        UNCERTAIN = "uncertain", "Uncertain (the worker stopped while handing it over)"
         SUPPRESSED = "suppressed", "Not sent (address bounced or complained)"
 
     subscriber = models.ForeignKey(
@@ -205,7 +206,9 @@ class OutboundEmail(models.Model):
         max_length=200,
         blank=True,
         db_index=True,
-        help_text="The id the email service gave the message (matches its bounce reports).",
+        help_text="Ours (the Message-ID header, stored with the claim, before the email is "
+        "handed over), then the email service's own id once it gives one; its reports quote "
+        "either.",
     )
     issue_alert = models.ForeignKey(
         IssueAlert,

@@ -125,6 +125,17 @@ class Profession(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class EmailProblem(models.TextChoices):
+    """What an email service reported about a subscriber's address. It ends their email
+    lists, not their print subscription: the flag tells print fulfilment, who may want to
+    ask by post for a new address."""
+
+    BOUNCED = "bounced", "Email address bounced"
+    COMPLAINED = "complained", "Complained about our email (marked as spam)"
+    REJECTED = "rejected", "Email address rejected by the email service"
+    SUSPENDED = "suspended", "Email suspended after repeated soft bounces"
+
+
 class SubscriberQuerySet(models.QuerySet):
     def not_erased(self) -> "SubscriberQuerySet":
         return self.filter(erased_at__isnull=True)
@@ -150,6 +161,14 @@ class Subscriber(models.Model):
     erased_at = models.DateTimeField(
         null=True, blank=True, help_text="Personal data was removed on request at this time."
     )
+    email_problem = models.CharField(
+        max_length=20,
+        choices=EmailProblem.choices,
+        blank=True,
+        help_text="Set when the email service reports the address undeliverable or a "
+        "complaint; cleared when the reader proves the address again (an emailed link).",
+    )
+    email_problem_at = models.DateTimeField(null=True, blank=True)
 
     objects = SubscriberQuerySet.as_manager()
 
@@ -169,6 +188,10 @@ class Subscriber(models.Model):
             models.CheckConstraint(
                 condition=Q(erased_at__isnull=False) | ~Q(email=""),
                 name="subscriber_email_unless_erased",
+            ),
+            models.CheckConstraint(
+                condition=Q(email_problem__in=["", *EmailProblem.values]),
+                name="subscriber_email_problem_valid",
             ),
         ]
 
@@ -263,6 +286,11 @@ class Subscription(models.Model):
         null=True,
         blank=True,
         help_text="When the person last asked for this list themselves (print re-qualification).",
+    )
+    imported_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Added by an import (active without the person confirming to us).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -15,8 +15,11 @@ from subscriptions.services import bulk
 ALREADY_ANNOUNCED = "{issue} has already been announced to {mailing_list}."
 
 
-def send_issue_alert(*, issue: Issue, mailing_list: MailingList, user=None) -> IssueAlert:
-    """Announce a published issue to an email list; the emails are built by a task after commit.
+def send_issue_alert(
+    *, issue: Issue, mailing_list: MailingList, user=None, segment: dict | None = None
+) -> IssueAlert:
+    """Announce a published issue to an email list (or the `segment` of it: the
+    Segmented fields); the emails are built by a task after commit.
 
     Refused for an issue readers cannot open yet, for a print list, and for a second alert
     of the same issue to the same list (the database settles two editors clicking at once).
@@ -32,6 +35,7 @@ def send_issue_alert(*, issue: Issue, mailing_list: MailingList, user=None) -> I
         issue=issue,
         mailing_list=mailing_list,
         created_by=user if user is not None and user.is_authenticated else None,
+        **(segment or {}),
     )
     already = ALREADY_ANNOUNCED.format(issue=issue, mailing_list=mailing_list)
     try:

@@ -22,6 +22,19 @@ from subscriptions.models import Edition, OutboundEmail, Subscription
 CHUNK_SIZE = 500
 
 
+def recipient_count(mailing_list, *, owner: models.Model | None = None, segment=None) -> int:
+    """How many would get a mailing if it went now: the list's active, confirmed (or
+    imported) members in its segment (`segment`, else `owner`'s) with no email of `owner`
+    (an alert or edition) yet."""
+    segment = segment if segment is not None else owner
+    where = segment.segment_q() if segment is not None else models.Q()
+    if owner is None or owner.pk is None:
+        members = Subscription.objects.newsletter().filter(mailing_list=mailing_list)
+    else:
+        members = Subscription.objects.recipients(mailing_list, not_in=owner.emails.all())
+    return members.filter(where).count()
+
+
 def record_emails(
     owner: models.Model,
     *,
@@ -31,7 +44,8 @@ def record_emails(
     keep_going: Callable[[], bool] = lambda: True,
     same_for_all: bool = False,
 ) -> int:
-    """Record one email per member of owner.mailing_list who has none of owner's emails yet.
+    """Record one email per member of owner.mailing_list in owner's segment who has none of
+    owner's emails yet.
 
     `owner` is the alert or edition (OutboundEmail has a foreign key to it, related name
     "emails"); `keep_going` is asked before each chunk (a paused edition stops). With
@@ -43,7 +57,7 @@ def record_emails(
     # Settles what a worker killed mid-send leaves, from the task queue (no cron).
     sending.schedule_follow_up(link, owner.pk)
     rows = Subscription.objects.recipients(owner.mailing_list, not_in=owner.emails.all())
-    rows = rows.iterator(chunk_size=CHUNK_SIZE)
+    rows = rows.filter(owner.segment_q()).iterator(chunk_size=CHUNK_SIZE)
     if same_for_all:
         # Rendered once and kept on the owner; each reader's row holds only their links.
         subject, text, html = emails.render_shared(
@@ -87,12 +101,15 @@ def _shared_message(
     # The links (and the mailto's subject) say which edition they came from, signed: the
     # edition's "unsubscribed" count reads it.
     links = emails.reader_links(subscription.subscriber, mailing_list, edition_id=edition_id)
-    headers = emails.list_unsubscribe_headers(
-        subscriber=subscription.subscriber,
-        mailing_list=mailing_list,
-        url=links["unsubscribe"],
-        edition_tag=edition_tag,
-    )
+    headers = {
+        **emails.list_unsubscribe_headers(
+            subscriber=subscription.subscriber,
+            mailing_list=mailing_list,
+            url=links["unsubscribe"],
+            edition_tag=edition_tag,
+        ),
+        **emails.reply_to_headers(mailing_list),
+    }
     return {"subject": subject[:200], "headers": headers, "links": links}
 
 

@@ -8,19 +8,24 @@ active, confirmed member of the list gets the edition exactly once, whoever pres
 from datetime import timedelta
 from functools import partial
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django_tasks import task
 
+from articles.caching import bump_content_version
 from articles.models import Article
 from subscriptions import emails, sending
 from subscriptions.models import (
     ConsentEvent,
     DeliveryEvent,
     Edition,
+    EditionLink,
     MailingList,
     OutboundEmail,
     Subscriber,
@@ -62,17 +67,48 @@ def edition_articles(edition: Edition) -> list[Article]:
     )
 
 
-def context(edition: Edition) -> dict:
+def context(edition: Edition, *, count_clicks: bool = False) -> dict:
+    """What the edition's templates show. With count_clicks (the email as sent), each
+    article's link goes through /l/<token>, the same for every reader: clicks are counted
+    per link, never per reader."""
     articles = edition_articles(edition)
     for article in articles:
         article.email_url = emails.absolute_url(article.get_absolute_url())
+        if count_clicks:
+            article.email_url = click_url(edition, article.email_url, label=article.title)
         article.email_image = _image_url(article) if article.lead_image_alt.strip() else ""
     return {
         **emails.site_context(),
         "edition": edition,
         "intro": edition.intro_paragraphs(),
         "articles": articles,
+        # The web version: the same for every reader, without their links.
+        "web_url": emails.absolute_url(edition.get_absolute_url()) if edition.slug else "",
     }
+
+
+CLICK_SALT = "subscriptions.edition-link"
+
+
+def click_url(edition: Edition, url: str, *, label: str = "") -> str:
+    """The counted address of one link of an edition (made once per edition and link)."""
+    link, _ = EditionLink.objects.get_or_create(
+        edition=edition, url=url, defaults={"label": label[:300]}
+    )
+    token = signing.Signer(salt=CLICK_SALT).sign(str(link.pk))
+    return emails.absolute_url(reverse("clicks:click", args=[token]))
+
+
+def follow_click(token: str) -> str | None:
+    """Count a click on an edition's link and return where it goes (None: not ours)."""
+    try:
+        pk = int(signing.Signer(salt=CLICK_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+    url = EditionLink.objects.filter(pk=pk).values_list("url", flat=True).first()
+    if url is not None:
+        EditionLink.objects.filter(pk=pk).update(clicks=F("clicks") + 1)
+    return url
 
 
 def _image_url(article: Article) -> str:
@@ -101,7 +137,7 @@ def send_test(*, edition: Edition, user) -> OutboundEmail:
     """Send the edition to the manager who asks, marked as a test; it counts nowhere."""
     if not user.email:
         raise ValidationError("Your user account has no email address to send the test to.")
-    _check_content(edition)
+    check_content(edition)
     subject, text, html = preview(edition, email=user.email)
     outbound = OutboundEmail.objects.create(
         kind="edition-test",
@@ -115,7 +151,8 @@ def send_test(*, edition: Edition, user) -> OutboundEmail:
     return outbound
 
 
-def _check_content(edition: Edition) -> None:
+def check_content(edition: Edition) -> None:
+    """Refuse an edition that cannot go out: no subject, no published article, no list."""
     if not edition.subject.strip():
         raise ValidationError("The edition needs a subject.")
     if not edition_articles(edition):
@@ -124,10 +161,29 @@ def _check_content(edition: Edition) -> None:
         raise ValidationError(f"{edition.mailing_list} is not an active email list.")
 
 
+def give_address(edition: Edition) -> None:
+    """The web version's slug, from the subject, unique within the list (kept if set)."""
+    if edition.slug:
+        return
+    base = slugify(edition.subject)[:70] or "edition"
+    taken = set(
+        Edition.objects.filter(mailing_list=edition.mailing_list_id, slug__startswith=base)
+        .exclude(pk=edition.pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    edition.slug = slug
+    Edition.objects.filter(pk=edition.pk, slug="").update(slug=slug)
+
+
 def send_edition(*, edition: Edition, user) -> Edition:
-    """Start sending now. A second press (or a second manager) is refused with a message."""
-    _check_content(edition)
+    """Start sending now. A second press (or a second manager) is refused with a message.
+    The edition's web version and the list's archive show it from then on."""
+    check_content(edition)
     with transaction.atomic():
+        give_address(edition)
         started = Edition.objects.filter(
             pk=edition.pk, status__in=[Status.DRAFT, Status.SCHEDULED]
         ).update(
@@ -138,6 +194,7 @@ def send_edition(*, edition: Edition, user) -> Edition:
         )
         if not started:
             raise ValidationError(f"“{edition}” has already been sent or is being sent.")
+        bump_content_version()  # the public archive shows it now
         transaction.on_commit(partial(build_edition_emails_task.enqueue, edition.pk), robust=True)
     edition.refresh_from_db()
     return edition
@@ -145,12 +202,13 @@ def send_edition(*, edition: Edition, user) -> Edition:
 
 def schedule_edition(*, edition: Edition, when, user) -> Edition:
     """Send at a time: the task queue runs the start then (no cron); cancellable until."""
-    _check_content(edition)
+    check_content(edition)
     if when <= timezone.now():
         raise ValidationError("Pick a time in the future, or send now.")
     if not start_scheduled_edition.get_backend().supports_defer:
         raise ValidationError("The task queue in use cannot run a task later: send now.")
     with transaction.atomic():
+        give_address(edition)
         scheduled = Edition.objects.filter(
             pk=edition.pk, status__in=[Status.DRAFT, Status.SCHEDULED]
         ).update(status=Status.SCHEDULED, scheduled_for=when, started_by=user)
@@ -188,6 +246,7 @@ def start_scheduled_edition(edition_id: int, scheduled_for: str) -> str:
     ).update(status=Status.SENDING, started_at=timezone.now(), scheduled_for=None)
     if not started:
         return "not due (cancelled or rescheduled)"
+    bump_content_version()  # the public archive shows it now
     return f"{build_edition_emails(edition_id=edition_id)} email(s) recorded"
 
 
@@ -229,7 +288,7 @@ def build_edition_emails(*, edition_id: int) -> int:
         edition,
         kind="edition",
         template=TEMPLATE,
-        context=context(edition),
+        context=context(edition, count_clicks=True),
         keep_going=sending.exists,
         same_for_all=True,
     )
@@ -242,7 +301,7 @@ def build_edition_emails(*, edition_id: int) -> int:
 
 
 def with_counts(editions):
-    """Annotate queued, sent, failed, bounced, complained and unsubscribed counts.
+    """Annotate queued, sent, failed, uncertain, bounced, complained and unsubscribed counts.
 
     Unsubscribed: members who left through a link (or the mailto) of this edition's email,
     which names the edition, signed (tokens.make_token, tokens.edition_tag).
@@ -266,6 +325,7 @@ def with_counts(editions):
         failed_count=Count(
             "emails", filter=Q(emails__status__in=[S.FAILED, S.SUPPRESSED]), distinct=True
         ),
+        uncertain_count=Count("emails", filter=Q(emails__status=S.UNCERTAIN), distinct=True),
         bounced_count=Count(
             "emails",
             filter=Q(Exists(events.filter(event_type__in=["bounced", "rejected"]))),

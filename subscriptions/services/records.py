@@ -214,6 +214,7 @@ def _import_one(
             continue  # active stays active; unsubscribed and bounced are never overridden
         subscription.status = Status.ACTIVE
         subscription.confirmed_at = now
+        subscription.imported_at = now
         subscription.qualified_at = qualified_at
         subscription.save()
         added.append(mailing_list)

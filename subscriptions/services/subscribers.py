@@ -13,6 +13,7 @@ from subscriptions.models import (
     PROFILE_FIELDS,
     ConsentEvent,
     ConsentText,
+    EmailProblem,
     MailingList,
     Subscriber,
     Subscription,
@@ -97,6 +98,13 @@ def locked(subscriber: Subscriber) -> Subscriber:
     return Subscriber.objects.select_for_update().get(pk=subscriber.pk)
 
 
+def _address_works(subscriber: Subscriber) -> None:
+    """The reader followed a link we emailed: the address receives mail again."""
+    if subscriber.email_problem:
+        subscriber.email_problem, subscriber.email_problem_at = "", None
+        subscriber.save(update_fields=["email_problem", "email_problem_at", "updated_at"])
+
+
 def _activate(subscription: Subscription, now: datetime) -> None:
     subscription.status = Status.ACTIVE
     subscription.confirmed_at = subscription.confirmed_at or now
@@ -116,6 +124,7 @@ def confirm_subscriptions(*, subscriber: Subscriber, meta: RequestMeta) -> list[
         now = timezone.now()
         for subscription in pending:
             _activate(subscription, now)
+        _address_works(subscriber)
         request = subscriber.events.filter(kind=ConsentEvent.Kind.REQUESTED).first()
         lists = [s.mailing_list for s in pending]
         log_event(
@@ -149,6 +158,8 @@ def update_preferences(
         for name in PROFILE_FIELDS:
             setattr(subscriber, name, profile.get(name, ""))
         subscriber.full_clean(validate_constraints=False)
+        # The reader followed a link we emailed: the address receives mail again.
+        subscriber.email_problem, subscriber.email_problem_at = "", None
         subscriber.save()
         current = {s.mailing_list_id: s for s in subscriber.subscriptions.all()}
         chosen = {m.pk for m in lists}
@@ -197,7 +208,9 @@ def unsubscribe(
     edition_id: int | None = None,
 ) -> list[MailingList]:
     """Unsubscribe from one list (or all). Repeating it changes nothing and sends nothing.
-    `edition_id`: the newsletter edition whose link was used (it counts there).
+    `edition_id`: the newsletter edition whose link was used (it counts there). From a mail
+    client (one-click, mailto) without a list, "all" means every email list: the print
+    edition is not what the button or the email was about.
 
     A goodbye email (with the link to come back) goes only to someone who now receives
     nothing, and never after a one-click unsubscribe: the mail client's button promises
@@ -206,8 +219,11 @@ def unsubscribe(
     with transaction.atomic():
         subscriber = locked(subscriber)
         subscriptions = subscriber.subscriptions.current().select_related("mailing_list")
+        from_mail_client = {ConsentEvent.Source.ONE_CLICK, ConsentEvent.Source.MAILTO}
         if mailing_list is not None:
             subscriptions = subscriptions.filter(mailing_list=mailing_list)
+        elif source in from_mail_client:
+            subscriptions = subscriptions.email_lists()
         lists = [s.mailing_list for s in subscriptions]
         if not lists:
             return []
@@ -221,20 +237,25 @@ def unsubscribe(
             edition_id=edition_id,
         )
         still_receives = subscriber.subscriptions.filter(status=Status.ACTIVE).exists()
-        from_mail_client = {ConsentEvent.Source.ONE_CLICK, ConsentEvent.Source.MAILTO}
         if source not in from_mail_client and not still_receives:
             emails.goodbye_email(subscriber, lists)
         return lists
 
 
 def mark_bounced(*, subscriber: Subscriber, meta: RequestMeta) -> list[MailingList]:
-    """Stop sending to an address the mail service reports as undeliverable."""
+    """Stop emailing an address the mail service reports as undeliverable: its email lists
+    end, its print subscriptions stay (flagged, so print fulfilment knows)."""
     with transaction.atomic():
         subscriber = locked(subscriber)
-        subscriptions = subscriber.subscriptions.current().select_related("mailing_list")
+        subscriptions = (
+            subscriber.subscriptions.current().email_lists().select_related("mailing_list")
+        )
         lists = [s.mailing_list for s in subscriptions]
+        now = timezone.now()
+        subscriber.email_problem, subscriber.email_problem_at = EmailProblem.BOUNCED, now
+        subscriber.save(update_fields=["email_problem", "email_problem_at", "updated_at"])
         if lists:
-            subscriptions.update(status=Status.BOUNCED, unsubscribed_at=timezone.now())
+            subscriptions.update(status=Status.BOUNCED, unsubscribed_at=now)
             log_event(
                 subscriber,
                 kind=ConsentEvent.Kind.BOUNCED,

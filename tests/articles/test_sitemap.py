@@ -47,7 +47,7 @@ def test_index_and_every_sitemap_validate(client, sitemap_schema, index_schema):
     locations = index.xpath("//sm:sitemap/sm:loc/text()", namespaces=NS)
     assert {loc.rsplit("/", 1)[1] for loc in locations} == {
         f"sitemap-{name}.xml"
-        for name in ("pages", "articles", "issues", "topics", "sections", "authors")
+        for name in ("pages", "articles", "issues", "topics", "sections", "authors", "newsletter")
     }
     for location in locations:
         sitemap = fetch(client, location.replace("http://testserver", ""))

@@ -36,6 +36,10 @@ def test_a_manager_sends_a_new_issue_alert_from_its_own_page(live_server, manage
     page.get_by_label("Issue").select_option(str(issue.pk))
     page.get_by_label("JHOP e-Newsletter (1 active, confirmed members)").check()
     page.get_by_role("button", name="Send the alert").click()
+    # Nothing goes before a page names the list, the readers and the subject.
+    page.get_by_text("1 active, confirmed or imported member will get it now").wait_for()
+    assert not IssueAlert.objects.exists()
+    page.get_by_role("button", name=f"Send the alert to {newsletter} now").click()
     page.get_by_text(f"{issue} is being announced to {newsletter}.").wait_for()
 
     alert = IssueAlert.objects.get()
@@ -102,6 +106,8 @@ def test_a_manager_composes_previews_tests_and_sends_an_edition_then_a_bounce_st
     # A test to oneself, then to the list.
     page.get_by_role("button", name="Send me a test").click()
     page.get_by_text("A test of “JHOP Weekly: June” was sent to lists@example.org.").wait_for()
+    page.get_by_role("link", name="Send to JHOP e-Newsletter now…").click()
+    page.get_by_text("3 active, confirmed or imported members will get it now").wait_for()
     page.get_by_role("button", name="Send to JHOP e-Newsletter now").click()
     page.get_by_text("“JHOP Weekly: June” is being sent to JHOP e-Newsletter.").wait_for()
     page.goto(live_server.url + "/admin/subscriptions/edition/")

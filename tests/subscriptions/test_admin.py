@@ -153,7 +153,9 @@ def read_streamed(response) -> list[list[str]]:
 
 def test_print_fulfilment_export_streams_active_confirmed_print_subscribers(client, manager):
     newsletter, print_edition = lists()
-    shipped = make_subscriber(lists=[print_edition], organization='=HYPERLINK("http://x")')
+    shipped = make_subscriber(
+        lists=[print_edition], organization='=HYPERLINK("http://x")', email_problem="bounced"
+    )
     make_subscriber(lists=[print_edition], status="pending")
     make_subscriber(lists=[print_edition], status="unsubscribed")
     make_subscriber(lists=[newsletter])
@@ -173,6 +175,7 @@ def test_print_fulfilment_export_streams_active_confirmed_print_subscribers(clie
         "postal_code",
         "country",
         "list",
+        "email_problem",
         "subscriber_id",
         "since",
     ]
@@ -182,6 +185,7 @@ def test_print_fulfilment_export_streams_active_confirmed_print_subscribers(clie
     assert row["organization"] == '\'=HYPERLINK("http://x")'
     assert row["country"] == "United States of America"
     assert row["list"] == "JHOP Print Edition"
+    assert row["email_problem"] == "Email address bounced"
 
 
 @pytest.mark.parametrize("danger", ["=1+1", "+1", "-1", "@SUM(A1)", "\tcmd", "\rcmd"])
@@ -359,9 +363,16 @@ def test_mark_as_bounced_action(client, manager):
         reverse("admin:subscriptions_subscriber_changelist"),
         {"action": "mark_bounced", "_selected_action": [subscriber.pk, gone.pk]},
     )
-    assert set(subscriber.subscriptions.values_list("status", flat=True)) == {"bounced"}
+    assert dict(subscriber.subscriptions.values_list("mailing_list__slug", "status")) == {
+        "jhop-e-newsletter": "bounced",
+        "jhop-print-edition": "active",  # the address bounced, not the postal one
+    }
     assert gone.subscriptions.get().status == "unsubscribed"
     assert subscriber.events.get().kind == "bounced"
+    subscriber.refresh_from_db()
+    assert subscriber.email_problem == "bounced"
+    changelist = client.get(reverse("admin:subscriptions_subscriber_changelist"))
+    assert "Email address bounced" in changelist.content.decode()
 
 
 def test_subscriber_changelist_queries_do_not_grow_with_subscribers(

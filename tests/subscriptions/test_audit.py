@@ -97,8 +97,11 @@ def test_an_edition_sent_is_recorded_once(manager_client):
     make_subscriber(lists=[newsletter])
     edition = Edition.objects.create(mailing_list=newsletter, subject="Weekly", intro="Hi.")
     EditionArticle.objects.create(edition=edition, article=make_article(), position=1)
-    manager_client.post(reverse("admin:subscriptions_edition_send", args=[edition.pk]))
-    manager_client.post(reverse("admin:subscriptions_edition_send", args=[edition.pk]))
+    send = reverse("admin:subscriptions_edition_send", args=[edition.pk])
+    manager_client.post(send)  # the confirmation page: nothing sent, nothing recorded
+    assert not AuditEntry.objects.exists()
+    manager_client.post(send, {"confirm": "yes"})
+    manager_client.post(send, {"confirm": "yes"})
     entry = only_entry(Action.EDITION_SENT)  # the second press had nothing to do
     assert entry.detail == {"edition": edition.pk, "list": newsletter.pk}
 
@@ -110,7 +113,7 @@ def test_an_alert_sent_is_recorded(manager_client):
     make_article(issue=issue)
     manager_client.post(
         reverse("admin:subscriptions_issuealert_add"),
-        {"issue": issue.pk, "mailing_list": newsletter.pk},
+        {"issue": issue.pk, "mailing_list": newsletter.pk, "confirm": "yes"},
     )
     assert only_entry(Action.ALERT_SENT).detail["issue"] == issue.pk
 

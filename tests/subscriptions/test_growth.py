@@ -23,7 +23,9 @@ def at(day: date):
     return timezone.make_aware(datetime.combine(day, time(12)))
 
 
-def subscribe(mailing_list, *, requested, confirmed=None, status="active", ended=None):
+def subscribe(
+    mailing_list, *, requested, confirmed=None, status="active", ended=None, imported=False
+):
     subscriber = make_subscriber()
     return Subscription.objects.create(
         subscriber=subscriber,
@@ -31,6 +33,7 @@ def subscribe(mailing_list, *, requested, confirmed=None, status="active", ended
         status=status,
         requested_at=at(requested),
         confirmed_at=at(confirmed) if confirmed else None,
+        imported_at=at(confirmed) if imported else None,
         unsubscribed_at=at(ended) if ended else None,
     )
 
@@ -54,21 +57,24 @@ def test_signups_confirmations_unsubscribes_bounces_and_complaints_per_week():
     )
     subscribe(print_edition, requested=this_week, confirmed=this_week)
     subscribe(newsletter, requested=TODAY - timedelta(weeks=5), status="pending")  # too early
+    # Imported: active, but nobody confirmed anything to us.
+    subscribe(newsletter, requested=this_week, confirmed=this_week, imported=True)
 
     with CaptureQueriesContext(connection) as queries:
         growth = {g.mailing_list.slug: g for g in weekly_growth(weeks=2, today=TODAY)}
-    assert len(queries) == 6  # the lists, then one per series
+    assert len(queries) == 7  # the lists, then one per series
     news = growth["jhop-e-newsletter"]
     assert news.weeks == [date(2026, 6, 8), date(2026, 6, 15)]
     assert news.series == {
-        "signups": [5, 1],
+        "signups": [5, 2],
         "confirmations": [4, 1],
+        "imports": [0, 1],
         "unsubscribes": [0, 1],
         "bounces": [0, 1],
         "complaints": [0, 1],
     }
     assert growth["jhop-print-edition"].series["signups"] == [0, 1]
-    assert news.rows[1] == (date(2026, 6, 15), 1, 1, 1, 1, 1)
+    assert news.rows[1] == (date(2026, 6, 15), 2, 1, 1, 1, 1, 1)
 
 
 def test_the_page_shows_a_chart_and_its_table_to_managers_only(client):

@@ -78,6 +78,8 @@ def test_import_creates_updates_and_never_overrides_an_unsubscribe(existing):
     assert (report.new, report.updated) == (2, 1)
     new = Subscriber.objects.get(email="new@example.com")
     assert set(new.subscriptions.values_list("status", flat=True)) == {"active"}
+    # Active without confirming to us: counted and worded as an import, not a confirmation.
+    assert new.subscriptions.filter(imported_at__isnull=True).count() == 0
     print_subscription = new.subscriptions.get(mailing_list__slug="jhop-print-edition")
     assert print_subscription.qualified_at.date().isoformat() == "2024-05-01"
     event = new.events.get()

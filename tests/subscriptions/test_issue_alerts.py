@@ -294,9 +294,45 @@ ALERT_PAGE = "admin:subscriptions_issuealert_add"
 
 
 def send_from_page(client, issue, mailing_list):
-    return client.post(
-        reverse(ALERT_PAGE), {"issue": issue.pk, "mailing_list": mailing_list.pk}, follow=True
-    )
+    """Pick the issue and the list, then confirm on the page that names them."""
+    data = {"issue": issue.pk, "mailing_list": mailing_list.pk}
+    page = client.post(reverse(ALERT_PAGE), data, follow=True)
+    if "confirm" not in page.text:
+        return page  # refused before the confirmation
+    return client.post(reverse(ALERT_PAGE), {**data, "confirm": "yes"}, follow=True)
+
+
+def test_the_alert_goes_only_after_a_page_naming_the_list_the_count_and_the_subject(
+    client, issue, outbox
+):
+    newsletter, _ = lists()
+    make_subscriber(lists=[newsletter])
+    make_subscriber(lists=[newsletter])
+    make_subscriber(lists=[newsletter], status=Subscription.Status.PENDING)
+    client.force_login(User.objects.create_superuser("chief", "chief@example.com", "pw"))
+    data = {"issue": issue.pk, "mailing_list": newsletter.pk}
+    page = client.post(reverse(ALERT_PAGE), data)
+    assert page.status_code == 200
+    assert "JHOP e-Newsletter" in page.text
+    assert "2 active, confirmed or imported members will get it now" in page.text
+    assert f"New issue: {issue.label}" in page.text
+    assert not IssueAlert.objects.exists() and not alert_emails(outbox)
+    client.post(reverse(ALERT_PAGE), {**data, "confirm": "yes"})
+    assert IssueAlert.objects.get().mailing_list == newsletter
+    assert len(alert_emails(outbox)) == 2
+
+
+def test_an_imported_reader_is_not_told_they_subscribed(
+    issue, outbox, django_capture_on_commit_callbacks
+):
+    newsletter, _ = lists()
+    reader = make_subscriber(lists=[newsletter])
+    reader.subscriptions.update(imported_at=timezone.now())
+    send(issue, newsletter, django_capture_on_commit_callbacks)
+    (message,) = alert_emails(outbox)
+    for part in (message.body, message.alternatives[0][0]):
+        assert "because you subscribed" not in part
+        assert "came to our JHOP e-Newsletter list from an earlier list of ours" in part
 
 
 def test_the_issue_list_action_opens_the_alert_page_with_the_issue_picked(client, issue, outbox):

@@ -88,7 +88,7 @@ def test_a_worker_killed_mid_send_strands_nothing_and_sends_nothing_twice(
     call_command("retry_emails", stdout=StringIO())
     outbound.refresh_from_db()
     task.refresh_from_db()
-    assert outbound.status == OutboundEmail.Status.FAILED
+    assert outbound.status == OutboundEmail.Status.UNCERTAIN  # never "failed": it may be in
     assert "may or may not have gone out" in outbound.last_error
     assert task.status == TaskResultStatus.FAILED
     assert outbox == []
@@ -117,7 +117,7 @@ def test_a_batch_records_what_it_sent_before_sending_more_than_flush_every(
     assert max(unrecorded) + 1 == sending.FLUSH_EVERY and min(unrecorded) == 0
 
 
-def test_of_a_dead_workers_claim_only_the_window_after_its_checkpoint_fails(
+def test_of_a_dead_workers_claim_only_the_window_after_its_checkpoint_is_uncertain(
     django_capture_on_commit_callbacks, outbox
 ):
     pks = queued_emails(sending.FLUSH_EVERY + 10, django_capture_on_commit_callbacks)
@@ -129,7 +129,7 @@ def test_of_a_dead_workers_claim_only_the_window_after_its_checkpoint_fails(
     assert sending.recover_stranded() == sending.FLUSH_EVERY
     emails = {o.pk: o for o in OutboundEmail.objects.filter(pk__in=pks)}
     window, untried = pks[5 : 5 + sending.FLUSH_EVERY], pks[5 + sending.FLUSH_EVERY :]
-    assert {emails[pk].status for pk in window} == {OutboundEmail.Status.FAILED}
+    assert {emails[pk].status for pk in window} == {OutboundEmail.Status.UNCERTAIN}
     # The rest of its claim was never attempted: queued again and sent (here at once).
     assert {emails[pk].status for pk in untried} == {OutboundEmail.Status.SENT}
     assert {emails[pk].attempts for pk in untried} == {1}
@@ -179,7 +179,7 @@ def test_a_mailing_is_followed_up_by_the_task_queue_without_cron(
         )
     follow_up = DBTaskResult.objects.get(task_path="subscriptions.sending.follow_up_mailing")
     assert follow_up.args_kwargs["args"] == ["edition", edition.pk]
-    assert follow_up.run_after > timezone.now() + sending.send_lease()
+    assert follow_up.run_after <= timezone.now() + timedelta(seconds=10)
     # When it runs, it settles a dead worker's claim and comes back while emails are unsent.
     (email,) = edition.emails.all()
     sending.claim([email.pk])
@@ -187,7 +187,7 @@ def test_a_mailing_is_followed_up_by_the_task_queue_without_cron(
     follow_up.delete()
     assert sending.follow_up_mailing.call("edition", edition.pk).startswith("1 stranded")
     email.refresh_from_db()
-    assert email.status == OutboundEmail.Status.FAILED
+    assert email.status == OutboundEmail.Status.UNCERTAIN
     assert not DBTaskResult.objects.filter(task_path__endswith="follow_up_mailing").exists()
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0010_unsubscribes_name_their_edition'),
+        ('subscriptions', '0013_edition_web_versions_segments_clicks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
