@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, SELF
 
+from jhop.cache import resilient
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -174,6 +176,10 @@ if PRODUCTION:
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
+# A Redis outage costs no page and no signup (jhop/cache.py): its errors are misses, and
+# the rate limits (and the signup form's single-use stamps) count per process meanwhile.
+CACHES["ratelimit"] = resilient(CACHES["default"], fallback_to_process_memory=True)
+CACHES["default"] = resilient(CACHES["default"])
 # Public pages (articles/caching.py): how long the site's own page cache keeps them...
 CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
 # ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may...
@@ -361,7 +367,7 @@ PERMISSIONS_POLICY = {
     )
 }
 
-RATELIMIT_USE_CACHE = "default"
+RATELIMIT_USE_CACHE = "ratelimit"
 # Number of proxies (load balancer, CDN) in front of the app that append X-Forwarded-For;
 # 0 means clients connect directly and REMOTE_ADDR is their address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
