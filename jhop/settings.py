@@ -95,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jhop.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Answers cached public pages before sessions, CSRF and auth run (see articles/caching.py).
     "articles.caching.PageCacheMiddleware",

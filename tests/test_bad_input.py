@@ -1,0 +1,44 @@
+"""Control characters (NUL above all: PostgreSQL refuses it in text) in a path or a query
+string are a 400 before any view runs, with the site's page and no error report."""
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/oai?verb=ListRecords&metadataPrefix=oai_dc&set=%00",
+        "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:x:%00",
+        "/preview/%00/",
+        "/preview/issue/%00/",
+        "/articles/%00/",
+        "/search/?q=%00",
+        "/search/?q=breast&topic=%01",
+        "/issues/?page=%00",
+        "/subscribe/confirm/%00/",
+        "/%00",
+        "/topics/%1b/",
+        "/search/?q=a%7fb",
+    ],
+)
+def test_control_characters_in_path_or_query_are_a_400(url, settings):
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    mail.outbox.clear()
+    response = Client(raise_request_exception=False).get(url)
+    assert response.status_code == 400
+    assert "Bad request" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_a_post_with_a_control_character_in_the_query_is_a_400():
+    response = Client().post("/subscribe/?source=%00", {"email": "a@example.com"})
+    assert response.status_code == 400
+
+
+def test_tabs_and_line_breaks_in_a_query_value_are_not_refused(client):
+    assert client.get("/search/?q=breast%0Acancer%09x").status_code == 200
+    assert client.get("/search/?q=caf%C3%A9").status_code == 200
