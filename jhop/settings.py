@@ -3,11 +3,14 @@
 With no environment at all the site runs on embedded defaults: SQLite, local
 media, console email, a local-memory cache and an in-database task queue.
 DJANGO_ENV=production switches to production mode, where SECRET_KEY,
-ALLOWED_HOSTS, DATABASE_URL, CACHE_URL (shared: Redis), SITE_URL (https) and
-SUBSCRIPTIONS_SUPPRESSION_KEY are required and HTTPS is enforced.
+ALLOWED_HOSTS, DATABASE_URL, CACHE_URL (shared: Redis), SITE_URL (https),
+SUBSCRIPTIONS_SUPPRESSION_KEY, DEFAULT_FROM_EMAIL and SERVER_EMAIL (not on an example
+domain) are required and HTTPS is enforced.
 Every variable is listed, with a comment, in .env.example.
 """
 
+import re
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -241,8 +244,21 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Emails per second each task worker sends at most (the email service's quota divided by
 # the number of db_worker processes); 0 means no limit.
 EMAIL_RATE = env.float("EMAIL_RATE", default=0)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>")
-SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+if PRODUCTION:
+    DEFAULT_FROM_EMAIL, SERVER_EMAIL = env.str("DEFAULT_FROM_EMAIL"), env.str("SERVER_EMAIL")
+    # Mail from a documentation domain (example.org, .example, ...) is refused or filed as
+    # spam: production names its own.
+    for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
+        _, at, domain = parseaddr(vars()[name])[1].lower().rstrip(".").rpartition("@")
+        if not at or re.search(r"(^|\.)(example(\.(com|net|org))?|invalid|test)?$", domain):
+            raise environ.ImproperlyConfigured(
+                f"{name} must be an address on the site's own mail domain, not {vars()[name]!r}"
+            )
+else:
+    DEFAULT_FROM_EMAIL = env.str(
+        "DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>"
+    )
+    SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
 
 TASKS = {
