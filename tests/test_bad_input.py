@@ -42,3 +42,18 @@ def test_a_post_with_a_control_character_in_the_query_is_a_400():
 def test_tabs_and_line_breaks_in_a_query_value_are_not_refused(client):
     assert client.get("/search/?q=breast%0Acancer%09x").status_code == 200
     assert client.get("/search/?q=caf%C3%A9").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["set", "metadataPrefix", "from", "identifier", "x\x01"])
+def test_oai_posted_arguments_xml_cannot_carry_are_a_bad_argument(client, name):
+    # POSTed, they pass the middleware (it reads the query string): the endpoint refuses them.
+    data = {"verb": "ListRecords", "metadataPrefix": "oai_dc", name: "a\x00b"}
+    response = client.post("/oai", data)
+    assert response.status_code == 200
+    assert b'code="badArgument"' in response.content
+    assert b"\x00" not in response.content
+
+
+def test_preview_tokens_that_cannot_be_tokens_are_not_looked_up(client):
+    assert client.get("/preview/a.b/").status_code == 404
+    assert client.get("/preview/issue/a%20b/").status_code == 404
