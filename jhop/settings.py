@@ -418,6 +418,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # A stranger's bad input (wrong Host, too many fields, a forged webhook, ...) is a
+        # 400 and a line in the log, not an error emailed to the admins.
+        "django.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
     },

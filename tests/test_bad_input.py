@@ -57,3 +57,20 @@ def test_oai_posted_arguments_xml_cannot_carry_are_a_bad_argument(client, name):
 def test_preview_tokens_that_cannot_be_tokens_are_not_looked_up(client):
     assert client.get("/preview/a.b/").status_code == 404
     assert client.get("/preview/issue/a%20b/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"path": "/", "HTTP_HOST": "scanner.example"},
+        {"path": "/search/?" + "&".join(f"f{i}=1" for i in range(1200))},
+        {"path": "/oai?" + "&".join(f"f{i}=1" for i in range(1200))},
+    ],
+)
+def test_suspicious_requests_are_a_400_and_nobody_is_emailed(request_kwargs, settings):
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    settings.DEBUG = False
+    mail.outbox.clear()
+    response = Client(raise_request_exception=False).get(**request_kwargs)
+    assert response.status_code == 400
+    assert mail.outbox == []
