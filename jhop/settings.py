@@ -248,11 +248,13 @@ if PRODUCTION:
     DEFAULT_FROM_EMAIL, SERVER_EMAIL = env.str("DEFAULT_FROM_EMAIL"), env.str("SERVER_EMAIL")
     # Mail from a documentation domain (example.org, .example, ...) is refused or filed as
     # spam: production names its own.
-    for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
-        _, at, domain = parseaddr(vars()[name])[1].lower().rstrip(".").rpartition("@")
-        if not at or re.search(r"(^|\.)(example(\.(com|net|org))?|invalid|test)?$", domain):
+    documentation = re.compile(r"(^|\.)(example(\.(com|net|org))?|invalid|test)$")
+    senders = {"DEFAULT_FROM_EMAIL": DEFAULT_FROM_EMAIL, "SERVER_EMAIL": SERVER_EMAIL}
+    for name, address in senders.items():
+        _, at, domain = parseaddr(address)[1].lower().rstrip(".").rpartition("@")
+        if not (at and domain) or documentation.search(domain):
             raise environ.ImproperlyConfigured(
-                f"{name} must be an address on the site's own mail domain, not {vars()[name]!r}"
+                f"{name} must be an address on the site's own mail domain, not {address!r}"
             )
 else:
     DEFAULT_FROM_EMAIL = env.str(
