@@ -23,12 +23,13 @@ from django.core.cache.backends.locmem import LocMemCache
 from django_redis.client import DefaultClient
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import InvalidResponse
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
-# Redis did not answer (a ResponseError is an answer: not an outage).
-OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, socket.timeout, OSError)
+# Redis did not answer, or something else did (a ResponseError is an answer: no outage).
+OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, InvalidResponse, socket.timeout, OSError)
 # The operations Django's cache API reaches; internal calls between them are not counted
 # again (see _outermost).
 GUARDED = (
@@ -123,10 +124,12 @@ def _outermost(name: str):
         _calls.inside = True
         try:
             result = method(self, *args, **kwargs)
-        except ConnectionInterrupted as exc:
-            if not isinstance(exc.__cause__, OUTAGE_ERRORS):
+        except (ConnectionInterrupted, *OUTAGE_ERRORS) as exc:
+            # django-redis wraps what it expects; a protocol error comes through bare.
+            error = exc.__cause__ if isinstance(exc, ConnectionInterrupted) else exc
+            if not isinstance(error, OUTAGE_ERRORS):
                 raise
-            self._tripped(exc.__cause__)
+            self._tripped(error)
             return self._unavailable(name, signature.bind(self, *args, **kwargs).arguments)
         finally:
             _calls.inside = False
