@@ -248,7 +248,7 @@ def send(method, path, pairs, *, json_body=None, signed=False):
 
 
 @hypothesis_settings(
-    max_examples=300,
+    max_examples=500,
     derandomize=True,  # a fixed seed: the same requests on every run
     database=None,
     deadline=None,
