@@ -16,8 +16,8 @@ app_name = "articles"
 urlpatterns = [
     path("issues/", page(views.IssueListView.as_view()), name="issue-list"),
     path("issues/<slug:slug>/", page(views.IssueDetailView.as_view()), name="issue-detail"),
-    path("preview/<str:token>/", views.ArticlePreviewView.as_view(), name="article-preview"),
-    path("preview/issue/<str:token>/", views.IssuePreviewView.as_view(), name="issue-preview"),
+    path("preview/<slug:token>/", views.ArticlePreviewView.as_view(), name="article-preview"),
+    path("preview/issue/<slug:token>/", views.IssuePreviewView.as_view(), name="issue-preview"),
     path("articles/<slug:slug>/", page(views.ArticleDetailView.as_view()), name="article-detail"),
     path(
         "articles/<slug:slug>/cite.<str:format>",

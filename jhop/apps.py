@@ -14,6 +14,9 @@ class JhopConfig(AppConfig):
 
     def ready(self):
         from jhop import checks  # noqa: F401  (registers the deployment checks)
+        from jhop.mail import name_the_site_in_emails
+
+        name_the_site_in_emails()
 
         # Sent per app in INSTALLED_APPS order; after the last app with models, every
         # permission (including those of newly added models) exists.

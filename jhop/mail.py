@@ -1,8 +1,23 @@
-"""The development console email backend: each email printed as a person reads it."""
+"""Email site-wide: the domain messages name, and the development console backend."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.core.mail.backends import console
+from django.core.mail.utils import DNS_NAME
+from django.utils.encoding import punycode
 
 SHOWN_HEADERS = ("Reply-To", "List-Unsubscribe", "List-Unsubscribe-Post")
+
+
+def name_the_site_in_emails() -> None:
+    """Every email Django builds (ours, the error reports) gets a Message-ID on the site's
+    domain, and SMTP greets the server with it, instead of this machine's name
+    (socket.getfqdn(): "localhost" in most containers, which spam filters hold against us).
+    Django keeps that name in DNS_NAME, read once; it is set here from SITE_URL."""
+    host = urlsplit(settings.SITE_URL).hostname
+    if host:
+        DNS_NAME._fqdn = punycode(host)
 
 
 class ConsoleEmailBackend(console.EmailBackend):

@@ -3,15 +3,20 @@
 With no environment at all the site runs on embedded defaults: SQLite, local
 media, console email, a local-memory cache and an in-database task queue.
 DJANGO_ENV=production switches to production mode, where SECRET_KEY,
-ALLOWED_HOSTS, DATABASE_URL, CACHE_URL (shared: Redis), SITE_URL (https) and
-SUBSCRIPTIONS_SUPPRESSION_KEY are required and HTTPS is enforced.
+ALLOWED_HOSTS, DATABASE_URL, CACHE_URL (shared: Redis), SITE_URL (https),
+SUBSCRIPTIONS_SUPPRESSION_KEY, DEFAULT_FROM_EMAIL and SERVER_EMAIL (not on an example
+domain) are required and HTTPS is enforced.
 Every variable is listed, with a comment, in .env.example.
 """
 
+import re
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
 from csp.constants import NONCE, SELF
+
+from jhop.cache import resilient
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -98,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jhop.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Answers cached public pages before sessions, CSRF and auth run (see articles/caching.py).
     "articles.caching.PageCacheMiddleware",
@@ -189,6 +195,10 @@ if PRODUCTION:
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://jhop")}
+# A Redis outage costs no page and no signup (jhop/cache.py): its errors are misses, and
+# the rate limits (and the signup form's single-use stamps) count per process meanwhile.
+CACHES["ratelimit"] = resilient(CACHES["default"], fallback_to_process_memory=True)
+CACHES["default"] = resilient(CACHES["default"])
 # Public pages (articles/caching.py): how long the site's own page cache keeps them...
 CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
 # ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may (never
@@ -250,8 +260,23 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Emails per second each task worker sends at most (the email service's quota divided by
 # the number of worker processes); 0 means no limit.
 EMAIL_RATE = env.float("EMAIL_RATE", default=0)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>")
-SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+if PRODUCTION:
+    DEFAULT_FROM_EMAIL, SERVER_EMAIL = env.str("DEFAULT_FROM_EMAIL"), env.str("SERVER_EMAIL")
+    # Mail from a documentation domain (example.org, .example, ...) is refused or filed as
+    # spam: production names its own.
+    documentation = re.compile(r"(^|\.)(example(\.(com|net|org))?|invalid|test)$")
+    senders = {"DEFAULT_FROM_EMAIL": DEFAULT_FROM_EMAIL, "SERVER_EMAIL": SERVER_EMAIL}
+    for name, address in senders.items():
+        _, at, domain = parseaddr(address)[1].lower().rstrip(".").rpartition("@")
+        if not (at and domain) or documentation.search(domain):
+            raise environ.ImproperlyConfigured(
+                f"{name} must be an address on the site's own mail domain, not {address!r}"
+            )
+else:
+    DEFAULT_FROM_EMAIL = env.str(
+        "DEFAULT_FROM_EMAIL", default="JHOP <newsletter@jhoponline.example>"
+    )
+    SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
 
 TASKS = {
@@ -415,7 +440,7 @@ PERMISSIONS_POLICY = {
     )
 }
 
-RATELIMIT_USE_CACHE = "default"
+RATELIMIT_USE_CACHE = "ratelimit"
 # Number of proxies (load balancer, CDN) in front of the app that append X-Forwarded-For;
 # 0 means clients connect directly and REMOTE_ADDR is their address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -449,6 +474,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # A stranger's bad input (wrong Host, too many fields, a forged webhook, ...) is a
+        # 400 and a line in the log, not an error emailed to the admins.
+        "django.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
     },

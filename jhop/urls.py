@@ -33,18 +33,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *(
         # Email services report bounces and complaints here (basic auth with the secret;
-        # Amazon SES's SNS messages are also signature-checked, by our views, listed first).
-        [
-            path(
-                "anymail/amazon_ses/tracking/",
-                webhooks.AmazonSESTrackingWebhookView.as_view(),
-            ),
-            path(
-                "anymail/amazon_ses/inbound/",
-                webhooks.AmazonSESInboundWebhookView.as_view(),
-            ),
-            path("anymail/", include("anymail.urls")),
-        ]
+        # Amazon SES's SNS messages are also signature-checked).
+        [path("anymail/", include((webhooks.urlpatterns(), "anymail")))]
         if settings.ANYMAIL_WEBHOOK_SECRET
         else []
     ),

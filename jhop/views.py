@@ -1,11 +1,13 @@
 """Site-wide views: health check, robots.txt, error pages."""
 
+from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
@@ -13,14 +15,35 @@ from django.views.decorators.http import require_safe
 @never_cache
 @require_safe
 def healthz(request):
-    """Liveness and readiness for the load balancer: 200 when the database answers."""
+    """Liveness and readiness for the load balancer: 200 while the database answers.
+
+    The cache is reported, not required: without Redis pages render uncached and signups
+    are still stored ("status": "degraded"), so an app server stays in rotation.
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok"})
+        database = "unavailable"
+    else:
+        database = "ok"
+    cache_state = "ok" if _cache_answers() else "unavailable"
+    if database != "ok":
+        status, code = "error", 503
+    else:
+        status, code = ("ok" if cache_state == "ok" else "degraded"), 200
+    return JsonResponse({"status": status, "database": database, "cache": cache_state}, status=code)
+
+
+def _cache_answers() -> bool:
+    """A write read back: the cache backend turns Redis errors into misses (jhop/cache.py)."""
+    key = f"jhop:healthz:{get_random_string(12)}"  # one per probe: checks run in parallel
+    try:
+        cache.set(key, True, 5)
+        return cache.get(key) is True
+    except Exception:  # a cache configured without IGNORE_EXCEPTIONS raises instead
+        return False
 
 
 @require_safe

@@ -57,11 +57,15 @@ def canonical(message: dict) -> bytes:
 def trusted_certificate_url(url: object) -> bool:
     if not isinstance(url, str):
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when not a port number (99999, "x")
+    except ValueError:
+        return False
     return (
         parts.scheme == "https"
         and parts.username is None
-        and parts.port in (None, 443)
+        and port in (None, 443)
         and CERTIFICATE_HOST.fullmatch(parts.hostname or "") is not None
         and parts.path.endswith(".pem")
     )
@@ -102,8 +106,11 @@ def verify(message: dict, *, topics: list[str] | tuple[str, ...] = ()) -> None:
     url = message.get("SigningCertURL")
     if not trusted_certificate_url(url):
         raise InvalidSNSMessage(f"untrusted SigningCertURL {url!r}")
+    signature = message.get("Signature")
+    if not isinstance(signature, str):
+        raise InvalidSNSMessage("Signature is missing")
     try:
-        signature = base64.b64decode(message.get("Signature") or "", validate=True)
+        signature = base64.b64decode(signature, validate=True)
     except ValueError as exc:
         raise InvalidSNSMessage("Signature is not base64") from exc
     signed = canonical(message)

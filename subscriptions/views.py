@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import DisallowedHost, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -210,7 +210,8 @@ def first_use_of_stamp(form) -> bool:
     """A time-on-form stamp is good for one signup; a harvested stamp cannot be replayed."""
     nonce = stamp_nonce(form.data.get("started", ""))
     timeout = int(getattr(settings, "SUBSCRIPTIONS_FORM_MAX_AGE", 2 * 24 * 3600)) + 60
-    return nonce is not None and cache.add(f"subscriptions:stamp-used:{nonce}", 1, timeout)
+    counters = caches[settings.RATELIMIT_USE_CACHE]  # per process while Redis is down
+    return nonce is not None and counters.add(f"subscriptions:stamp-used:{nonce}", 1, timeout)
 
 
 @require_safe

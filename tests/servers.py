@@ -178,6 +178,8 @@ def production_env(*, database_url: str, cache_url: str, **extra: str) -> dict[s
         "CACHE_URL": cache_url,
         "SITE_URL": "https://www.jhoponline.example",
         "SUBSCRIPTIONS_SUPPRESSION_KEY": "loopback-check-suppression-key",
+        "DEFAULT_FROM_EMAIL": "JHOP <newsletter@jhoponline.com>",
+        "SERVER_EMAIL": "errors@jhoponline.com",
         "SECURE_SSL_REDIRECT": "false",
         "TRUSTED_PROXY_COUNT": "1",
         "EMAIL_URL": "consolemail://",

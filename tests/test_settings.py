@@ -16,6 +16,8 @@ PRODUCTION_ENV = {
     "EMAIL_URL": "smtp+tls://user:pass@mail.example.org:587",
     "SITE_URL": "https://jhop.example.org",
     "SUBSCRIPTIONS_SUPPRESSION_KEY": "k2#p9-suppression-key-kept-across-secret-key-rotations",
+    "DEFAULT_FROM_EMAIL": "JHOP <newsletter@jhoponline.com>",
+    "SERVER_EMAIL": "errors@jhoponline.com",
 }
 
 
@@ -46,6 +48,8 @@ def test_production_names_each_missing_variable():
         "CACHE_URL",
         "SITE_URL",
         "SUBSCRIPTIONS_SUPPRESSION_KEY",
+        "DEFAULT_FROM_EMAIL",
+        "SERVER_EMAIL",
     ):
         env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
         result = run_manage("check", env=env)
@@ -58,6 +62,21 @@ def test_production_site_url_must_be_https():
         result = run_manage("check", env={**PRODUCTION_ENV, "SITE_URL": site_url})
         assert result.returncode != 0
         assert "SITE_URL" in result.stderr and "https://" in result.stderr, result.stderr
+
+
+def test_production_senders_must_not_be_on_an_example_domain():
+    for name, address in (
+        ("DEFAULT_FROM_EMAIL", "JHOP <newsletter@jhoponline.example>"),
+        ("DEFAULT_FROM_EMAIL", "JHOP <news@mail.example.net>"),
+        ("SERVER_EMAIL", "errors@jhoponline.example.org"),
+        ("SERVER_EMAIL", "no-address-at-all"),
+    ):
+        result = run_manage("check", env={**PRODUCTION_ENV, name: address})
+        assert result.returncode != 0, (name, address)
+        assert name in result.stderr and "domain" in result.stderr, result.stderr
+    # A real domain that merely contains the word passes.
+    env = {**PRODUCTION_ENV, "DEFAULT_FROM_EMAIL": "JHOP <news@example-press.com>"}
+    assert run_manage("check", env=env).returncode == 0
 
 
 def test_production_refuses_a_per_process_cache():

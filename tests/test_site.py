@@ -25,7 +25,7 @@ def journal(db):
 def test_healthz_ok_without_cookies(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert not response.cookies
     assert "no-cache" in response["Cache-Control"]
 
@@ -35,6 +35,14 @@ def test_healthz_503_when_database_is_down(client, db):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "error"
+    assert response.json()["database"] == "unavailable"
+
+
+def test_healthz_reports_a_cache_that_does_not_answer_and_stays_200(client, db):
+    with mock.patch("jhop.views.cache.get", return_value=None):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "database": "ok", "cache": "unavailable"}
 
 
 def test_robots_names_the_sitemap(client, db):

@@ -40,6 +40,8 @@ FORMATS = {
         JATS_NS,
     ),
 }
+# Characters outside XML 1.0's Char production (control characters, surrogates, U+FFFE/F).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 SET_KINDS = {"section": "Sections", "topic": "Topics", "issue": "Issues"}
 
 VERBS = {
@@ -248,6 +250,10 @@ class Repository:
         return root
 
     def _check(self, arguments: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
+        texts = [*arguments, *(value for values in arguments.values() for value in values)]
+        if any(NOT_XML.search(text) for text in texts):
+            # Echoed in the response (and NUL is refused by PostgreSQL): refused unread.
+            raise OaiError("badArgument", "An argument has characters XML cannot carry.")
         verbs = arguments.get("verb", [])
         if len(verbs) != 1 or verbs[0] not in VERBS:
             raise OaiError("badVerb", "The verb is missing, repeated or not an OAI-PMH verb.")

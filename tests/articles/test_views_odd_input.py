@@ -33,8 +33,9 @@ def list_urls(site) -> list[str]:
 # otherwise build the site again (the fixture's 25 articles are most of this file's time).
 def test_list_pages_404_on_a_page_that_does_not_exist(client, site):
     for page in ["abc", "0", "-1", "999", "1.5", "%00"]:
+        expected = 400 if page == "%00" else 404  # NUL: refused before any view (jhop.middleware)
         for url in list_urls(site):
-            assert client.get(f"{url}?page={page}").status_code == 404, (url, page)
+            assert client.get(f"{url}?page={page}").status_code == expected, (url, page)
 
 
 def test_every_list_page_paginates_with_links_both_ways(client, site):
@@ -92,8 +93,8 @@ def test_search_odd_queries_match_nothing_they_should_not(client, site):
 
 def test_search_rejects_a_null_character_with_a_message(client, site):
     response = client.get("/search/", {"q": "breast\x00"})
-    assert response.status_code == 200
-    assert 'role="alert"' in response.content.decode()
+    assert response.status_code == 400  # as anywhere (jhop.middleware)
+    assert "Bad request" in response.content.decode()
 
 
 def test_search_rejects_an_overlong_query_with_a_message(client, site):
@@ -132,7 +133,7 @@ def test_unknown_citation_format_404s(client, site):
 
 
 def test_pages_without_pagination_ignore_stray_parameters(client, site):
-    for query in ["page=abc", "page=999", "year=abc", "q=%00"]:
+    for query in ["page=abc", "page=999", "year=abc", "q=%F0%9F%98%80", "q=%ff"]:
         for url in ("/", "/topics/", site["issue"].get_absolute_url()):
             assert client.get(f"{url}?{query}").status_code == 200, (url, query)
 

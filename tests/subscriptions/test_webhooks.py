@@ -579,6 +579,7 @@ def mailgun_failure(email, key, *, timestamp="1534108637"):
 
 def test_mailgun_reports_are_checked_with_its_webhook_signing_key(client, webhooks, settings):
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": "signing-key"}
+    _reload_urls()  # mounted only with its key
     reader = make_subscriber(lists=lists())
     url = "/anymail/mailgun/tracking/"
     forged = mailgun_failure(reader.email, "guessed-key")
