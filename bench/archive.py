@@ -3,7 +3,7 @@
 Rows are written in bulk (PostgreSQL COPY, or bulk_create elsewhere) with ids assigned
 here, so no signal runs: what the site derives from content when it is saved (the
 related-items lists, the search document, the body as readers see it) is computed
-afterwards, in bulk, by the same code the site uses (articles.related.rank_many etc.).
+afterwards, in bulk, by the same code the site uses (articles.derived.related.rank_many etc.).
 
     DATABASE_URL=postgres://…/jhop_bench .venv/bin/python bench/archive.py --articles 100000
 """
@@ -174,7 +174,7 @@ def build(n_articles: int, *, seed: int = 7, verbose: bool = False) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from articles import related
+    from articles.derived import related
     from articles.models import (
         Article,
         ArticleTopic,
@@ -481,8 +481,8 @@ def _derive_in_bulk() -> None:
     keep on PostgreSQL (off during the bulk load)."""
     from django.db import connection
 
-    from articles import cards
-    from articles.counts import recount
+    from articles.derived import cards
+    from articles.derived.counts import recount
 
     recount()
     cards.refresh()

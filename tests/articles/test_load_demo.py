@@ -184,7 +184,7 @@ def test_related_items_exactly_as_the_seed_lists_them():
         for item in related
     ]
     assert shown == SEED_RELATED
-    # The lines stored for list items (articles.cards) say the same.
+    # The lines stored for list items (articles.derived.cards) say the same.
     assert [
         (
             item.byline,
