@@ -100,6 +100,16 @@ def lock_for(article_ids, *, author_ids=(), topic_ids=()) -> dict[str, set[int]]
     return subjects
 
 
+def refresh_search(article_ids) -> None:
+    """The articles' rows of the search table (trigger-kept, PostgreSQL) written again
+    under the hub's locks: a link's trigger fires on its insert, before the lock, and can
+    read an author's or topic's name as it was before a rename that commits first."""
+    ids = sorted(article_ids)
+    if ids and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT articles_refresh_search(%s::bigint[])", [ids])
+
+
 def _merge(*subjects: dict) -> dict[str, set[int]]:
     merged = {"author_ids": set(), "topic_ids": set(), "section_ids": set()}
     for found in subjects:
@@ -120,6 +130,7 @@ def refresh_articles(
         subjects = _merge(lock_for(ids), before or {})
         counts.recount(**subjects)
         cards.refresh(ids)
+        refresh_search(ids)
         related.refresh(ids, topic_ids=set(topic_ids) | subjects["topic_ids"])
         if touch:
             records.touch(ids)
@@ -184,6 +195,7 @@ def link_saved(sender, instance, created, raw=False, **kwargs):
         else:
             counts.link_saved(sender, instance, created)
         cards.refresh([instance.article_id])
+        refresh_search([instance.article_id])
         if sender is ArticleTopic:
             related.topic_link_changed(sender, instance)
         records.touch([instance.article_id])

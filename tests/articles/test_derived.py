@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 from lxml import etree
 
@@ -232,3 +233,20 @@ def test_feeds_sitemaps_json_ld_and_jats_carry_the_record_date(client, archive):
     assert f"<lastmod>{day}</lastmod>" in sitemap.text
     page = client.get(article.get_absolute_url())
     assert f'"dateModified": "{article.record_modified_at.isoformat()}"' in page.text
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the search table is PostgreSQL's")
+def test_check_derived_finds_and_repairs_a_stale_search_row(linked):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE articles_search SET document = to_tsvector('english', 'stale') "
+            "WHERE article_id = %s",
+            [linked["live"].pk],
+        )
+        cursor.execute("DELETE FROM articles_search WHERE article_id = %s", [linked["draft"].pk])
+    assert {(d.copy, d.row, d.stored) for d in verify.drifts(only=["search"])} == {
+        ("articles_search", linked["live"].pk, "stale"),
+        ("articles_search", linked["draft"].pk, "missing"),
+    }
+    verify.drifts(only=["search"], repair=True)
+    assert verify.drifts() == []
