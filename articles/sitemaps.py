@@ -42,7 +42,7 @@ def _latest_article_change():
     live = Article.objects.published().order_by()
     latest = [
         live.order_by(f"-{field}").values_list(field, flat=True).first()
-        for field in ("record_modified_at", "published_at", "issue__published_at")
+        for field in ("record_modified_at", "published_at")
     ]
     return max(filter(None, latest), default=None)
 

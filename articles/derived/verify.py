@@ -7,11 +7,13 @@ repairs only the rows that differ.
 """
 
 import logging
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max, Min
 from django_tasks import task
 
 from articles.derived import cards, counts, records, related
@@ -20,6 +22,7 @@ from articles.models import Article, Author, Section, Topic
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+SEARCH_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -135,37 +138,29 @@ def check_records(*, repair: bool) -> Iterator[Drift]:
         Article.objects.bulk_update(stale, ["record_modified_at"], batch_size=500)
 
 
-# A document as search reads it: each lexeme with its weights and how often it occurs.
-# (The trigger's function joins author and topic names in no fixed order, so their
-# positions within the names' part may differ between two computations of one article.)
-_LEXEMES = """(SELECT array_agg(u.lexeme || ':' || array_to_string(ARRAY(
-    SELECT w FROM unnest(u.weights) w ORDER BY w), '') || ':' || cardinality(u.positions)
-    ORDER BY u.lexeme) FROM unnest({}) u)"""
-
 SEARCH_DRIFT = """
 SELECT a.id, (s.article_id IS NULL) AS missing
 FROM articles_article a LEFT JOIN articles_search s ON s.article_id = a.id
-WHERE s.article_id IS NULL
+WHERE a.id BETWEEN %(low)s AND %(high)s AND (s.article_id IS NULL
    OR (s.status, s.published_at, s.issue_id, s.section_id, s.topic_ids)
       IS DISTINCT FROM
       (a.status, a.published_at, a.issue_id, a.section_id, articles_search_topic_ids(a.id))
    OR s.excerpt IS DISTINCT FROM articles_search_excerpt(a.standfirst, a.body)
-   OR {stored} IS DISTINCT FROM {fresh}
+   OR s.document IS DISTINCT FROM articles_search_document(a.id, a.title, a.standfirst, a.body))
 UNION ALL
 SELECT s.article_id, FALSE FROM articles_search s
-WHERE NOT EXISTS (SELECT 1 FROM articles_article a WHERE a.id = s.article_id)
-""".format(
-    stored=_LEXEMES.format("s.document"),
-    fresh=_LEXEMES.format("articles_search_document(a.id, a.title, a.standfirst, a.body)"),
-)
+WHERE s.article_id BETWEEN %(low)s AND %(high)s
+  AND NOT EXISTS (SELECT 1 FROM articles_article a WHERE a.id = s.article_id)
+"""
 
 
-def check_search(*, repair: bool) -> Iterator[Drift]:
-    """articles_search (PostgreSQL): each article's row as the triggers would write it now."""
+def check_search(*, repair: bool, low: int = 0, high: int = 2**62) -> Iterator[Drift]:
+    """articles_search (PostgreSQL): each article's row as the triggers would write it now,
+    for the articles with keys from low to high."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute(SEARCH_DRIFT)
+        cursor.execute(SEARCH_DRIFT, {"low": low, "high": high})
         found = cursor.fetchall()
     for pk, missing in found:
         yield Drift("articles_search", pk, "missing" if missing else "stale", "trigger's row")
@@ -175,6 +170,34 @@ def check_search(*, repair: bool) -> Iterator[Drift]:
             cursor.execute("DELETE FROM articles_search WHERE article_id = ANY(%s)", [ids])
             # The article trigger writes a missing row afresh on any update of the article.
             cursor.execute("UPDATE articles_article SET title = title WHERE id = ANY(%s)", [ids])
+
+
+def _search_slice(low: int, high: int, repair: bool) -> list[Drift]:
+    try:
+        return list(check_search(repair=repair, low=low, high=high))
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _search_in_background(repair: bool) -> list:
+    """The search check, the costliest (it parses every article's text again, in the
+    database), split by key range over a few connections that run while this process
+    checks the other copies. Not inside a transaction: the other connections would not
+    see its writes."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return []
+    low, high = Article.objects.aggregate(low=Min("pk"), high=Max("pk")).values()
+    if low is None:
+        return []
+    workers = max(1, min(SEARCH_WORKERS, os.cpu_count() or 1))
+    step = (high - low) // workers + 1
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = [
+        pool.submit(_search_slice, start, start + step - 1, repair)
+        for start in range(low, high + 1, step)
+    ]
+    pool.shutdown(wait=False)
+    return futures
 
 
 CHECKS = {
@@ -189,10 +212,14 @@ CHECKS = {
 
 def check(*, repair: bool = False, only: list[str] | None = None) -> Iterator[Drift]:
     """Every drift of every declared copy (those named in only), repaired if asked."""
-    for name, run in CHECKS.items():
-        if only and name not in only:
-            continue
-        yield from run(repair=repair)
+    names = [name for name in CHECKS if not only or name in only]
+    background = _search_in_background(repair) if "search" in names else []
+    if background:
+        names.remove("search")
+    for name in names:
+        yield from CHECKS[name](repair=repair)
+    for future in background:
+        yield from future.result()
 
 
 def drifts(**kwargs) -> list[Drift]:

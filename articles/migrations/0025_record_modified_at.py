@@ -1,6 +1,12 @@
 """Each article's record datestamp (articles.derived.records), and the dates of the
 topics and sections it is computed from.
 
+On PostgreSQL, the search document joins the authors' and topics' names in their order
+(it joined them in whatever order the rows came, so two computations of one article's
+document could differ and no verifier could tell a stale one from a fresh one). Stored
+documents keep their order until their article is next written, or check_derived
+--repair rewrites them.
+
 Topics and sections had no date of their own: theirs starts as the last change of their
 live articles (the date their pages' sitemap entries already gave), else now. Each
 article's record is then dated by the latest of its own change and those of the rows its
@@ -52,6 +58,54 @@ def fill(apps, schema_editor):
     )
 
 
+DETERMINISTIC_DOCUMENT = """
+CREATE OR REPLACE FUNCTION articles_search_document(a_id bigint, a_title text,
+                                                   a_standfirst text, a_body text)
+RETURNS tsvector LANGUAGE sql STABLE AS $$
+  SELECT setweight(to_tsvector('english', coalesce(a_title, '')), 'A')
+      || setweight(to_tsvector('english', coalesce(a_standfirst, '')), 'B')
+      || setweight(to_tsvector('english', coalesce(a_body, '')), 'C')
+      || setweight(to_tsvector('english', coalesce((
+           SELECT string_agg(au.given_name || ' ' || au.family_name, ' '
+                             ORDER BY s.position, s.id)
+           FROM articles_authorship s JOIN articles_author au ON au.id = s.author_id
+           WHERE s.article_id = a_id), '')), 'D')
+      || setweight(to_tsvector('english', coalesce((
+           SELECT string_agg(t.name, ' ' ORDER BY at.position, at.id)
+           FROM articles_article_topics at JOIN articles_topic t ON t.id = at.topic_id
+           WHERE at.article_id = a_id), '')), 'D')
+$$;
+"""
+
+UNORDERED_DOCUMENT = """
+CREATE OR REPLACE FUNCTION articles_search_document(a_id bigint, a_title text,
+                                                   a_standfirst text, a_body text)
+RETURNS tsvector LANGUAGE sql STABLE AS $$
+  SELECT setweight(to_tsvector('english', coalesce(a_title, '')), 'A')
+      || setweight(to_tsvector('english', coalesce(a_standfirst, '')), 'B')
+      || setweight(to_tsvector('english', coalesce(a_body, '')), 'C')
+      || setweight(to_tsvector('english', coalesce((
+           SELECT string_agg(au.given_name || ' ' || au.family_name, ' ')
+           FROM articles_authorship s JOIN articles_author au ON au.id = s.author_id
+           WHERE s.article_id = a_id), '')), 'D')
+      || setweight(to_tsvector('english', coalesce((
+           SELECT string_agg(t.name, ' ')
+           FROM articles_article_topics at JOIN articles_topic t ON t.id = at.topic_id
+           WHERE at.article_id = a_id), '')), 'D')
+$$;
+"""
+
+
+def ordered_document(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DETERMINISTIC_DOCUMENT)
+
+
+def unordered_document(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(UNORDERED_DOCUMENT)
+
+
 class Migration(migrations.Migration):
     dependencies = [("articles", "0024_search_filters_in_index")]
 
@@ -72,6 +126,7 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.RunPython(ordered_document, unordered_document),
         migrations.AddIndex(
             model_name="article",
             index=models.Index(fields=["record_modified_at"], name="article_record_modified_idx"),
