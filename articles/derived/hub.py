@@ -242,6 +242,11 @@ def issue_saving(sender, instance, raw=False, **kwargs):
     counts.issue_changing(sender, instance, raw=raw)
 
 
+def topic_deleted(sender, instance, **kwargs):
+    records.touch(instance.__dict__.get("_cards_articles", []))
+    cards.topic_deleted(sender, instance)
+
+
 def reference_deleted(sender, instance, **kwargs):
     records.touch([instance.article_id])
 
@@ -260,7 +265,7 @@ def install() -> None:
         (post_delete, Article, article_deleted),
         (pre_save, Issue, issue_saving),
         (pre_delete, Topic, cards.topic_deleting),
-        (post_delete, Topic, cards.topic_deleted),
+        (post_delete, Topic, topic_deleted),
         (post_delete, Reference, reference_deleted),
         (post_save, RelatedItem, pick_changed),
         (post_delete, RelatedItem, pick_changed),

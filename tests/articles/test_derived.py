@@ -155,6 +155,8 @@ def _edit(archive, what):
     elif what == "section name":
         archive["section"].name = "Case Report"
         archive["section"].save()
+    elif what == "topic deleted":
+        archive["topic"].delete()
     elif what == "journal name":
         archive["journal"].name = "Another Journal"
         archive["journal"].save()
@@ -169,6 +171,7 @@ def _edit(archive, what):
         ("reference PMID", {"a1"}),
         ("section name", {"a2", "a4"}),
         ("journal name", {"a3"}),
+        ("topic deleted", {"a2", "a3"}),
     ],
 )
 def test_an_incremental_harvest_returns_exactly_the_records_an_edit_changed(
