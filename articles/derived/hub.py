@@ -55,14 +55,17 @@ COUNTED_FIELDS = {
 LINKS = {Authorship: (Author, "author_id"), ArticleTopic: (Topic, "topic_id")}
 
 
+def locking() -> bool:
+    """Whether row locks mean anything here: a database that has them, in a transaction."""
+    return (
+        connection.features.has_select_for_update and transaction.get_connection().in_atomic_block
+    )
+
+
 def lock(model, pks) -> None:
     """Lock these rows until the transaction ends, in key order (on PostgreSQL)."""
     pks = sorted({pk for pk in pks if pk is not None})
-    if (
-        not pks
-        or not connection.features.has_select_for_update
-        or not transaction.get_connection().in_atomic_block
-    ):
+    if not pks or not locking():
         return
     rows = model._base_manager.filter(pk__in=pks).order_by("pk")
     no_key = connection.features.has_select_for_no_key_update
@@ -156,9 +159,10 @@ def article_saving(sender, instance, raw=False, **kwargs):
         if instance.first_published_at is None:
             seen = Article.objects.published().filter(pk=instance.pk, first_published_at=None)
             instance.first_published_at = seen.values_list("published_at", flat=True).first()
-        subjects = subjects_of([instance.pk])
-        lock(Author, subjects["author_ids"])
-        lock(Topic, subjects["topic_ids"])
+        if locking():
+            subjects = subjects_of([instance.pk])
+            lock(Author, subjects["author_ids"])
+            lock(Topic, subjects["topic_ids"])
     counts.article_changing(sender, instance)
 
 
