@@ -158,7 +158,10 @@ def article_saving(sender, instance, raw=False, **kwargs):
     if instance.pk:
         if instance.first_published_at is None:
             seen = Article.objects.published().filter(pk=instance.pk, first_published_at=None)
-            instance.first_published_at = seen.values_list("published_at", flat=True).first()
+            if first := seen.values_list("published_at", flat=True).first():
+                # Written now: the save may name its fields and leave this one out.
+                seen.update(first_published_at=first)
+                instance.first_published_at = first
         if locking():
             subjects = subjects_of([instance.pk])
             lock(Author, subjects["author_ids"])

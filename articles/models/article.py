@@ -286,8 +286,13 @@ class Article(VisibilityMixin, models.Model):
         # What readers see of the body is derived from it here, once, not on every view.
         self.__dict__.update(self.derive_from_body())
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "body_html"}
+        if update_fields is not None:
+            if "body" in update_fields:
+                update_fields = {*update_fields, "body_html"}
+            if set(update_fields) - set(self.UNRECORDED_FIELDS):
+                # What a record shows changed: the record is dated now (auto_now).
+                update_fields = {*update_fields, "record_modified_at"}
+            kwargs["update_fields"] = update_fields
         elif update_fields is None and not (
             args or self._state.adding or kwargs.get("force_insert")
         ):

@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from lxml import etree
 
+from articles import services
 from articles.derived import cards, verify, writes
 from articles.models import Article, ArticleTopic, Author, Authorship, RankedRelated, Topic
 from articles.scholarly import oai
@@ -185,7 +186,7 @@ def test_an_incremental_harvest_returns_exactly_the_records_an_edit_changed(
     assert set(_headers(doc)) == {oai.identifier_of(archive[name].pk) for name in changed}
 
 
-@pytest.mark.parametrize("how", ["save", "raw update", "issue taken back"])
+@pytest.mark.parametrize("how", ["save", "raw update", "unpublish service", "issue taken back"])
 def test_an_article_withdrawn_during_a_paged_harvest_is_deleted_in_the_next(
     client, monkeypatch, how
 ):
@@ -203,6 +204,8 @@ def test_an_article_withdrawn_during_a_paged_harvest_is_deleted_in_the_next(
         withdrawn.save()
     elif how == "raw update":
         Article.objects.filter(pk=withdrawn.pk).update(status=Article.Status.DRAFT)
+    elif how == "unpublish service":
+        services.unpublish(objects=Article.objects.filter(pk=withdrawn.pk), user=None)
     else:
         issue.status = issue.Status.DRAFT
         issue.save()
