@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
+from articles.derived import records
 from articles.models import Article, Author, Issue
 
 AMA_MAX_AUTHORS = 6
@@ -92,11 +93,10 @@ def article_description(article: Article) -> str:
 
 
 def modified_at(article: Article):
-    """Its last edit, or its going live if later: a scheduled article saved days before its
-    publication was not modified before it was published."""
-    if article.published_at and article.updated_at:
-        return max(article.published_at, article.updated_at)
-    return article.updated_at or article.published_at
+    """When its record last changed (articles.derived.records): any change of what it
+    shows (its authors, topics, section, issue, journal, references), or its going live
+    if later."""
+    return records.record_date(article)
 
 
 def _journal(article: Article):

@@ -30,7 +30,7 @@ from django.utils.functional import cached_property
 from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.counts import live_count
+from articles.derived.counts import live_count
 from articles.models import Article, Authorship, Issue, Section, Topic
 from articles.models.article import CARD_FIELDS
 from articles.models.publishing import PublishState
@@ -327,7 +327,7 @@ class FilteredList(_SlicedSequence):
     """A filter's articles with no words, newest first, on PostgreSQL: a sequence of
     Articles (each with .snippet) that reads only the slices asked for.
 
-    Its length is exact: a topic's or a section's stored count (articles.counts), or
+    Its length is exact: a topic's or a section's stored count (articles.derived.counts), or
     else a count of the index entries of the narrowest range (the year's, or the
     section's) that pass the other filters, read from the index alone. A page is read from
     the index, from whichever end is nearer (as articles.paging.CountedPaginator does).

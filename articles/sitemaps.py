@@ -4,7 +4,7 @@ Every file and the index are cheap at any size of the archive: articles are coun
 paged through a covering index of the published ones (a page starts at the id the index
 gives for its first row, not at an OFFSET into the table); topics, sections and authors
 with live articles, and when their pages last changed, are read from what
-articles.counts stores (less the articles not due yet, with no query unless something
+articles.derived.counts stores (less the articles not due yet, with no query unless something
 is scheduled). Files hold at most LIMIT URLs (the protocol allows 50,000; smaller files
 cost less to render, and a crawler fetches again only those that changed), and are
 written without the template engine (sitemap_section), which took most of a file's time.
@@ -14,7 +14,6 @@ from django.contrib.sitemaps import Sitemap
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Max, Subquery
-from django.db.models.functions import Greatest
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +21,8 @@ from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.http import http_date
 
-from articles.counts import not_due_yet, with_live_counts
+from articles.derived import records
+from articles.derived.counts import not_due_yet, with_live_counts
 from articles.models import Article, Author, Issue, Section, Topic
 
 LIMIT = 5000
@@ -30,18 +30,19 @@ SLUG = "__slug__"
 
 
 def _changed_at():
-    """When a reader's page last changed: its last edit, or its going live if later (an
-    article saved while scheduled appears, unedited, at its publication time)."""
-    return Greatest("updated_at", "published_at")
+    """When an article's page and record last changed (articles.derived.records), or its
+    going live if later (an article saved while scheduled appears, unedited, at its
+    publication time)."""
+    return records.record_date_expression()
 
 
 def _latest_article_change():
-    """The latest of the live articles' changes: the latest edit or the latest going live,
-    each found from the top of its index."""
+    """The latest of the live articles' changes: the latest record change or the latest
+    going live, each found from the top of its index."""
     live = Article.objects.published().order_by()
     latest = [
         live.order_by(f"-{field}").values_list(field, flat=True).first()
-        for field in ("updated_at", "published_at")
+        for field in ("record_modified_at", "published_at")
     ]
     return max(filter(None, latest), default=None)
 

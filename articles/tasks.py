@@ -1,5 +1,7 @@
 """The articles app's background tasks, in one list (each is defined beside its work)."""
 
+from articles.derived.related import refresh_related_items
+from articles.derived.verify import check_derived
 from articles.scholarly.registration import submit_deposit_task
 
-__all__ = ["submit_deposit_task"]
+__all__ = ["check_derived", "refresh_related_items", "submit_deposit_task"]

@@ -8,7 +8,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import metadata
 from articles.context_processors import primary_journal
-from articles.counts import live_count, sections_with_counts, topics_with_counts
+from articles.derived.counts import live_count, sections_with_counts, topics_with_counts
 from articles.models import (
     Article,
     ArticleSlugHistory,

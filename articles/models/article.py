@@ -8,6 +8,7 @@ from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.utils import timezone
 
 from articles import citations
+from articles.derived.writes import KeptQuerySet
 from articles.fields import DOIField, PMIDField, RichTextField
 from articles.images import validate_image
 from articles.models.journal import Author, Issue, PublishState, Section, Topic
@@ -23,7 +24,7 @@ from articles.sanitizer import sanitize_html
 from articles.validators import validate_pdf
 
 
-class ArticleQuerySet(PublishableQuerySet):
+class ArticleQuerySet(KeptQuerySet, PublishableQuerySet):
     def _issue_is_live(self, now=None) -> Q:
         # Through the join to the issue (which list pages select anyway), not a subquery
         # over every issue: the archive's 2,500 issues cost each list query a hashed scan.
@@ -87,7 +88,7 @@ class ArticleQuerySet(PublishableQuerySet):
         return self.order_by("section__position", "section__name", "position", "pk")
 
 
-# Stored on the article, written by articles.cards when its authors or topics change.
+# Stored on the article, written by articles.derived.cards when its authors or topics change.
 LINK_LINES = ("byline", "topics_line", "authors_data", "topics_data")
 CARD_FIELDS = (
     "title",
@@ -123,7 +124,7 @@ def listing_prefetches() -> list[Prefetch]:
 def load_relations(article: "Article") -> None:
     """What the article page shows of an article's authors, topics and references, as
     prefetches: the authors and topics from the copies stored on the article
-    (articles.cards), the references in one plain query."""
+    (articles.derived.cards), the references in one plain query."""
     references = list(Reference.objects.filter(article_id=article.pk).order_by("position"))
     for reference in references:
         reference._state.fields_cache["article"] = article
@@ -174,10 +175,10 @@ class Article(VisibilityMixin, models.Model):
     )
     # Rendered once on save, not on every view (see render_body).
     body_html = models.TextField(editable=False, blank=True)
-    # What a list item shows of its authors and topics, kept up to date by articles.cards.
+    # What a list item shows of its authors and topics, kept up to date by articles.derived.cards.
     byline = models.TextField(editable=False, blank=True)
     topics_line = models.TextField(editable=False, blank=True)
-    # The article page's copies of its authors and topics (articles.cards keeps them).
+    # The article page's copies of its authors and topics (articles.derived.cards keeps them).
     authors_data = models.JSONField(editable=False, default=list, blank=True)
     topics_data = models.JSONField(editable=False, default=list, blank=True)
     lead_image = models.ImageField(
@@ -238,8 +239,17 @@ class Article(VisibilityMixin, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When anything its machine-readable record shows last changed (its authors, topics,
+    # section, issue, journal, references; articles.derived.records): after updated_at,
+    # so a save dates it no earlier.
+    record_modified_at = models.DateTimeField(auto_now=True)
 
     objects = ArticleQuerySet.as_manager()
+
+    # Copies kept by articles.derived alone (a write of these only needs no keeping).
+    DERIVED_FIELDS = (*LINK_LINES, "body_html", "record_modified_at")
+    # The export gate's bookkeeping: in no copy and no record.
+    UNRECORDED_FIELDS = ("export_problems", "export_checked_at", "first_published_at")
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -257,6 +267,8 @@ class Article(VisibilityMixin, models.Model):
                 name="article_published_idx",
             ),
             models.Index(fields=["-updated_at"], name="article_updated_desc_idx"),
+            # OAI-PMH harvests from a date (ListIdentifiers&from=).
+            models.Index(fields=["record_modified_at"], name="article_record_modified_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -274,12 +286,17 @@ class Article(VisibilityMixin, models.Model):
         # What readers see of the body is derived from it here, once, not on every view.
         self.__dict__.update(self.derive_from_body())
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "body_html"}
+        if update_fields is not None:
+            if "body" in update_fields:
+                update_fields = {*update_fields, "body_html"}
+            if set(update_fields) - set(self.UNRECORDED_FIELDS):
+                # What a record shows changed: the record is dated now (auto_now).
+                update_fields = {*update_fields, "record_modified_at"}
+            kwargs["update_fields"] = update_fields
         elif update_fields is None and not (
             args or self._state.adding or kwargs.get("force_insert")
         ):
-            # The stored byline and topic names are written by articles.cards alone: this
+            # The stored byline and topic names are written by articles.derived.cards alone: this
             # copy of them may predate a change of the article's authors or topics.
             deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
@@ -362,7 +379,7 @@ class Article(VisibilityMixin, models.Model):
     def related_items(self, n: int = 10) -> list["Article"]:
         """Editor-picked related articles first, then those sharing most topics, then newest.
 
-        Read from the list ranked when content changed (articles.related), through the
+        Read from the list ranked when content changed (articles.derived.related), through the
         published() rule: never itself, never unpublished. One query, with everything a
         list item shows (for_cards); one more to fill the list with the newest articles if
         too few of its entries are live.
@@ -380,6 +397,8 @@ class Authorship(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="authorships")
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -408,6 +427,8 @@ class Reference(models.Model):
     doi = DOIField("DOI", max_length=200, blank=True)
     pmid = PMIDField("PMID", max_length=12, blank=True)
     url = models.URLField("URL", max_length=500, blank=True)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["position"]
@@ -460,6 +481,8 @@ class RelatedItem(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
     related = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_from")
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]

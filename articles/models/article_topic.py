@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from articles.derived.writes import KeptQuerySet
+
 
 class ArticleTopic(models.Model):
     # The table is the one the plain many-to-many field used to create.
@@ -12,6 +14,8 @@ class ArticleTopic(models.Model):
         "articles.Topic", on_delete=models.CASCADE, related_name="article_topics"
     )
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         db_table = "articles_article_topics"

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from articles.derived.writes import KeptQuerySet
 from articles.images import validate_image
 from articles.models.publishing import (
     PublishableQuerySet,
@@ -19,7 +20,7 @@ from articles.validators import (
 )
 
 
-class JournalQuerySet(models.QuerySet):
+class JournalQuerySet(KeptQuerySet):
     def primary(self) -> "Journal | None":
         """The journal this site is about: the one marked primary, else the oldest."""
         return self.order_by("-is_primary", "pk").first()
@@ -91,11 +92,12 @@ class Journal(models.Model):
 
 class KeepsStoredCounts:
     """Topics, sections and authors: their stored counts and dates are written by
-    articles.counts alone. Saving one loaded earlier (an editor renaming a topic, authors
+    articles.derived.counts alone. Saving one loaded earlier (an editor renaming a topic, authors
     merged) leaves them as the database has them, instead of writing back the values it
     loaded, which another writer may have changed since."""
 
     STORED = ("published_count", "articles_changed_at")
+    DERIVED_FIELDS = STORED
 
     def save(self, *args, **kwargs):
         if not self._state.adding and kwargs.get("update_fields") is None:
@@ -107,7 +109,7 @@ class KeepsStoredCounts:
         super().save(*args, **kwargs)
 
 
-class IssueQuerySet(PublishableQuerySet):
+class IssueQuerySet(KeptQuerySet, PublishableQuerySet):
     """published(), scheduled() and with_visibility() come from PublishableQuerySet."""
 
 
@@ -243,9 +245,12 @@ class Section(KeepsStoredCounts, models.Model):
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Order of sections in an issue's table of contents."
     )
-    # Live articles, and when their list last changed, kept up to date by articles.counts.
+    # Live articles, and when their list last changed, kept up to date by articles.derived.counts.
     published_count = models.PositiveIntegerField(default=0, editable=False)
     articles_changed_at = models.DateTimeField(null=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -265,9 +270,12 @@ class Topic(KeepsStoredCounts, models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
-    # Live articles, and when their list last changed, kept up to date by articles.counts.
+    # Live articles, and when their list last changed, kept up to date by articles.derived.counts.
     published_count = models.PositiveIntegerField(default=0, editable=False)
     articles_changed_at = models.DateTimeField(null=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -302,11 +310,13 @@ class Author(KeepsStoredCounts, models.Model):
         help_text="JPEG, PNG or WebP, up to 10 MB and 8000 pixels a side.",
     )
     photo_alt = models.CharField("photo alt text", max_length=250, blank=True)
-    # Live articles, and when their list last changed, kept up to date by articles.counts.
+    # Live articles, and when their list last changed, kept up to date by articles.derived.counts.
     published_count = models.PositiveIntegerField(default=0, editable=False)
     articles_changed_at = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["family_name", "given_name"]

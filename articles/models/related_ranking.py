@@ -5,7 +5,7 @@ from django.db.models import F, Q
 
 
 class RankedRelated(models.Model):
-    """One entry of an article's stored related-items list (see articles.related).
+    """One entry of an article's stored related-items list (see articles.derived.related).
 
     The list holds the editors' picks first, then articles sharing the most topics, then
     the newest, among articles whose status is published, whatever their date or issue:

@@ -16,6 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from articles import citations
+from articles.derived import records
 from articles.models import Article
 from articles.sanitizer import sanitize_html
 from articles.scholarly.doi import journal_of
@@ -355,6 +356,16 @@ def _article_meta(front, article: Article, *, url: str) -> None:
             _sub(meta, "lpage", article.last_page)
     else:
         _sub(meta, "elocation-id", f"e{article.pk}")
+    if changed := records.record_date(article):
+        # The record's own date (articles.derived.records): when anything it shows changed.
+        changed = timezone.localtime(changed)
+        event = _sub(_sub(meta, "pub-history"), "event", **{"event-type": "updated"})
+        date = _sub(
+            event, "date", **{"date-type": "updated", "iso-8601-date": changed.date().isoformat()}
+        )
+        _sub(date, "day", f"{changed.day:02d}")
+        _sub(date, "month", f"{changed.month:02d}")
+        _sub(date, "year", str(changed.year))
     self_uri = _sub(meta, "self-uri")
     self_uri.set(f"{{{XLINK_NS}}}href", url)
     if article.standfirst.strip():

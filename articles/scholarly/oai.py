@@ -16,11 +16,11 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from lxml import etree
 
+from articles.derived import records
 from articles.models import Article, Issue, Journal, Section, Topic
 from articles.scholarly import jats
 from articles.scholarly.doi import journal_of
@@ -90,22 +90,26 @@ def pk_from_identifier(identifier: str) -> int | None:
 
 
 def _dated(articles):
-    """Each record's datestamp, and whether it is deleted. A live record changed when it
-    went live (its own time or its issue's, whichever is later) or was last edited; a
-    deleted one when it was last edited or its issue was (an issue taken back to draft
-    withdraws its articles without touching them)."""
+    """Each record's datestamp, and whether it is deleted. A live record changed when
+    anything it shows last changed (articles.derived.records) or when it went live (its
+    own time or its issue's), whichever is later; a deleted one when it was withdrawn (a
+    withdrawal is a write: it dates the record)."""
     live = Article.objects.live_condition()
     return articles.annotate(
         deleted=Case(When(live, then=Value(False)), default=Value(True)),
         datestamp=Case(
-            When(
-                live,
-                then=Greatest(
-                    "published_at", "updated_at", Coalesce("issue__published_at", "published_at")
-                ),
-            ),
-            default=Greatest("updated_at", Coalesce("issue__updated_at", "updated_at")),
+            When(live, then=records.record_date_expression()),
+            default=F("record_modified_at"),
         ),
+    )
+
+
+def _since(start: datetime) -> Q:
+    """datestamp >= start, as a condition each part of which an index can answer."""
+    return (
+        Q(record_modified_at__gte=start)
+        | Q(published_at__gte=start)
+        | Q(issue__published_at__gte=start)
     )
 
 
@@ -178,7 +182,8 @@ class ListState:
         """The list's records, as record_sets() filtered by the list's arguments."""
         filters = Q()
         if self.start:
-            filters &= Q(datestamp__gte=_parse_date(self.start, until=False)[0])
+            start = _parse_date(self.start, until=False)[0]
+            filters &= _since(start) & Q(datestamp__gte=start)
         if self.end:
             filters &= Q(datestamp__lt=_parse_date(self.end, until=True)[0])
         if self.set_spec:

@@ -2,11 +2,13 @@
 
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView
 from lxml import etree
 
+from articles.derived import records
 from articles.models import Article
 from articles.scholarly import jats, oai
 
@@ -22,7 +24,10 @@ class ArticleJatsView(DetailView):
         document = jats.article_jats(
             article, url=self.request.build_absolute_uri(article.get_absolute_url())
         )
-        return HttpResponse(document.to_bytes(), content_type=jats.CONTENT_TYPE)
+        response = HttpResponse(document.to_bytes(), content_type=jats.CONTENT_TYPE)
+        if changed := records.record_date(article):
+            response["Last-Modified"] = http_date(changed.timestamp())
+        return response
 
 
 @csrf_exempt  # harvesters POST without a session; the endpoint only reads

@@ -63,7 +63,7 @@ def _time_tag(value) -> str:
 def article_item(article, level=2, in_issue=False, snippet=""):
     """An article as a list shows it: title, byline, issue, date and categories (or the
     pages, in its issue's contents), and a search snippet. The byline and topic names are
-    the ones stored on the article (articles.cards): Article.objects.for_cards() reads
+    the ones stored on the article (articles.derived.cards): Article.objects.for_cards() reads
     everything this shows in one query.
 
     Built in Python, not by an included template: pages list up to twenty of these, and

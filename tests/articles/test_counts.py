@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from articles.counts import recount, sections_with_counts, topics_with_counts
+from articles.derived.counts import recount, sections_with_counts, topics_with_counts
 from articles.models import Article, ArticleTopic, Author, Authorship, Issue, Section, Topic
 from articles.services import publish, unpublish
 from tests.factories import (

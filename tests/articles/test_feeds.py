@@ -118,7 +118,9 @@ def test_atom_entry_is_not_updated_before_it_was_published(client, site):
 
     went_live = timezone.now() - timedelta(minutes=5)
     Article.objects.filter(pk=site["article"].pk).update(
-        published_at=went_live, updated_at=went_live - timedelta(days=3)
+        published_at=went_live,
+        updated_at=went_live - timedelta(days=3),
+        record_modified_at=went_live - timedelta(days=3),
     )
     atom = parse(client, "/feeds/atom/", "application/atom+xml")
     (entry,) = atom.xpath(f'//a:entry[a:title="{SEED_TITLE}"]', namespaces=ATOM)

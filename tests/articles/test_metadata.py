@@ -136,7 +136,9 @@ def test_a_scheduled_article_was_not_modified_before_it_went_live(client, site):
     article = site["article"]
     went_live = timezone.now() - timedelta(minutes=5)
     Article.objects.filter(pk=article.pk).update(
-        published_at=went_live, updated_at=went_live - timedelta(days=3)
+        published_at=went_live,
+        updated_at=went_live - timedelta(days=3),
+        record_modified_at=went_live - timedelta(days=3),
     )
     doc = head(client, article.get_absolute_url())
     data = json_ld(doc)

@@ -139,7 +139,9 @@ def test_withdrawn_article_is_a_deleted_record(client, site):
 def test_from_and_until_at_day_and_second_granularity(client, site):
     now = timezone.now()
     old = make_article(published_at=now - timedelta(days=400))
-    Article.objects.filter(pk=old.pk).update(updated_at=now - timedelta(days=400))
+    Article.objects.filter(pk=old.pk).update(
+        updated_at=now - timedelta(days=400), record_modified_at=now - timedelta(days=400)
+    )
     day = (now - timedelta(days=400)).date().isoformat()
     by_day = _oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc", until=day)
     assert _ids(by_day) == [oai.identifier_of(old.pk)]

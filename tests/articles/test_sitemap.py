@@ -165,7 +165,7 @@ def test_listing_pages_are_listed_while_they_have_live_articles_and_dated_by_the
     article = make_article(topics=[topic], authors=[author], section=section, published_at=long_ago)
     make_article(topics=[topic], published_at=long_ago - timedelta(days=1))
     Article.objects.update(updated_at=long_ago)
-    from articles.counts import recount
+    from articles.derived.counts import recount
 
     recount()  # the dates as they now stand (the update above went around the ORM)
     for kind, obj in (("topics", topic), ("authors", author), ("sections", section)):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from articles import related
+from articles.derived import related
 
 
 class Command(BaseCommand):

@@ -1,13 +1,13 @@
 """Count every topic's, section's and author's live articles again, from scratch.
 
-Writes keep the stored counts by difference (articles.counts); a bulk import or an edit
+Writes keep the stored counts by difference (articles.derived.counts); a bulk import or an edit
 made in SQL bypasses that, and this puts them right.
 """
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles.counts import recount
+from articles.derived.counts import recount
 from articles.models import Author, Section, Topic
 
 

@@ -218,14 +218,10 @@ def rank(article_ids: Iterable[int], *, exclude: Iterable[int] = ()) -> dict:
     return rank_few(article_ids, exclude=exclude)
 
 
-def store(lists: dict[int, list[Entry]], *, bump: bool = True) -> int:
-    """Write the lists that differ from what is stored; returns how many changed.
-
-    bump: make cached pages stale if a published article's list changed (a refresh
-    inside the writer's transaction leaves that to the write itself).
-    """
+def stored_lists(article_ids: Iterable[int]) -> dict[int, list[Entry]]:
+    """The lists stored for these articles, as rank() gives them."""
     stored: dict[int, list[Entry]] = {}
-    ids = list(lists)
+    ids = list(article_ids)
     for start in range(0, len(ids), 5000):
         for article_id, related_id, shared, is_picked in (
             RankedRelated.objects.filter(article_id__in=ids[start : start + 5000])
@@ -233,6 +229,16 @@ def store(lists: dict[int, list[Entry]], *, bump: bool = True) -> int:
             .values_list("article_id", "related_id", "shared", "is_picked")
         ):
             stored.setdefault(article_id, []).append((related_id, shared, is_picked))
+    return stored
+
+
+def store(lists: dict[int, list[Entry]], *, bump: bool = True) -> int:
+    """Write the lists that differ from what is stored; returns how many changed.
+
+    bump: make cached pages stale if a published article's list changed (a refresh
+    inside the writer's transaction leaves that to the write itself).
+    """
+    stored = stored_lists(lists)
     changed = [pk for pk, entries in lists.items() if stored.get(pk, []) != entries]
     for start in range(0, len(changed), 5000):
         RankedRelated.objects.filter(article_id__in=changed[start : start + 5000]).delete()
@@ -402,37 +408,6 @@ def topic_link_changed(sender, instance, raw=False, **kwargs):
     if raw or instance.article_id in _deleting():
         return
     refresh([instance.article_id], topic_ids=[instance.topic_id])
-
-
-def topics_changed(sender, instance, action, pk_set, model, **kwargs):
-    """article.topics.set()/add()/remove()/clear(), and topic.articles.* the other way."""
-    if action == "pre_clear":
-        instance._topics_before_clear = _pairs(instance, model, None)
-        return
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    pairs = (
-        instance.__dict__.pop("_topics_before_clear", [])
-        if action == "post_clear"
-        else _pairs(instance, model, pk_set)
-    )
-    articles = {a for a, _ in pairs} - set(_deleting())
-    if articles:
-        refresh(articles, topic_ids={t for _, t in pairs})
-
-
-def _pairs(instance, model, pk_set) -> list[tuple[int, int]]:
-    if isinstance(instance, Article):
-        if pk_set is None:
-            pk_set = set(
-                ArticleTopic.objects.filter(article=instance).values_list("topic_id", flat=True)
-            )
-        return [(instance.pk, t) for t in pk_set]
-    if pk_set is None:
-        pk_set = set(
-            ArticleTopic.objects.filter(topic=instance).values_list("article_id", flat=True)
-        )
-    return [(a, instance.pk) for a in pk_set]
 
 
 def pick_changed(sender, instance, raw=False, **kwargs):

@@ -101,6 +101,31 @@ def recount(*, topic_ids=None, section_ids=None, author_ids=None) -> None:
         )
 
 
+def fresh_counts(model) -> dict[int, tuple[int, object]]:
+    """Each topic's, section's or author's (model) count and date from scratch, in one
+    grouped query: {pk: (published_count, articles_changed_at)}; rows with no counted
+    article are left out (0 and no date)."""
+    if model is Section:
+        rows = (
+            _counted()
+            .order_by()
+            .values("section_id")
+            .annotate(n=Count("*"), at=Max(Greatest("updated_at", "published_at")))
+        )
+        key = "section_id"
+    else:
+        link, key = (ArticleTopic, "topic_id") if model is Topic else (Authorship, "author_id")
+        rows = (
+            link.objects.filter(article__in=_counted().values("pk"))
+            .order_by()
+            .values(key)
+            .annotate(
+                n=Count("*"), at=Max(Greatest("article__updated_at", "article__published_at"))
+            )
+        )
+    return {row[key]: (row["n"], row["at"]) for row in rows if row[key] is not None}
+
+
 def not_due_yet() -> list[int]:
     """Counted articles that are not live yet: scheduled, or in a scheduled issue. Usually
     none, known from the page cache's next go-live (no query); else a few, found through
@@ -275,24 +300,6 @@ def link_deleted(sender, instance, **kwargs):
     state = _article_state(instance.article_id, lock=True)
     if state and state.counted:
         _shift(model.objects.filter(pk=getattr(instance, field)), -1, timezone.now())
-
-
-def links_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    """m2m_changed of article.topics / article.authors (or their reverse): links added in
-    bulk, with no save signal of their own. (Links removed or cleared are deleted one by
-    one, through link_deleted.)"""
-    if action != "post_add" or not pk_set:
-        return
-    model = _LINKS[sender][0]
-    now = timezone.now()
-    if not reverse:
-        state = _article_state(instance.pk, lock=True)
-        if state and state.counted:
-            _shift(model.objects.filter(pk__in=pk_set), 1, now)
-        return
-    counted = _counted().filter(pk__in=pk_set).count()
-    if counted:
-        _shift(model.objects.filter(pk=instance.pk), counted, now)
 
 
 def issue_changing(sender, instance, raw=False, **kwargs):

@@ -5,12 +5,13 @@ with its byline and its topics; reading those on every view took two more querie
 some two hundred model instances a page. So each article stores them as its list item
 prints them (`byline`: the authors' names with credentials, in byline order;
 `topics_line`: its topics' names, in their order), and every write that can change them
-rewrites them in the writer's transaction: an author added to, removed from or moved
-within an article (Authorship, from either side of the relation), an author renamed, a
-topic linked, unlinked or moved (ArticleTopic), a topic renamed or deleted. Saves that
-bypass signals (bulk loads) call refresh() themselves. Article.save() never writes
-them (its copy may be older than a change of its links), and a restored version or a
-fixture (a raw save) is refreshed from the links as they are.
+rewrites them in the writer's transaction, through articles.derived.hub: an author added
+to, removed from or moved within an article, an author renamed, a topic linked,
+unlinked, moved, renamed or deleted, whether by a model save or a QuerySet update or
+bulk_create. Article.save() never writes them (its copy may be older than a change of
+its links), and a restored version or a fixture (a raw save) is refreshed from the
+links as they are. The hub locks the authors and topics a line is computed from first
+(see its docstring): a rename and a link racing each other cannot leave a stale line.
 
 The article page shows more of each author and topic (links, affiliations and ORCID iDs in
 its metadata), so each article also stores those (`authors_data`, `topics_data`: what
@@ -114,38 +115,16 @@ def articles_of(*, author_id: int | None = None, topic_id: int | None = None) ->
     return list(links.values_list("article_id", flat=True))
 
 
-# Receivers (connected in ArticlesConfig.ready) --------------------------------------------
+# Receivers (connected by articles.derived.hub) --------------------------------------------
 
 
-def _deleted_with(origin) -> bool:
+def deleted_with(origin) -> bool:
     """Whether a link is deleted along with its article (gone too) or its topic (whose own
     receiver refreshes the topic's articles at once, after)."""
+    if origin is None:
+        return False
     model = getattr(origin, "model", type(origin))  # an instance or a queryset
     return model in (Article, Topic)
-
-
-def link_changed(sender, instance, origin=None, **kwargs):
-    """post_save/post_delete of an Authorship or ArticleTopic."""
-    if origin is not None and _deleted_with(origin):
-        return
-    refresh([instance.article_id])
-
-
-def links_changed(sender, instance, action, pk_set, **kwargs):
-    """m2m_changed of Article.authors or Article.topics, from either side."""
-    if isinstance(instance, Article):
-        if action in ("post_add", "post_remove", "post_clear"):
-            refresh([instance.pk])
-        return
-    # From an author or a topic: pk_set holds article ids.
-    if action == "pre_clear":
-        instance._cards_cleared = articles_of(
-            **{"author_id" if isinstance(instance, Author) else "topic_id": instance.pk}
-        )
-    elif action in ("post_add", "post_remove"):
-        refresh(pk_set)
-    elif action == "post_clear":
-        refresh(instance.__dict__.pop("_cards_cleared", []))
 
 
 def _names(instance) -> tuple:
@@ -171,13 +150,6 @@ def name_saved(sender, instance, created, raw=False, **kwargs):
         return
     key = "author_id" if isinstance(instance, Author) else "topic_id"
     refresh(articles_of(**{key: instance.pk}))
-
-
-def article_saved(sender, instance, raw=False, **kwargs):
-    """post_save of an Article: a restored version or a fixture carries lines of its own
-    time; the article's links, as they are now, decide."""
-    if raw:
-        refresh([instance.pk])
 
 
 def topic_deleting(sender, instance, **kwargs):

@@ -1,0 +1,56 @@
+"""Recompute every derived copy the site stores and report the ones that drifted.
+
+The site keeps copies (bylines, counts, related lists, record dates, the body's HTML, the
+search table) so that pages read them instead of computing them; articles.derived.hub
+keeps them on every write. A write made around the ORM (SQL in a shell, a restore of a
+table) can still leave one stale: this finds each, says which copy of which row and
+what it holds against what it should, and exits non-zero; --repair writes the fresh
+values. The task worker runs the same check, repairing, daily
+(articles.derived.verify.check_derived).
+"""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from articles.derived import verify
+
+
+class Command(BaseCommand):
+    help = (
+        "Verify every derived copy (bylines, counts, related lists, record dates, body "
+        "HTML, search table) against a fresh computation; exit 1 if any drifted. "
+        "--repair writes the fresh values."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--repair", action="store_true", help="write the fresh value of each drifted copy"
+        )
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=sorted(verify.CHECKS),
+            help="check only these copies (repeatable)",
+        )
+
+    def handle(self, *args, repair=False, only=None, **options):
+        started = time.perf_counter()
+        found: dict[str, int] = {}
+        for drift in verify.check(repair=repair, only=only):
+            found[drift.copy] = found.get(drift.copy, 0) + 1
+            self.stdout.write(str(drift))
+        seconds = time.perf_counter() - started
+        total = sum(found.values())
+        if not total:
+            self.stdout.write(self.style.SUCCESS(f"No drift ({seconds:.1f}s)."))
+            return
+        summary = ", ".join(f"{copy}: {n}" for copy, n in sorted(found.items()))
+        if repair:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Repaired {total} drifted values ({summary}) in {seconds:.1f}s."
+                )
+            )
+            return
+        raise CommandError(f"{total} drifted values ({summary}); run with --repair to fix them.")
