@@ -14,32 +14,20 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
-        from articles import caching, cards, counts, related
+        from articles import cards, counts, related
+        from articles.derived import pagecache
         from articles.models import (
             Article,
             ArticleTopic,
             Author,
             Authorship,
             Issue,
-            RankedRelated,
             RelatedItem,
             Section,
             Topic,
         )
 
-        for model in self.get_models():
-            if model is RankedRelated:
-                continue  # rewritten in bulk; articles.related bumps the version once
-            post_save.connect(caching.bump_if_public, sender=model, dispatch_uid=f"save-{model}")
-            post_delete.connect(caching.bump_if_public, sender=model, dispatch_uid=f"del-{model}")
-        for model in (Article, Issue):
-            post_init.connect(
-                caching.remember_loaded_status, sender=model, dispatch_uid=f"init-{model}"
-            )
-        m2m_changed.connect(caching.bump_if_public_m2m, dispatch_uid="bump-m2m")
-        caching.content_changed.connect(
-            caching.purge_shared_caches, dispatch_uid="purge-shared-caches"
-        )
+        pagecache.connect()
 
         # Stored related-items lists follow every change that can alter them.
         post_init.connect(related.article_loaded, sender=Article, dispatch_uid="rank-init")

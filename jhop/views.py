@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
+from articles.paths import site_url
+
 
 @never_cache
 @require_safe
@@ -26,7 +28,7 @@ def healthz(request):
 @require_safe
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
-    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    sitemap = site_url(reverse("sitemap"))
     lines = [
         "User-agent: *",
         "Disallow: /admin/",

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from articles.admin.common import LargeTablePaginator, PlainActionCheckbox, search_words
+from articles.admin.shared import LargeTablePaginator, PlainActionCheckbox, search_words
 from articles.models import Issue
 from subscriptions import (
     charts,

@@ -8,6 +8,8 @@ from django.db.models import Q, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from articles.signals import EVERY_PAGE, content_changed
+
 
 class MailingListQuerySet(models.QuerySet):
     def active(self) -> "MailingListQuerySet":
@@ -109,8 +111,6 @@ def current_offer() -> Offer:
 @receiver([post_save, post_delete], sender=MailingList)
 @receiver([post_save, post_delete], sender=ConsentText)
 def _forget_offer(**kwargs):
-    from articles.caching import bump_content_version
-
     cache.delete(OFFER_CACHE_KEY)
-    # Cached pages embed the subscribe box: they must show the change at once too.
-    bump_content_version()
+    # Every page embeds the subscribe box: they must show the change at once too.
+    content_changed.send(sender=MailingList, tags=[EVERY_PAGE])

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from articles.caching import content_version, page_timeout
+from articles.derived.pagecache import content_version, page_timeout
 from articles.models import Article
 from tests.articles.site_data import build_site
 from tests.factories import make_article
