@@ -274,7 +274,7 @@ def invalidate(tags: Iterable[str]) -> None:
     # call registers a callback; the first to run takes every tag gathered (tags of a
     # rolled-back savepoint too: more invalidated, never less).
     outermost = id(connection.atomic_blocks[0]) if connection.atomic_blocks else None
-    if getattr(_pending, "transaction", None) != outermost:
+    if getattr(_pending, "transaction", _pending) != outermost:
         _pending.transaction, _pending.tags = outermost, set()
     _pending.tags.update(tags)
     transaction.on_commit(_after_commit)

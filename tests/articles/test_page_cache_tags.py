@@ -304,3 +304,16 @@ def test_a_broken_redis_subscription_falls_back_to_the_cache(client, journal, mo
     reference.citation = "Corrected."
     reference.save()
     assert client.get(url)["X-Cache"] == "MISS"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_outside_a_transaction_cools_the_page_once(client, journal, settings):
+    settings.PAGE_CACHE_PURGE_URL = "https://api.cdn.example/purge"
+    url = journal["old"].get_absolute_url()
+    warm(client, url)
+    reference = Reference.objects.get(article=journal["old"])
+    reference.citation = "Autocommitted."
+    with mock.patch("urllib.request.urlopen", return_value=FakeResponse()) as urlopen:
+        reference.save()
+    assert urlopen.call_count == 1
+    assert "Autocommitted." in client.get(url).text
