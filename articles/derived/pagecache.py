@@ -42,6 +42,7 @@ import select
 import threading
 import time
 import urllib.request
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from email.utils import formatdate
@@ -235,6 +236,10 @@ def _next_version() -> int:
     return version
 
 
+# The page copies of this process's middleware (one, unless tests make more).
+_kept_here: "weakref.WeakSet[LocalPages]" = weakref.WeakSet()
+
+
 def _apply(tags: set[str]) -> None:
     """Give each tag a new token (the new version) and tell every process."""
     if not getattr(settings, "PAGE_CACHE_TAGS", True):
@@ -242,6 +247,8 @@ def _apply(tags: set[str]) -> None:
     try:
         version = _next_version()
         cache.set_many({TAG_KEY.format(tag=tag): version for tag in tags}, None)
+        for kept in list(_kept_here):  # this process's copies need not wait for the news
+            kept.drop(tags)
     except Exception:
         # Nothing can be stored while the cache is down either; what it kept from before
         # lives at most CACHE_MIDDLEWARE_SECONDS.
@@ -566,6 +573,7 @@ class LocalPages:
         self.entries: OrderedDict[str, dict] = OrderedDict()
         self.by_tag: dict[str, set[str]] = {}
         self.bytes = 0
+        _kept_here.add(self)
 
     def get(self, key: str) -> dict | None:
         return self.entries.get(key)
