@@ -54,6 +54,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.http import HttpResponse, HttpResponseNotModified
+from django.http.response import ResponseHeaders
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import parse_http_date_safe
@@ -84,7 +85,8 @@ VERSION_KEY = "jhop:content-version"
 VERSION_CHANNEL = "jhop:content-version"
 TAG_KEY = "jhop:tag:{tag}"
 NEXT_LIVE_KEY = "jhop:next-go-live:{version}"
-PAGE_KEY = "jhop:page:{digest}"
+# "page2": entries of the format before cache tags are not read.
+PAGE_KEY = "jhop:page2:{digest}"
 # How long the next go-live time is kept per content version when nothing is scheduled (a
 # new schedule is a write, which makes a new version).
 NEXT_LIVE_SECONDS = 3600
@@ -710,8 +712,11 @@ class PageCacheMiddleware:
             "expires": now + timeout,
             "modified": now,
             "etag": etag,
-            "headers": headers,
-            "headers_304": [h for h in headers if not h[0].lower().startswith("content-")],
+            # Checked and encoded once, here, rather than header by header on every hit.
+            "headers": ResponseHeaders(headers)._store,
+            "headers_304": ResponseHeaders(
+                [h for h in headers if not h[0].lower().startswith("content-")]
+            )._store,
             "body": body,
         }
         if request.method == "GET" and version is not None:
@@ -727,12 +732,12 @@ class PageCacheMiddleware:
 
     def _answer(self, request, entry: dict, seconds_left: int, *, hit: bool):
         if _not_modified(request, entry["etag"], entry["modified"]):
-            response = HttpResponseNotModified(headers=entry["headers_304"])
+            response = HttpResponseNotModified()
+            response.headers._store.update(entry["headers_304"])
         else:
             body = entry["body"]
-            response = HttpResponse(
-                b"" if request.method == "HEAD" else body, headers=entry["headers"]
-            )
+            response = HttpResponse(b"" if request.method == "HEAD" else body)
+            response.headers._store.update(entry["headers"])
             response["Content-Length"] = str(len(body))
         _public_headers(response, seconds_left=seconds_left)
         response["X-Cache"] = "HIT" if hit else "MISS"

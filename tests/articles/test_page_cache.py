@@ -117,7 +117,7 @@ def test_a_preview_link_page_is_never_stored(client, site):
     url = f"/preview/{link.token}/"
     response = client.get(url)
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    assert not any(key.startswith(":1:jhop:page:") for key in cache._cache)
+    assert not any(key.startswith(":1:jhop:page2:") for key in cache._cache)
 
 
 def test_not_found_pages_are_not_stored(client, site):

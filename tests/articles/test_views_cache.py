@@ -108,4 +108,4 @@ def test_anonymous_pages_are_stored_in_the_shared_cache(client):
     build_site()
     cache.clear()
     client.get("/issues/")
-    assert any(key.startswith(":1:jhop:page:") for key in cache._cache)
+    assert any(key.startswith(":1:jhop:page2:") for key in cache._cache)
