@@ -109,7 +109,9 @@ def test_a_cached_page_is_not_served_to_a_signed_in_editor(client, site):
     assert "Changed without signals" in editor.get(article.get_absolute_url()).content.decode()
 
 
-def test_a_preview_link_page_is_never_stored(client, site):
+def test_a_preview_link_page_is_never_stored(client, site, settings):
+    # Its keys are read below.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     article = make_article(title="Secret draft", status=Article.Status.DRAFT)
     link = PreviewLink.objects.create(
         article=article, expires_at=timezone.now() + timedelta(days=1)

@@ -84,7 +84,8 @@ def test_a_broken_subscription_falls_back_to_reading_the_cache(redis_cache, db):
     assert watch.pubsub is None  # until it subscribes again, a second later
 
 
-def test_without_redis_the_cache_is_read(db):
+def test_without_redis_the_cache_is_read(db, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     watch = TagWatch()
     invalidate(["topic:1"])
     version, live, _, _ = watch.poll()

@@ -104,7 +104,9 @@ def test_public_pages_are_public_with_a_longer_shared_lifetime(client, settings)
             assert "s-maxage=600" in cache_control, url
 
 
-def test_anonymous_pages_are_stored_in_the_shared_cache(client):
+def test_anonymous_pages_are_stored_in_the_shared_cache(client, settings):
+    # Its keys are read below.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     build_site()
     cache.clear()
     client.get("/issues/")
