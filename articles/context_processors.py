@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
-from articles.caching import PerVersion
+from articles.derived.pagecache import PerVersion
 from articles.models import Journal
 
 _journal = PerVersion(Journal.objects.primary)

@@ -6,8 +6,10 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from articles.context_processors import primary_journal
+from articles.derived.pagecache import article_tags, shows
 from articles.metadata import article_description, modified_at
 from articles.models import Article, Section, Topic
+from articles.paths import site_url
 
 FEED_SIZE = 20
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -40,8 +42,16 @@ class LatestRssFeed(Feed):
         name = journal.name if journal else "Journal"
         return f"{name}: {obj}" if obj else f"{name}: latest articles"
 
+    url_name = "articles:feed-latest-rss"
+
     def link(self, obj=None):
-        return obj.get_absolute_url() if obj else reverse("home")
+        return site_url(obj.get_absolute_url() if obj else reverse("home"))
+
+    def feed_url(self, obj=None):
+        return site_url(reverse(self.url_name, kwargs={"slug": obj.slug} if obj else None))
+
+    def item_link(self, item):
+        return site_url(item.get_absolute_url())
 
     def description(self, obj=None):
         return f"The latest articles in {obj}." if obj else "The latest articles."
@@ -52,11 +62,14 @@ class LatestRssFeed(Feed):
         return journal.name if journal else None
 
     def filter(self, articles, obj):
+        shows("list:feeds")
         return articles
 
     def items(self, obj=None):
         articles = Article.objects.published().for_listing().newest_first()
-        return self.filter(articles, obj)[:FEED_SIZE]
+        items = list(self.filter(articles, obj)[:FEED_SIZE])
+        shows(*(tag for item in items for tag in article_tags(item)))
+        return items
 
     def item_title(self, item):
         return item.title
@@ -82,30 +95,39 @@ class LatestRssFeed(Feed):
 
 class LatestAtomFeed(LatestRssFeed):
     feed_type = AtomWithDoi
+    url_name = "articles:feed-latest-atom"
     subtitle = LatestRssFeed.description
 
 
 class TopicRssFeed(LatestRssFeed):
+    url_name = "articles:feed-topic-rss"
+
     def get_object(self, request, slug):
         return get_object_or_404(Topic, slug=slug)
 
     def filter(self, articles, obj):
+        shows(f"topic:{obj.pk}", f"list:topic:{obj.pk}")
         return articles.filter(topics=obj)
 
 
 class TopicAtomFeed(TopicRssFeed):
     feed_type = AtomWithDoi
+    url_name = "articles:feed-topic-atom"
     subtitle = LatestRssFeed.description
 
 
 class SectionRssFeed(LatestRssFeed):
+    url_name = "articles:feed-section-rss"
+
     def get_object(self, request, slug):
         return get_object_or_404(Section, slug=slug)
 
     def filter(self, articles, obj):
+        shows(f"section:{obj.pk}", f"list:section:{obj.pk}")
         return articles.filter(section=obj)
 
 
 class SectionAtomFeed(SectionRssFeed):
     feed_type = AtomWithDoi
+    url_name = "articles:feed-section-atom"
     subtitle = LatestRssFeed.description

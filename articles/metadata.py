@@ -15,6 +15,7 @@ from django.utils.text import Truncator
 
 from articles.derived import records
 from articles.models import Article, Author, Issue
+from articles.paths import site_url
 
 AMA_MAX_AUTHORS = 6
 AMA_LISTED_WHEN_MORE = 3
@@ -64,9 +65,7 @@ def page_meta(
     elif subject is not None:  # a topic or a section
         title = str(subject)
         description = describe(subject.description) or f"Articles in {title}."
-    canonical = request.build_absolute_uri(
-        subject.get_absolute_url() if subject is not None else request.path
-    )
+    canonical = site_url(subject.get_absolute_url() if subject is not None else request.path)
     if page is not None and page.number > 1:
         canonical += f"?page={page.number}"
     return PageMeta(

@@ -28,3 +28,14 @@ def slug_path(name: str, slug: str) -> str:
     if parts is None or not _SLUG.match(slug):
         return reverse(name, kwargs={"slug": slug})
     return f"{parts[0]}{slug}{parts[1]}"
+
+
+def site_url(path: str) -> str:
+    """path on the site's public address, SITE_URL as configured now: what feeds, sitemaps,
+    OAI, JATS, Crossref, Scholar tags and emails print, whatever host a request came by
+    (and whatever the django_site row says)."""
+    if path.startswith(("http://", "https://")):
+        return path
+    if path.startswith("//"):
+        return f"{settings.SITE_URL.split(':', 1)[0]}:{path}"
+    return settings.SITE_URL + path

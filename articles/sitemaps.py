@@ -10,11 +10,15 @@ cost less to render, and a crawler fetches again only those that changed), and a
 written without the template engine (sitemap_section), which took most of a file's time.
 """
 
+from types import SimpleNamespace
+
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.contrib.sites.shortcuts import get_current_site
+from django.contrib.sitemaps.views import SitemapIndexItem
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Max, Subquery
 from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -23,6 +27,7 @@ from django.utils.http import http_date
 
 from articles.derived import records
 from articles.derived.counts import not_due_yet, with_live_counts
+from articles.derived.pagecache import shows
 from articles.models import Article, Author, Issue, Section, Topic
 
 LIMIT = 5000
@@ -183,16 +188,50 @@ def _day(value) -> str:
     return value.strftime("%Y-%m-%d")
 
 
+def _site() -> tuple[str, SimpleNamespace]:
+    """The protocol and "site" (its domain) sitemaps name: SITE_URL's, as configured now,
+    not the django_site row's (written once, at the first migrate)."""
+    protocol, _, domain = settings.SITE_URL.partition("://")
+    return protocol, SimpleNamespace(domain=domain, name=settings.SITE_SHORT_NAME)
+
+
+def sitemap_index(request):
+    """sitemap.xml: what django.contrib.sitemaps.views.index answers, on SITE_URL."""
+    shows("list:sitemap")
+    protocol, site = _site()
+    items, latest = [], []
+    for section, sitemap in sitemaps.items():
+        sitemap = sitemap()
+        location = f"{protocol}://{site.domain}{reverse('sitemap-section', args=[section])}"
+        lastmod = sitemap.get_latest_lastmod()
+        latest.append(lastmod)
+        items.append(SitemapIndexItem(location, lastmod))
+        for page in range(2, sitemap.paginator.num_pages + 1):
+            items.append(SitemapIndexItem(f"{location}?p={page}", lastmod))
+    headers = None
+    if latest and all(latest):
+        headers = {"Last-Modified": http_date(max(latest).timestamp())}
+    response = TemplateResponse(
+        request,
+        "sitemap_index.xml",
+        {"sitemaps": items},
+        content_type="application/xml",
+        headers=headers,
+    )
+    response["X-Robots-Tag"] = "noindex, noodp, noarchive"
+    return response
+
+
 def sitemap_section(request, section: str):
     """One sitemap file (?p= its page): what django.contrib.sitemaps.views.sitemap
     answers, written directly instead of through its template."""
     if section not in sitemaps:
         raise Http404(f"No sitemap for {section!r}")
+    shows("list:sitemap")
     site = sitemaps[section]()
+    protocol, domain = _site()
     try:
-        urls = site.get_urls(
-            page=request.GET.get("p", 1), site=get_current_site(request), protocol=request.scheme
-        )
+        urls = site.get_urls(page=request.GET.get("p", 1), site=domain, protocol=protocol)
     except (EmptyPage, PageNotAnInteger) as error:
         raise Http404("No such page of the sitemap") from error
     parts = [

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from articles import feeds, views
-from articles.caching import cache_public_page as cached
+from articles.derived.pagecache import cache_public_page as cached
 from articles.prepared import plan_once
 from articles.scholarly import views as scholarly_views
 

@@ -9,6 +9,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from articles import metadata
 from articles.context_processors import primary_journal
 from articles.derived.counts import live_count, sections_with_counts, topics_with_counts
+from articles.derived.pagecache import article_tags, card_tags, shows
 from articles.models import (
     Article,
     ArticleSlugHistory,
@@ -20,6 +21,7 @@ from articles.models import (
 )
 from articles.models.article import load_relations
 from articles.paging import CountedPaginator
+from articles.paths import site_url
 from articles.search import SearchForm, published_years, search_page, terms_of
 
 PAGE_SIZE = 20
@@ -87,6 +89,9 @@ class HomeView(PageMetaMixin, TemplateView):
         # Enough of the newest to list the latest without what is featured.
         recent = list(newest[: self.featured_count + self.latest_count])
         latest = [a for a in recent if a not in featured][: self.latest_count]
+        shows("list:home", "list:topics", *(tag for a in contents for tag in card_tags(a)))
+        if current_issue:
+            shows(f"issue:{current_issue.pk}")
         return super().get_context_data(
             current_issue=current_issue,
             contents=contents,
@@ -96,7 +101,7 @@ class HomeView(PageMetaMixin, TemplateView):
             json_ld=journal
             and metadata.periodical_json_ld(
                 journal,
-                absolute_url=self.request.build_absolute_uri,
+                absolute_url=site_url,
                 search_url=reverse("articles:search"),
             ),
             **kwargs,
@@ -133,6 +138,7 @@ class IssueListView(PageMetaMixin, ListView):
     paginate_by = 60
 
     def get_queryset(self):
+        shows("list:issues")
         return Issue.objects.published().select_related("journal")
 
 
@@ -148,11 +154,10 @@ class IssueDetailView(PreviewMixin, DetailView):
         return issues
 
     def get_context_data(self, **kwargs):
+        shows(f"issue:{self.object.pk}", f"list:issue:{self.object.pk}")
         return super().get_context_data(
             contents=table_of_contents(self.object, preview=self.is_preview()),
-            json_ld=metadata.issue_json_ld(
-                self.object, absolute_url=self.request.build_absolute_uri
-            ),
+            json_ld=metadata.issue_json_ld(self.object, absolute_url=site_url),
             **kwargs,
         )
 
@@ -205,10 +210,11 @@ class ArticleDetailView(PreviewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
+        shows(*article_tags(article), f"related:{article.pk}")
         related_items = article.related_items(RELATED_ITEMS)
         load_relations(article)
         journal = primary_journal()
-        absolute = self.request.build_absolute_uri
+        absolute = site_url
         image_url = absolute(article.lead_image.url) if article.lead_image else ""
         return super().get_context_data(
             references=article.references.all(),
@@ -236,10 +242,11 @@ def article_citation(request, slug: str, format: str):
         raise Http404("Unknown citation format")
     content_type, render_citation = CITATION_FORMATS[format]
     article = get_object_or_404(Article.objects.published().for_listing(), slug=slug)
+    shows(*article_tags(article))
     text = render_citation(
         article,
         journal=primary_journal(),
-        url=request.build_absolute_uri(article.get_absolute_url()),
+        url=site_url(article.get_absolute_url()),
     )
     response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{article.slug}.{format}"'
@@ -258,6 +265,8 @@ class ArticleListView(PageMetaMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         self.subject = self.get_subject()
+        kind = self.subject_model._meta.model_name
+        shows(f"{kind}:{self.subject.pk}", f"list:{kind}:{self.subject.pk}")
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -330,6 +339,7 @@ class TopicListView(PageMetaMixin, TemplateView):
     meta_description = "Browse the journal's articles by clinical topic or by section."
 
     def get_context_data(self, **kwargs):
+        shows("list:topics")
         return super().get_context_data(
             topics=topics_with_counts(), sections=sections_with_counts(), **kwargs
         )
@@ -341,6 +351,7 @@ class SearchView(PageMetaMixin, TemplateView):
     meta_description = "Search the journal's articles by title, text, author or topic."
 
     def get_context_data(self, **kwargs):
+        shows("list:search")
         form = SearchForm(self.request.GET or None, years=published_years())
         query, page, filtered = "", None, False
         if form.is_valid():

@@ -265,12 +265,15 @@ def after_unrelated_edit(base: str, path: str, *, app_pids, db_name, rounds=10) 
     shown = path.rstrip("/").rsplit("/", 1)[-1]
     unrelated = Article.objects.published().exclude(slug=shown).order_by("pk").first()
     cold_ms, cold_app, cold_db, hit_ms = [], [], [], []
+    statuses: Counter = Counter()
     for _ in range(rounds):
-        unrelated.save()  # another article corrected: every cached page is stale
+        unrelated.save()  # another article corrected: with cache tags, this page stays warm
         pg = backend_pids(db_name)
         app0, db0 = cpu_ms(app_pids), cpu_ms(pg)
         start = time.perf_counter()
-        urllib.request.urlopen(base + path, timeout=30).read()
+        with urllib.request.urlopen(base + path, timeout=30) as response:
+            response.read()
+            statuses[response.headers.get("X-Cache")] += 1
         cold_ms.append((time.perf_counter() - start) * 1000)
         cold_app.append(cpu_ms(app_pids) - app0)
         cold_db.append(cpu_ms(backend_pids(db_name)) - db0)
@@ -283,7 +286,189 @@ def after_unrelated_edit(base: str, path: str, *, app_pids, db_name, rounds=10) 
         "app": mean(cold_app),
         "db": mean(cold_db),
         "hit": mean(hit_ms),
+        "statuses": dict(statuses),
     }
+
+
+def distinct_pages(count: int) -> list[str]:
+    """count distinct public pages: the lists first (home, archive, topics, feeds, sitemap,
+    every issue, topic and section), then authors' pages and article pages."""
+    from articles.models import Article, Author, Issue, Section, Topic
+
+    pages = ["/", "/issues/", "/topics/", "/feeds/rss/", "/feeds/atom/", "/sitemap.xml"]
+    for model in (Issue, Topic, Section):
+        objects = model.objects.published() if model is Issue else model.objects.all()
+        pages += [o.get_absolute_url() for o in objects.order_by("pk")]
+    articles = list(Article.objects.published().order_by("?")[:count])
+    authors = Author.objects.filter(authorships__article__in=articles[: count // 4]).distinct()
+    pages += [a.get_absolute_url() for a in authors.order_by("pk")[: count // 8]]
+    pages += [a.get_absolute_url() for a in articles]
+    return list(dict.fromkeys(pages))[:count]
+
+
+def fetch_all(base: str, paths: list[str], *, connections: int) -> Counter:
+    """GET every path once (connections at a time); how many answers said HIT, MISS, or
+    gave another status."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    found: Counter = Counter()
+    lock = threading.Lock()
+    queue = list(paths)
+
+    def worker():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                path = queue.pop()
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            status = response.getheader("X-Cache") if response.status == 200 else response.status
+            with lock:
+                found[status] += 1
+                if status == "MISS":
+                    found.setdefault("missed", []).append(path)
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return found
+
+
+def correct_a_reference(article_pk: int, n: int) -> None:
+    """What an editor does: fix one reference of one article (through the ORM: the same
+    signals as the admin)."""
+    from articles.models import Reference
+
+    reference = Reference.objects.filter(article_id=article_pk).order_by("position").first()
+    reference.citation = reference.citation.rstrip(" .") + f" (corrected {n})."
+    reference.save()
+
+
+def zipf_replay(base, paths, *, seconds, connections, edit_every, articles, app_pids) -> dict:
+    """Zipf-distributed reads of paths (the first the most read) for seconds, with a
+    reference corrected every edit_every seconds; bounded at 500,000 requests."""
+    import http.client
+    import random
+    import threading
+    from itertools import accumulate
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    weights = list(accumulate(1 / rank for rank in range(1, len(paths) + 1)))
+    found: Counter = Counter()
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(i):
+        rng = random.Random(i)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        seen: Counter = Counter()
+        while time.monotonic() < stop and sum(seen.values()) < 500_000 // connections:
+            (path,) = rng.choices(paths, cum_weights=weights)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            seen[response.getheader("X-Cache") if response.status == 200 else "error"] += 1
+        conn.close()
+        with lock:
+            found.update(seen)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    app0 = cpu_ms(app_pids)
+    for t in threads:
+        t.start()
+    edits, rng = 0, random.Random(7)
+    while time.monotonic() + edit_every <= stop:
+        time.sleep(edit_every)
+        edits += 1
+        correct_a_reference(rng.choice(articles), edits)
+    for t in threads:
+        t.join()
+    total = sum(found.values())
+    return {
+        "hits": found["HIT"],
+        "total": total,
+        "errors": found["error"],
+        "edits": edits,
+        "app": (cpu_ms(app_pids) - app0) / max(total, 1),
+    }
+
+
+def tag_invalidation(args, env: dict, redis_url: str) -> None:
+    """Cache tags against the global version: pages cooled by one edit, and the hit ratio
+    of a minute of Zipf-distributed reads with an edit every ten seconds."""
+    import random
+
+    import redis
+    from django.conf import settings
+
+    from articles.models import Article
+
+    paths = distinct_pages(args.pages)
+    by_path = {a.get_absolute_url(): a.pk for a in Article.objects.published().only("slug")}
+    articles = [by_path[p] for p in paths if p in by_path]
+    rng = random.Random(11)
+    edited = rng.choice(articles)
+    shows = [p for p in paths if p not in by_path or by_path[p] != edited]
+    print(
+        f"\n{Article.objects.count():,} articles · {len(paths):,} distinct pages warmed · "
+        f"gunicorn {args.workers} sync workers · {args.connections} client connections · "
+        f"load average {os.getloadavg()[0]:.1f}\n"
+    )
+    print(
+        "| invalidation | pages cold after one reference corrected | replay hit ratio "
+        "| requests | edits | app CPU ms/req |"
+    )
+    print("|---|---|---|---|---|---|")
+    taken: set[int] = set()
+    for label, tags_on in (("cache tags", True), ("global version (before)", False)):
+        settings.PAGE_CACHE_TAGS = tags_on  # the writer (this process) decides what to bump
+        redis.Redis.from_url(redis_url).flushdb()
+        app = servers.Gunicorn(
+            port=servers.free_port(taken),
+            env={**env, "PAGE_CACHE_TAGS": str(tags_on).lower()},
+            workers=args.workers,
+        )
+        try:
+            pids = app.worker_pids()
+            fetch_all(app.url, paths, connections=args.connections)  # warm
+            warm = fetch_all(app.url, paths, connections=args.connections)
+            correct_a_reference(edited, 0)
+            time.sleep(0.05)  # the announcement's way to the workers
+            after = fetch_all(app.url, paths, connections=args.connections)
+            cooled = after["MISS"]
+            named = sorted(set(after.get("missed", [])) & set(shows))[:5]
+            replay = zipf_replay(
+                app.url,
+                paths,
+                seconds=args.replay_seconds,
+                connections=args.connections,
+                edit_every=10,
+                articles=articles,
+                app_pids=pids,
+            )
+        finally:
+            app.stop()
+        table(
+            label,
+            f"{cooled:,} of {warm['HIT']:,} warm",
+            f"{replay['hits'] / max(replay['total'], 1):.4f}",
+            f"{replay['total']:,}",
+            replay["edits"],
+            f"{replay['app']:.2f}",
+        )
+        if tags_on:
+            print(f"  (article {edited} edited; some other pages that went cold: {named})")
+    print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
@@ -309,6 +494,14 @@ def main() -> None:
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
     )
+    parser.add_argument(
+        "--tag-invalidation",
+        action="store_true",
+        help="only compare cache tags with the global version: pages cooled by one edit, "
+        "and the hit ratio of Zipf reads with an edit every 10 s",
+    )
+    parser.add_argument("--pages", type=int, default=2000, help="distinct pages to warm")
+    parser.add_argument("--replay-seconds", type=float, default=60)
     args = parser.parse_args()
 
     try:
@@ -339,6 +532,9 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(args.redis_url).flushdb()
+    if args.tag_invalidation:
+        tag_invalidation(args, env, args.redis_url)
+        return
     urls = page_urls()
     queries = {name: query_count(path) for name, path in urls.items() if name != "static CSS"}
 
@@ -389,8 +585,8 @@ def main() -> None:
         row("static CSS in that run", static, static["rate"], 0)
         edit = after_unrelated_edit(cached.url, urls["article"], app_pids=pids, db_name=db_name)
         print(
-            f"\nArticle right after an unrelated edit (cold render): {edit['cold']:.1f} ms "
-            f"wall, {edit['app']:.1f} ms app CPU, {edit['db']:.1f} ms DB CPU; "
+            f"\nArticle right after an unrelated edit ({edit['statuses']}): {edit['cold']:.1f} "
+            f"ms wall, {edit['app']:.1f} ms app CPU, {edit['db']:.1f} ms DB CPU; "
             f"the next request (cache hit): {edit['hit']:.1f} ms wall."
         )
         if args.nginx:

@@ -105,8 +105,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "jhop.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Answers cached public pages before sessions, CSRF and auth run (see articles/caching.py).
-    "articles.caching.PageCacheMiddleware",
+    # Answers cached public pages before sessions, CSRF and auth run (docs/page-cache.md).
+    "articles.derived.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -199,7 +199,7 @@ else:
 # the rate limits (and the signup form's single-use stamps) count per process meanwhile.
 CACHES["ratelimit"] = resilient(CACHES["default"], fallback_to_process_memory=True)
 CACHES["default"] = resilient(CACHES["default"])
-# Public pages (articles/caching.py): how long the site's own page cache keeps them...
+# Public pages (docs/page-cache.md): how long the site's own page cache keeps them...
 CACHE_MIDDLEWARE_SECONDS = env.int("CACHE_SECONDS", default=300)
 # ...how long browsers (max-age) and shared caches such as a CDN (s-maxage) may (never
 # longer than the page has left in the site's own cache, nor past the next go-live)...
@@ -209,9 +209,17 @@ PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=300)
 # request with a conditional GET, so a publish shows through it at once).
 PAGE_CACHE_PROXY_SECONDS = env.int("PAGE_CACHE_PROXY_SECONDS", default=0)
 # Called (POST, JSON body) after every change of public content, to purge a CDN; with
-# PAGE_CACHE_PURGE_TOKEN sent as "Authorization: Bearer <token>". Empty: no call.
+# PAGE_CACHE_PURGE_TOKEN sent as "Authorization: Bearer <token>". Empty: no call. It names
+# the changed pages' cache tags ({"tags": [...]}, and a Surrogate-Key header), at most
+# PAGE_CACHE_PURGE_BATCH a call, unless PAGE_CACHE_PURGE_EVERYTHING (a CDN that cannot
+# purge by tag): then {"purge_everything": true}.
 PAGE_CACHE_PURGE_URL = env.str("PAGE_CACHE_PURGE_URL", default="")
 PAGE_CACHE_PURGE_TOKEN = env.str("PAGE_CACHE_PURGE_TOKEN", default="")
+PAGE_CACHE_PURGE_EVERYTHING = env.bool("PAGE_CACHE_PURGE_EVERYTHING", default=False)
+PAGE_CACHE_PURGE_BATCH = env.int("PAGE_CACHE_PURGE_BATCH", default=30)
+# False: every change makes every cached page stale (one global version, as before cache
+# tags; bench/web.py --tag-invalidation compares the two).
+PAGE_CACHE_TAGS = env.bool("PAGE_CACHE_TAGS", default=True)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

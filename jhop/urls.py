@@ -1,11 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from articles.caching import cache_public_page
+from articles.derived.pagecache import cache_public_page
 from articles.prepared import plan_once
-from articles.sitemaps import sitemap_section, sitemaps
+from articles.sitemaps import sitemap_index, sitemap_section
 from articles.views import HomeView
 from jhop import twofactor, views
 from subscriptions import webhooks
@@ -18,12 +17,7 @@ admin.site.index_title = "Journal content and subscriptions"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
-    path(
-        "sitemap.xml",
-        cache_public_page(sitemap_views.index),
-        {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"},
-        name="sitemap",
-    ),
+    path("sitemap.xml", cache_public_page(sitemap_index), name="sitemap"),
     path(
         "sitemap-<section>.xml",
         cache_public_page(sitemap_section),

@@ -11,6 +11,8 @@ from django.utils.crypto import get_random_string
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
+from articles.paths import site_url
+
 
 @never_cache
 @require_safe
@@ -49,7 +51,7 @@ def _cache_answers() -> bool:
 @require_safe
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
-    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    sitemap = site_url(reverse("sitemap"))
     lines = [
         "User-agent: *",
         "Disallow: /admin/",

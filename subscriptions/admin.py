@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from articles.admin.common import LargeTablePaginator, PlainActionCheckbox, search_words
+from articles.admin.shared import LargeTablePaginator, PlainActionCheckbox, search_words
 from articles.models import Issue
 from subscriptions import (
     charts,

@@ -16,8 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
-from articles.caching import cache_public_page
-from articles.metadata import page_meta
+from articles.public import cache_public_page, page_meta, shows
 from subscriptions import services
 from subscriptions.forms import (
     EmailOnlyForm,
@@ -371,7 +370,7 @@ def unsubscribe(request, data):
 
 
 # The public archive of newsletter editions: pages that carry nothing per visitor (cached
-# for anonymous readers by articles.caching.cache_public_page, see urls.py).
+# for anonymous readers by articles.public.cache_public_page, see urls.py).
 
 ARCHIVE_PAGE_SIZE = 50
 
@@ -380,6 +379,7 @@ ARCHIVE_PAGE_SIZE = 50
 def edition_archive(request, list_slug):
     """The sent editions of one email list, newest first."""
     mailing_list = get_object_or_404(MailingList.objects.email(), slug=list_slug)
+    shows(f"newsletter:{mailing_list.pk}")
     editions = mailing_list.editions.published().only(
         "subject", "slug", "preheader", "started_at", "mailing_list_id"
     )
@@ -409,11 +409,16 @@ def edition_detail(request, list_slug, slug):
         title=edition.subject,
         description=edition.preheader or " ".join(edition.intro_paragraphs())[:300],
     )
+    articles = edition_articles(edition)
+    shows(
+        f"newsletter:{edition.mailing_list_id}",
+        *(f"article:{a.pk}" for a in articles),
+    )
     context = {
         "edition": edition,
         "mailing_list": edition.mailing_list,
         "intro": edition.intro_paragraphs(),
-        "articles": edition_articles(edition),
+        "articles": articles,
         "meta": meta,
     }
     return render(request, "subscriptions/edition_detail.html", context)

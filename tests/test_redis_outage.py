@@ -200,7 +200,7 @@ def test_pages_signups_and_logins_survive_a_redis_outage_and_recover(
     for path in pages:
         assert client.get(path).status_code == 200, path
     # Signups count in Redis again. (When the page cache stores pages there again is the
-    # page cache's own retry: articles/caching.py.)
+    # page cache's own retry: articles/derived/pagecache.py.)
     mail.outbox.clear()
     assert sign_up(client, "after@example.com").status_code == 302
     assert len(mail.outbox) == 1
@@ -229,12 +229,6 @@ def test_a_dead_redis_costs_one_attempt_per_interval_not_one_per_call(private_re
     assert len(attempts) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="articles/caching.py (the page cache's owner): _next_version() compares the None "
-    "that cache.incr() answers while Redis is down with 2**53; remove this mark once it "
-    "degrades",
-)
 def test_an_editor_can_save_an_article_while_redis_is_down(private_redis, site):
     private_redis.stop()
     article = site["article"]

@@ -21,17 +21,15 @@ from articles import lookup, services
 from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
-    LargeTablePaginator,
-    PlainActionCheckbox,
     PublishActionsMixin,
     Reorderable,
     SaysWhenReadersSeeIt,
     SharesDraftsMixin,
     SiteLinkMixin,
-    search_words,
     state,
 )
 from articles.admin.preview import PreviewLinkInline
+from articles.admin.shared import LargeTablePaginator, PlainActionCheckbox, search_words
 from articles.admin.uploads import KeepsUploads
 from articles.models import (
     Article,

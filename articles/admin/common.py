@@ -1,18 +1,12 @@
 """Helpers the journal admins share."""
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.functional import cached_property
 from django.utils.html import format_html
-from django.utils.text import smart_split, unescape_string_literal
-from django.utils.translation import gettext as _
 
 from articles import services
 from articles.images import rendition
@@ -199,67 +193,3 @@ def count_of(model, field: str):
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-class LargeTablePaginator(Paginator):
-    """A changelist paginator that does not count a large table row by row.
-
-    On PostgreSQL, an unfiltered list takes the planner's row estimate (pg_class) once
-    the table is large. A filtered or searched one is counted up to COUNT_LIMIT rows and
-    no further (a search for a common word matches half the archive, and counting all of
-    it would cost more than the page): its list then offers the first COUNT_LIMIT, and
-    says there are more (templates/admin/pagination.html, search_form.html).
-    Used with show_full_result_count = False, so no page counts the table.
-    """
-
-    EXACT_BELOW = 10_000
-    COUNT_LIMIT = 1_000
-
-    is_capped = False
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if not isinstance(queryset, QuerySet):
-            return super().count
-        if queryset.query.where:
-            counted = queryset.order_by()[: self.COUNT_LIMIT + 1].count()
-            self.is_capped = counted > self.COUNT_LIMIT
-            return min(counted, self.COUNT_LIMIT)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [queryset.model._meta.db_table],
-                )
-                row = cursor.fetchone()
-            if row and row[0] >= self.EXACT_BELOW:
-                return row[0]
-        return super().count
-
-
-class PlainActionCheckbox:
-    """Admin mixin: each row's action checkbox written directly, as Django's widget would.
-
-    Django renders it through the form widget templates, one template render per row:
-    a sixth of a 100-row changelist's CPU time.
-    """
-
-    def action_checkbox(self, obj):
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            format_html(_("Select this object for an action - {}"), str(obj)),
-        )
-
-
-def search_words(search_term: str) -> list[str]:
-    """The admin search box's words, split as Django splits them ("a phrase" stays whole)."""
-    words = []
-    for bit in smart_split(search_term):
-        if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
-            bit = unescape_string_literal(bit)
-        if bit:
-            words.append(bit)
-    return words

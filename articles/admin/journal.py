@@ -15,7 +15,6 @@ from articles import services
 from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
-    LargeTablePaginator,
     PublishActionsMixin,
     Reorderable,
     SaysWhenReadersSeeIt,
@@ -27,6 +26,7 @@ from articles.admin.common import (
 )
 from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
 from articles.admin.preview import IssuePreviewLinkInline
+from articles.admin.shared import LargeTablePaginator
 from articles.admin.uploads import KeepsUploadsAdmin
 from articles.models import (
     Article,

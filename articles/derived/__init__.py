@@ -8,6 +8,7 @@ counts        live-article counts and dates of topics, sections and authors
 related       the ranked related-items lists
 records       the record datestamp of each article (OAI-PMH, JATS, Crossref, feeds, ...)
 verify        recompute everything, report drift, repair (manage.py check_derived)
+pagecache     whole pages, tagged with what they show: an edit cools only those pages
 
 See docs/derived-data.md.
 """

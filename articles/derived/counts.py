@@ -40,7 +40,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from articles.caching import _next_go_live, current_version
+from articles.derived.pagecache import current_version, next_go_live
 from articles.models import Article, ArticleTopic, Author, Authorship, Issue, Section, Topic
 from articles.models.journal import PublishState
 
@@ -130,7 +130,7 @@ def not_due_yet() -> list[int]:
     """Counted articles that are not live yet: scheduled, or in a scheduled issue. Usually
     none, known from the page cache's next go-live (no query); else a few, found through
     the publication-date indexes."""
-    if _next_go_live(current_version()) is None:
+    if next_go_live(current_version()) is None:
         return []
     now = timezone.now()
     scheduled_issues = Issue.objects.filter(status=PublishState.PUBLISHED, published_at__gt=now)

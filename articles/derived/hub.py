@@ -27,8 +27,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_init, post_save, pre_delete, pre_save
 
-from articles.caching import bump_content_version
-from articles.derived import cards, counts, records, related, writes
+from articles.derived import cards, counts, pagecache, records, related, writes
 from articles.models import (
     Article,
     ArticleTopic,
@@ -355,7 +354,7 @@ class Bulk:
             related.store(related.rank(found["articles"]), bump=False)
         elif model in (Section, Journal):
             records.touch(records.showing(model, pks))
-        transaction.on_commit(bump_content_version)
+        pagecache.invalidate(_raw_write_tags(model, found, values))
 
     def before_create(self, model, objs) -> None:
         if model is Article:
@@ -387,7 +386,26 @@ class Bulk:
             related.store(related.rank({obj.article_id for obj in objs}), bump=False)
         else:
             return
-        transaction.on_commit(bump_content_version)
+        if model is Reference:
+            pagecache.invalidate(f"article:{obj.article_id}" for obj in objs)
+        elif model is not RelatedItem:  # related.store cooled the lists it changed
+            pagecache.invalidate_everything()  # new articles or links: every listing may change
+
+
+def _raw_write_tags(model, found: dict, values: dict) -> set[str]:
+    """The page-cache tags a QuerySet.update() of these rows makes stale: the rows' own
+    pages and list items where what changed shows only there; every page where it may move
+    an article in or out of a listing (or for the journal, which every page shows)."""
+    pks = found["pks"]
+    if model is Article and not set(values) & COUNTED_FIELDS:
+        return {f"article:{pk}" for pk in pks}
+    if model in (Author, Topic, Section):
+        return {f"{model._meta.model_name}:{pk}" for pk in pks}
+    if model is Reference:
+        return {f"article:{pk}" for pk in found["articles"]}
+    if model is RelatedItem:
+        return set()  # related.store cooled the lists it changed
+    return {pagecache.EVERY_PAGE}
 
 
 def _derive_bodies(pks) -> None:

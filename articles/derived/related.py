@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django_tasks import task
 
-from articles.caching import bump_content_version
+from articles.derived.pagecache import invalidate
 from articles.models import Article, ArticleTopic, RankedRelated, RelatedItem
 from articles.models.journal import PublishState
 
@@ -235,8 +235,7 @@ def stored_lists(article_ids: Iterable[int]) -> dict[int, list[Entry]]:
 def store(lists: dict[int, list[Entry]], *, bump: bool = True) -> int:
     """Write the lists that differ from what is stored; returns how many changed.
 
-    bump: make cached pages stale if a published article's list changed (a refresh
-    inside the writer's transaction leaves that to the write itself).
+    bump: unused (every changed list's page is invalidated: its related:<pk> tag).
     """
     stored = stored_lists(lists)
     changed = [pk for pk, entries in lists.items() if stored.get(pk, []) != entries]
@@ -253,8 +252,11 @@ def store(lists: dict[int, list[Entry]], *, bump: bool = True) -> int:
         batch_size=5000,
     )
     # Only published articles' pages show their lists (a draft's shows in its preview).
-    if bump and changed and candidates().filter(pk__in=changed[:5000]).exists():
-        bump_content_version()
+    for start in range(0, len(changed), 5000):
+        live = (
+            candidates().filter(pk__in=changed[start : start + 5000]).values_list("pk", flat=True)
+        )
+        invalidate(f"related:{pk}" for pk in live)
     return len(changed)
 
 

@@ -9,7 +9,9 @@ from django.views.generic import DetailView
 from lxml import etree
 
 from articles.derived import records
+from articles.derived.pagecache import article_tags, shows
 from articles.models import Article
+from articles.paths import site_url
 from articles.scholarly import jats, oai
 
 
@@ -21,9 +23,8 @@ class ArticleJatsView(DetailView):
 
     def render_to_response(self, context, **response_kwargs):
         article = self.object
-        document = jats.article_jats(
-            article, url=self.request.build_absolute_uri(article.get_absolute_url())
-        )
+        shows(*article_tags(article))
+        document = jats.article_jats(article, url=site_url(article.get_absolute_url()))
         response = HttpResponse(document.to_bytes(), content_type=jats.CONTENT_TYPE)
         if changed := records.record_date(article):
             response["Last-Modified"] = http_date(changed.timestamp())
@@ -35,7 +36,7 @@ class ArticleJatsView(DetailView):
 def oai_pmh(request):
     """The OAI-PMH 2.0 endpoint: arguments in the query string (GET) or the form body (POST)."""
     arguments = request.GET if request.method == "GET" else request.POST
-    base_url = request.build_absolute_uri(reverse("articles:oai"))
+    base_url = site_url(reverse("articles:oai"))
     document = oai.Repository(base_url=base_url).build(
         {name: arguments.getlist(name) for name in arguments}
     )

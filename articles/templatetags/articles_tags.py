@@ -6,6 +6,9 @@ from django.utils.dates import MONTHS
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 
+from articles.derived.pagecache import card_tags, shows
+from articles.paths import site_url
+
 register = template.Library()
 
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -13,11 +16,14 @@ _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 @register.simple_tag(takes_context=True)
 def absolute_uri(context, path=None):
-    """The absolute URL of path (default: the current page without its query string)."""
+    """The absolute URL of path on SITE_URL (default: the current page without its query
+    string)."""
     request = context.get("request")
-    if not request:  # no request (an error page rendered without one)
-        return path or ""
-    return request.build_absolute_uri(path if path is not None else request.path)
+    if path is None:
+        if not request:  # no request (an error page rendered without one)
+            return ""
+        path = request.path
+    return site_url(path)
 
 
 @register.filter
@@ -70,6 +76,7 @@ def article_item(article, level=2, in_issue=False, snippet=""):
     the template engine made them the larger part of a page's cost. Every value is
     escaped here (escape(), as format_html() would).
     """
+    shows(*card_tags(article))
     title = escape(article.title)
     parts = [
         f'<article class="item">\n  <h{level} class="item-title">'

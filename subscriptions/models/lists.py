@@ -9,6 +9,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
+from articles.signals import EVERY_PAGE, content_changed
+
 
 class MailingListQuerySet(models.QuerySet):
     def active(self) -> "MailingListQuerySet":
@@ -126,8 +128,6 @@ def current_offer() -> Offer:
 @receiver([post_save, post_delete], sender=MailingList)
 @receiver([post_save, post_delete], sender=ConsentText)
 def _forget_offer(**kwargs):
-    from articles.caching import bump_content_version
-
     cache.delete(OFFER_CACHE_KEY)
-    # Cached pages embed the subscribe box: they must show the change at once too.
-    bump_content_version()
+    # Every page embeds the subscribe box: they must show the change at once too.
+    content_changed.send(sender=MailingList, tags=[EVERY_PAGE])

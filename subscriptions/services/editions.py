@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tasks import task
 
-from articles.caching import bump_content_version
 from articles.models import Article
+from articles.signals import content_changed
 from subscriptions import emails, sending
 from subscriptions.models import (
     ConsentEvent,
@@ -37,6 +37,11 @@ TEMPLATE = "subscriptions/edition"
 # Without an earlier edition, "what's new" reaches back this far.
 FIRST_EDITION_LOOKBACK = timedelta(days=30)
 SUGGESTIONS = 12
+
+
+def archive_changed(mailing_list_id: int) -> None:
+    """The list's public archive (and the sitemap) shows a newly sent edition now."""
+    content_changed.send(sender=Edition, tags=[f"newsletter:{mailing_list_id}", "list:sitemap"])
 
 
 def last_sent(mailing_list: MailingList) -> Edition | None:
@@ -194,7 +199,7 @@ def send_edition(*, edition: Edition, user) -> Edition:
         )
         if not started:
             raise ValidationError(f"“{edition}” has already been sent or is being sent.")
-        bump_content_version()  # the public archive shows it now
+        archive_changed(edition.mailing_list_id)
         transaction.on_commit(partial(build_edition_emails_task.enqueue, edition.pk), robust=True)
     edition.refresh_from_db()
     return edition
@@ -246,7 +251,7 @@ def start_scheduled_edition(edition_id: int, scheduled_for: str) -> str:
     ).update(status=Status.SENDING, started_at=timezone.now(), scheduled_for=None)
     if not started:
         return "not due (cancelled or rescheduled)"
-    bump_content_version()  # the public archive shows it now
+    archive_changed(Edition.objects.values_list("mailing_list_id", flat=True).get(pk=edition_id))
     return f"{build_edition_emails(edition_id=edition_id)} email(s) recorded"
 
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.admin.common import LargeTablePaginator
+from articles.admin.shared import LargeTablePaginator
 from tests.factories import make_article, make_author, make_topic
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,6 @@
 from email.utils import parsedate_to_datetime
 
 import pytest
-from django.contrib.sites.models import Site
 from django.utils.dateparse import parse_datetime
 from lxml import etree
 
@@ -16,8 +15,6 @@ ATOM = {"a": "http://www.w3.org/2005/Atom"}
 
 @pytest.fixture
 def site():
-    Site.objects.update_or_create(pk=1, defaults={"domain": "testserver", "name": "JHOP"})
-    Site.objects.clear_cache()
     return build_site(n=2)
 
 

@@ -1,5 +1,5 @@
 """The page cache: answered before the rest of the middleware, conditional requests,
-who bypasses it, and every path that invalidates it (articles/caching.py)."""
+who bypasses it, and every path that invalidates it (articles/pagecache.py)."""
 
 import time
 from datetime import timedelta
@@ -13,8 +13,9 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.http import http_date
 
-from articles import caching
-from articles.caching import content_version
+from articles import signals as pagecache_signals
+from articles.derived import pagecache
+from articles.derived.pagecache import content_version
 from articles.models import Article, PreviewLink, Reference
 from tests.articles.site_data import build_site
 from tests.factories import make_article, make_author, make_issue, make_topic
@@ -108,7 +109,9 @@ def test_a_cached_page_is_not_served_to_a_signed_in_editor(client, site):
     assert "Changed without signals" in editor.get(article.get_absolute_url()).content.decode()
 
 
-def test_a_preview_link_page_is_never_stored(client, site):
+def test_a_preview_link_page_is_never_stored(client, site, settings):
+    # Its keys are read below.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     article = make_article(title="Secret draft", status=Article.Status.DRAFT)
     link = PreviewLink.objects.create(
         article=article, expires_at=timezone.now() + timedelta(days=1)
@@ -116,7 +119,7 @@ def test_a_preview_link_page_is_never_stored(client, site):
     url = f"/preview/{link.token}/"
     response = client.get(url)
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    assert not any(key.startswith(":1:jhop:page:") for key in cache._cache)
+    assert not any(key.startswith(":1:jhop:page2:") for key in cache._cache)
 
 
 def test_not_found_pages_are_not_stored(client, site):
@@ -228,7 +231,7 @@ def test_a_scheduled_article_appears_when_due_without_cron(client, site, monkeyp
     # The moment comes (no signal, no cron): the stored page has run out.
     Article.objects.filter(title="Goes live soon").update(published_at=timezone.now())
     later = time.time() + 91
-    monkeypatch.setattr(caching.time, "time", lambda: later)
+    monkeypatch.setattr(pagecache.time, "time", lambda: later)
     assert "Goes live soon" in client.get("/").content.decode()
 
 
@@ -267,7 +270,9 @@ def test_publishing_calls_the_purge_url_after_commit(
     settings.PAGE_CACHE_PURGE_URL = "https://api.cdn.example/purge"
     settings.PAGE_CACHE_PURGE_TOKEN = "s3cret"
     received = []
-    caching.content_changed.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t")
+    pagecache_signals.pages_invalidated.connect(
+        lambda **kw: received.append(kw), weak=False, dispatch_uid="t"
+    )
     try:
         with mock.patch("urllib.request.urlopen", return_value=FakeResponse()) as urlopen:
             with django_capture_on_commit_callbacks(execute=True):
@@ -281,7 +286,7 @@ def test_publishing_calls_the_purge_url_after_commit(
                 make_article(title="Draft", status=Article.Status.DRAFT)
             assert urlopen.call_count == 1  # a draft purges nothing
     finally:
-        caching.content_changed.disconnect(dispatch_uid="t")
+        pagecache_signals.pages_invalidated.disconnect(dispatch_uid="t")
     assert len(received) == 1
 
 

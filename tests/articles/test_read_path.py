@@ -49,7 +49,7 @@ def test_a_scheduled_article_goes_live_on_its_time_with_the_page_cache_off(
 
     from django.utils import timezone
 
-    from articles import caching
+    from articles.derived import pagecache
 
     settings.CACHE_MIDDLEWARE_SECONDS = 0
     make_journal()
@@ -60,7 +60,7 @@ def test_a_scheduled_article_goes_live_on_its_time_with_the_page_cache_off(
     page = client.get(topic.get_absolute_url()).text
     assert "Out Already" in page and "Goes Live Soon" not in page
     later = soon + timedelta(seconds=1)
-    monkeypatch.setattr(caching.time, "time", later.timestamp)
+    monkeypatch.setattr(pagecache.time, "time", later.timestamp)
     monkeypatch.setattr(timezone, "now", lambda: later)
     page = client.get(topic.get_absolute_url()).text
     assert "Goes Live Soon" in page

@@ -16,13 +16,6 @@ SCHEMAS = Path(__file__).parent / "schemas"
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
-@pytest.fixture(autouse=True)
-def site_domain(db):
-    """Sitemaps and feeds name the Site record's domain, as editors set it in the admin."""
-    Site.objects.update_or_create(pk=1, defaults={"domain": "testserver", "name": "JHOP"})
-    Site.objects.clear_cache()
-
-
 @pytest.fixture(scope="module")
 def sitemap_schema():
     return etree.XMLSchema(etree.parse(str(SCHEMAS / "sitemap.xsd")))
@@ -132,6 +125,7 @@ def test_migrations_name_the_site_after_site_url(settings):
             with connection.cursor() as cursor:
                 cursor.execute(sql)
 
+    settings.SITE_URL = "http://127.0.0.1:8000"
     Site.objects.filter(pk=settings.SITE_ID).update(domain="example.com")
     migration.name_site(apps, Editor())
     assert Site.objects.get(pk=settings.SITE_ID).domain == "127.0.0.1:8000"

@@ -68,7 +68,7 @@ def test_changing_a_list_updates_the_box(db):
 
 
 def test_changing_a_list_makes_cached_pages_stale(db):
-    from articles.caching import content_version
+    from articles.derived.pagecache import content_version
 
     before = content_version()
     MailingList.objects.filter(slug="jhop-print-edition").update(name="Renamed")
