@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django_countries import countries
 
-from articles.admin.article import ReorderableInlineFormSet
-from articles.admin.common import Reorderable
+from articles.admin.shared import Reorderable, ReorderableInlineFormSet
 from articles.models import Article
 from subscriptions.charts import edition_bar, share_bar
 from subscriptions.models import Edition, EditionArticle, MailingList, Profession

@@ -15,6 +15,12 @@ class NewsletterSitemap(Sitemap):
     priority = 0.3
 
     def items(self):
+        # Asked twice per sitemap index (its last change, its number of pages): read once.
+        if getattr(self, "_items_read", None) is None:
+            self._items_read = self._read()
+        return self._items_read
+
+    def _read(self):
         editions = list(
             Edition.objects.published()
             .filter(mailing_list__archive_in_sitemap=True)

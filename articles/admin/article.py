@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, Max, Min, OuterRef, Q
-from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,14 +21,19 @@ from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
     PublishActionsMixin,
-    Reorderable,
     SaysWhenReadersSeeIt,
     SharesDraftsMixin,
     SiteLinkMixin,
     state,
 )
 from articles.admin.preview import PreviewLinkInline
-from articles.admin.shared import LargeTablePaginator, PlainActionCheckbox, search_words
+from articles.admin.shared import (
+    LargeTablePaginator,
+    PlainActionCheckbox,
+    Reorderable,
+    ReorderableInlineFormSet,
+    search_words,
+)
 from articles.admin.uploads import KeepsUploads
 from articles.models import (
     Article,
@@ -55,28 +59,6 @@ reversion.register(Article, follow=["authorships", "article_topics", "references
 # The editor (Tiptap) injects one fixed <style> block; allow exactly that block, on the
 # article form only. tests/e2e/test_admin_editor.py fails if an upgrade changes it.
 PROSE_EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
-
-
-class ReorderableInlineFormSet(BaseInlineFormSet):
-    """Saves edits that exchange values between rows in one go.
-
-    Renumbering references 1 and 2, inserting a new reference 1, or swapping two
-    authors' rows would give two rows the same number (or author) for a moment and
-    trip the unique constraint. The rows being changed or deleted are removed first;
-    the changed ones are then written back with their ids (an update that finds no
-    row inserts). The admin saves inside a transaction, so nothing is lost on error.
-    """
-
-    def save_existing_objects(self, commit=True):
-        if commit:
-            touched = [
-                form.instance.pk
-                for form in self.initial_forms
-                if form.instance.pk and (form in self.deleted_forms or form.has_changed())
-            ]
-            if touched:
-                self.model._base_manager.filter(pk__in=touched).delete()
-        return super().save_existing_objects(commit)
 
 
 class ArticleForm(KeepsUploads, forms.ModelForm):

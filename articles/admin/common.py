@@ -41,26 +41,6 @@ def state(obj) -> str:
     return "Draft"
 
 
-class Reorderable:
-    """An inline whose rows editors put in order by dragging (or with the arrow keys).
-
-    static/js/admin/reorder.js renumbers the rows' position fields in the order shown, so
-    positions are stored as before; it needs no inline script (the admin's CSP holds).
-    """
-
-    classes = ["reorderable"]
-
-    class Media:
-        js = ["js/admin/reorder.js"]
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "position" and field is not None:
-            # Tabular rows have column headings, not labels: name the box for screen readers.
-            field.widget.attrs.setdefault("aria-label", "Position")
-        return field
-
-
 class LabelledDateTimes:
     """Admin mixin: the date and the time box of a date-time field each get a name.
 

@@ -16,7 +16,6 @@ from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
     PublishActionsMixin,
-    Reorderable,
     SaysWhenReadersSeeIt,
     SharesDraftsMixin,
     SiteLinkMixin,
@@ -26,7 +25,7 @@ from articles.admin.common import (
 )
 from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
 from articles.admin.preview import IssuePreviewLinkInline
-from articles.admin.shared import LargeTablePaginator
+from articles.admin.shared import LargeTablePaginator, Reorderable
 from articles.admin.uploads import KeepsUploadsAdmin
 from articles.models import (
     Article,

@@ -386,23 +386,25 @@ class Bulk:
             related.store(related.rank({obj.article_id for obj in objs}), bump=False)
         else:
             return
-        if model is Reference:
-            pagecache.invalidate(f"article:{obj.article_id}" for obj in objs)
-        elif model is not RelatedItem:  # related.store cooled the lists it changed
-            pagecache.invalidate_everything()  # new articles or links: every listing may change
+        if model is not RelatedItem:  # related.store cooled the lists it changed
+            pagecache.invalidate(
+                set().union(*(pagecache.changed_tags(obj, created=True) for obj in objs))
+            )
 
 
 def _raw_write_tags(model, found: dict, values: dict) -> set[str]:
-    """The page-cache tags a QuerySet.update() of these rows makes stale: the rows' own
-    pages and list items where what changed shows only there; every page where it may move
-    an article in or out of a listing (or for the journal, which every page shows)."""
+    """The page-cache tags a QuerySet.update() of these rows makes stale: the pages that
+    show the rows, as a save of each would say (pagecache.changed_tags); every page where
+    the update may move an article in or out of a listing, whose old state is gone."""
     pks = found["pks"]
     if model is Article and not set(values) & COUNTED_FIELDS:
-        return {f"article:{pk}" for pk in pks}
+        live = Article.objects.published().filter(pk__in=pks).values_list("pk", flat=True)
+        return {f"article:{pk}" for pk in live}
     if model in (Author, Topic, Section):
-        return {f"{model._meta.model_name}:{pk}" for pk in pks}
+        return set().union(*(pagecache.changed_tags(o) for o in model.objects.filter(pk__in=pks)))
     if model is Reference:
-        return {f"article:{pk}" for pk in found["articles"]}
+        live = Article.objects.published().filter(pk__in=found["articles"])
+        return {f"article:{pk}" for pk in live.values_list("pk", flat=True)}
     if model is RelatedItem:
         return set()  # related.store cooled the lists it changed
     return {pagecache.EVERY_PAGE}

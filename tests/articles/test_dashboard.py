@@ -56,6 +56,7 @@ def test_dashboard_runs_a_fixed_number_of_queries(admin_client):
         return len(queries)
 
     make_article(references=["One."])
+    count()  # a session's first admin request also looks up the second factor
     few = count()
     for n in range(12):
         make_article(title=f"More {n}", references=["One.", "Two."], status="draft")

@@ -30,7 +30,7 @@ from subscriptions.models import (
 from subscriptions.services import delivery
 
 from .factories import lists, make_subscriber
-from .test_webhooks import auth, post_sns, sns_certificates, webhooks  # noqa: F401
+from .test_webhooks import _reload_urls, auth, post_sns, sns_certificates, webhooks  # noqa: F401
 
 MAILGUN_KEY = "mailgun-signing-key"
 
@@ -38,6 +38,7 @@ MAILGUN_KEY = "mailgun-signing-key"
 @pytest.fixture
 def services_configured(webhooks, settings):  # noqa: F811
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY}
+    _reload_urls()  # Mailgun's webhook is mounted only with its signing key
     settings.SUBSCRIPTIONS_SOFT_BOUNCE_LIMIT = 3
 
 
