@@ -218,13 +218,19 @@ def verify_view(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"]
-        waiting = False
-        for device in devices_for_user(user, confirmed=True, for_verify=True):
-            allowed, _ = device.verify_is_allowed()
-            waiting |= not allowed
-            if allowed and device.verify_token(token):
-                _verified(request, device)
-                return HttpResponseRedirect(_safe_next(request, default))
+        waiting, matched = False, None
+        # The devices are locked while checked (for_verify), so two requests cannot both
+        # use one recovery code or both slip past the throttle.
+        with transaction.atomic():
+            for device in devices_for_user(user, confirmed=True, for_verify=True):
+                allowed, _ = device.verify_is_allowed()
+                waiting |= not allowed
+                if allowed and device.verify_token(token):
+                    matched = device
+                    break
+        if matched is not None:
+            _verified(request, matched)
+            return HttpResponseRedirect(_safe_next(request, default))
         form.add_error(
             "token",
             "Too many wrong codes: wait a few seconds, then try again."

@@ -223,3 +223,14 @@ def test_the_overview_and_new_recovery_codes_need_a_fresh_check():
     fresh = client.post(reverse("jhop-2fa-recovery-codes"))
     assert len(fresh.context["codes"]) == 10
     assert StaticToken.objects.count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_is_checked_in_a_transaction_of_its_own():
+    """As in production (no test transaction around the request): the devices are locked
+    while a code is checked, which PostgreSQL allows only inside a transaction."""
+    chief = staff(username="chief", is_superuser=True)
+    device = enrolled(chief)
+    client = signed_in(chief)
+    assert verify(client, code(device))["Location"] == ADMIN
+    assert client.get(ADMIN).status_code == 200
