@@ -240,8 +240,8 @@ class RandomEdits(RuleBasedStateMachine):
 
 
 RandomEdits.TestCase.settings = settings(
-    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 8)),
-    stateful_step_count=int(os.environ.get("HYPOTHESIS_STEPS", 10)),
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 12)),
+    stateful_step_count=int(os.environ.get("HYPOTHESIS_STEPS", 12)),
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
