@@ -1,18 +1,10 @@
-"""Shared helpers for the scholarly tests: validation against the vendored official schemas.
-
-The vendored files are what production validates against; where the project's reference
-set (../shared/refdata) is beside the clone, test_scholarly_schemas.py checks that they
-are byte-identical to it. Nothing else reads ../shared, so a bare clone runs every test.
+"""Shared helpers for the scholarly tests: validation against the vendored official schemas
+(what production validates against; test_scholarly_schemas.py checks where they come from).
 """
 
-from pathlib import Path
-
-from django.conf import settings
 from lxml import etree
 
 from articles.scholarly import schemas
-
-REFDATA = Path(settings.BASE_DIR).parent / "shared" / "refdata"
 
 
 def assert_valid(kind: str, document) -> None:
