@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+TEST_WORKERS ?= 2  # pytest-xdist processes for make test (one per core here)
 export PORT  # SITE_URL (links printed and emailed) follows it
 
 .PHONY: run test test-fast lint install
@@ -26,7 +27,7 @@ run: $(VENV)/.installed
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

@@ -38,9 +38,14 @@ def _requirements() -> str:
 
 
 # Under CI a missing tool fails the tests instead (.ci/run installs them).
-pytestmark = pytest.mark.skipif(
-    bool(_requirements()) and not os.environ.get("CI"), reason=_requirements() or "ok"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        bool(_requirements()) and not os.environ.get("CI"), reason=_requirements() or "ok"
+    ),
+    # One pytest-xdist process runs every test that starts app servers on Redis database 2
+    # and builds the shared staticfiles folder.
+    pytest.mark.xdist_group("app-servers"),
+]
 
 
 def production_conf(tmp: Path, *, https: int, http: int, upstream: int, media: Path) -> Path:

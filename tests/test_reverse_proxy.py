@@ -29,7 +29,11 @@ from tests.factories import make_journal
 
 REDIS_URL = os.environ.get("JHOP_CHECK_REDIS_URL", "redis://127.0.0.1:6379/2")
 
-pytestmark = [pytest.mark.proxy, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.proxy,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("app-servers"),  # Redis database 2 and staticfiles/, one at a time
+]
 
 
 def _redis():
