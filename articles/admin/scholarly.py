@@ -93,7 +93,15 @@ def register_dois(model_admin, request, queryset, *, kind: str) -> None:
 
 @admin.register(CrossrefDeposit)
 class CrossrefDepositAdmin(admin.ModelAdmin):
-    list_display = ["batch_id", "issue", "article", "state", "attempts", "created_at"]
+    list_display = [
+        "batch_id",
+        "issue",
+        "article",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
     list_filter = ["state"]
     list_select_related = ["issue__journal", "article"]
     search_fields = ["batch_id", "article__title", "issue__title", "message"]
@@ -107,6 +115,8 @@ class CrossrefDepositAdmin(admin.ModelAdmin):
         "attempts",
         "requested_by",
         "submitted_at",
+        "result_checks",
+        "next_attempt_at",
         "created_at",
         "updated_at",
         "document",
