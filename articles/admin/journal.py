@@ -103,12 +103,12 @@ class IssueAdmin(
     list_select_related = ["journal"]
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
-    readonly_fields = ["cover_preview", "table_of_contents", "crossref_deposits"]
+    readonly_fields = ["cover_preview", "table_of_contents", "doi", "crossref_deposits"]
     actions = ["publish", "unpublish", "share_draft", "register_dois"]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
         ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
-        ("Publishing", {"fields": ["status", "published_at", "description"]}),
+        ("Publishing", {"fields": ["status", "published_at", "description", "doi"]}),
         ("Table of contents", {"fields": ["table_of_contents"]}),
         ("Crossref", {"fields": ["crossref_deposits"]}),
     ]

@@ -32,6 +32,7 @@ from lxml import etree
 
 from articles.models import Article, CrossrefDeposit, Issue
 from articles.scholarly import crossref, gate
+from articles.scholarly.doi import issue_doi
 
 log = logging.getLogger(__name__)
 State = CrossrefDeposit.State
@@ -92,7 +93,13 @@ def request_registration(
         requested_by=user,
     )
     deposit.full_clean()
+    registered_issue = issue or article.issue
     with transaction.atomic():
+        if registered_issue is not None and not registered_issue.doi:
+            # The issue's DOI is fixed once it has been sent to Crossref.
+            Issue.objects.filter(pk=registered_issue.pk, doi="").update(
+                doi=issue_doi(registered_issue)
+            )
         deposit.save()
         transaction.on_commit(partial(_enqueue, deposit.pk), robust=True)
     log.info("Crossref deposit %s queued for %s", batch_id, subject)
