@@ -1,14 +1,16 @@
-"""Crossref and JATS in the admin: export state, DOI registration, the deposits' record."""
+"""Crossref and JATS in the admin: export state, DOI registration, the deposits' record,
+and the indexing exports (PubMed, DOAJ) of an issue."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from articles.models import CrossrefDeposit
-from articles.scholarly import registration
+from articles.scholarly import indexing, registration
 
 
 class ExportStateFilter(admin.SimpleListFilter):
@@ -89,6 +91,27 @@ def register_dois(model_admin, request, queryset, *, kind: str) -> None:
             "their state is shown on each page under “Crossref deposits”.",
             messages.SUCCESS,
         )
+
+
+def download_export(model_admin, request, queryset, export: indexing.Export):
+    """The selected issue's file for an index, as a download; a message when refused."""
+    if queryset.count() != 1:
+        model_admin.message_user(
+            request,
+            f"Select one issue: {export.name} takes one file per issue.",
+            messages.ERROR,
+        )
+        return None
+    issue = queryset.select_related("journal").get()
+    try:
+        content = export.render(issue)
+    except ValidationError as error:
+        for message in error.messages:
+            model_admin.message_user(request, message, messages.ERROR)
+        return None
+    response = HttpResponse(content, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.download_name(issue)}"'
+    return response
 
 
 @admin.register(CrossrefDeposit)
