@@ -194,6 +194,7 @@ def test_an_issue_keeps_the_doi_it_was_registered_with(django_capture_on_commit_
     issue, _article = _issue_with_article()
     journal = issue.journal
     journal.issue_doi_pattern = "{journal}.v{volume}i{issue}.{id}"
+    journal.crossmark_policy_doi = "10.32013/jhop.crossmark-policy"
     journal.save()
     registration.request_registration(issue=issue, user=None)
     issue.refresh_from_db()
@@ -202,8 +203,11 @@ def test_an_issue_keeps_the_doi_it_was_registered_with(django_capture_on_commit_
     journal.save()
     issue.volume = 13
     issue.save()
-    doc = etree.fromstring(_run("--issue", str(issue.pk))[0].encode())
+    out = _run("--issue", str(issue.pk))[0].encode()
+    assert_valid("crossref", out)  # Crossmark without a domain: the site is on "testserver"
+    doc = etree.fromstring(out)
     assert doc.findtext(".//c:journal_issue/c:doi_data/c:doi", namespaces=NS) == issue.doi
+    assert doc.find(".//c:crossmark/c:crossmark_domains", NS) is None
 
 
 def test_a_bad_issue_doi_pattern_or_policy_doi_is_refused_in_editor_words():
