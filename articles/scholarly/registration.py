@@ -165,7 +165,9 @@ def advance(*, deposit_id: int, now: datetime | None = None) -> str:
         .filter(pk=deposit_id)
         .update(next_attempt_at=now + CLAIM, updated_at=now)
     )
-    deposit = CrossrefDeposit.objects.get(pk=deposit_id)
+    deposit = CrossrefDeposit.objects.filter(pk=deposit_id).first()
+    if deposit is None:
+        return "deleted"  # with its issue or article, before its turn came
     if not claimed:
         return deposit.state  # not due, finished, or being taken by another worker
     if deposit.state == State.QUEUED:

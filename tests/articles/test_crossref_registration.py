@@ -313,6 +313,9 @@ def test_a_step_is_taken_once_however_many_runs_ask(
     registration.advance(deposit_id=deposit.pk, now=due)
     registration.advance(deposit_id=deposit.pk, now=due)  # the periodic job, same moment
     assert len(fake_crossref.posts) == 2
+    deposit_id = deposit.pk
+    CrossrefDeposit.objects.filter(pk=deposit_id).delete()
+    assert registration.advance(deposit_id=deposit_id) == "deleted"  # a task left queued
 
 
 def test_the_periodic_job_takes_overdue_steps(fake_crossref, django_capture_on_commit_callbacks):
