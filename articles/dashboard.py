@@ -6,7 +6,7 @@ from django.contrib.admin.models import LogEntry
 from django.db.models import Prefetch
 
 from articles import citations
-from articles.models import Article, Issue, Reference
+from articles.models import Article, CrossrefDeposit, Issue, Reference
 
 LIST_LENGTH = 8
 # Checks run on the most recently changed articles: older ones were checked when saved.
@@ -31,7 +31,8 @@ def problems_of(article: Article) -> list[str]:
 
 
 def editors_dashboard() -> dict:
-    """Drafts, scheduled items, recently published, failing checks, recent changes.
+    """Drafts, scheduled items, recently published, failing checks, Crossref deposits that
+    need an editor, recent changes.
 
     A fixed number of queries, whatever the number of articles.
     """
@@ -54,6 +55,11 @@ def editors_dashboard() -> dict:
         ),
         "published": list(articles.published().newest_first()[:LIST_LENGTH]),
         "problems": problems[:LIST_LENGTH],
+        "deposits": list(
+            CrossrefDeposit.objects.needing_editor()
+            .select_related("issue__journal", "article")
+            .order_by("-updated_at", "-pk")[:LIST_LENGTH]
+        ),
         "changes": list(
             LogEntry.objects.select_related("user", "content_type").order_by("-action_time")[
                 :LIST_LENGTH

@@ -22,6 +22,7 @@ from articles.models import (
 from articles.models.article import load_relations
 from articles.paging import CountedPaginator
 from articles.paths import site_url
+from articles.scholarly.doi import journal_of
 from articles.search import SearchForm, published_years, search_page, terms_of
 
 PAGE_SIZE = 20
@@ -226,8 +227,15 @@ class ArticleDetailView(PreviewMixin, DetailView):
             ama_citation=metadata.ama_citation(article, journal=journal),
             modified_at=metadata.modified_at(article),
             article_url=absolute(article.get_absolute_url()),
+            crossmark_policy=crossmark_policy(article, journal),
             **kwargs,
         )
+
+
+def crossmark_policy(article: Article, primary) -> str:
+    """The DOI of the Crossmark policy covering article (empty: no Crossmark button)."""
+    journal = journal_of(article, primary=primary)
+    return journal.crossmark_policy_doi if article.doi and journal else ""
 
 
 CITATION_FORMATS = {

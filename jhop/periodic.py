@@ -71,6 +71,12 @@ SCHEDULE = [
     Job("retry_emails", timedelta(minutes=5), "retry_emails"),
     # Staff audit entries older than AUDIT_RETENTION_DAYS.
     Job("purge_audit_log", timedelta(days=1), "purge_audit_log"),
+    # Crossref deposits whose next try or result check is overdue (its deferred task lost).
+    Job(
+        "crossref_deposits",
+        timedelta(minutes=2),
+        "articles.scholarly.registration.advance_due",
+    ),
     # Every stored copy recomputed and compared; drift repaired (where the command exists).
     Job("check_derived", timedelta(days=1), "check_derived --repair"),
 ]

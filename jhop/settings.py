@@ -320,10 +320,9 @@ CROSSREF_PASSWORD = env.str("CROSSREF_PASSWORD", default="")
 # Who Crossref writes to about deposits (default: the name and address of DEFAULT_FROM_EMAIL).
 CROSSREF_DEPOSITOR_NAME = env.str("CROSSREF_DEPOSITOR_NAME", default="")
 CROSSREF_DEPOSITOR_EMAIL = env.str("CROSSREF_DEPOSITOR_EMAIL", default="")
+# Seconds to wait for one answer (a deposit Crossref does not answer is sent again later:
+# articles/scholarly/registration.py holds the schedule).
 CROSSREF_TIMEOUT = env.float("CROSSREF_TIMEOUT", default=60)
-# A deposit Crossref does not answer is tried this many times, waiting longer each time.
-CROSSREF_ATTEMPTS = env.int("CROSSREF_ATTEMPTS", default=3)
-CROSSREF_RETRY_SECONDS = env.float("CROSSREF_RETRY_SECONDS", default=10)
 # Where the official XML schemas are (default: the copies vendored in the articles app).
 SCHOLARLY_SCHEMA_DIR = env.str("SCHOLARLY_SCHEMA_DIR", default="")
 # Reference look-up in the article form (off when empty): Crossref's REST API base for

@@ -37,6 +37,7 @@ from articles.models import (
     Section,
     Topic,
 )
+from articles.scholarly import indexing
 
 MONTHS = {
     name.lower(): number
@@ -103,12 +104,19 @@ class IssueAdmin(
     list_select_related = ["journal"]
     search_fields = ["title", "slug", "journal__short_name"]
     date_hierarchy = "cover_date"
-    readonly_fields = ["cover_preview", "table_of_contents", "crossref_deposits"]
-    actions = ["publish", "unpublish", "share_draft", "register_dois"]
+    readonly_fields = ["cover_preview", "table_of_contents", "doi", "crossref_deposits"]
+    actions = [
+        "publish",
+        "unpublish",
+        "share_draft",
+        "register_dois",
+        "download_pubmed",
+        "download_doaj",
+    ]
     fieldsets = [
         (None, {"fields": ["journal", ("volume", "number", "kind"), "title", "slug"]}),
         ("Cover", {"fields": ["cover_date", "cover_image", "cover_image_alt", "cover_preview"]}),
-        ("Publishing", {"fields": ["status", "published_at", "description"]}),
+        ("Publishing", {"fields": ["status", "published_at", "description", "doi"]}),
         ("Table of contents", {"fields": ["table_of_contents"]}),
         ("Crossref", {"fields": ["crossref_deposits"]}),
     ]
@@ -195,6 +203,14 @@ class IssueAdmin(
     @admin.action(description="Register DOIs with Crossref")
     def register_dois(self, request, queryset):
         scholarly.register_dois(self, request, queryset, kind="issue")
+
+    @admin.action(description="Download PubMed XML (one issue)", permissions=["change"])
+    def download_pubmed(self, request, queryset):
+        return scholarly.download_export(self, request, queryset, indexing.PUBMED)
+
+    @admin.action(description="Download DOAJ XML (one issue)", permissions=["change"])
+    def download_doaj(self, request, queryset):
+        return scholarly.download_export(self, request, queryset, indexing.DOAJ)
 
     @admin.display(description="Crossref deposits")
     def crossref_deposits(self, obj):

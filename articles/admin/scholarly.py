@@ -1,14 +1,16 @@
-"""Crossref and JATS in the admin: export state, DOI registration, the deposits' record."""
+"""Crossref and JATS in the admin: export state, DOI registration, the deposits' record,
+and the indexing exports (PubMed, DOAJ) of an issue."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from articles.models import CrossrefDeposit
-from articles.scholarly import registration
+from articles.scholarly import indexing, registration
 
 
 class ExportStateFilter(admin.SimpleListFilter):
@@ -91,9 +93,38 @@ def register_dois(model_admin, request, queryset, *, kind: str) -> None:
         )
 
 
+def download_export(model_admin, request, queryset, export: indexing.Export):
+    """The selected issue's file for an index, as a download; a message when refused."""
+    if queryset.count() != 1:
+        model_admin.message_user(
+            request,
+            f"Select one issue: {export.name} takes one file per issue.",
+            messages.ERROR,
+        )
+        return None
+    issue = queryset.select_related("journal").get()
+    try:
+        content = export.render(issue)
+    except ValidationError as error:
+        for message in error.messages:
+            model_admin.message_user(request, message, messages.ERROR)
+        return None
+    response = HttpResponse(content, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.download_name(issue)}"'
+    return response
+
+
 @admin.register(CrossrefDeposit)
 class CrossrefDepositAdmin(admin.ModelAdmin):
-    list_display = ["batch_id", "issue", "article", "state", "attempts", "created_at"]
+    list_display = [
+        "batch_id",
+        "issue",
+        "article",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
     list_filter = ["state"]
     list_select_related = ["issue__journal", "article"]
     search_fields = ["batch_id", "article__title", "issue__title", "message"]
@@ -107,6 +138,8 @@ class CrossrefDepositAdmin(admin.ModelAdmin):
         "attempts",
         "requested_by",
         "submitted_at",
+        "result_checks",
+        "next_attempt_at",
         "created_at",
         "updated_at",
         "document",

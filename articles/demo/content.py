@@ -25,6 +25,8 @@ JOURNAL = {
     "issn_online": "2164-1161",
     # Crossref's prefix for test and demonstration deposits.
     "doi_prefix": "10.32013",
+    "issue_doi_pattern": "{journal}.issue.{slug}",
+    "crossmark_policy_doi": "10.32013/jhop.crossmark-policy",
     "postal_address": "Amplity Health\n1 Example Plaza, Suite 100\nPhiladelphia, PA 19103\nUSA",
     "description": (
         "The peer-reviewed journal for hematology/oncology pharmacists: original research, "

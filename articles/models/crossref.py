@@ -2,10 +2,30 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from articles.models.article import Article
 from articles.models.journal import Issue
+
+
+class CrossrefDepositQuerySet(models.QuerySet):
+    def due(self, now):
+        """Deposits whose next step (sending, or asking for the result) is due at now."""
+        return self.filter(
+            state__in=[CrossrefDeposit.State.QUEUED, CrossrefDeposit.State.SUBMITTED],
+            next_attempt_at__lte=now,
+        )
+
+    def needing_editor(self):
+        """What an editor must act on: a deposit that failed, or whose result Crossref never
+        gave, unless a later deposit of the same issue or article was requested since."""
+        later = CrossrefDeposit.objects.filter(created_at__gt=OuterRef("created_at")).filter(
+            Q(issue_id=OuterRef("issue_id")) | Q(article_id=OuterRef("article_id"))
+        )
+        return self.filter(
+            Q(state=CrossrefDeposit.State.FAILED)
+            | Q(state=CrossrefDeposit.State.SUBMITTED, next_attempt_at=None)
+        ).exclude(Exists(later))
 
 
 class CrossrefDeposit(models.Model):
@@ -38,8 +58,20 @@ class CrossrefDeposit(models.Model):
         related_name="crossref_deposits",
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    result_checks = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times Crossref was asked for the result."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When the deposit is next sent or its result next asked for; "
+        "empty once Crossref has answered for good.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CrossrefDepositQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

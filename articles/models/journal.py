@@ -13,6 +13,7 @@ from articles.models.publishing import (
 )
 from articles.paths import slug_path
 from articles.validators import (
+    validate_doi,
     validate_doi_prefix,
     validate_doi_suffix_pattern,
     validate_issn,
@@ -58,6 +59,23 @@ class Journal(models.Model):
         "{journal} (short name, lower case), {year}, {volume}, {issue}, {id} (the article's "
         "number, which makes each DOI unique) and {slug}. E.g. {journal}.{year}.{id} gives "
         "10.12345/jhop.2022.123.",
+    )
+    issue_doi_pattern = models.CharField(
+        "issue DOI suffix pattern",
+        max_length=100,
+        blank=True,
+        validators=[validate_doi_suffix_pattern],
+        help_text="Leave empty for no issue DOIs. Otherwise how an issue's DOI is made when "
+        "it is first registered with Crossref, from the same parts as articles' ({id} and "
+        "{slug} are the issue's), e.g. {journal}.issue.{slug}.",
+    )
+    crossmark_policy_doi = models.CharField(
+        "Crossmark policy DOI",
+        max_length=200,
+        blank=True,
+        validators=[validate_doi],
+        help_text="The DOI of the journal's Crossmark policy page, as registered with "
+        "Crossref, e.g. 10.12345/jhop.crossmark-policy. Empty: no Crossmark.",
     )
     copyright_line = models.CharField(
         max_length=200, blank=True, help_text="Shown in every page's footer."
@@ -142,6 +160,14 @@ class Issue(VisibilityMixin, models.Model):
         help_text="JPEG, PNG or WebP, up to 10 MB and 8000 pixels a side.",
     )
     cover_image_alt = models.CharField("cover alt text", max_length=250, blank=True)
+    doi = models.CharField(
+        "DOI",
+        max_length=200,
+        blank=True,
+        validators=[validate_doi],
+        help_text="Given when the issue is first registered with Crossref, if the journal "
+        "has an issue DOI pattern; fixed from then on.",
+    )
     description = models.TextField(blank=True)
     status = models.CharField(
         max_length=10, choices=PublishState.choices, default=PublishState.DRAFT
@@ -159,6 +185,12 @@ class Issue(VisibilityMixin, models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["journal", "volume", "number", "kind"], name="issue_unique_per_journal"
+            ),
+            models.UniqueConstraint(
+                fields=["doi"],
+                condition=~Q(doi=""),
+                name="issue_unique_doi",
+                violation_error_message="Another issue already has this DOI.",
             ),
         ]
         indexes = [

@@ -6,13 +6,14 @@ break the markup; validated by the publish gate and before every deposit.
 
 from datetime import UTC, datetime
 from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
 from lxml import etree
 
 from articles.models import Article, Issue, Journal
-from articles.scholarly.doi import journal_of
+from articles.scholarly.doi import issue_doi, journal_of
 
 CROSSREF_NS = "http://www.crossref.org/schema/5.3.1"
 JATS1_NS = "http://www.ncbi.nlm.nih.gov/JATS1"
@@ -79,6 +80,10 @@ def _journal_issue(parent, issue: Issue) -> None:
         _el(element, "issue", str(issue.number))
     elif issue.is_special:
         _el(element, "special_numbering", issue.get_kind_display()[:15])
+    if doi := issue_doi(issue):
+        doi_data = _el(element, "doi_data")
+        _el(doi_data, "doi", doi)
+        _el(doi_data, "resource", settings.SITE_URL + issue.get_absolute_url())
 
 
 def _contributors(parent, article: Article) -> None:
@@ -103,7 +108,30 @@ def _contributors(parent, article: Article) -> None:
             _el(person, "ORCID", f"https://orcid.org/{author.orcid}")
 
 
-def _journal_article(parent, article: Article) -> None:
+def _crossmark(parent, article: Article, journal: Journal) -> None:
+    """Crossmark: the journal's update policy, where updates are published, and the
+    article's recorded correction (made in place, so the update names the article's own
+    DOI, as Crossref asks of publishers without separate correction notices)."""
+    if not journal.crossmark_policy_doi:
+        return
+    mark = _el(parent, "crossmark")
+    _el(mark, "crossmark_policy", journal.crossmark_policy_doi)
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    if "." in host:  # Crossref takes a domain name (not a bare host such as localhost)
+        _el(_el(_el(mark, "crossmark_domains"), "crossmark_domain"), "domain", host)
+    _el(mark, "crossmark_domain_exclusive", "false")
+    if article.corrected_at:
+        corrected = timezone.localtime(article.corrected_at).date()
+        _el(
+            _el(mark, "updates"),
+            "update",
+            article.doi,
+            type="correction",
+            date=corrected.isoformat(),
+        )
+
+
+def _journal_article(parent, article: Article, journal: Journal) -> None:
     element = _el(parent, "journal_article", publication_type="full_text", language="en")
     _el(_el(element, "titles"), "title", article.title)
     _contributors(element, article)
@@ -119,6 +147,7 @@ def _journal_article(parent, article: Article) -> None:
         _el(pages, "first_page", article.first_page)
         if article.last_page:
             _el(pages, "last_page", article.last_page)
+    _crossmark(element, article, journal)
     doi_data = _el(element, "doi_data")
     _el(doi_data, "doi", article.doi)
     _el(doi_data, "resource", resource_url(article))
@@ -161,7 +190,7 @@ def deposit_articles(
         if issue_id is not None:
             _journal_issue(container, members[0].issue)
         for article in members:
-            _journal_article(container, article)
+            _journal_article(container, article, journal)
     return root.getroottree()
 
 

@@ -8,7 +8,7 @@ import re
 
 from django.utils.text import slugify
 
-from articles.models import Article, Journal
+from articles.models import Article, Issue, Journal
 
 _UNSET = object()
 
@@ -23,21 +23,41 @@ def journal_of(article: Article, primary=_UNSET) -> Journal | None:
     return Journal.objects.primary() if primary is _UNSET else primary
 
 
+def _expand(journal: Journal, pattern: str, parts: dict[str, str]) -> str:
+    parts = {"journal": slugify(journal.short_name) or journal.slug, **parts}
+    suffix = re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), ""), pattern)
+    # An empty part (a web-only article has no volume) must not leave "..".
+    suffix = re.sub(r"([._;/:-])[._;/:-]+", r"\1", suffix).strip("._;/:-")
+    return f"{journal.doi_prefix}/{suffix.lower()}"
+
+
 def make_doi(article: Article, journal: Journal) -> str:
     """The DOI the journal's pattern gives this (saved, dated) article."""
     date = article.published_at
     parts = {
-        "journal": slugify(journal.short_name) or journal.slug,
         "year": str(date.year) if date else "",
         "volume": str(article.issue.volume or "") if article.issue_id else "",
         "issue": str(article.issue.number or "") if article.issue_id else "",
         "id": str(article.pk),
         "slug": article.slug,
     }
-    suffix = re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), ""), journal.doi_suffix_pattern)
-    # An empty part (a web-only article has no volume) must not leave "..".
-    suffix = re.sub(r"([._;/:-])[._;/:-]+", r"\1", suffix).strip("._;/:-")
-    return f"{journal.doi_prefix}/{suffix.lower()}"
+    return _expand(journal, journal.doi_suffix_pattern, parts)
+
+
+def issue_doi(issue: Issue) -> str:
+    """The issue's DOI: the one it was given, else what the journal's issue pattern gives
+    (empty when the journal has no issue DOI pattern or no prefix)."""
+    journal = issue.journal
+    if issue.doi or not (journal.issue_doi_pattern and journal.doi_prefix):
+        return issue.doi
+    parts = {
+        "year": str(issue.cover_date.year),
+        "volume": str(issue.volume or ""),
+        "issue": str(issue.number or ""),
+        "id": str(issue.pk),
+        "slug": issue.slug,
+    }
+    return _expand(journal, journal.issue_doi_pattern, parts)
 
 
 def assign_doi(article: Article) -> bool:

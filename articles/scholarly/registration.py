@@ -1,19 +1,24 @@
-"""Registering DOIs: sending a deposit to Crossref and reading its result.
+"""Registering DOIs: sending a deposit to Crossref and reading its result, to the end.
 
 request_registration() (a service) validates the deposit, records it as queued and, once
-the transaction commits, hands it to submit_deposit_task, which POSTs it to
-CROSSREF_DEPOSIT_URL (Crossref's test system unless configured), retrying when Crossref
-does not answer, then asks for the submission's result. Every step is written on the
-CrossrefDeposit row the admin shows.
+the transaction commits, hands it to submit_deposit_task. Each run of the task does one
+step: POST the deposit to CROSSREF_DEPOSIT_URL (Crossref's test system unless configured),
+or ask Crossref for the submission's result. When Crossref is down (no answer, or a 5xx)
+the POST is tried again later on SEND_RETRIES; once Crossref has the deposit, its result is
+asked for on RESULT_CHECKS (Crossref queues deposits for minutes to hours) until it reports
+success or failure. The next step is a deferred task (run_after) and, should that be lost,
+the periodic job advance_due (jhop/periodic.py) runs whatever is overdue; a step is claimed
+with one conditional UPDATE, so the two never run it twice. Every step is written on the
+CrossrefDeposit row the admin shows; the dashboard lists only what needs an editor.
 """
 
 import logging
 import re
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from datetime import datetime, timedelta
 from functools import partial
 from html import unescape
 
@@ -27,9 +32,20 @@ from lxml import etree
 
 from articles.models import Article, CrossrefDeposit, Issue
 from articles.scholarly import crossref, gate
+from articles.scholarly.doi import issue_doi
 
 log = logging.getLogger(__name__)
 State = CrossrefDeposit.State
+
+# Pauses before each new POST when Crossref is down: 6 tries over about an hour.
+SEND_RETRIES = [timedelta(minutes=m) for m in (2, 5, 10, 15, 30)]
+# Pauses before each question about the result: minutes at first, then hours (4 days).
+RESULT_CHECKS = [
+    *(timedelta(minutes=m) for m in (2, 5, 15, 30)),
+    *(timedelta(hours=h) for h in (1, 2, 4, 8, 12, 24, 24, 24)),
+]
+# How long a claimed step may run before the periodic job takes it over (a dead worker).
+CLAIM = timedelta(minutes=10)
 
 
 def request_registration(
@@ -69,6 +85,7 @@ def request_registration(
         f"{{{crossref.CROSSREF_NS}}}head/{{{crossref.CROSSREF_NS}}}doi_batch_id"
     )
     deposit = CrossrefDeposit(
+        next_attempt_at=timezone.now(),
         issue=issue,
         article=None if issue is not None else article,
         batch_id=batch_id,
@@ -76,21 +93,32 @@ def request_registration(
         requested_by=user,
     )
     deposit.full_clean()
+    registered_issue = issue or article.issue
     with transaction.atomic():
+        if registered_issue is not None and not registered_issue.doi:
+            # The issue's DOI is fixed once it has been sent to Crossref.
+            Issue.objects.filter(pk=registered_issue.pk, doi="").update(
+                doi=issue_doi(registered_issue)
+            )
         deposit.save()
         transaction.on_commit(partial(_enqueue, deposit.pk), robust=True)
     log.info("Crossref deposit %s queued for %s", batch_id, subject)
     return deposit
 
 
-def _enqueue(deposit_id: int) -> None:
-    submit_deposit_task.enqueue(deposit_id)
+def _enqueue(deposit_id: int, when: datetime | None = None) -> None:
+    job = submit_deposit_task
+    if when is not None:
+        if not job.get_backend().supports_defer:
+            return  # the periodic job advance_due takes the step when it is due
+        job = job.using(run_after=when)
+    job.enqueue(deposit_id)
 
 
 @task()
 def submit_deposit_task(deposit_id: int) -> str:
-    """POST a queued deposit to Crossref, then read its result."""
-    return submit_deposit(deposit_id=deposit_id)
+    """Take the deposit's next step: send it, or ask Crossref for its result."""
+    return advance(deposit_id=deposit_id)
 
 
 def _text(body: bytes) -> str:
@@ -129,11 +157,46 @@ def _open(request: urllib.request.Request) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def submit_deposit(*, deposit_id: int) -> str:
-    """Send the deposit (retrying when Crossref does not answer) and record the outcome."""
-    deposit = CrossrefDeposit.objects.get(pk=deposit_id)
-    if deposit.state != State.QUEUED:
-        return deposit.state  # already sent by an earlier run of this task
+def advance(*, deposit_id: int, now: datetime | None = None) -> str:
+    """Take one deposit's next step if it is due and no one else is taking it; its state."""
+    now = now or timezone.now()
+    claimed = (
+        CrossrefDeposit.objects.due(now)
+        .filter(pk=deposit_id)
+        .update(next_attempt_at=now + CLAIM, updated_at=now)
+    )
+    deposit = CrossrefDeposit.objects.filter(pk=deposit_id).first()
+    if deposit is None:
+        return "deleted"  # with its issue or article, before its turn came
+    if not claimed:
+        return deposit.state  # not due, finished, or being taken by another worker
+    if deposit.state == State.QUEUED:
+        _submit(deposit, now)
+    else:
+        _check(deposit, now)
+    if deposit.next_attempt_at is not None:
+        _enqueue(deposit.pk, deposit.next_attempt_at)
+    return deposit.state
+
+
+def advance_due(*, now: datetime | None = None, limit: int = 100) -> str:
+    """Take every overdue step (the periodic job: a deferred task may have been lost)."""
+    now = now or timezone.now()
+    ids = list(
+        CrossrefDeposit.objects.due(now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    states = [advance(deposit_id=pk, now=now) for pk in ids]
+    return f"{len(ids)} Crossref deposit(s) advanced: " + ", ".join(states) if ids else ""
+
+
+def _later(when: datetime) -> str:
+    return timezone.localtime(when).strftime("%b %-d, %H:%M %Z")
+
+
+def _submit(deposit: CrossrefDeposit, now: datetime) -> None:
+    """One POST of the deposit; a 5xx or no answer is tried again later on SEND_RETRIES."""
     body, content_type = _multipart(
         {
             "operation": "doMDUpload",
@@ -149,36 +212,45 @@ def submit_deposit(*, deposit_id: int) -> str:
         headers={"Content-Type": content_type},
         method="POST",
     )
-    answer = None
-    for attempt in range(1, settings.CROSSREF_ATTEMPTS + 1):
-        deposit.attempts = attempt
-        try:
-            answer = _open(request)
-            break
-        except (TimeoutError, urllib.error.URLError, OSError) as error:
-            deposit.message = f"Attempt {attempt}: Crossref did not answer ({error})."
-            deposit.save(update_fields=["attempts", "message", "updated_at"])
-            if attempt < settings.CROSSREF_ATTEMPTS:
-                time.sleep(settings.CROSSREF_RETRY_SECONDS * attempt)
-    if answer is None:
-        deposit.state = State.FAILED
-        deposit.message = (
-            f"Crossref did not answer after {deposit.attempts} attempts. {deposit.message}"
-        )
-        deposit.save(update_fields=["state", "message", "attempts", "updated_at"])
-        return deposit.state
-    status, content = answer
-    text = _text(content)
-    if status == 200 and "SUCCESS" in text.upper() and "FAILURE" not in text.upper():
-        deposit.state = State.SUBMITTED
-        deposit.submitted_at = timezone.now()
+    deposit.attempts += 1
+    try:
+        status, content = _open(request)
+    except (TimeoutError, urllib.error.URLError, OSError) as error:
+        status, content, trouble = None, b"", f"Crossref did not answer ({error})"
     else:
-        deposit.state = State.FAILED
-    deposit.message = f"HTTP {status}: {text}" if deposit.state == State.FAILED else text
-    deposit.save(update_fields=["state", "message", "attempts", "submitted_at", "updated_at"])
-    if deposit.state == State.SUBMITTED:
-        check_result(deposit=deposit)
-    return deposit.state
+        trouble = f"Crossref answered HTTP {status}: {_text(content)}" if status >= 500 else ""
+    if trouble:
+        if deposit.attempts <= len(SEND_RETRIES):
+            deposit.next_attempt_at = now + SEND_RETRIES[deposit.attempts - 1]
+            deposit.message = (
+                f"Attempt {deposit.attempts}: {trouble}. "
+                f"Sent again at {_later(deposit.next_attempt_at)}."
+            )
+        else:
+            deposit.state, deposit.next_attempt_at = State.FAILED, None
+            deposit.message = (
+                f"Crossref could not be reached after {deposit.attempts} attempts "
+                f"over an hour. Last: {trouble}."
+            )
+    else:
+        text = _text(content)
+        if status == 200 and "SUCCESS" in text.upper() and "FAILURE" not in text.upper():
+            deposit.state, deposit.submitted_at = State.SUBMITTED, now
+            deposit.next_attempt_at = now + RESULT_CHECKS[0]
+            deposit.message = text
+        else:
+            deposit.state, deposit.next_attempt_at = State.FAILED, None
+            deposit.message = f"HTTP {status}: {text}"
+    deposit.save(
+        update_fields=[
+            "state",
+            "message",
+            "attempts",
+            "submitted_at",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
 
 
 def result_url() -> str:
@@ -187,8 +259,38 @@ def result_url() -> str:
     )
 
 
-def check_result(*, deposit: CrossrefDeposit) -> str:
-    """Ask Crossref how a submitted deposit went; succeeded or failed once it has been processed."""
+def read_diagnostic(content: bytes) -> tuple[str, str] | None:
+    """Crossref's doi_batch_diagnostic as (state, message) once processed; None before.
+
+    Crossref answers status="unknown_submission", "queued" or "in_process" until it has
+    processed the batch, then "completed" with per-DOI record_diagnostic elements (Success,
+    Warning or Failure, each with a msg) and the batch_data counts.
+    """
+    try:
+        diagnostic = etree.fromstring(
+            content, etree.XMLParser(resolve_entities=False, no_network=True)
+        )
+    except etree.XMLSyntaxError:
+        return None
+    if diagnostic.tag != "doi_batch_diagnostic" or diagnostic.get("status") != "completed":
+        return None
+    failures = int(diagnostic.findtext("batch_data/failure_count") or 0)
+    successes = int(diagnostic.findtext("batch_data/success_count") or 0)
+    warnings = int(diagnostic.findtext("batch_data/warning_count") or 0)
+    messages = [
+        f"{d.findtext('doi') or ''}: {' '.join((d.findtext('msg') or '').split())}".strip(": ")
+        for d in diagnostic.iter("record_diagnostic")
+        if d.get("status") != "Success"
+    ]
+    summary = f"{successes} DOI(s) registered, {failures} failed."
+    if warnings:
+        summary += f" {warnings} warning(s)."
+    state = State.FAILED if failures or not successes else State.SUCCEEDED
+    return state, " ".join([summary, *messages])
+
+
+def _check(deposit: CrossrefDeposit, now: datetime) -> None:
+    """Ask Crossref for the result; asked again on RESULT_CHECKS until it has one."""
     query = urllib.parse.urlencode(
         {
             "usr": settings.CROSSREF_USERNAME,
@@ -197,27 +299,42 @@ def check_result(*, deposit: CrossrefDeposit) -> str:
             "type": "result",
         }
     )
+    deposit.result_checks += 1
+    outcome, pending = None, "Crossref did not answer"
     try:
         status, content = _open(urllib.request.Request(f"{result_url()}?{query}"))  # noqa: S310
     except (TimeoutError, urllib.error.URLError, OSError):
-        return deposit.state  # still submitted: checked again later
-    try:
-        diagnostic = etree.fromstring(
-            content, etree.XMLParser(resolve_entities=False, no_network=True)
+        pass
+    else:
+        outcome = read_diagnostic(content) if status == 200 else None
+        pending = (
+            f"Crossref answered HTTP {status}"
+            if status != 200
+            else ("Crossref has not processed the deposit yet")
         )
-    except etree.XMLSyntaxError:
+    if outcome is not None:
+        deposit.state, deposit.message = outcome
+        deposit.next_attempt_at = None
+    elif deposit.result_checks < len(RESULT_CHECKS):
+        deposit.next_attempt_at = now + RESULT_CHECKS[deposit.result_checks]
+        deposit.message = f"{pending}; asked again at {_later(deposit.next_attempt_at)}."
+    else:
+        deposit.next_attempt_at = None
+        deposit.message = (
+            f"{pending} after {deposit.result_checks} questions over "
+            f"{(now - deposit.submitted_at).days} days: look the batch up in Crossref's "
+            "admin tool, then register the DOIs again if it is not there."
+        )
+    deposit.save(
+        update_fields=["state", "message", "result_checks", "next_attempt_at", "updated_at"]
+    )
+
+
+def check_result(*, deposit: CrossrefDeposit) -> str:
+    """Ask Crossref now for a submitted deposit's result (the admin's "check" action)."""
+    if deposit.state != State.SUBMITTED:
         return deposit.state
-    if status != 200 or diagnostic.get("status") != "completed":
-        return deposit.state
-    failures = int(diagnostic.findtext("batch_data/failure_count") or 0)
-    successes = int(diagnostic.findtext("batch_data/success_count") or 0)
-    messages = [
-        f"{d.findtext('doi') or ''}: {d.findtext('msg') or ''}".strip(": ")
-        for d in diagnostic.iter("record_diagnostic")
-        if d.get("status") != "Success"
-    ]
-    deposit.state = State.FAILED if failures else State.SUCCEEDED
-    summary = f"{successes} DOI(s) registered, {failures} failed."
-    deposit.message = " ".join([summary, *messages])
-    deposit.save(update_fields=["state", "message", "updated_at"])
+    _check(deposit, timezone.now())
+    if deposit.next_attempt_at is not None:
+        _enqueue(deposit.pk, deposit.next_attempt_at)
     return deposit.state

@@ -28,6 +28,7 @@ CROSSREF = "crossref/crossref5.3.1.xsd"
 JATS = "jats/1.3-publishing-mathml3/JATS-journalpublishing1-3-mathml3.xsd"
 OAI_PMH = "oai-pmh/OAI-PMH.xsd"
 OAI_DC = "oai-pmh/oai_dc.xsd"
+DOAJ = "doaj/doajArticles.xsd"
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -40,10 +41,12 @@ _REMOTE = {
         "crossref/standard-modules/mathml3/mathml3.xsd"
     ),
     "http://www.w3.org/2001/03/xml.xsd": "oai-pmh/xml.xsd",
+    "http://www.doaj.org/static/doaj/iso_639-2b.xsd": "doaj/iso_639-2b.xsd",
 }
 _XS = "http://www.w3.org/2001/XMLSchema"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
-KINDS = ("crossref", "jats", "oai")
+KINDS = ("crossref", "jats", "oai", "doaj")
+PUBMED_DTD = "pubmed/PubMed.dtd"
 _MATHML_STUB = (
     f'<xs:schema xmlns:xs="{_XS}" targetNamespace="{MATHML_NS}" elementFormDefault="qualified">'
     '<xs:element name="math"/></xs:schema>'
@@ -109,7 +112,7 @@ def _oai_driver(root: Path) -> bytes:
 
 
 def load(kind: str, root: Path | None = None, *, mathml: bool = True) -> etree.XMLSchema:
-    """The schema for kind ("crossref", "jats" or "oai"), parsed once per process and root.
+    """The schema for kind ("crossref", "jats", "oai" or "doaj"), parsed once per process and root.
 
     mathml=False: the same schema for documents that hold no MathML (see the module's doc).
     """
@@ -127,6 +130,8 @@ def _compile(kind: str, root: Path, mathml: bool) -> etree.XMLSchema:
         source = str(root / CROSSREF)
     elif kind == "jats":
         source = str(root / JATS)
+    elif kind == "doaj":
+        source = str(root / DOAJ)
     elif kind == "oai":
         # OAI-PMH's <metadata> is a strict wildcard: it needs the schemas of what it holds.
         source = str(root / "oai-pmh" / "oai-pmh-driver.xsd")
@@ -151,6 +156,17 @@ def warm(root: Path | None = None) -> None:
     """
     for kind in KINDS:
         load(kind, root, mathml=False)
+    pubmed_dtd(root)
+
+
+def pubmed_dtd(root: Path | None = None) -> etree.DTD:
+    """NLM's PubMed DTD (3.0), parsed once per process; its modules are local files."""
+    return _pubmed_dtd(Path(root or schema_dir()).resolve())
+
+
+@functools.cache
+def _pubmed_dtd(root: Path) -> etree.DTD:
+    return etree.DTD(str(root / PUBMED_DTD))
 
 
 def _has_mathml(tree) -> bool:

@@ -1,13 +1,16 @@
 """The Crossref deposit: `manage.py crossref_xml`, valid against the official 5.3.1 schema."""
 
 import io
+from datetime import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from lxml import etree
 
-from articles.models import Reference
-from articles.scholarly import crossref
+from articles.models import Article, Reference
+from articles.scholarly import crossref, registration
 from tests.articles.scholarly import assert_valid
 from tests.factories import make_article, make_author, make_issue, make_journal
 
@@ -143,3 +146,88 @@ def test_a_withdrawn_article_is_refused_with_a_non_zero_exit():
     article.save()
     with pytest.raises(CommandError, match="was withdrawn"):
         _run("--article", str(article.pk))
+
+
+def test_issue_doi_and_crossmark_are_deposited_and_valid(settings):
+    settings.SITE_URL = "https://www.jhoponline.example"
+    issue, article = _issue_with_article()
+    journal = issue.journal
+    journal.issue_doi_pattern = "{journal}.{year}.v{volume}i{issue}.{id}"
+    journal.crossmark_policy_doi = "10.32013/jhop.crossmark-policy"
+    journal.save()
+    corrected = timezone.make_aware(datetime(2022, 7, 4, 12, 0))
+    Article.objects.filter(pk=article.pk).update(corrected_at=corrected)
+
+    out, err = _run("--issue", str(issue.pk))
+
+    assert "Valid" in err
+    assert_valid("crossref", out.encode())
+    doc = etree.fromstring(out.encode())
+    journal_issue = doc.find("c:body/c:journal/c:journal_issue", NS)
+    assert journal_issue.findtext("c:doi_data/c:doi", namespaces=NS) == (
+        f"10.32013/jhop.2022.v12i3.{issue.pk}"
+    )
+    assert journal_issue.findtext("c:doi_data/c:resource", namespaces=NS).endswith(
+        issue.get_absolute_url()
+    )
+    mark = doc.find(".//c:journal_article/c:crossmark", NS)
+    assert mark.findtext("c:crossmark_policy", namespaces=NS) == "10.32013/jhop.crossmark-policy"
+    assert mark.findtext("c:crossmark_domains/c:crossmark_domain/c:domain", namespaces=NS) == (
+        "www.jhoponline.example"
+    )
+    update = mark.find("c:updates/c:update", NS)
+    assert (update.text, update.get("type"), update.get("date")) == (
+        "10.32013/jhop.2022.1",
+        "correction",
+        "2022-07-04",
+    )
+
+
+def test_without_a_pattern_or_policy_there_is_no_issue_doi_nor_crossmark():
+    issue, _article = _issue_with_article()
+    doc = etree.fromstring(_run("--issue", str(issue.pk))[0].encode())
+    assert doc.find(".//c:journal_issue/c:doi_data", NS) is None
+    assert doc.find(".//c:crossmark", NS) is None
+
+
+def test_an_issue_keeps_the_doi_it_was_registered_with(django_capture_on_commit_callbacks):
+    issue, _article = _issue_with_article()
+    journal = issue.journal
+    journal.issue_doi_pattern = "{journal}.v{volume}i{issue}.{id}"
+    journal.crossmark_policy_doi = "10.32013/jhop.crossmark-policy"
+    journal.save()
+    registration.request_registration(issue=issue, user=None)
+    issue.refresh_from_db()
+    assert issue.doi == f"10.32013/jhop.v12i3.{issue.pk}"
+    journal.issue_doi_pattern = "{journal}.issue.{slug}"
+    journal.save()
+    issue.volume = 13
+    issue.save()
+    out = _run("--issue", str(issue.pk))[0].encode()
+    assert_valid("crossref", out)  # Crossmark without a domain: the site is on "testserver"
+    doc = etree.fromstring(out)
+    assert doc.findtext(".//c:journal_issue/c:doi_data/c:doi", namespaces=NS) == issue.doi
+    assert doc.find(".//c:crossmark/c:crossmark_domains", NS) is None
+
+
+def test_a_bad_issue_doi_pattern_or_policy_doi_is_refused_in_editor_words():
+    journal = make_journal(doi_prefix="10.32013")
+    journal.issue_doi_pattern = "{journal}.{volume}"
+    journal.crossmark_policy_doi = "https://doi.org/10.32013/policy"
+    with pytest.raises(ValidationError) as refused:
+        journal.full_clean()
+    assert "Include {id} or {slug}" in str(refused.value.message_dict["issue_doi_pattern"])
+    assert "without" in str(refused.value.message_dict["crossmark_policy_doi"])
+
+
+def test_the_article_page_links_the_crossmark_policy_when_the_journal_has_one(client):
+    issue, article = _issue_with_article()
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "Crossmark" not in page
+    issue.journal.crossmark_policy_doi = "10.32013/jhop.crossmark-policy"
+    issue.journal.save()
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert (
+        '<a class="crossmark" href="https://doi.org/10.32013/jhop.crossmark-policy">'
+        "Crossmark: check for updates"
+    ) in page

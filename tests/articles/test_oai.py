@@ -330,3 +330,19 @@ def test_article_of_an_issue_never_published_is_not_reported(client, site):
     Article.objects.filter(pk=never.pk).update(first_published_at=never.published_at)
     listed = _headers(_oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc"))
     assert oai.identifier_of(never.pk) not in listed
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"verb": "ListRecords", "metadataPrefix": ""},
+        {"verb": "ListIdentifiers", "metadataPrefix": ""},
+        {"verb": "GetRecord", "metadataPrefix": "", "identifier": "oai:x:1"},
+    ],
+)
+def test_an_empty_metadata_prefix_is_a_bad_argument(client, site, method, params):
+    doc = _oai(client, method=method, **params)  # valid against OAI-PMH.xsd
+    assert _error(doc) == "badArgument"
+    assert "'metadataPrefix' is empty" in doc.findtext("o:error", namespaces=NS)
+    assert dict(doc.find("o:request", NS).attrib) == {}  # nothing echoed, as the schema needs

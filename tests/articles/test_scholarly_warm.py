@@ -40,9 +40,18 @@ def _jats_with_formula(formula: str):
 @pytest.mark.django_db
 def test_warm_loads_every_schema_and_validation_then_loads_none(compiles):
     schemas.warm()
-    assert sorted(compiles) == [("crossref", False), ("jats", False), ("oai", False)]
+    assert sorted(compiles) == [
+        ("crossref", False),
+        ("doaj", False),
+        ("jats", False),
+        ("oai", False),
+    ]
+    dtd_loads = schemas._pubmed_dtd.cache_info().misses
 
     compiles.clear()
+    schemas.pubmed_dtd()
+    assert schemas._pubmed_dtd.cache_info().misses == dtd_loads
+    schemas.validate("doaj", etree.fromstring("<records/>"))
     schemas.validate("jats", jats.article_jats(make_article()).tree)
     assert schemas.validate("crossref", etree.fromstring(EXAMPLE.read_bytes())) == []
     schemas.validate("oai", etree.fromstring(f"<OAI-PMH xmlns='{schemas.OAI_NS}'/>"))
