@@ -365,6 +365,9 @@ class ArticleAdmin(
                 "fields": [
                     "doi",
                     ("first_page", "last_page"),
+                    "elocation_id",
+                    ("licence_url", "licence_name"),
+                    "copyright_holder",
                     "pdf",
                     "keywords",
                     "seo_description",

@@ -286,9 +286,9 @@ class JournalAdmin(admin.ModelAdmin):
 
 @admin.register(Section)
 class SectionAdmin(SiteLinkMixin, admin.ModelAdmin):
-    list_display = ["name", "content_kind", "position"]
+    list_display = ["name", "content_kind", "is_citable", "position"]
     list_editable = ["position"]
-    list_filter = ["content_kind"]
+    list_filter = ["content_kind", "is_citable"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 

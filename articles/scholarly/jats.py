@@ -20,10 +20,12 @@ from articles.derived import records
 from articles.models import Article
 from articles.sanitizer import sanitize_html
 from articles.scholarly.doi import journal_of
+from articles.scholarly.licence import licence_of
 
 CONTENT_TYPE = "application/jats+xml; charset=utf-8"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 MML_NS = "http://www.w3.org/1998/Math/MathML"
+ALI_NS = "http://www.niso.org/schemas/ali/1.0/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 INLINE = {"strong": "bold", "em": "italic", "u": "underline", "s": "strike", "sub": "sub"}
@@ -303,7 +305,24 @@ def _journal_meta(front, journal) -> None:
         _sub(_sub(meta, "publisher"), "publisher-name", journal.publisher)
 
 
-def _article_meta(front, article: Article, *, url: str) -> None:
+def _permissions(meta, article: Article, journal) -> None:
+    licence = licence_of(article, journal)
+    if licence is None:
+        return
+    permissions = _sub(meta, "permissions")
+    if licence.statement:
+        _sub(permissions, "copyright-statement", licence.statement)
+    if licence.year:
+        _sub(permissions, "copyright-year", str(licence.year))
+    if licence.holder:
+        _sub(permissions, "copyright-holder", licence.holder)
+    element = _sub(permissions, "license")
+    element.set(f"{{{XLINK_NS}}}href", licence.url)
+    _sub(element, f"{{{ALI_NS}}}license_ref", licence.url)
+    _sub(element, "license-p", licence.name or licence.url)
+
+
+def _article_meta(front, article: Article, *, url: str, journal) -> None:
     meta = _sub(front, "article-meta")
     if article.doi:
         _sub(meta, "article-id", article.doi, **{"pub-id-type": "doi"})
@@ -354,8 +373,8 @@ def _article_meta(front, article: Article, *, url: str) -> None:
         _sub(meta, "fpage", article.first_page)
         if article.last_page:
             _sub(meta, "lpage", article.last_page)
-    else:
-        _sub(meta, "elocation-id", f"e{article.pk}")
+    elif article.elocation_id:
+        _sub(meta, "elocation-id", article.elocation_id)
     if changed := records.record_date(article):
         # The record's own date (articles.derived.records): when anything it shows changed.
         changed = timezone.localtime(changed)
@@ -366,7 +385,8 @@ def _article_meta(front, article: Article, *, url: str) -> None:
         _sub(date, "day", f"{changed.day:02d}")
         _sub(date, "month", f"{changed.month:02d}")
         _sub(date, "year", str(changed.year))
-    self_uri = _sub(meta, "self-uri")
+    _permissions(meta, article, journal)
+    self_uri = _sub(meta, "self-uri", url)
     self_uri.set(f"{{{XLINK_NS}}}href", url)
     if article.standfirst.strip():
         _sub(_sub(meta, "abstract"), "p", " ".join(article.standfirst.split()))
@@ -408,7 +428,7 @@ def article_jats(article: Article, *, url: str | None = None, **journal) -> Jats
     journal = journal_of(article, **journal)
     root = etree.Element(
         "article",
-        nsmap={"xlink": XLINK_NS, "mml": MML_NS},
+        nsmap={"xlink": XLINK_NS, "mml": MML_NS, "ali": ALI_NS},
         **{"article-type": article_type(article), "dtd-version": "1.3"},
     )
     root.set(XML_LANG, "en")
@@ -420,7 +440,7 @@ def article_jats(article: Article, *, url: str | None = None, **journal) -> Jats
         meta = _sub(front, "journal-meta")
         _sub(meta, "journal-id", settings.SITE_SHORT_NAME, **{"journal-id-type": "publisher-id"})
         _sub(_sub(meta, "journal-title-group"), "journal-title", settings.SITE_NAME)
-    _article_meta(front, article, url=url)
+    _article_meta(front, article, url=url, journal=journal)
     references = list(article.references.all())
     converter = _BodyConverter({r.position for r in references})
     body_html = sanitize_html(article.body)

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from lxml import etree
 
 from articles.models import Reference
@@ -143,3 +144,36 @@ def test_a_withdrawn_article_is_refused_with_a_non_zero_exit():
     article.save()
     with pytest.raises(CommandError, match="was withdrawn"):
         _run("--article", str(article.pk))
+
+
+def test_the_deposit_carries_the_licence_as_access_indicators():
+    _issue, article = _issue_with_article()
+    article.licence_url = "https://creativecommons.org/licenses/by/4.0/"
+    article.save()
+    out, _err = _run("--article", str(article.pk))
+    assert_valid("crossref", out.encode())
+    doc = etree.fromstring(out.encode())
+    ai = {"ai": crossref.AI_NS, **NS}
+    item = doc.find(".//c:journal_article", NS)
+    program = item.find("ai:program", ai)
+    assert program.get("name") == "AccessIndicators"
+    (licence,) = program.findall("ai:license_ref", ai)
+    assert licence.text == "https://creativecommons.org/licenses/by/4.0/"
+    assert licence.get("applies_to") == "vor"
+    assert licence.get("start_date") == timezone.localtime(article.published_at).date().isoformat()
+    # The schema's order: after the pages, before the DOI data.
+    names = [etree.QName(e).localname for e in item]
+    assert names.index("pages") < names.index("program") < names.index("doi_data")
+
+
+def test_an_article_without_abstract_is_deposited_with_its_summary():
+    _issue, article = _issue_with_article()
+    article.standfirst = ""
+    article.seo_description = "What the FDA approved, in one line."
+    article.save()
+    out, _err = _run("--article", str(article.pk))
+    assert_valid("crossref", out.encode())
+    abstract = etree.fromstring(out.encode()).find(
+        f".//{{{crossref.JATS1_NS}}}abstract/{{{crossref.JATS1_NS}}}p"
+    )
+    assert abstract.text == "What the FDA approved, in one line."

@@ -161,3 +161,37 @@ def test_jats_query_count_does_not_grow_with_references(client, django_assert_ma
         Reference.objects.create(article=article, position=n, citation=f"Ref {n}.")
     with django_assert_max_num_queries(8):
         assert _get(client, article).status_code == 200
+
+
+def test_permissions_carry_the_journal_licence_and_copyright(client):
+    article = _article()
+    response = _get(client, article)
+    assert_valid("jats", response.content)
+    doc = etree.fromstring(response.content)
+    permissions = doc.find("front/article-meta/permissions")
+    year = str(timezone.localtime(article.published_at).year)
+    assert permissions.findtext("copyright-statement") == (
+        f"© {year} Amplity Health. All rights reserved."
+    )
+    assert permissions.findtext("copyright-year") == year
+    assert permissions.findtext("copyright-holder") == "Amplity Health"
+    licence = permissions.find("license")
+    url = "https://creativecommons.org/licenses/by-nc-nd/4.0/"
+    assert licence.get(f"{{{jats.XLINK_NS}}}href") == url
+    assert licence.findtext(f"{{{jats.ALI_NS}}}license_ref") == url
+    assert "NonCommercial" in licence.findtext("license-p")
+    self_uri = doc.find("front/article-meta/self-uri")
+    assert self_uri.text == self_uri.get(f"{{{jats.XLINK_NS}}}href")
+
+
+def test_elocation_id_only_when_the_journal_assigns_one():
+    article = _article()
+    Article.objects.filter(pk=article.pk).update(first_page="", last_page="")
+    article.refresh_from_db()
+    meta = jats.article_jats(article).tree.getroot().find("front/article-meta")
+    assert meta.find("elocation-id") is None
+    assert meta.find("fpage") is None
+    article.elocation_id = "e12"
+    document = jats.article_jats(article)
+    assert_valid("jats", document.to_bytes())
+    assert document.tree.getroot().findtext("front/article-meta/elocation-id") == "e12"

@@ -330,3 +330,27 @@ def test_article_of_an_issue_never_published_is_not_reported(client, site):
     Article.objects.filter(pk=never.pk).update(first_published_at=never.published_at)
     listed = _headers(_oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc"))
     assert oai.identifier_of(never.pk) not in listed
+
+
+def test_dublin_core_records_carry_the_licence(client, site):
+    identifier = oai.identifier_of(site["live"].pk)
+    dc = _oai(client, verb="GetRecord", metadataPrefix="oai_dc", identifier=identifier)
+    rights = [e.text for e in dc.iterfind(".//dc:rights", NS)]
+    year = timezone.localtime(site["live"].published_at).year
+    assert rights == [
+        f"© {year} Amplity Health. All rights reserved.",
+        "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+    ]
+
+
+def test_the_jats_format_declares_the_schema_of_its_namespace(client, site):
+    doc = _oai(client, verb="ListMetadataFormats")
+    (jats_format,) = [
+        f
+        for f in doc.iterfind(".//o:metadataFormat", NS)
+        if f.findtext("o:metadataPrefix", namespaces=NS) == "jats"
+    ]
+    assert jats_format.findtext("o:metadataNamespace", namespaces=NS) == (
+        "https://jats.nlm.nih.gov/ns/archiving/1.3/"
+    )
+    assert "/archiving/1.3/" in jats_format.findtext("o:schema", namespaces=NS)
