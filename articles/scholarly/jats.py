@@ -8,7 +8,9 @@ rule, a line break inside a paragraph) is listed in the result's problems, never
 dropped without a word.
 """
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
@@ -17,6 +19,7 @@ from lxml import html as lxml_html
 
 from articles import citations
 from articles.derived import records
+from articles.images import rendition
 from articles.models import Article
 from articles.sanitizer import sanitize_html
 from articles.scholarly.doi import journal_of
@@ -31,6 +34,10 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 INLINE = {"strong": "bold", "em": "italic", "u": "underline", "s": "strike", "sub": "sub"}
 HEADINGS = {"h2": 1, "h3": 2, "h4": 3}
 BLOCKS = {"p", "ul", "ol", "blockquote", "table", "hr", *HEADINGS}
+LEAD_IMAGE_WIDTH = 1200  # the widest rendition the article page offers
+# An AMA author list: "Lloyd MR, Spring LM, Bardia A, et al." (names are surname + initials).
+AMA_NAME = r"[A-Z][\w'’-]*(?: [A-Za-z][\w'’-]*)* [A-Z]{1,4}"
+AMA_AUTHORS = re.compile(rf"^({AMA_NAME}(?:, {AMA_NAME})*)(, et al)?\.\s")
 
 
 @dataclass
@@ -68,6 +75,7 @@ class _BodyConverter:
         self.references = references
         self.problems: list[str] = []
         self._reported: set[str] = set()
+        self._tables = 0
 
     def report(self, message: str) -> None:
         if message not in self._reported:
@@ -119,6 +127,8 @@ class _BodyConverter:
                 link = _sub(parent, "ext-link", **{"ext-link-type": "uri"})
                 link.set(f"{{{XLINK_NS}}}href", href)
                 self.inline(link, element, cite=False)
+                if not len(link) and _is_bare_url(link.text, href):
+                    link.text = link_text(href)
             else:
                 self.inline(parent, element, cite=False)
         elif tag == "br":
@@ -184,7 +194,8 @@ class _BodyConverter:
             self.inline(_sub(_sub(container, "p"), "bold"), element)
 
     def table(self, container, element) -> None:
-        wrap = _sub(container, "table-wrap")
+        self._tables += 1
+        wrap = _sub(container, "table-wrap", id=f"table-{self._tables}")
         table = _sub(wrap, "table")
         for part in element:
             if part.tag in ("thead", "tbody"):
@@ -252,6 +263,21 @@ class _BodyConverter:
         for section in body.iter("sec"):
             if len(section) == 1:
                 _sub(section, "p")
+
+
+def _is_bare_url(text: str | None, href: str) -> bool:
+    text = (text or "").strip()
+    return not text or text == href or re.match(r"^(https?|s?ftp)://", text) is not None
+
+
+def link_text(href: str) -> str:
+    """Words for a link whose text would be its bare address (JATS4R wants a description):
+    the site's name, as readers say it (fda.gov)."""
+    parts = urlsplit(href)
+    host = parts.hostname or ""
+    if host.startswith("www."):
+        host = host[4:]
+    return host or parts.path or href
 
 
 def _fragment(html: str):
@@ -386,7 +412,9 @@ def _article_meta(front, article: Article, *, url: str, journal) -> None:
         _sub(date, "month", f"{changed.month:02d}")
         _sub(date, "year", str(changed.year))
     _permissions(meta, article, journal)
-    self_uri = _sub(meta, "self-uri", url)
+    self_uri = _sub(
+        meta, "self-uri", "Full text on the journal's website", **{"content-type": "html"}
+    )
     self_uri.set(f"{{{XLINK_NS}}}href", url)
     if article.standfirst.strip():
         _sub(_sub(meta, "abstract"), "p", " ".join(article.standfirst.split()))
@@ -397,6 +425,48 @@ def _article_meta(front, article: Article, *, url: str, journal) -> None:
             _sub(group, "kwd", keyword)
 
 
+def publication_type(reference) -> str:
+    """What a reference cites, for JATS's publication-type: references carry no type, so
+    one with a PMID or a DOI is taken for a journal article, one with only a web address
+    for a web page, and any other for a journal article (most of what the journal cites)."""
+    if reference.pmid or reference.doi:
+        return "journal"
+    if reference.url:
+        return "webpage"
+    return "journal"
+
+
+def _citation_text(citation, text: str) -> None:
+    """The citation as printed, its AMA author list marked as a person-group (the text
+    stays the same)."""
+    match = AMA_AUTHORS.match(text)
+    if match is None:
+        citation.text = text
+        return
+    group = _sub(citation, "person-group", **{"person-group-type": "author"})
+    for index, name in enumerate(match.group(1).split(", ")):
+        if index:
+            _append_text(group, ", ")
+        _sub(group, "string-name", name)
+    if match.group(2):
+        _append_text(group, match.group(2))
+    _append_text(citation, text[match.end(1) + len(match.group(2) or "") :])
+
+
+def _lead_image(root, article: Article) -> None:
+    """The lead image as a floating figure: its caption, its alt text, the rendition the page
+    shows."""
+    image = rendition(article.lead_image, LEAD_IMAGE_WIDTH) if article.lead_image else None
+    if image is None:
+        return
+    fig = _sub(_sub(root, "floats-group"), "fig", id="lead-image", position="float")
+    if article.lead_image_caption.strip():
+        _sub(_sub(fig, "caption"), "p", " ".join(article.lead_image_caption.split()))
+    graphic = _sub(fig, "graphic")
+    graphic.set(f"{{{XLINK_NS}}}href", urljoin(settings.SITE_URL + "/", image.url))
+    _sub(graphic, "alt-text", " ".join(article.lead_image_alt.split()) or "null")
+
+
 def _back(root, references) -> None:
     if not references:
         return
@@ -405,8 +475,8 @@ def _back(root, references) -> None:
     for reference in references:
         ref = _sub(ref_list, "ref", id=ref_id(reference.position))
         _sub(ref, "label", str(reference.position))
-        citation = _sub(ref, "mixed-citation")
-        citation.text = " ".join(reference.citation.split())
+        citation = _sub(ref, "mixed-citation", **{"publication-type": publication_type(reference)})
+        _citation_text(citation, " ".join(reference.citation.split()))
         if reference.doi:
             _append_text(citation, " ")
             _sub(citation, "pub-id", reference.doi, **{"pub-id-type": "doi"})
@@ -415,7 +485,7 @@ def _back(root, references) -> None:
             _sub(citation, "pub-id", reference.pmid, **{"pub-id-type": "pmid"})
         if reference.url:
             _append_text(citation, " ")
-            link = _sub(citation, "ext-link", reference.url, **{"ext-link-type": "uri"})
+            link = _sub(citation, "ext-link", link_text(reference.url), **{"ext-link-type": "uri"})
             link.set(f"{{{XLINK_NS}}}href", reference.url)
 
 
@@ -447,6 +517,7 @@ def article_jats(article: Article, *, url: str | None = None, **journal) -> Jats
     if body_html:
         converter.body(_sub(root, "body"), body_html)
     _back(root, references)
+    _lead_image(root, article)
     return JatsDocument(root.getroottree(), converter.problems)
 
 

@@ -9,6 +9,7 @@ from lxml import etree
 
 from articles.models import Article, Reference
 from articles.scholarly import jats
+from tests.articles.jats4r import jats4r_findings
 from tests.articles.scholarly import assert_valid
 from tests.factories import (
     make_article,
@@ -181,7 +182,8 @@ def test_permissions_carry_the_journal_licence_and_copyright(client):
     assert licence.findtext(f"{{{jats.ALI_NS}}}license_ref") == url
     assert "NonCommercial" in licence.findtext("license-p")
     self_uri = doc.find("front/article-meta/self-uri")
-    assert self_uri.text == self_uri.get(f"{{{jats.XLINK_NS}}}href")
+    assert self_uri.get(f"{{{jats.XLINK_NS}}}href").endswith(article.get_absolute_url())
+    assert self_uri.text == "Full text on the journal's website"
 
 
 def test_elocation_id_only_when_the_journal_assigns_one():
@@ -195,3 +197,42 @@ def test_elocation_id_only_when_the_journal_assigns_one():
     document = jats.article_jats(article)
     assert_valid("jats", document.to_bytes())
     assert document.tree.getroot().findtext("front/article-meta/elocation-id") == "e12"
+
+
+def test_jats4r_flags_an_article_without_licence_and_passes_it_with_one():
+    article = _article()
+    findings = jats4r_findings(jats.article_jats(article).to_bytes())
+    # Its references ("One. 2020.") name no authors: JATS4R only warns about those.
+    assert [f.role for f in findings] == ["warning"] * 3
+    article.issue.journal.licence_url = ""
+    article.issue.journal.save()
+    findings = jats4r_findings(jats.article_jats(article).to_bytes())
+    assert any(f.role == "error" and "permissions" in f.message for f in findings), findings
+
+
+def test_references_carry_a_type_and_their_authors():
+    article = _article()
+    Reference.objects.filter(article=article, position=2).update(
+        citation="Lloyd MR, Spring LM, Bardia A, et al. Mechanisms. Clin Cancer Res. 2021.",
+        url="https://www.fda.gov/drugs/approval",
+    )
+    doc = jats.article_jats(article).tree.getroot()
+    second = doc.find("back/ref-list/ref[2]/mixed-citation")
+    assert second.get("publication-type") == "webpage"
+    assert [n.text for n in second.iterfind("person-group/string-name")] == [
+        "Lloyd MR",
+        "Spring LM",
+        "Bardia A",
+    ]
+    # The text is the citation as printed, whatever the markup.
+    assert "".join(second.itertext()).startswith(
+        "Lloyd MR, Spring LM, Bardia A, et al. Mechanisms. Clin Cancer Res. 2021."
+    )
+    link = second.find("ext-link")
+    assert (link.text, link.get(f"{{{jats.XLINK_NS}}}href")) == (
+        "fda.gov",
+        "https://www.fda.gov/drugs/approval",
+    )
+    assert doc.find("back/ref-list/ref[1]/mixed-citation").get("publication-type") == "journal"
+    assert doc.find("body//table-wrap").get("id") == "table-1"
+
