@@ -235,4 +235,3 @@ def test_references_carry_a_type_and_their_authors():
     )
     assert doc.find("back/ref-list/ref[1]/mixed-citation").get("publication-type") == "journal"
     assert doc.find("body//table-wrap").get("id") == "table-1"
-
