@@ -340,6 +340,7 @@ class ArticleAdmin(
         PreviewLinkInline,
     ]
     actions = ["publish", "unpublish", "share_draft", "register_dois"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["title", "slug", "issue", "section", "standfirst", "body"]}),
         (

@@ -4,6 +4,7 @@ import calendar
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import models
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -282,6 +283,7 @@ class JournalAdmin(admin.ModelAdmin):
     list_display = ["name", "short_name", "issn_print", "issn_online", "publisher", "is_primary"]
     search_fields = ["name", "short_name"]
     prepopulated_fields = {"slug": ["short_name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Section)
