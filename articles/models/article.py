@@ -338,6 +338,13 @@ class Article(VisibilityMixin, models.Model):
                         "a DOI never changes once published."
                     }
                 )
+        if self.doi and not self.first_published_at and not self.is_citable:
+            raise ValidationError(
+                {
+                    "doi": f"Articles in {self.section} get no DOI (the section is not "
+                    "citable): leave the DOI empty, or make the section citable."
+                }
+            )
         if self.lead_image and not self.lead_image_alt.strip():
             raise ValidationError(
                 {"lead_image_alt": "Describe the image for readers who cannot see it."}

@@ -117,3 +117,14 @@ def test_an_article_type_that_is_not_citable_gets_no_doi():
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED
     assert article.doi == ""
+
+
+def test_a_typed_doi_is_refused_for_an_article_type_that_is_not_citable():
+    section = make_section("HOPA Highlights", is_citable=False)
+    article = _draft(section=section, doi="10.32013/typed.1")
+    with pytest.raises(ValidationError) as raised:
+        article.full_clean()
+    assert raised.value.message_dict["doi"] == [
+        "Articles in HOPA Highlights get no DOI (the section is not citable): leave the DOI "
+        "empty, or make the section citable."
+    ]
