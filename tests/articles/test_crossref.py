@@ -177,3 +177,16 @@ def test_an_article_without_abstract_is_deposited_with_its_summary():
         f".//{{{crossref.JATS1_NS}}}abstract/{{{crossref.JATS1_NS}}}p"
     )
     assert abstract.text == "What the FDA approved, in one line."
+
+
+def test_with_a_crossmark_block_the_access_indicators_go_in_its_custom_metadata():
+    # The schema allows either Crossmark or the programs beside it, not both.
+    _issue, article = _issue_with_article()
+    item = etree.Element(f"{{{crossref.CROSSREF_NS}}}journal_article")
+    crossmark = etree.SubElement(item, f"{{{crossref.CROSSREF_NS}}}crossmark")
+    etree.SubElement(crossmark, f"{{{crossref.CROSSREF_NS}}}crossmark_policy").text = "10.32013/p"
+    crossref._access_indicators(item, article, article.issue.journal)
+    ai = {"ai": crossref.AI_NS, **NS}
+    assert item.find("ai:program", ai) is None
+    licence = crossmark.find("c:custom_metadata/ai:program/ai:license_ref", ai)
+    assert licence.text == "https://creativecommons.org/licenses/by-nc-nd/4.0/"
