@@ -1,21 +1,24 @@
 """What machines read about an article: Google Scholar tags, schema.org JSON-LD, citations.
 
 Scholar (Highwire Press) tags follow Google Scholar's inclusion guidelines: one
-citation_author per author with the name only (credentials are not part of a name).
-News items (a section whose content kind is news) get NewsArticle JSON-LD and no
-Scholar tags, since Scholar indexes scholarly work only.
+citation_author per author with the name only (credentials are not part of a name), one
+citation_reference per reference. Every article of a citable type (one that gets a DOI,
+Section.is_citable) carries them, news items too; an article of another type carries none.
+News items get NewsArticle JSON-LD. Every article page carries Dublin Core (DC.*) tags.
 """
 
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from articles.derived import records
 from articles.models import Article, Author, Issue
 from articles.paths import site_url
+from articles.scholarly.licence import licence_of
 
 AMA_MAX_AUTHORS = 6
 AMA_LISTED_WHEN_MORE = 3
@@ -107,8 +110,8 @@ def _issns(journal) -> list[str]:
 
 
 def scholar_tags(article: Article, *, absolute_url, journal) -> list[tuple[str, str]]:
-    """(name, content) pairs for Google Scholar; empty for news items."""
-    if not article.is_scholarly:
+    """(name, content) pairs for Google Scholar; empty for an article no one cites."""
+    if not article.is_citable:
         return []
     journal = _journal(article) or journal
     tags = [("citation_title", article.title)]
@@ -144,6 +147,37 @@ def scholar_tags(article: Article, *, absolute_url, journal) -> list[tuple[str, 
         pdf_url = absolute_url(article.pdf.url)
         if urlsplit(pdf_url).netloc == urlsplit(absolute_url("/")).netloc:
             tags.append(("citation_pdf_url", pdf_url))
+    tags += [("citation_reference", _reference_text(ref)) for ref in article.references.all()]
+    return tags
+
+
+def _reference_text(reference) -> str:
+    text = " ".join(reference.citation.split())
+    if reference.doi and reference.doi.lower() not in text.lower():
+        text += f" doi:{reference.doi}"
+    return text
+
+
+def dublin_core_tags(article: Article, *, absolute_url, journal) -> list[tuple[str, str]]:
+    """(name, content) pairs for the page's Dublin Core meta tags (DC-HTML)."""
+    journal = _journal(article) or journal
+    tags = [("DC.title", article.title)]
+    tags += [
+        ("DC.creator", f"{a.family_name}, {a.given_name}".strip(", "))
+        for a in article.ordered_authors
+    ]
+    if article.published_at:
+        tags.append(("DC.date", timezone.localtime(article.published_at).date().isoformat()))
+    if article.doi:
+        tags.append(("DC.identifier", f"https://doi.org/{article.doi}"))
+    tags.append(("DC.identifier", absolute_url(article.get_absolute_url())))
+    if licence := licence_of(article, journal):
+        if licence.statement:
+            tags.append(("DC.rights", licence.statement))
+        tags.append(("DC.rights", licence.url))
+    if journal and journal.publisher:
+        tags.append(("DC.publisher", journal.publisher))
+    tags += [("DC.type", "Text"), ("DC.language", "en")]
     return tags
 
 
@@ -181,6 +215,12 @@ def json_ld(article: Article, *, absolute_url, journal, image_url: str = "") -> 
         data["publisher"] = {"@type": "Organization", "name": journal.publisher}
     if image_url:
         data["image"] = image_url
+    if licence := licence_of(article, journal):
+        data["license"] = licence.url
+        if licence.holder:
+            data["copyrightHolder"] = {"@type": "Organization", "name": licence.holder}
+        if licence.year:
+            data["copyrightYear"] = licence.year
     if article.doi:
         data["identifier"] = {"@type": "PropertyValue", "propertyID": "DOI", "value": article.doi}
         data["sameAs"] = f"https://doi.org/{article.doi}"

@@ -39,6 +39,16 @@ def validate_doi_suffix_pattern(value: str) -> None:
         )
 
 
+def validate_copyright_pattern(value: str) -> None:
+    """A copyright line whose only parts are {year} and {holder}."""
+    unknown = [f for f in re.findall(r"\{([^{}]*)\}", value) if f not in ("year", "holder")]
+    if unknown or re.search(r"\{[^}]*$|^[^{]*\}", value):
+        raise ValidationError(
+            "Use only {year} and {holder} as parts, e.g. “© {year} {holder}”.",
+            code="copyright_pattern_unknown",
+        )
+
+
 validate_pmid = RegexValidator(r"^[1-9]\d{0,8}$", "A PubMed ID is a number, e.g. 34724978.")
 
 

@@ -221,6 +221,9 @@ class ArticleDetailView(PreviewMixin, DetailView):
             references=article.references.all(),
             related_items=related_items,
             scholar_tags=metadata.scholar_tags(article, absolute_url=absolute, journal=journal),
+            dublin_core_tags=metadata.dublin_core_tags(
+                article, absolute_url=absolute, journal=journal
+            ),
             json_ld=metadata.json_ld(
                 article, absolute_url=absolute, journal=journal, image_url=image_url
             ),

@@ -22,6 +22,10 @@ def make_journal(**kw) -> Journal:
         "slug": f"jhop-{next(_seq)}" if journal else "jhop",
         "publisher": "Amplity Health",
         "copyright_line": "© Amplity Health. All rights reserved.",
+        "licence_url": "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+        "licence_name": "Creative Commons Attribution-NonCommercial-NoDerivatives 4.0 "
+        "International",
+        "copyright_statement": "© {year} {holder}. All rights reserved.",
         "issn_print": "2164-1153",
         "issn_online": "2164-1161",
         "is_primary": journal is None,

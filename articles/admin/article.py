@@ -340,6 +340,7 @@ class ArticleAdmin(
         PreviewLinkInline,
     ]
     actions = ["publish", "unpublish", "share_draft", "register_dois"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["title", "slug", "issue", "section", "standfirst", "body"]}),
         (
@@ -365,6 +366,9 @@ class ArticleAdmin(
                 "fields": [
                     "doi",
                     ("first_page", "last_page"),
+                    "elocation_id",
+                    ("licence_url", "licence_name"),
+                    "copyright_holder",
                     "pdf",
                     "keywords",
                     "seo_description",

@@ -4,6 +4,7 @@ import calendar
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import models
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -298,13 +299,14 @@ class JournalAdmin(admin.ModelAdmin):
     list_display = ["name", "short_name", "issn_print", "issn_online", "publisher", "is_primary"]
     search_fields = ["name", "short_name"]
     prepopulated_fields = {"slug": ["short_name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Section)
 class SectionAdmin(SiteLinkMixin, admin.ModelAdmin):
-    list_display = ["name", "content_kind", "position"]
+    list_display = ["name", "content_kind", "is_citable", "position"]
     list_editable = ["position"]
-    list_filter = ["content_kind"]
+    list_filter = ["content_kind", "is_citable"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 

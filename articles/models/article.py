@@ -195,6 +195,24 @@ class Article(VisibilityMixin, models.Model):
     doi = DOIField("DOI", max_length=200, blank=True)
     first_page = models.CharField(max_length=10, blank=True)
     last_page = models.CharField(max_length=10, blank=True)
+    elocation_id = models.CharField(
+        "e-location ID",
+        max_length=30,
+        blank=True,
+        help_text="Only if the journal gives the article an electronic page number (e.g. e12) "
+        "instead of pages.",
+    )
+    licence_url = models.URLField(
+        "licence URL",
+        max_length=300,
+        blank=True,
+        help_text="Empty: the journal's licence. Set it when this article is published under "
+        "another (e.g. an open-access article).",
+    )
+    licence_name = models.CharField(max_length=200, blank=True)
+    copyright_holder = models.CharField(
+        max_length=200, blank=True, help_text="Empty: the journal's copyright holder."
+    )
     keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
     seo_description = models.CharField(
         "SEO description",
@@ -320,6 +338,13 @@ class Article(VisibilityMixin, models.Model):
                         "a DOI never changes once published."
                     }
                 )
+        if self.doi and not self.first_published_at and not self.is_citable:
+            raise ValidationError(
+                {
+                    "doi": f"Articles in {self.section} get no DOI (the section is not "
+                    "citable): leave the DOI empty, or make the section citable."
+                }
+            )
         if self.lead_image and not self.lead_image_alt.strip():
             raise ValidationError(
                 {"lead_image_alt": "Describe the image for readers who cannot see it."}
@@ -361,6 +386,11 @@ class Article(VisibilityMixin, models.Model):
     @property
     def is_scholarly(self) -> bool:
         return self.section is None or self.section.is_scholarly
+
+    @property
+    def is_citable(self) -> bool:
+        """Whether its type gets a DOI (and so Scholar's tags and an abstract in Crossref)."""
+        return self.section is None or self.section.is_citable
 
     @property
     def ordered_authors(self) -> list[Author]:

@@ -13,6 +13,7 @@ from articles.models.publishing import (
 )
 from articles.paths import slug_path
 from articles.validators import (
+    validate_copyright_pattern,
     validate_doi,
     validate_doi_prefix,
     validate_doi_suffix_pattern,
@@ -82,6 +83,30 @@ class Journal(models.Model):
     )
     postal_address = models.TextField(
         blank=True, help_text="The publisher's postal address, printed in every email."
+    )
+    licence_url = models.URLField(
+        "licence URL",
+        max_length=300,
+        blank=True,
+        help_text="The licence articles are published under, written into every JATS, Crossref, "
+        "OAI and page record: a Creative Commons licence (e.g. "
+        "https://creativecommons.org/licenses/by-nc-nd/4.0/) or the publisher's terms page. "
+        "An article may name another.",
+    )
+    licence_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="e.g. CC BY-NC-ND 4.0, or Amplity Health terms of use.",
+    )
+    copyright_holder = models.CharField(
+        max_length=200, blank=True, help_text="Who holds the copyright; empty: the publisher."
+    )
+    copyright_statement = models.CharField(
+        max_length=200,
+        default="© {year} {holder}",
+        validators=[validate_copyright_pattern],
+        help_text="The copyright line of each article's records: {year} (the year the article "
+        "was first published) and {holder}, e.g. “© {year} {holder}. All rights reserved.”",
     )
     description = models.TextField(blank=True)
     is_primary = models.BooleanField(
@@ -272,6 +297,12 @@ class Section(KeepsStoredCounts, models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     content_kind = models.CharField(
         max_length=10, choices=ContentKind.choices, default=ContentKind.SCHOLARLY
+    )
+    is_citable = models.BooleanField(
+        "citable (gets a DOI)",
+        default=True,
+        help_text="Its articles get a DOI when first published, Google Scholar's citation tags "
+        "and an abstract in their Crossref record. Untick for items no one cites.",
     )
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(

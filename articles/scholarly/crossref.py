@@ -12,11 +12,14 @@ from django.conf import settings
 from django.utils import timezone
 from lxml import etree
 
+from articles.metadata import article_description
 from articles.models import Article, Issue, Journal
 from articles.scholarly.doi import issue_doi, journal_of
+from articles.scholarly.licence import licence_of
 
 CROSSREF_NS = "http://www.crossref.org/schema/5.3.1"
 JATS1_NS = "http://www.ncbi.nlm.nih.gov/JATS1"
+AI_NS = "http://www.crossref.org/AccessIndicators.xsd"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = f"{CROSSREF_NS} https://www.crossref.org/schemas/crossref5.3.1.xsd"
 
@@ -131,13 +134,38 @@ def _crossmark(parent, article: Article, journal: Journal) -> None:
         )
 
 
+def _access_indicators(element, article: Article, journal: Journal) -> None:
+    """The licence as Crossref's access indicators, for the version of record.
+
+    Where the article has a Crossmark block, the schema wants them in its custom
+    metadata; otherwise they follow the pages.
+    """
+    licence = licence_of(article, journal)
+    if licence is None:
+        return
+    crossmark = element.find(f"{{{CROSSREF_NS}}}crossmark")
+    if crossmark is not None:
+        parent = crossmark.find(f"{{{CROSSREF_NS}}}custom_metadata")
+        if parent is None:
+            parent = _el(crossmark, "custom_metadata")
+    else:
+        parent = element
+    program = etree.SubElement(parent, f"{{{AI_NS}}}program", name="AccessIndicators")
+    attrs = {"applies_to": "vor"}
+    if licence.start_date:
+        attrs["start_date"] = licence.start_date
+    etree.SubElement(program, f"{{{AI_NS}}}license_ref", **attrs).text = licence.url
+
+
 def _journal_article(parent, article: Article, journal: Journal) -> None:
     element = _el(parent, "journal_article", publication_type="full_text", language="en")
     _el(_el(element, "titles"), "title", article.title)
     _contributors(element, article)
-    if article.standfirst.strip():
+    # A citable article's record always says what it is about: its abstract, else its summary.
+    summary = " ".join(article.standfirst.split()) or article_description(article)
+    if summary:
         abstract = etree.SubElement(element, f"{{{JATS1_NS}}}abstract")
-        etree.SubElement(abstract, f"{{{JATS1_NS}}}p").text = " ".join(article.standfirst.split())
+        etree.SubElement(abstract, f"{{{JATS1_NS}}}p").text = summary
     if article.published_at:
         _date(element, timezone.localtime(article.published_at), media_type="online")
     if article.issue_id:
@@ -148,6 +176,7 @@ def _journal_article(parent, article: Article, journal: Journal) -> None:
         if article.last_page:
             _el(pages, "last_page", article.last_page)
     _crossmark(element, article, journal)
+    _access_indicators(element, article, journal)
     doi_data = _el(element, "doi_data")
     _el(doi_data, "doi", article.doi)
     _el(doi_data, "resource", resource_url(article))
@@ -168,7 +197,7 @@ def deposit_articles(
     """A deposit of articles of one journal, grouped by issue (web-only articles alone)."""
     root = etree.Element(
         f"{{{CROSSREF_NS}}}doi_batch",
-        nsmap={None: CROSSREF_NS, "jats": JATS1_NS, "xsi": XSI_NS},
+        nsmap={None: CROSSREF_NS, "jats": JATS1_NS, "ai": AI_NS, "xsi": XSI_NS},
         version="5.3.1",
     )
     root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)

@@ -61,11 +61,12 @@ def issue_doi(issue: Issue) -> str:
 
 
 def assign_doi(article: Article) -> bool:
-    """Give the article its DOI if it has none and its journal has a DOI prefix.
+    """Give the article its DOI if it has none, its type is citable and its journal has a
+    DOI prefix.
 
     Returns whether a DOI was assigned; the caller saves the article.
     """
-    if article.doi:
+    if article.doi or not article.is_citable:
         return False
     journal = journal_of(article)
     if journal is None or not journal.doi_prefix:

@@ -13,6 +13,7 @@ from lxml import etree
 from articles.models import Article, Issue
 from articles.scholarly import crossref, jats, schemas
 from articles.scholarly.doi import journal_of
+from articles.scholarly.licence import licence_of
 
 # What an element is, for an editor.
 NOUNS = {
@@ -135,6 +136,11 @@ def check_article(article: Article, *, with_crossref: bool = True) -> ExportChec
     """Build the article's JATS (and, when it has a DOI, its Crossref deposit) and validate."""
     result = ExportCheck()
     titles: dict[str, str] = {}  # the caller names the article
+    if article.is_scholarly and licence_of(article, journal_of(article)) is None:
+        result.errors.append(
+            "A research article needs a licence: enter the licence URL and name on the "
+            "journal (Journals), or on the article (Print and metadata)."
+        )
     document = jats.article_jats(article)
     result.notes = document.problems
     result.errors += [f"JATS: {m}" for m in _translated("jats", document.tree, titles)]

@@ -8,7 +8,9 @@ rule, a line break inside a paragraph) is listed in the result's problems, never
 dropped without a word.
 """
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
@@ -17,18 +19,25 @@ from lxml import html as lxml_html
 
 from articles import citations
 from articles.derived import records
+from articles.images import rendition
 from articles.models import Article
 from articles.sanitizer import sanitize_html
 from articles.scholarly.doi import journal_of
+from articles.scholarly.licence import licence_of
 
 CONTENT_TYPE = "application/jats+xml; charset=utf-8"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 MML_NS = "http://www.w3.org/1998/Math/MathML"
+ALI_NS = "http://www.niso.org/schemas/ali/1.0/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 INLINE = {"strong": "bold", "em": "italic", "u": "underline", "s": "strike", "sub": "sub"}
 HEADINGS = {"h2": 1, "h3": 2, "h4": 3}
 BLOCKS = {"p", "ul", "ol", "blockquote", "table", "hr", *HEADINGS}
+LEAD_IMAGE_WIDTH = 1200  # the widest rendition the article page offers
+# An AMA author list: "Lloyd MR, Spring LM, Bardia A, et al." (names are surname + initials).
+AMA_NAME = r"[A-Z][\w'’-]*(?: [A-Za-z][\w'’-]*)* [A-Z]{1,4}"
+AMA_AUTHORS = re.compile(rf"^({AMA_NAME}(?:, {AMA_NAME})*)(, et al)?\.\s")
 
 
 @dataclass
@@ -66,6 +75,7 @@ class _BodyConverter:
         self.references = references
         self.problems: list[str] = []
         self._reported: set[str] = set()
+        self._tables = 0
 
     def report(self, message: str) -> None:
         if message not in self._reported:
@@ -117,6 +127,8 @@ class _BodyConverter:
                 link = _sub(parent, "ext-link", **{"ext-link-type": "uri"})
                 link.set(f"{{{XLINK_NS}}}href", href)
                 self.inline(link, element, cite=False)
+                if not len(link) and _is_bare_url(link.text, href):
+                    link.text = link_text(href)
             else:
                 self.inline(parent, element, cite=False)
         elif tag == "br":
@@ -182,7 +194,8 @@ class _BodyConverter:
             self.inline(_sub(_sub(container, "p"), "bold"), element)
 
     def table(self, container, element) -> None:
-        wrap = _sub(container, "table-wrap")
+        self._tables += 1
+        wrap = _sub(container, "table-wrap", id=f"table-{self._tables}")
         table = _sub(wrap, "table")
         for part in element:
             if part.tag in ("thead", "tbody"):
@@ -252,6 +265,21 @@ class _BodyConverter:
                 _sub(section, "p")
 
 
+def _is_bare_url(text: str | None, href: str) -> bool:
+    text = (text or "").strip()
+    return not text or text == href or re.match(r"^(https?|s?ftp)://", text) is not None
+
+
+def link_text(href: str) -> str:
+    """Words for a link whose text would be its bare address (JATS4R wants a description):
+    the site's name, as readers say it (fda.gov)."""
+    parts = urlsplit(href)
+    host = parts.hostname or ""
+    if host.startswith("www."):
+        host = host[4:]
+    return host or parts.path or href
+
+
 def _fragment(html: str):
     return lxml_html.fragment_fromstring(html or "", create_parent="div")
 
@@ -303,7 +331,24 @@ def _journal_meta(front, journal) -> None:
         _sub(_sub(meta, "publisher"), "publisher-name", journal.publisher)
 
 
-def _article_meta(front, article: Article, *, url: str) -> None:
+def _permissions(meta, article: Article, journal) -> None:
+    licence = licence_of(article, journal)
+    if licence is None:
+        return
+    permissions = _sub(meta, "permissions")
+    if licence.statement:
+        _sub(permissions, "copyright-statement", licence.statement)
+    if licence.year:
+        _sub(permissions, "copyright-year", str(licence.year))
+    if licence.holder:
+        _sub(permissions, "copyright-holder", licence.holder)
+    element = _sub(permissions, "license")
+    element.set(f"{{{XLINK_NS}}}href", licence.url)
+    _sub(element, f"{{{ALI_NS}}}license_ref", licence.url)
+    _sub(element, "license-p", licence.name or licence.url)
+
+
+def _article_meta(front, article: Article, *, url: str, journal) -> None:
     meta = _sub(front, "article-meta")
     if article.doi:
         _sub(meta, "article-id", article.doi, **{"pub-id-type": "doi"})
@@ -354,8 +399,8 @@ def _article_meta(front, article: Article, *, url: str) -> None:
         _sub(meta, "fpage", article.first_page)
         if article.last_page:
             _sub(meta, "lpage", article.last_page)
-    else:
-        _sub(meta, "elocation-id", f"e{article.pk}")
+    elif article.elocation_id:
+        _sub(meta, "elocation-id", article.elocation_id)
     if changed := records.record_date(article):
         # The record's own date (articles.derived.records): when anything it shows changed.
         changed = timezone.localtime(changed)
@@ -366,7 +411,10 @@ def _article_meta(front, article: Article, *, url: str) -> None:
         _sub(date, "day", f"{changed.day:02d}")
         _sub(date, "month", f"{changed.month:02d}")
         _sub(date, "year", str(changed.year))
-    self_uri = _sub(meta, "self-uri")
+    _permissions(meta, article, journal)
+    self_uri = _sub(
+        meta, "self-uri", "Full text on the journal's website", **{"content-type": "html"}
+    )
     self_uri.set(f"{{{XLINK_NS}}}href", url)
     if article.standfirst.strip():
         _sub(_sub(meta, "abstract"), "p", " ".join(article.standfirst.split()))
@@ -377,6 +425,48 @@ def _article_meta(front, article: Article, *, url: str) -> None:
             _sub(group, "kwd", keyword)
 
 
+def publication_type(reference) -> str:
+    """What a reference cites, for JATS's publication-type: references carry no type, so
+    one with a PMID or a DOI is taken for a journal article, one with only a web address
+    for a web page, and any other for a journal article (most of what the journal cites)."""
+    if reference.pmid or reference.doi:
+        return "journal"
+    if reference.url:
+        return "webpage"
+    return "journal"
+
+
+def _citation_text(citation, text: str) -> None:
+    """The citation as printed, its AMA author list marked as a person-group (the text
+    stays the same)."""
+    match = AMA_AUTHORS.match(text)
+    if match is None:
+        citation.text = text
+        return
+    group = _sub(citation, "person-group", **{"person-group-type": "author"})
+    for index, name in enumerate(match.group(1).split(", ")):
+        if index:
+            _append_text(group, ", ")
+        _sub(group, "string-name", name)
+    if match.group(2):
+        _append_text(group, match.group(2))
+    _append_text(citation, text[match.end(1) + len(match.group(2) or "") :])
+
+
+def _lead_image(root, article: Article) -> None:
+    """The lead image as a floating figure: its caption, its alt text, the rendition the page
+    shows."""
+    image = rendition(article.lead_image, LEAD_IMAGE_WIDTH) if article.lead_image else None
+    if image is None:
+        return
+    fig = _sub(_sub(root, "floats-group"), "fig", id="lead-image", position="float")
+    if article.lead_image_caption.strip():
+        _sub(_sub(fig, "caption"), "p", " ".join(article.lead_image_caption.split()))
+    graphic = _sub(fig, "graphic")
+    graphic.set(f"{{{XLINK_NS}}}href", urljoin(settings.SITE_URL + "/", image.url))
+    _sub(graphic, "alt-text", " ".join(article.lead_image_alt.split()) or "null")
+
+
 def _back(root, references) -> None:
     if not references:
         return
@@ -385,8 +475,8 @@ def _back(root, references) -> None:
     for reference in references:
         ref = _sub(ref_list, "ref", id=ref_id(reference.position))
         _sub(ref, "label", str(reference.position))
-        citation = _sub(ref, "mixed-citation")
-        citation.text = " ".join(reference.citation.split())
+        citation = _sub(ref, "mixed-citation", **{"publication-type": publication_type(reference)})
+        _citation_text(citation, " ".join(reference.citation.split()))
         if reference.doi:
             _append_text(citation, " ")
             _sub(citation, "pub-id", reference.doi, **{"pub-id-type": "doi"})
@@ -395,7 +485,7 @@ def _back(root, references) -> None:
             _sub(citation, "pub-id", reference.pmid, **{"pub-id-type": "pmid"})
         if reference.url:
             _append_text(citation, " ")
-            link = _sub(citation, "ext-link", reference.url, **{"ext-link-type": "uri"})
+            link = _sub(citation, "ext-link", link_text(reference.url), **{"ext-link-type": "uri"})
             link.set(f"{{{XLINK_NS}}}href", reference.url)
 
 
@@ -408,7 +498,7 @@ def article_jats(article: Article, *, url: str | None = None, **journal) -> Jats
     journal = journal_of(article, **journal)
     root = etree.Element(
         "article",
-        nsmap={"xlink": XLINK_NS, "mml": MML_NS},
+        nsmap={"xlink": XLINK_NS, "mml": MML_NS, "ali": ALI_NS},
         **{"article-type": article_type(article), "dtd-version": "1.3"},
     )
     root.set(XML_LANG, "en")
@@ -420,13 +510,14 @@ def article_jats(article: Article, *, url: str | None = None, **journal) -> Jats
         meta = _sub(front, "journal-meta")
         _sub(meta, "journal-id", settings.SITE_SHORT_NAME, **{"journal-id-type": "publisher-id"})
         _sub(_sub(meta, "journal-title-group"), "journal-title", settings.SITE_NAME)
-    _article_meta(front, article, url=url)
+    _article_meta(front, article, url=url, journal=journal)
     references = list(article.references.all())
     converter = _BodyConverter({r.position for r in references})
     body_html = sanitize_html(article.body)
     if body_html:
         converter.body(_sub(root, "body"), body_html)
     _back(root, references)
+    _lead_image(root, article)
     return JatsDocument(root.getroottree(), converter.problems)
 
 

@@ -24,6 +24,7 @@ from articles.derived import records
 from articles.models import Article, Issue, Journal, Section, Topic
 from articles.scholarly import jats
 from articles.scholarly.doi import journal_of
+from articles.scholarly.licence import licence_of
 from articles.scholarly.schemas import JATS_NS, OAI_DC_NS, OAI_NS
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -36,7 +37,9 @@ TOKEN_SALT = "articles.oai.resumption"  # noqa: S105 (a signing namespace, not a
 FORMATS = {
     "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC_NS),
     "jats": (
-        "https://jats.nlm.nih.gov/publishing/1.3/xsd/JATS-journalpublishing1-3-mathml3.xsd",
+        # The Archiving schema is the one of JATS_NS; the records (Journal Publishing, a
+        # subset of it) are valid against it.
+        "https://jats.nlm.nih.gov/archiving/1.3/xsd/JATS-archivearticle1-3-mathml3.xsd",
         JATS_NS,
     ),
 }
@@ -514,6 +517,8 @@ def dublin_core(article: Article, *, url: str, journal: Journal | None) -> etree
         add("source", source)
         for issn in (journal.issn_print, journal.issn_online):
             add("source", f"ISSN {issn}" if issn else "")
-        add("rights", journal.copyright_line)
+    if licence := licence_of(article, journal):
+        add("rights", licence.statement)
+        add("rights", licence.url)
     add("language", "en")
     return dc

@@ -231,3 +231,49 @@ def test_the_article_page_links_the_crossmark_policy_when_the_journal_has_one(cl
         '<a class="crossmark" href="https://doi.org/10.32013/jhop.crossmark-policy">'
         "Crossmark: check for updates"
     ) in page
+
+
+def test_the_deposit_carries_the_licence_as_access_indicators():
+    _issue, article = _issue_with_article()
+    article.licence_url = "https://creativecommons.org/licenses/by/4.0/"
+    article.save()
+    out, _err = _run("--article", str(article.pk))
+    assert_valid("crossref", out.encode())
+    doc = etree.fromstring(out.encode())
+    ai = {"ai": crossref.AI_NS, **NS}
+    item = doc.find(".//c:journal_article", NS)
+    program = item.find("ai:program", ai)
+    assert program.get("name") == "AccessIndicators"
+    (licence,) = program.findall("ai:license_ref", ai)
+    assert licence.text == "https://creativecommons.org/licenses/by/4.0/"
+    assert licence.get("applies_to") == "vor"
+    assert licence.get("start_date") == timezone.localtime(article.published_at).date().isoformat()
+    # The schema's order: after the pages, before the DOI data.
+    names = [etree.QName(e).localname for e in item]
+    assert names.index("pages") < names.index("program") < names.index("doi_data")
+
+
+def test_an_article_without_abstract_is_deposited_with_its_summary():
+    _issue, article = _issue_with_article()
+    article.standfirst = ""
+    article.seo_description = "What the FDA approved, in one line."
+    article.save()
+    out, _err = _run("--article", str(article.pk))
+    assert_valid("crossref", out.encode())
+    abstract = etree.fromstring(out.encode()).find(
+        f".//{{{crossref.JATS1_NS}}}abstract/{{{crossref.JATS1_NS}}}p"
+    )
+    assert abstract.text == "What the FDA approved, in one line."
+
+
+def test_with_a_crossmark_block_the_access_indicators_go_in_its_custom_metadata():
+    # The schema allows either Crossmark or the programs beside it, not both.
+    _issue, article = _issue_with_article()
+    item = etree.Element(f"{{{crossref.CROSSREF_NS}}}journal_article")
+    crossmark = etree.SubElement(item, f"{{{crossref.CROSSREF_NS}}}crossmark")
+    etree.SubElement(crossmark, f"{{{crossref.CROSSREF_NS}}}crossmark_policy").text = "10.32013/p"
+    crossref._access_indicators(item, article, article.issue.journal)
+    ai = {"ai": crossref.AI_NS, **NS}
+    assert item.find("ai:program", ai) is None
+    licence = crossmark.find("c:custom_metadata/ai:program/ai:license_ref", ai)
+    assert licence.text == "https://creativecommons.org/licenses/by-nc-nd/4.0/"

@@ -9,6 +9,7 @@ from lxml import etree
 
 from articles.models import Article, Reference
 from articles.scholarly import jats
+from tests.articles.jats4r import jats4r_findings
 from tests.articles.scholarly import assert_valid
 from tests.factories import (
     make_article,
@@ -161,3 +162,76 @@ def test_jats_query_count_does_not_grow_with_references(client, django_assert_ma
         Reference.objects.create(article=article, position=n, citation=f"Ref {n}.")
     with django_assert_max_num_queries(8):
         assert _get(client, article).status_code == 200
+
+
+def test_permissions_carry_the_journal_licence_and_copyright(client):
+    article = _article()
+    response = _get(client, article)
+    assert_valid("jats", response.content)
+    doc = etree.fromstring(response.content)
+    permissions = doc.find("front/article-meta/permissions")
+    year = str(timezone.localtime(article.published_at).year)
+    assert permissions.findtext("copyright-statement") == (
+        f"© {year} Amplity Health. All rights reserved."
+    )
+    assert permissions.findtext("copyright-year") == year
+    assert permissions.findtext("copyright-holder") == "Amplity Health"
+    licence = permissions.find("license")
+    url = "https://creativecommons.org/licenses/by-nc-nd/4.0/"
+    assert licence.get(f"{{{jats.XLINK_NS}}}href") == url
+    assert licence.findtext(f"{{{jats.ALI_NS}}}license_ref") == url
+    assert "NonCommercial" in licence.findtext("license-p")
+    self_uri = doc.find("front/article-meta/self-uri")
+    assert self_uri.get(f"{{{jats.XLINK_NS}}}href").endswith(article.get_absolute_url())
+    assert self_uri.text == "Full text on the journal's website"
+
+
+def test_elocation_id_only_when_the_journal_assigns_one():
+    article = _article()
+    Article.objects.filter(pk=article.pk).update(first_page="", last_page="")
+    article.refresh_from_db()
+    meta = jats.article_jats(article).tree.getroot().find("front/article-meta")
+    assert meta.find("elocation-id") is None
+    assert meta.find("fpage") is None
+    article.elocation_id = "e12"
+    document = jats.article_jats(article)
+    assert_valid("jats", document.to_bytes())
+    assert document.tree.getroot().findtext("front/article-meta/elocation-id") == "e12"
+
+
+def test_jats4r_flags_an_article_without_licence_and_passes_it_with_one():
+    article = _article()
+    findings = jats4r_findings(jats.article_jats(article).to_bytes())
+    # Its references ("One. 2020.") name no authors: JATS4R only warns about those.
+    assert [f.role for f in findings] == ["warning"] * 3
+    article.issue.journal.licence_url = ""
+    article.issue.journal.save()
+    findings = jats4r_findings(jats.article_jats(article).to_bytes())
+    assert any(f.role == "error" and "permissions" in f.message for f in findings), findings
+
+
+def test_references_carry_a_type_and_their_authors():
+    article = _article()
+    Reference.objects.filter(article=article, position=2).update(
+        citation="Lloyd MR, Spring LM, Bardia A, et al. Mechanisms. Clin Cancer Res. 2021.",
+        url="https://www.fda.gov/drugs/approval",
+    )
+    doc = jats.article_jats(article).tree.getroot()
+    second = doc.find("back/ref-list/ref[2]/mixed-citation")
+    assert second.get("publication-type") == "webpage"
+    assert [n.text for n in second.iterfind("person-group/string-name")] == [
+        "Lloyd MR",
+        "Spring LM",
+        "Bardia A",
+    ]
+    # The text is the citation as printed, whatever the markup.
+    assert "".join(second.itertext()).startswith(
+        "Lloyd MR, Spring LM, Bardia A, et al. Mechanisms. Clin Cancer Res. 2021."
+    )
+    link = second.find("ext-link")
+    assert (link.text, link.get(f"{{{jats.XLINK_NS}}}href")) == (
+        "fda.gov",
+        "https://www.fda.gov/drugs/approval",
+    )
+    assert doc.find("back/ref-list/ref[1]/mixed-citation").get("publication-type") == "journal"
+    assert doc.find("body//table-wrap").get("id") == "table-1"

@@ -147,11 +147,71 @@ def test_a_scheduled_article_was_not_modified_before_it_went_live(client, site):
     assert modified == prop(doc, "article:published_time")[0]
 
 
-def test_news_item_gets_news_article_and_no_scholar_tags(client, site):
-    doc = head(client, site["news"].get_absolute_url())
+def test_citable_news_item_gets_news_article_and_the_scholar_tags(client, site):
+    news = site["news"]
+    news.doi = "10.12345/jhop.2022.news"
+    news.save()
+    doc = head(client, news.get_absolute_url())
     assert json_ld(doc)["@type"] == "NewsArticle"
     assert json_ld(doc)["articleSection"] == "FDA Oncology Update"
+    assert metas(doc, "citation_title") == [news.title]
+    assert metas(doc, "citation_doi") == ["10.12345/jhop.2022.news"]
+    assert metas(doc, "citation_journal_title") == ["Journal of Hematology Oncology Pharmacy"]
+
+
+def test_an_article_type_that_is_not_citable_gets_no_scholar_tags(client, site):
+    site["news_section"].is_citable = False
+    site["news_section"].save()
+    doc = head(client, site["news"].get_absolute_url())
     assert not doc.xpath('//head/meta[starts-with(@name, "citation_")]')
+    assert metas(doc, "DC.title") == [site["news"].title]
+
+
+def test_one_citation_reference_per_reference(client, site):
+    article = site["article"]
+    references = list(article.references.order_by("position"))
+    assert len(references) == 2
+    doc = head(client, article.get_absolute_url())
+    cited = metas(doc, "citation_reference")
+    assert len(cited) == 2
+    assert cited[0].startswith(" ".join(references[0].citation.split()))
+
+
+def test_dublin_core_tags(client, site):
+    article = site["article"]
+    doc = head(client, article.get_absolute_url())
+    assert doc.xpath('//head/link[@rel="schema.DC"]/@href') == ["https://purl.org/dc/elements/1.1/"]
+    assert metas(doc, "DC.title") == [SEED_TITLE]
+    assert metas(doc, "DC.creator") == ["Ignoffo, Robert J.", "Joseph, Donyika"]
+    assert metas(doc, "DC.date") == ["2022-06-16"]
+    doi, page = metas(doc, "DC.identifier")
+    assert doi == "https://doi.org/10.12345/jhop.2022.0001"
+    assert page.startswith("http") and page.endswith(article.get_absolute_url())
+    assert metas(doc, "DC.rights") == [
+        "© 2022 Amplity Health. All rights reserved.",
+        "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+    ]
+    assert metas(doc, "DC.publisher") == ["Amplity Health"]
+
+
+def test_json_ld_names_the_licence_and_the_copyright_holder(client, site):
+    data = json_ld(head(client, site["article"].get_absolute_url()))
+    assert data["license"] == "https://creativecommons.org/licenses/by-nc-nd/4.0/"
+    assert data["copyrightHolder"] == {"@type": "Organization", "name": "Amplity Health"}
+    assert data["copyrightYear"] == 2022
+
+
+def test_an_article_licence_overrides_the_journal_one(client, site):
+    article = site["article"]
+    article.licence_url = "https://creativecommons.org/licenses/by/4.0/"
+    article.copyright_holder = "The authors"
+    article.save()
+    doc = head(client, article.get_absolute_url())
+    assert json_ld(doc)["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert metas(doc, "DC.rights") == [
+        "© 2022 The authors. All rights reserved.",
+        "https://creativecommons.org/licenses/by/4.0/",
+    ]
 
 
 def test_json_ld_cannot_break_out_of_its_script(client, site):

@@ -316,3 +316,13 @@ def test_issue_dateline_says_month_volume_and_number_as_the_label_does():
     assert make_issue(cover_date=date(2022, 3, 1), volume=12, number=None).dateline == (
         "March 2022 · Vol 12"
     )
+
+
+@pytest.mark.parametrize("pattern", ["© {yr} {holder}", "© {year} {holder", "© year} {holder}"])
+def test_a_copyright_statement_with_unknown_parts_is_refused(pattern):
+    journal = make_journal(copyright_statement=pattern)
+    with pytest.raises(ValidationError) as raised:
+        journal.full_clean()
+    assert raised.value.message_dict["copyright_statement"] == [
+        "Use only {year} and {holder} as parts, e.g. “© {year} {holder}”."
+    ]

@@ -346,3 +346,27 @@ def test_an_empty_metadata_prefix_is_a_bad_argument(client, site, method, params
     assert _error(doc) == "badArgument"
     assert "'metadataPrefix' is empty" in doc.findtext("o:error", namespaces=NS)
     assert dict(doc.find("o:request", NS).attrib) == {}  # nothing echoed, as the schema needs
+
+
+def test_dublin_core_records_carry_the_licence(client, site):
+    identifier = oai.identifier_of(site["live"].pk)
+    dc = _oai(client, verb="GetRecord", metadataPrefix="oai_dc", identifier=identifier)
+    rights = [e.text for e in dc.iterfind(".//dc:rights", NS)]
+    year = timezone.localtime(site["live"].published_at).year
+    assert rights == [
+        f"© {year} Amplity Health. All rights reserved.",
+        "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+    ]
+
+
+def test_the_jats_format_declares_the_schema_of_its_namespace(client, site):
+    doc = _oai(client, verb="ListMetadataFormats")
+    (jats_format,) = [
+        f
+        for f in doc.iterfind(".//o:metadataFormat", NS)
+        if f.findtext("o:metadataPrefix", namespaces=NS) == "jats"
+    ]
+    assert jats_format.findtext("o:metadataNamespace", namespaces=NS) == (
+        "https://jats.nlm.nih.gov/ns/archiving/1.3/"
+    )
+    assert "/archiving/1.3/" in jats_format.findtext("o:schema", namespaces=NS)

@@ -145,3 +145,20 @@ def test_saving_a_live_article_that_no_longer_validates_warns_but_keeps_it_live(
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED
     assert "Author 1" in article.export_problems
+
+
+def test_a_research_article_without_a_licence_is_refused_in_editor_words():
+    make_journal(doi_prefix="10.32013", licence_url="", licence_name="")
+    article = _draft_with_references()
+    result = services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
+    assert result.changed == 0
+    (message,) = result.refused
+    assert "A research article needs a licence: enter the licence URL and name on the journal" in (
+        message
+    )
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
+    article.licence_url = "https://creativecommons.org/licenses/by/4.0/"
+    article.save()
+    result = services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
+    assert result.refused == []

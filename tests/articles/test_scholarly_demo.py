@@ -10,8 +10,10 @@ from oaipmh_scythe import HTTPConfig, Scythe
 from oaipmh_scythe.iterator import OAIResponseIterator
 
 from articles.demo.loader import load_demo
+from articles.images import rendition
 from articles.models import Article, Issue
-from articles.scholarly import oai
+from articles.scholarly import jats, oai
+from tests.articles.jats4r import jats4r_findings
 from tests.articles.scholarly import assert_valid
 
 
@@ -53,3 +55,22 @@ def test_a_harvester_gets_every_published_article_exactly_once(
         assert len(pages) == -(-len(expected) // 4)
         for page in pages:
             assert_valid("oai", etree.fromstring(page.raw.encode()))
+
+
+def test_jats4r_reports_nothing_on_any_demo_article(demo, client):
+    """JATS4R's own rules, errors and warnings alike, on every demo article's JATS."""
+    figures = 0
+    for article in demo:
+        content = client.get(f"/articles/{article.slug}/jats.xml").content
+        assert_valid("jats", content)
+        assert [str(f) for f in jats4r_findings(content)] == [], article.slug
+        doc = etree.fromstring(content)
+        assert doc.find("front/article-meta/permissions/license") is not None, article.slug
+        for fig in doc.iterfind("floats-group/fig"):
+            figures += 1
+            href = fig.find("graphic").get("{http://www.w3.org/1999/xlink}href")
+            shown = rendition(article.lead_image, jats.LEAD_IMAGE_WIDTH).url
+            assert href.startswith("http") and href.endswith(shown)
+            assert fig.findtext("graphic/alt-text") == article.lead_image_alt
+            assert fig.findtext("caption/p") == article.lead_image_caption
+    assert figures == sum(1 for a in demo if a.lead_image) > 0

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.models import Article
-from tests.factories import make_article, make_issue, make_journal
+from tests.factories import make_article, make_issue, make_journal, make_section
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +107,24 @@ def test_doi_in_the_feeds(client):
     atom = client.get("/feeds/atom/").content.decode()
     assert "<dc:identifier>doi:10.32013/jhop.2022.77</dc:identifier>" in rss
     assert "<dc:identifier>doi:10.32013/jhop.2022.77</dc:identifier>" in atom
+
+
+def test_an_article_type_that_is_not_citable_gets_no_doi():
+    journal = make_journal(doi_prefix="10.32013")
+    section = make_section("HOPA Highlights", is_citable=False)
+    article = _draft(issue=make_issue(journal=journal), section=section)
+    services.publish(objects=Article.objects.filter(pk=article.pk), user=None)
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED
+    assert article.doi == ""
+
+
+def test_a_typed_doi_is_refused_for_an_article_type_that_is_not_citable():
+    section = make_section("HOPA Highlights", is_citable=False)
+    article = _draft(section=section, doi="10.32013/typed.1")
+    with pytest.raises(ValidationError) as raised:
+        article.full_clean()
+    assert raised.value.message_dict["doi"] == [
+        "Articles in HOPA Highlights get no DOI (the section is not citable): leave the DOI "
+        "empty, or make the section citable."
+    ]
