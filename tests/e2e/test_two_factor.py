@@ -86,3 +86,64 @@ def test_the_lockout_page_says_how_long_and_passes_axe(manager, page):
     sign_in(page, manager.url)
     assert "Signing in is paused for 15 minutes" in page.locator("#content-main").inner_text()
     assert axe_violations(page) == []
+
+
+def test_a_passkey_signs_in_confirms_a_dangerous_action_and_can_be_removed(manager, page, settings):
+    from subscriptions.models import AuditEntry
+    from tests.subscriptions.factories import make_subscriber
+
+    make_subscriber(email="ada@example.org")
+    # Chromium's virtual authenticator stands for a fingerprint reader (WebAuthn needs a
+    # host name, not an IP address: the live server is reached as localhost).
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    url = manager.url.replace("127.0.0.1", "localhost")
+    sign_in(page, url)
+    assert "/admin/two-factor/add/" in page.url
+    page.click("text=Use a passkey instead")
+    assert axe_violations(page) == []
+    page.fill("#id_name", "Work laptop")
+    page.click("input[value='Add the passkey']")
+    page.wait_for_selector(".recovery-codes")
+    assert len(page.locator(".recovery-codes code").all_inner_texts()) == 10
+    page.click("text=I have kept them: go on")
+    page.wait_for_url("**/admin/subscriptions/subscriber/")
+
+    page.click("#logout-form button")
+    sign_in(page, url)
+    assert "/admin/two-factor/verify/" in page.url
+    assert axe_violations(page) == []
+    page.click("input[value='Use a passkey']")
+    page.wait_for_url("**/admin/subscriptions/subscriber/")
+    assert "ada@example.org" in page.locator("#result_list").inner_text()
+
+    # Sudo mode: the last check is now too old, and the passkey confirms it again.
+    settings.SUDO_MINUTES = 0
+    page.goto(url + "/admin/two-factor/")
+    assert "Work laptop" in page.locator("table.passkeys").inner_text()
+    page.click("button[aria-label='Remove the passkey “Work laptop”']")
+    assert "sudo=1" in page.url
+    settings.SUDO_MINUTES = 10
+    page.click("input[value='Use a passkey']")
+    page.wait_for_url("**/admin/two-factor/")
+    page.click("button[aria-label='Remove the passkey “Work laptop”']")
+    page.wait_for_selector(".messagelist")
+    assert "no longer signs you in" in page.locator(".messagelist").inner_text()
+    assert page.locator("table.passkeys").count() == 0
+    assert list(AuditEntry.objects.order_by("pk").values_list("summary", flat=True)) == [
+        "Added the passkey “Work laptop” of “manager”",
+        "Removed the passkey “Work laptop” of “manager”",
+    ]
