@@ -1,6 +1,6 @@
-"""A subscription manager signs in with a password, is led to set up an authenticator app,
-and from then on signs in with a code; the sign-in, lockout, enrolment and code pages pass
-axe-core."""
+"""A subscription manager signs in with a password, is led to set up an authenticator app
+or a passkey, and from then on signs in with a code or the passkey; the sign-in, lockout,
+enrolment, passkey and code pages pass axe-core."""
 
 import time
 from base64 import b32decode
@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, User
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.e2e.test_admin_accessibility import STOCK_DJANGO
+from tests.e2e.test_admin_accessibility import STOCK_DJANGO, WCAG_22_AA
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def manager(live_server, transactional_db, settings):
 
 def axe_violations(page) -> list[str]:
     page.wait_for_load_state("networkidle")
-    results = Axe().run(page, context={"exclude": STOCK_DJANGO})
+    results = Axe().run(page, context={"exclude": STOCK_DJANGO}, options=WCAG_22_AA)
     return [v["id"] for v in results.response["violations"]]
 
 
@@ -134,6 +134,7 @@ def test_a_passkey_signs_in_confirms_a_dangerous_action_and_can_be_removed(manag
     settings.SUDO_MINUTES = 0
     page.goto(url + "/admin/two-factor/")
     assert "Work laptop" in page.locator("table.passkeys").inner_text()
+    assert axe_violations(page) == []
     page.click("button[aria-label='Remove the passkey “Work laptop”']")
     assert "sudo=1" in page.url
     settings.SUDO_MINUTES = 10
