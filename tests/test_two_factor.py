@@ -182,6 +182,7 @@ def test_a_superuser_resets_a_lost_factor_and_the_user_enrols_again():
     verify(chief_client, "recovery-one")
     user = staff("Subscription managers", username="lost-phone")
     enrolled(user)
+    lost_key = passkey(user)
     their_session = signed_in(user)
     chief_client.post(
         reverse("admin:auth_user_changelist"),
@@ -189,6 +190,7 @@ def test_a_superuser_resets_a_lost_factor_and_the_user_enrols_again():
     )
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert not StaticDevice.objects.filter(user=user).exists()
+    assert not type(lost_key).objects.filter(pk=lost_key.pk).exists()
     assert their_session.get(ADMIN)["Location"].startswith(reverse("admin:login"))
     entry = AuditEntry.objects.get(summary__contains="Reset the second factor")
     assert entry.actor == chief
@@ -282,6 +284,9 @@ def test_a_forged_passkey_signature_does_not_verify():
     response = client.post(reverse("jhop-2fa-verify"), {"credential": forged})
     assert response.status_code == 400
     assert "signature did not check out" in response.content.decode()
+    response = client.post(reverse("jhop-2fa-verify"), {"credential": "not json"})
+    assert response.status_code == 400
+    assert "not a passkey signature" in response.content.decode()
     assert client.get(SUBSCRIBERS).status_code == 302  # still not verified
 
 
