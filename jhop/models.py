@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django_otp.models import Device, TimestampMixin
 
 
 class StaffSessions(models.Model):
@@ -33,3 +34,15 @@ class PeriodicJob(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Passkey(TimestampMixin, Device):
+    """A WebAuthn credential (a passkey or a security key): a second factor that
+    django-otp counts beside the authenticator app (jhop/passkeys.py checks it)."""
+
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+
+    def verify_token(self, token):
+        return False  # a passkey answers a challenge, never a typed code

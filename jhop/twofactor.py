@@ -1,6 +1,6 @@
-"""A second factor for staff (django-otp: an authenticator app, with single-use recovery
-codes), required of those who can see subscriber data, and asked again ("sudo mode")
-before the dangerous actions on it.
+"""A second factor for staff (django-otp: an authenticator app or WebAuthn passkeys, with
+single-use recovery codes), required of those who can see subscriber data, and asked again
+("sudo mode") before the dangerous actions on it.
 
 STAFF_2FA: "optional" (anyone may enrol; whoever has enrolled must use it), "required"
 (superusers and anyone who can view subscribers must enrol before any admin page), or
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,6 +27,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jhop import passkeys
+from jhop.models import Passkey
 from jhop.sessions import SIGNED_IN_AT, sign_out_everywhere
 from subscriptions.services import audit
 
@@ -131,6 +133,8 @@ def overview_view(request):
         {
             "title": "Two-factor authentication",
             "totp": totp,
+            "passkeys": Passkey.objects.filter(user=user, confirmed=True).order_by("created_at"),
+            "has_factor": has_second_factor(user),
             "codes_left": recovery.token_set.count() if recovery else 0,
             "required": must_enrol(user),
         },
@@ -152,24 +156,7 @@ def enrol_view(request):
                 TOTPDevice.objects.filter(user=user, confirmed=True).delete()
                 device.confirmed = True
                 device.save()
-                codes = _new_recovery_codes(user)
-                audit.record(
-                    request=request,
-                    action=audit.Action.PERMISSIONS,
-                    summary=f"Enrolled an authenticator app for “{user}”",
-                    detail={"model": "auth.User", "pk": user.pk, "fields": ["second factor"]},
-                )
-            _verified(request, device)
-            _keep_this_session_only(request)
-            return _render(
-                request,
-                "recovery_codes.html",
-                {
-                    "title": "Your recovery codes",
-                    "codes": codes,
-                    "next": _safe_next(request, reverse("admin:index")),
-                },
-            )
+            return _enrolled(request, device, f"Enrolled an authenticator app for “{user}”")
         form.add_error("token", "That code is not the one the app shows now. Try the next one.")
     secret = b32encode(device.bin_key).decode()
     qr = segno.make(device.config_url, error="m").svg_inline(
@@ -187,6 +174,99 @@ def enrol_view(request):
             "required": must_enrol(user),
         },
     )
+
+
+def _enrolled(request, device, summary: str):
+    """A new second factor is in use: record it, keep this session only, and show new
+    recovery codes unless the user already has some left."""
+    user = request.user
+    with transaction.atomic():
+        recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
+        keep = isinstance(device, Passkey) and recovery and recovery.token_set.exists()
+        codes = [] if keep else _new_recovery_codes(user)
+        audit.record(
+            request=request,
+            action=audit.Action.PERMISSIONS,
+            summary=summary,
+            detail={"model": "auth.User", "pk": user.pk, "fields": ["second factor"]},
+        )
+    _verified(request, device)
+    _keep_this_session_only(request)
+    next_url = _safe_next(request, reverse("jhop-2fa"))
+    if not codes:
+        messages.success(request, f"The passkey “{device.name}” is ready.")
+        return HttpResponseRedirect(next_url)
+    return _render(
+        request,
+        "recovery_codes.html",
+        {"title": "Your recovery codes", "codes": codes, "next": next_url},
+    )
+
+
+class PasskeyNameForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=64,
+        initial="Passkey",
+        help_text="To tell your passkeys apart, e.g. “Work laptop” or “Blue security key”.",
+    )
+
+
+def passkey_add_view(request):
+    """Add a passkey: the browser makes it (JavaScript: static/js/admin/passkeys.js), the
+    server checks it against the challenge this page gave."""
+    user = request.user
+    if has_second_factor(user) and not user.is_verified():
+        return redirect_to_verify(request, reverse("jhop-2fa-passkey-add"))
+    form = PasskeyNameForm(request.POST or None)
+    status, error = 200, ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                device = passkeys.register(
+                    request,
+                    name=form.cleaned_data["name"],
+                    credential=request.POST.get("credential", ""),
+                )
+            except passkeys.PasskeyError as exc:
+                error = str(exc)
+            else:
+                return _enrolled(request, device, f"Added the passkey “{device.name}” of “{user}”")
+        status = 400
+    return _render(
+        request,
+        "passkey_add.html",
+        {
+            "title": "Add a passkey",
+            "form": form,
+            "error": error,
+            "options": passkeys.registration_options(request),
+            "next": _safe_next(request, ""),
+            "required": must_enrol(user),
+        },
+        status=status,
+    )
+
+
+def passkey_remove_view(request, pk: int):
+    """Remove one of one's passkeys; needs a fresh second factor."""
+    if request.method != "POST":
+        return redirect("jhop-2fa")
+    passkey = get_object_or_404(Passkey, pk=pk, user=request.user)
+    if not fresh(request):
+        return redirect_to_verify(request, reverse("jhop-2fa"), sudo=True)
+    with transaction.atomic():
+        passkey.delete()
+        audit.record(
+            request=request,
+            action=audit.Action.PERMISSIONS,
+            summary=f"Removed the passkey “{passkey.name}” of “{request.user}”",
+            detail={"model": "auth.User", "pk": request.user.pk, "fields": ["second factor"]},
+        )
+    request.session.pop(HAS_NONE, None)
+    _keep_this_session_only(request)
+    messages.success(request, f"The passkey “{passkey.name}” no longer signs you in.")
+    return redirect("jhop-2fa")
 
 
 def recovery_codes_view(request):
@@ -215,6 +295,8 @@ def verify_view(request):
     default = reverse("admin:index")
     if not has_second_factor(user):
         return HttpResponseRedirect(_safe_next(request, default))
+    if request.method == "POST" and "credential" in request.POST:
+        return _passkey_verify(request, default)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"]
@@ -237,6 +319,12 @@ def verify_view(request):
             if waiting
             else "That code did not work. Codes change every 30 seconds.",
         )
+    return _render_verify(
+        request, form, default, status=200 if request.method == "GET" or form.is_valid() else 400
+    )
+
+
+def _render_verify(request, form, default: str, *, status: int, passkey_error: str = ""):
     return _render(
         request,
         "verify.html",
@@ -245,9 +333,21 @@ def verify_view(request):
             "form": form,
             "next": _safe_next(request, default),
             "sudo": bool(request.GET.get("sudo")),
+            "has_totp": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
+            "passkey_options": passkeys.authentication_options(request),
+            "passkey_error": passkey_error,
         },
-        status=200 if request.method == "GET" or form.is_valid() else 400,
+        status=status,
     )
+
+
+def _passkey_verify(request, default: str):
+    try:
+        device = passkeys.authenticate(request, credential=request.POST["credential"])
+    except passkeys.PasskeyError as exc:
+        return _render_verify(request, TokenForm(), default, status=400, passkey_error=str(exc))
+    _verified(request, device)
+    return HttpResponseRedirect(_safe_next(request, default))
 
 
 def fresh(request) -> bool:
@@ -277,6 +377,12 @@ urlpatterns = [
     path("", admin.site.admin_view(overview_view), name="jhop-2fa"),
     path("add/", admin.site.admin_view(enrol_view), name="jhop-2fa-enrol"),
     path("verify/", admin.site.admin_view(verify_view), name="jhop-2fa-verify"),
+    path("passkeys/add/", admin.site.admin_view(passkey_add_view), name="jhop-2fa-passkey-add"),
+    path(
+        "passkeys/<int:pk>/remove/",
+        admin.site.admin_view(passkey_remove_view),
+        name="jhop-2fa-passkey-remove",
+    ),
     path(
         "recovery-codes/",
         admin.site.admin_view(recovery_codes_view),
@@ -284,7 +390,14 @@ urlpatterns = [
     ),
 ]
 
-EXEMPT_NAMES = {"jhop-2fa", "jhop-2fa-enrol", "jhop-2fa-verify", "admin:logout", "admin:login"}
+EXEMPT_NAMES = {
+    "jhop-2fa",
+    "jhop-2fa-enrol",
+    "jhop-2fa-passkey-add",
+    "jhop-2fa-verify",
+    "admin:logout",
+    "admin:login",
+}
 
 
 class TwoFactorMiddleware:

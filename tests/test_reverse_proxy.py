@@ -2,8 +2,9 @@
 
 Two gunicorn instances in production mode stand for two app hosts sharing PostgreSQL and
 Redis; nginx balances them (round robin) and caches pages. Through nginx: a signup begun
-on one app server is confirmed on the other, rate limits count across both, and a publish
-made through one is visible at once through the other and through nginx.
+on one app server is confirmed on the other, rate limits count across both, failed staff
+sign-ins on one lock the username out on the other, and a publish made through one is
+visible at once through the other and through nginx.
 
 It needs PostgreSQL (the app servers share the test database), Redis and nginx; CI runs it
 in its PostgreSQL pass (.ci/run installs nginx). Run it alone with:
@@ -313,3 +314,41 @@ def test_a_publish_through_one_app_server_shows_at_once_through_the_other_and_ng
     response, _ = editor_via_proxy.get("/")
     assert response.headers["X-Cache-Status"] == "BYPASS"
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_failed_sign_ins_on_one_app_server_lock_the_username_on_the_other(stack):
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+    from django.contrib.auth.models import User
+
+    hasher = PBKDF2PasswordHasher()
+    User.objects.create_user("manager", is_staff=True, password=None)
+    User.objects.filter(username="manager").update(
+        password=hasher.encode("the right pass phrase", hasher.salt(), iterations=1000)
+    )
+
+    def sign_in(app, password: str, *, address: str, username: str = "manager"):
+        browser = Browser(app.url)
+        _, login_page = browser.get("/admin/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+        response, _ = browser.post(
+            "/admin/login/?next=/admin/",
+            {"csrfmiddlewaretoken": token, "username": username, "password": password},
+            headers={"X-Forwarded-For": address},  # TRUSTED_PROXY_COUNT=1
+        )
+        return response.status
+
+    # Five wrong passwords on app server A, each from another address: the fifth
+    # (LOGIN_FAILURE_LIMIT) locks the username out.
+    failures = [sign_in(stack["a"], "wrong", address=f"198.51.100.{n}") for n in range(1, 6)]
+    assert failures == [200, 200, 200, 200, 429]
+    # On app server B, from a fresh address, the right password is refused.
+    assert sign_in(stack["b"], "the right pass phrase", address="203.0.113.9") == 429
+    # Another user is not locked out by them.
+    User.objects.create_user("editor", is_staff=True, password=None)
+    User.objects.filter(username="editor").update(
+        password=User.objects.get(username="manager").password
+    )
+    assert (
+        sign_in(stack["b"], "the right pass phrase", address="203.0.113.9", username="editor")
+        == 302
+    )

@@ -182,6 +182,7 @@ def test_a_superuser_resets_a_lost_factor_and_the_user_enrols_again():
     verify(chief_client, "recovery-one")
     user = staff("Subscription managers", username="lost-phone")
     enrolled(user)
+    lost_key = passkey(user)
     their_session = signed_in(user)
     chief_client.post(
         reverse("admin:auth_user_changelist"),
@@ -189,6 +190,7 @@ def test_a_superuser_resets_a_lost_factor_and_the_user_enrols_again():
     )
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert not StaticDevice.objects.filter(user=user).exists()
+    assert not type(lost_key).objects.filter(pk=lost_key.pk).exists()
     assert their_session.get(ADMIN)["Location"].startswith(reverse("admin:login"))
     entry = AuditEntry.objects.get(summary__contains="Reset the second factor")
     assert entry.actor == chief
@@ -234,3 +236,80 @@ def test_a_code_is_checked_in_a_transaction_of_its_own():
     client = signed_in(chief)
     assert verify(client, code(device))["Location"] == ADMIN
     assert client.get(ADMIN).status_code == 200
+
+
+def passkey(user, name="Work laptop"):
+    from webauthn.helpers import bytes_to_base64url
+
+    from jhop.models import Passkey
+
+    return Passkey.objects.create(
+        user=user,
+        name=name,
+        confirmed=True,
+        credential_id=bytes_to_base64url(f"cred-{name}".encode()),
+        public_key=b"k",
+    )
+
+
+def test_a_bad_or_unasked_passkey_answer_is_refused_and_adds_nothing():
+    from jhop.models import Passkey
+
+    client = signed_in(staff())
+    add = reverse("jhop-2fa-passkey-add")
+    unasked = client.post(add, {"name": "Laptop", "credential": '{"id": "x"}'})
+    assert unasked.status_code == 400
+    assert "has expired" in unasked.content.decode()
+    assert b'id="passkey-options"' in client.get(add).content  # the challenge is issued
+    for credential in ("", "not json", '{"id": "x", "response": {}}'):
+        response = client.post(add, {"name": "Laptop", "credential": credential})
+        assert response.status_code == 400
+        assert "not a valid new passkey" in response.content.decode()
+        client.get(add)
+    assert not Passkey.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_forged_passkey_signature_does_not_verify():
+    user = staff("Subscription managers")
+    passkey(user)
+    client = signed_in(user)
+    page = client.get(reverse("jhop-2fa-verify"), {"next": SUBSCRIBERS})
+    assert b'value="Use a passkey"' in page.content
+    forged = (
+        '{"id": "Y3JlZC1Xb3JrIGxhcHRvcA", "rawId": "Y3JlZC1Xb3JrIGxhcHRvcA", "type":'
+        ' "public-key", "response": {"clientDataJSON": "e30", "authenticatorData": "AAAA",'
+        ' "signature": "AAAA"}}'
+    )
+    response = client.post(reverse("jhop-2fa-verify"), {"credential": forged})
+    assert response.status_code == 400
+    assert "signature did not check out" in response.content.decode()
+    response = client.post(reverse("jhop-2fa-verify"), {"credential": "not json"})
+    assert response.status_code == 400
+    assert "not a passkey signature" in response.content.decode()
+    assert client.get(SUBSCRIBERS).status_code == 302  # still not verified
+
+
+def test_removing_a_passkey_needs_a_fresh_check_and_only_ones_own():
+    from jhop.models import Passkey
+
+    user = staff()
+    mine = passkey(user)
+    theirs = passkey(staff(username="other"), name="Theirs")
+    client = signed_in(user)
+    # Verified by the authenticator app a quarter of an hour ago: too long for sudo mode.
+    device = enrolled(user)
+    verify(client, code(device))
+    session = client.session
+    session[VERIFIED_AT] = time.time() - 15 * 60
+    session.save()
+    remove = reverse("jhop-2fa-passkey-remove", args=[mine.pk])
+    response = client.post(remove)
+    assert response.status_code == 302 and "sudo=1" in response["Location"]
+    assert client.post(reverse("jhop-2fa-passkey-remove", args=[theirs.pk])).status_code == 404
+    session = client.session
+    session[VERIFIED_AT] = time.time()
+    session.save()
+    assert client.post(remove).status_code == 302
+    assert list(Passkey.objects.values_list("name", flat=True)) == ["Theirs"]
+    assert AuditEntry.objects.get().summary == "Removed the passkey “Work laptop” of “staff”"

@@ -2,7 +2,9 @@
  * "reorderable" (authors, topics, references, related items, an issue's articles).
  *
  * Each row gets a handle: drag it with the mouse, or focus it and press the up/down
- * arrow keys. After a move the rows' "position" inputs are renumbered 1, 2, 3… in the
+ * arrow keys. A "Reorder" button under the inline's heading takes the focus to the first
+ * handle (no tabbing through every field), and each move is announced in a live region.
+ * After a move the rows' "position" inputs are renumbered 1, 2, 3… in the
  * order shown, so the server stores positions exactly as before. Rows nobody filled in
  * are left alone (numbering them would make Django validate an empty row). Nothing is
  * renumbered until the editor moves a row: numbers typed by hand are kept.
@@ -131,8 +133,20 @@
     const status = document.createElement("p");
     status.className = "reorder-status help";
     status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    const start = document.createElement("button");
+    start.type = "button";
+    start.className = "button reorder-start";
+    start.textContent = "Reorder";
+    start.addEventListener("click", () => {
+      const handle = group.querySelector(".reorder-handle");
+      if (handle) {
+        handle.focus();
+        announce(group, "The up and down arrow keys move this row.");
+      }
+    });
     const heading = group.querySelector("h2");
-    (heading || group).after(status);
+    (heading || group).after(start, status);
     for (const row of rows(group)) addHandle(group, row);
     const form = group.closest("form");
     if (form) {
