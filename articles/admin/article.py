@@ -469,14 +469,14 @@ class ArticleAdmin(
             return None
         user = request.user
         current = review.review_of(obj) if obj else None
-        state = current.state if current else review.ReviewState.DRAFT
+        stage = current.state if current else review.ReviewState.DRAFT
         is_draft = obj is None or obj.status == Article.Status.DRAFT
         allowed = []
-        if is_draft and state in (review.ReviewState.DRAFT, review.ReviewState.CHANGES_REQUESTED):
+        if is_draft and stage in (review.ReviewState.DRAFT, review.ReviewState.CHANGES_REQUESTED):
             allowed.append("submit")
         deciding = (
             current is not None
-            and state == review.ReviewState.IN_REVIEW
+            and stage == review.ReviewState.IN_REVIEW
             and user.has_perm(review.APPROVE)
             and current.submitted_by_id != user.pk
         )
@@ -486,7 +486,7 @@ class ArticleAdmin(
             allowed.append("comment")
         return {
             "review": current,
-            "state_label": review.ReviewState(state).label,
+            "state_label": review.ReviewState(stage).label,
             "visibility": state(obj) if obj and not is_draft else "",
             "comments": list(obj.review_comments.select_related("author")) if obj else [],
             "buttons": [(name, self.REVIEW_BUTTONS[name]) for name in allowed],

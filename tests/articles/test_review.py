@@ -187,6 +187,7 @@ def test_through_the_admin_an_editor_submits_and_a_managing_editor_publishes(
         assert client.post(change, data).status_code == 302
     article.refresh_from_db()
     assert article.is_public and article.review.state == ReviewState.APPROVED
+    assert "Published (review: approved)" in client.get(change).text
     assert mail.outbox[-1].to == ["editor@jhop.example"]
     assert "Good to go." in mail.outbox[-1].body
     assert "Approved: Good to go." in logged(article)
