@@ -26,6 +26,7 @@ from articles.admin.common import (
     SiteLinkMixin,
     state,
 )
+from articles.admin.compare import ComparesVersions
 from articles.admin.preview import PreviewLinkInline
 from articles.admin.shared import (
     LargeTablePaginator,
@@ -310,6 +311,7 @@ class ArticleAdmin(
     SharesDraftsMixin,
     PublishActionsMixin,
     SiteLinkMixin,
+    ComparesVersions,
     VersionAdmin,
 ):
     form = ArticleForm

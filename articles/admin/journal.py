@@ -23,6 +23,7 @@ from articles.admin.common import (
     state,
     thumbnail,
 )
+from articles.admin.compare import ComparesVersions
 from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
 from articles.admin.preview import IssuePreviewLinkInline
 from articles.admin.shared import LargeTablePaginator, Reorderable
@@ -90,6 +91,7 @@ class IssueAdmin(
     SharesDraftsMixin,
     PublishActionsMixin,
     SiteLinkMixin,
+    ComparesVersions,
     VersionAdmin,
 ):
     form = IssueForm
