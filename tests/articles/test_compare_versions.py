@@ -8,6 +8,7 @@ from reversion.models import Version
 from articles.admin.compare import html_text, word_diff
 from articles.models import Article
 from tests.articles.admin_helpers import article_post, form_values
+from tests.articles.test_views_html import check
 from tests.factories import make_issue
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,7 @@ def test_the_history_offers_two_versions_to_compare(admin_client, two_versions):
     page = admin_client.get(reverse("admin:articles_article_history", args=[article.pk])).text
     assert f'name="from" value="{first}"' in page and f'name="to" value="{second}"' in page
     assert "Compare the two versions" in page
+    assert check(page) == []
 
 
 def test_two_versions_side_by_side_escaped(admin_client, two_versions):
@@ -70,6 +72,7 @@ def test_two_versions_side_by_side_escaped(admin_client, two_versions):
     assert "<del>once</del>" in page
     assert "<ins>&lt;b&gt;bold&lt;/b&gt;</ins>" in page
     assert "<script>" not in page and "onclick" not in page
+    assert check(page) == []
     assert "1. Roberto M, et al. Cancers. 2021;13:332." in page
     assert "1. Roberto M, et al. Cancers. 2022;14:1." in page
     # Unchanged fields are not listed.

@@ -10,6 +10,7 @@ from django.urls import reverse
 from articles import review, services
 from articles.models import Article, ReviewComment, ReviewState
 from tests.articles.admin_helpers import article_post, form_values
+from tests.articles.test_views_html import check
 from tests.factories import make_article, make_issue
 
 pytestmark = pytest.mark.django_db
@@ -176,12 +177,16 @@ def test_through_the_admin_an_editor_submits_and_a_managing_editor_publishes(
     assert mail.outbox[-1].to == ["managing@jhop.example"]
     page = client.get(change).text
     assert "Please check the doses." in page and 'value="approve"' not in page
-    assert "Nothing waits for your review." in client.get(reverse("admin:index")).text
+    assert check(page) == []
+    dashboard = client.get(reverse("admin:index")).text
+    assert "Nothing waits for your review." in dashboard and check(dashboard) == []
 
     client.force_login(managing)
     dashboard = client.get(reverse("admin:index")).text
     assert "Waiting for my review" in dashboard and f"{change}#review" in dashboard
-    data = form_values(client.get(change).text, "article_form")
+    page = client.get(change).text
+    assert 'value="approve"' in page and check(page) == []
+    data = form_values(page, "article_form")
     data.update(_review="publish", review_comment="Good to go.")
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(change, data).status_code == 302
