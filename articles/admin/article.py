@@ -432,6 +432,8 @@ class ArticleAdmin(
         # other and reversion gives up. So the rows the version holds are removed first,
         # inside reversion's transaction (a preview, or a failed restore, rolls it back),
         # and are then written back whole, with their ids.
+        if refusal := self._restore_would_publish(request, version):
+            return refusal
         revision = version.revision
         revert = revision.revert
 
@@ -443,6 +445,28 @@ class ArticleAdmin(
 
         revision.revert = revert_children_whole
         return super()._reversion_revisionform_view(request, version, *args, **kwargs)
+
+    def _restore_would_publish(self, request, version):
+        """With review on, an editor restores no published version over an unpublished
+        article (nor recovers a deleted published one): that would publish it."""
+        if review.may_publish(request.user):
+            return None
+        if version.field_dict.get("status") != Article.Status.PUBLISHED:
+            return None
+        current = Article.objects.filter(pk=version.object_id).values_list("status", flat=True)
+        if current.first() == Article.Status.PUBLISHED:
+            return None
+        self.message_user(
+            request,
+            "That version is published: restoring it would publish the article, which "
+            "needs a managing editor while the review step is on.",
+            messages.ERROR,
+        )
+        if current.exists():
+            url = reverse("admin:articles_article_history", args=[version.object_id])
+        else:
+            url = reverse("admin:articles_article_changelist")
+        return HttpResponseRedirect(url)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

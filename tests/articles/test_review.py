@@ -1,11 +1,13 @@
 """Editorial review: editors submit, managing editors approve (and publish) or send back."""
 
 import pytest
+import reversion
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from reversion.models import Version
 
 from articles import review, services
 from articles.models import Article, ReviewComment, ReviewState
@@ -219,3 +221,18 @@ def test_comments_show_in_the_form_escaped_and_a_bad_action_changes_nothing(
     data.update(_review="fly", review_comment="")
     response = client.post(change, data, follow=True)
     assert "Unknown review action" in response.text
+
+
+def test_an_editor_cannot_publish_by_restoring_a_published_version(review_on, client, editor):
+    article = make_article(issue=make_issue())
+    with reversion.create_revision():
+        article.save()
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    version = Version.objects.get_for_object(article).get()
+    url = reverse("admin:articles_article_revision", args=[article.pk, version.pk])
+    client.force_login(editor)
+    response = client.get(url, follow=True)
+    assert "restoring it would publish the article" in response.text
+    client.post(url, {})
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
