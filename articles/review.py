@@ -52,7 +52,8 @@ def review_of(article: Article) -> Review:
 
 
 def _locked(article: Article) -> Review:
-    Article.objects.select_for_update().filter(pk=article.pk).exists()
+    # The article's row is the lock: two first submissions cannot both create a review.
+    list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
     review, _ = Review.objects.select_for_update().get_or_create(article=article)
     return review
 

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, Max, Min, OuterRef, Q
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from js_asset import Media
@@ -489,6 +489,23 @@ class ArticleAdmin(
         "comment": "Save and comment",
     }
 
+    DECISIONS = {"approve", "publish", "request_changes"}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A review button that no form offers is refused before anything is saved.
+        action = request.POST.get("_review") if request.method == "POST" else None
+        if action is not None:
+            comment = request.POST.get("review_comment", "")
+            if not review.is_on() or action not in self.REVIEW_BUTTONS:
+                return HttpResponseBadRequest("There is no such review action on this site.")
+            if len(comment) > review.COMMENT_LIMIT:
+                return HttpResponseBadRequest(
+                    f"A comment is at most {review.COMMENT_LIMIT} characters."
+                )
+            if action in self.DECISIONS and not request.user.has_perm(review.APPROVE):
+                raise PermissionDenied
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def _review_context(self, request, obj):
         """The review panel: state, comments and the transitions this user may make."""
         if not review.is_on():
@@ -546,8 +563,6 @@ class ArticleAdmin(
                 case "comment":
                     review.add_comment(article=obj, user=request.user, comment=comment)
                     done = "commented"
-                case _:
-                    raise ValidationError("Unknown review action.")
         except PermissionDenied:
             self.message_user(
                 request, f"“{obj}” is saved; you may not do that in review.", messages.ERROR
