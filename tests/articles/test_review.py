@@ -62,6 +62,8 @@ def test_submit_then_approve_emails_the_next_person_and_logs_each_step(
     article = make_article(status="draft")
     with django_capture_on_commit_callbacks(execute=True):
         review.submit(article=article, user=editor, comment="Ready, I think.")
+        # Not sent inside the request: a task, queued once the transaction commits.
+        assert mail.outbox == []
     assert article.review.state == ReviewState.IN_REVIEW
     assert [m.to for m in mail.outbox] == [["managing@jhop.example"]]
     assert mail.outbox[0].subject == f"For review: {article.title}"
