@@ -6,6 +6,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from reversion.models import Version
 
@@ -241,3 +243,26 @@ def test_an_editor_cannot_publish_by_restoring_a_published_version(review_on, cl
     client.post(url, {})
     article.refresh_from_db()
     assert article.status == Article.Status.DRAFT
+
+
+def test_the_review_lists_cost_the_same_queries_however_many_wait(
+    review_on, client, editor, managing
+):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("admin:index")).text
+        assert "Waiting for my review" in page and "Sent back to me" in page
+        return len(queries)
+
+    client.force_login(managing)
+    review.submit(article=make_article(status="draft"), user=editor)
+    count()  # a session's first admin request also looks up the second factor
+    few = count()
+    for n in range(6):
+        review.submit(article=make_article(title=f"More {n}", status="draft"), user=editor)
+        sent_back = make_article(title=f"Back {n}", status="draft")
+        review.submit(article=sent_back, user=managing)
+        review.request_changes(
+            article=sent_back, user=staff(f"m{n}", "Managing editors"), comment="x"
+        )
+    assert count() == few
