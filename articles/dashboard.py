@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.contrib.admin.models import LogEntry
 from django.db.models import Prefetch
 
-from articles import citations
+from articles import citations, review
 from articles.models import Article, CrossrefDeposit, Issue, Reference
 
 LIST_LENGTH = 8
@@ -30,12 +30,14 @@ def problems_of(article: Article) -> list[str]:
     return found
 
 
-def editors_dashboard() -> dict:
+def editors_dashboard(*, user=None) -> dict:
     """Drafts, scheduled items, recently published, failing checks, Crossref deposits that
-    need an editor, recent changes.
+    need an editor, recent changes; with the review step on, what waits for user's review
+    and what was sent back to user.
 
     A fixed number of queries, whatever the number of articles.
     """
+    reviewing = review.is_on() and user is not None
     articles = Article.objects.select_related("issue__journal").with_visibility()
     recent = articles.order_by("-updated_at", "-pk").prefetch_related(
         Prefetch("references", queryset=Reference.objects.only("article_id", "position"))
@@ -60,6 +62,9 @@ def editors_dashboard() -> dict:
             .select_related("issue__journal", "article")
             .order_by("-updated_at", "-pk")[:LIST_LENGTH]
         ),
+        "reviewing": reviewing,
+        "waiting": list(review.waiting_for(user)[:LIST_LENGTH]) if reviewing else [],
+        "sent_back": list(review.sent_back_to(user)[:LIST_LENGTH]) if reviewing else [],
         "changes": list(
             LogEntry.objects.select_related("user", "content_type").order_by("-action_time")[
                 :LIST_LENGTH

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from articles import review
 from articles.models import Article, ArticleSlugHistory, Author, Authorship, Issue, PreviewLink
 from articles.models.preview import PREVIEW_LIFETIME
 from articles.models.publishing import PublishState, Visibility
@@ -198,7 +199,13 @@ def publish(
     a draft and is listed in the result's refused; one that is scheduled, or an article
     whose issue is not public yet, is listed in not_yet_public so the editor is not
     surprised.
+
+    With the review step on, only a managing editor publishes articles: for anyone else
+    every article is refused.
     """
+    if objects.model is Article and not review.may_publish(user):
+        why = "publishing needs a managing editor (the review step is on)."
+        return StateChange(refused=[f"{article}: {why}" for article in objects])
     return _set_state(objects, status=PublishState.PUBLISHED, user=user, comment="Published")
 
 

@@ -2,6 +2,12 @@
 
 from articles.derived.related import refresh_related_items
 from articles.derived.verify import check_derived
+from articles.review import send_review_email_task
 from articles.scholarly.registration import submit_deposit_task
 
-__all__ = ["check_derived", "refresh_related_items", "submit_deposit_task"]
+__all__ = [
+    "check_derived",
+    "refresh_related_items",
+    "send_review_email_task",
+    "submit_deposit_task",
+]

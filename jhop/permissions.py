@@ -1,13 +1,22 @@
 """The admin's permission groups: what each kind of staff user may do.
 
-Editors manage all journal content but never see subscriber data; subscription managers
-manage lists, subscribers and exports. A superuser grants a group to a staff user.
+Editors manage all journal content but never see subscriber data; managing editors do
+the same and also approve and publish articles when the review step is on
+(settings.EDITORIAL_REVIEW); subscription managers manage lists, subscribers and exports.
+A superuser grants a group to a staff user.
 """
+
+from django.db.models import Q
 
 GROUPS: dict[str, list[str]] = {
     # app labels, or "app_label.model" for a single model
     "Editors": ["articles", "redirects.redirect"],
+    "Managing editors": ["articles", "redirects.redirect"],
     "Subscription managers": ["subscriptions"],
+}
+# Permissions ("app_label.codename") a group never has, though its scopes include them.
+WITHHELD: dict[str, list[str]] = {
+    "Editors": ["articles.approve_article"],
 }
 
 
@@ -36,4 +45,11 @@ def sync_groups(apps, *, create_missing_permissions: bool = False) -> None:
             if model:
                 perms = perms.filter(content_type__model=model)
             wanted = wanted | perms
+        withheld = Q()
+        for permission in WITHHELD.get(name, []):
+            app_label, _, codename = permission.partition(".")
+            withheld |= Q(content_type__app_label=app_label, codename=codename)
+        if withheld:
+            group.permissions.remove(*Permission.objects.filter(withheld))
+            wanted = wanted.exclude(withheld)
         group.permissions.add(*wanted)

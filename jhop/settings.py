@@ -308,6 +308,9 @@ else:
 # Shown until a primary Journal exists in the database.
 SITE_NAME = env.str("SITE_NAME", default="Journal of Hematology Oncology Pharmacy")
 SITE_SHORT_NAME = env.str("SITE_SHORT_NAME", default="JHOP")
+# Articles go through review (submitted by an editor, approved by a managing editor)
+# before they are published. Off: any editor publishes (a small team, the demo).
+EDITORIAL_REVIEW = env.bool("EDITORIAL_REVIEW", default=False)
 
 # Scholarly interoperability ------------------------------------------------
 # Crossref DOI registration: the deposit endpoint (Crossref's test system by default;

@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, Max, Min, OuterRef, Q
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from js_asset import Media
 from reversion.admin import VersionAdmin
 
-from articles import lookup, services
+from articles import lookup, review, services
 from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
@@ -26,6 +26,7 @@ from articles.admin.common import (
     SiteLinkMixin,
     state,
 )
+from articles.admin.compare import ComparesVersions
 from articles.admin.preview import PreviewLinkInline
 from articles.admin.shared import (
     LargeTablePaginator,
@@ -310,9 +311,11 @@ class ArticleAdmin(
     SharesDraftsMixin,
     PublishActionsMixin,
     SiteLinkMixin,
+    ComparesVersions,
     VersionAdmin,
 ):
     form = ArticleForm
+    change_form_template = "admin/articles/article/change_form.html"
     # Large tables: no count of the whole table on each page (see LargeTablePaginator).
     paginator = LargeTablePaginator
     show_full_result_count = False
@@ -326,7 +329,7 @@ class ArticleAdmin(
         PublishedYearFilter,
         scholarly.ExportStateFilter,
     ]
-    list_select_related = ["issue__journal", "section"]
+    list_select_related = ["issue__journal", "section", "review"]
     # Title, slug or an author's name: see get_search_results.
     search_fields = ["title"]
     autocomplete_fields = ["issue", "section"]
@@ -433,6 +436,8 @@ class ArticleAdmin(
         # other and reversion gives up. So the rows the version holds are removed first,
         # inside reversion's transaction (a preview, or a failed restore, rolls it back),
         # and are then written back whole, with their ids.
+        if refusal := self._restore_would_publish(request, version):
+            return refusal
         revision = version.revision
         revert = revision.revert
 
@@ -445,7 +450,147 @@ class ArticleAdmin(
         revision.revert = revert_children_whole
         return super()._reversion_revisionform_view(request, version, *args, **kwargs)
 
+    def _restore_would_publish(self, request, version):
+        """With review on, an editor restores no published version over an unpublished
+        article (nor recovers a deleted published one): that would publish it."""
+        if review.may_publish(request.user):
+            return None
+        if version.field_dict.get("status") != Article.Status.PUBLISHED:
+            return None
+        current = Article.objects.filter(pk=version.object_id).values_list("status", flat=True)
+        if current.first() == Article.Status.PUBLISHED:
+            return None
+        self.message_user(
+            request,
+            "That version is published: restoring it would publish the article, which "
+            "needs a managing editor while the review step is on.",
+            messages.ERROR,
+        )
+        if current.exists():
+            url = reverse("admin:articles_article_history", args=[version.object_id])
+        else:
+            url = reverse("admin:articles_article_changelist")
+        return HttpResponseRedirect(url)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not review.may_publish(request.user):
+            # Review is on: an editor submits; a managing editor publishes or schedules.
+            fields += ["status", "published_at"]
+        return fields
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not review.may_publish(request.user):
+            actions.pop("publish", None)
+        return actions
+
+    REVIEW_BUTTONS = {
+        "submit": "Save and submit for review",
+        "approve": "Save and approve",
+        "publish": "Save, approve and publish",
+        "request_changes": "Save and request changes",
+        "comment": "Save and comment",
+    }
+
+    DECISIONS = {"approve", "publish", "request_changes"}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A review button that no form offers is refused before anything is saved.
+        action = request.POST.get("_review") if request.method == "POST" else None
+        if action is not None:
+            comment = request.POST.get("review_comment", "")
+            if not review.is_on() or action not in self.REVIEW_BUTTONS:
+                return HttpResponseBadRequest("There is no such review action on this site.")
+            if len(comment) > review.COMMENT_LIMIT:
+                return HttpResponseBadRequest(
+                    f"A comment is at most {review.COMMENT_LIMIT} characters."
+                )
+            if action in self.DECISIONS and not request.user.has_perm(review.APPROVE):
+                raise PermissionDenied
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _review_context(self, request, obj):
+        """The review panel: state, comments and the transitions this user may make."""
+        if not review.is_on():
+            return None
+        user = request.user
+        current = review.review_of(obj) if obj else None
+        stage = current.state if current else review.ReviewState.DRAFT
+        is_draft = obj is None or obj.status == Article.Status.DRAFT
+        allowed = []
+        if is_draft and stage in (review.ReviewState.DRAFT, review.ReviewState.CHANGES_REQUESTED):
+            allowed.append("submit")
+        deciding = (
+            current is not None
+            and stage == review.ReviewState.IN_REVIEW
+            and user.has_perm(review.APPROVE)
+            and current.submitted_by_id != user.pk
+        )
+        if deciding:
+            allowed += ["publish", "approve", "request_changes"]
+        if obj is not None:
+            allowed.append("comment")
+        return {
+            "review": current,
+            "state_label": review.ReviewState(stage).label,
+            "visibility": state(obj) if obj and not is_draft else "",
+            "comments": list(obj.review_comments.select_related("author")) if obj else [],
+            "buttons": [(name, self.REVIEW_BUTTONS[name]) for name in allowed],
+            "comment_limit": review.COMMENT_LIMIT,
+        }
+
+    def _review_response(self, request, obj, default):
+        """After a save with a review button: make the transition, then show the form."""
+        action = request.POST.get("_review")
+        if action is None:
+            return default
+        comment = request.POST.get("review_comment", "")
+        try:
+            match action:
+                case "submit":
+                    review.submit(article=obj, user=request.user, comment=comment)
+                    done = "submitted for review: the managing editors are notified"
+                case "approve":
+                    review.approve(article=obj, user=request.user, comment=comment)
+                    done = "approved"
+                case "publish":
+                    review.approve(article=obj, user=request.user, comment=comment)
+                    result = services.publish(
+                        objects=Article.objects.filter(pk=obj.pk), user=request.user
+                    )
+                    self._report(request, result, "published", where="on approval")
+                    done = "approved"
+                case "request_changes":
+                    review.request_changes(article=obj, user=request.user, comment=comment)
+                    done = "sent back to draft: its editor is notified"
+                case "comment":
+                    review.add_comment(article=obj, user=request.user, comment=comment)
+                    done = "commented"
+        except PermissionDenied:
+            self.message_user(
+                request, f"“{obj}” is saved; you may not do that in review.", messages.ERROR
+            )
+        except ValidationError as error:
+            self.message_user(
+                request, f"“{obj}” is saved, but: " + " ".join(error.messages), messages.ERROR
+            )
+        else:
+            self.message_user(request, f"“{obj}” {done}.", messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse("admin:articles_article_change", args=[obj.pk]) + "#review"
+        )
+
+    def response_add(self, request, obj, *args, **kwargs):
+        default = super().response_add(request, obj, *args, **kwargs)
+        return self._review_response(request, obj, default)
+
+    def response_change(self, request, obj, *args, **kwargs):
+        default = super().response_change(request, obj, *args, **kwargs)
+        return self._review_response(request, obj, default)
+
     def render_change_form(self, request, context, *args, **kwargs):
+        context["review_panel"] = self._review_context(request, kwargs.get("obj"))
         # The editor's import map is an inline script: it needs the CSP nonce.
         nonce = getattr(request, "csp_nonce", None)
         context["media"] = Media.from_media(context["media"], nonce=nonce)
@@ -468,7 +613,12 @@ class ArticleAdmin(
 
     @admin.display(description="status", ordering="published_at")
     def state(self, obj):
-        return state(obj)
+        label = state(obj)
+        if review.is_on() and obj.status == Article.Status.DRAFT:
+            current = review.review_of(obj)
+            if current.state != review.ReviewState.DRAFT:
+                label = current.get_state_display()
+        return label
 
     @admin.display(description="authors")
     def byline(self, obj):

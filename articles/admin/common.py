@@ -128,17 +128,17 @@ class PublishActionsMixin:
         result = services.unpublish(objects=queryset, user=request.user)
         self._report(request, result, "unpublished")
 
-    def _report(self, request, result, verb: str) -> None:
+    def _report(self, request, result, verb: str, where: str = "from the list") -> None:
         """Tell the editor what the action did, and what it refused to do; log each change
         (history, and the dashboard's recent changes)."""
         for obj in result.changed_objects:
             if verb != "published":
-                entry = "Unpublished (back to draft) from the list"
+                entry = f"Unpublished (back to draft) {where}"
             elif obj.published_at and obj.published_at > timezone.now():
                 stamp = date_format(timezone.localtime(obj.published_at), "M j, Y, H:i")
-                entry = f"Scheduled from the list: goes live on {stamp}"
+                entry = f"Scheduled {where}: goes live on {stamp}"
             else:
-                entry = "Published from the list"
+                entry = f"Published {where}"
             # Straight to the log: the admin's log_change would also start a second
             # revision over the one the service recorded ("Published").
             LogEntry.objects.log_actions(

@@ -24,6 +24,7 @@ from articles.admin.common import (
     state,
     thumbnail,
 )
+from articles.admin.compare import ComparesVersions
 from articles.admin.forms import AuthorForm, IssueForm, primary_journal_initial
 from articles.admin.preview import IssuePreviewLinkInline
 from articles.admin.shared import LargeTablePaginator, Reorderable
@@ -92,6 +93,7 @@ class IssueAdmin(
     SharesDraftsMixin,
     PublishActionsMixin,
     SiteLinkMixin,
+    ComparesVersions,
     VersionAdmin,
 ):
     form = IssueForm

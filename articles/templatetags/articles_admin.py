@@ -11,4 +11,4 @@ def editors_dashboard_panel(context):
     request = context["request"]
     if not request.user.has_perm("articles.view_article"):
         return {"show": False}
-    return {"show": True, **editors_dashboard()}
+    return {"show": True, **editors_dashboard(user=request.user)}
