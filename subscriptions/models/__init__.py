@@ -3,7 +3,7 @@
 from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.audit import AuditEntry, PendingImport
 from subscriptions.models.delivery import DeliveryEvent
-from subscriptions.models.editions import Edition, EditionArticle, EditionLink
+from subscriptions.models.editions import Edition, EditionArticle, EditionLink, ReaderClick
 from subscriptions.models.lists import (
     ConsentText,
     MailingList,
@@ -44,6 +44,7 @@ __all__ = [
     "OutboundEmail",
     "PendingImport",
     "Profession",
+    "ReaderClick",
     "Subscriber",
     "SubscriberQuerySet",
     "Subscription",
