@@ -76,7 +76,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def fill(n: int) -> None:
+def fill(n: int, *, track_readers: bool = False) -> None:
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
@@ -98,6 +98,7 @@ def fill(n: int) -> None:
     Subscriber.objects.all().delete()
     DBTaskResult.objects.all().delete()
     newsletter = MailingList.objects.email().first()
+    MailingList.objects.filter(pk=newsletter.pk).update(track_clicks_per_reader=track_readers)
     now = timezone.now()
     for start in range(0, n, 10_000):
         subscribers = Subscriber.objects.bulk_create(
@@ -296,6 +297,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8525)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument(
+        "--track-readers",
+        action="store_true",
+        help="Turn on the list's per-reader click tracking (each reader's links signed).",
+    )
+    parser.add_argument(
         "--kill", action="store_true", help="Kill one of two workers mid-send, then reconcile."
     )
     args = parser.parse_args()
@@ -310,7 +316,7 @@ def main() -> None:
     )
     try:
         assert sink.stdout.readline().strip() == "ready"
-        fill(args.subscribers)
+        fill(args.subscribers, track_readers=args.track_readers)
         env = {
             **os.environ,
             "EMAIL_URL": f"smtp://127.0.0.1:{args.port}",
@@ -320,7 +326,10 @@ def main() -> None:
         env.pop("ANYMAIL_ESP", None)
         from django.db import connection
 
-        print(f"database: {connection.vendor}, {args.subscribers} subscribers")
+        print(
+            f"database: {connection.vendor}, {args.subscribers} subscribers, per-reader "
+            f"click tracking {'on' if args.track_readers else 'off'}"
+        )
         if args.kill:
             kill_run(args.subscribers, sink_file, env, args.timeout, port=args.port)
             return
