@@ -166,3 +166,20 @@ def test_the_admin_shows_readers_who_clicked_and_explains_the_switch(
     )
     assert "Record which reader clicked" in form.text
     assert "Apple Mail Privacy Protection" in form.text
+
+
+def test_the_edition_page_charts_its_figures_and_its_clicks(client, manager, sent, outbox):
+    for _ in range(3):
+        client.get(click_links(edition_emails(outbox)[0])[1])
+    client.get(click_links(edition_emails(outbox)[0])[0])
+    client.force_login(manager)
+    page = client.get(reverse("admin:subscriptions_edition_change", args=[sent.pk])).text
+    figures = re.search(r'<svg class="bar-chart" role="img" aria-label="([^"]+)"', page)
+    assert figures[1] == ("Emails of this edition: Sent 2; Bounced 0; Complained 0; Unsubscribed 0")
+    clicks = re.findall(r'<svg class="bar-chart" role="img" aria-label="([^"]+)"', page)[1]
+    assert clicks == (
+        "Clicks per link: Tumor lysis syndrome prophylaxis 3; Olaparib in early breast cancer 1"
+    )
+    # Bars are scaled to the largest: 3 clicks fill the 300 units, 1 click a third.
+    assert '<rect x="220" y="4" width="300.0"' in page
+    assert '<rect x="220" y="30" width="100.0"' in page
