@@ -91,12 +91,11 @@ def fill(n: int, *, track_readers: bool = False) -> None:
     )
     from tests.factories import make_article, make_author
 
-    DeliveryEvent.objects.all().delete()
-    OutboundEmail.objects.all().delete()
-    Edition.objects.all().delete()
-    Subscription.objects.all().delete()
-    Subscriber.objects.all().delete()
-    DBTaskResult.objects.all().delete()
+    # In slices: one delete of a previous run's 100,000 rows passes PostgreSQL's limit of
+    # 65,535 parameters in the updates Django's collector makes for the rows pointing at them.
+    for model in (DeliveryEvent, OutboundEmail, Edition, Subscription, Subscriber, DBTaskResult):
+        while pks := list(model.objects.values_list("pk", flat=True)[:10_000]):
+            model.objects.filter(pk__in=pks).delete()
     newsletter = MailingList.objects.email().first()
     MailingList.objects.filter(pk=newsletter.pk).update(track_clicks_per_reader=track_readers)
     now = timezone.now()
