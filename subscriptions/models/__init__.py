@@ -25,6 +25,7 @@ from subscriptions.models.subscribers import (
     normalise_email,
     strip_invisible,
 )
+from subscriptions.models.wording import EmailWording
 
 __all__ = [
     "PRINT_QUALIFICATION_PERIOD",
@@ -37,6 +38,7 @@ __all__ = [
     "EditionArticle",
     "EditionLink",
     "EmailProblem",
+    "EmailWording",
     "IssueAlert",
     "MailingList",
     "MailingListQuerySet",

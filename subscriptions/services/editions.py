@@ -26,6 +26,7 @@ from subscriptions.models import (
     DeliveryEvent,
     Edition,
     EditionLink,
+    EmailWording,
     MailingList,
     OutboundEmail,
     ReaderClick,
@@ -91,6 +92,7 @@ def context(edition: Edition, *, count_clicks: bool = False) -> dict:
     return {
         **emails.site_context(),
         "edition": edition,
+        "wording": EmailWording.for_kind(EmailWording.Kind.EDITION),
         "intro": edition.intro_paragraphs(),
         "articles": articles,
         # The web version: the same for every reader, without their links.
