@@ -23,6 +23,7 @@ from subscriptions import (
     reports,
     sending,
     services,
+    wording_admin,  # noqa: F401 (registers the editable email templates)
 )
 from subscriptions.forms import ADDRESS_FIELDS, ImportUploadForm
 from subscriptions.models import (

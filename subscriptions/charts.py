@@ -160,3 +160,82 @@ def growth_chart(weeks: list, series: dict[str, list[int]], *, title: str) -> st
         format_html_join("", "{}", ((line,) for line in lines)),
         format_html_join("", "{}", ((item,) for item in legend)),
     )
+
+
+def bar_chart(rows: list[tuple[str, int, str]], *, title: str, label_width: int = 220) -> str:
+    """Horizontal bars, one per (label, value, colour), each named and numbered in text
+    beside it (not colour alone), scaled to the largest; the table next to it holds the same
+    numbers."""
+    bar_h, gap, top, number_w = 18, 8, 4, 70
+    width = label_width + 300 + number_w
+    height = top * 2 + len(rows) * (bar_h + gap)
+    peak = max([1, *(value for _, value, _ in rows)])
+    bars = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="12" text-anchor="end" fill="#1b1b1f">{}</text>'
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>'
+        '<text x="{}" y="{}" font-size="12" fill="#1b1b1f">{}</text>',
+        (
+            (
+                label_width - 8,
+                top + n * (bar_h + gap) + 13,
+                _clip(label, label_width // 7),
+                label_width,
+                top + n * (bar_h + gap),
+                f"{300 * value / peak:.1f}",
+                bar_h,
+                colour,
+                label,
+                value,
+                label_width + 300 * value / peak + 6,
+                top + n * (bar_h + gap) + 13,
+                f"{value:,}",
+            )
+            for n, (label, value, colour) in enumerate(rows)
+        ),
+    )
+    summary = f"{title}: " + "; ".join(f"{label} {value:,}" for label, value, _ in rows)
+    return format_html(
+        '<svg class="bar-chart" role="img" aria-label="{}" width="{}" height="{}" '
+        'viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg>',
+        summary,
+        width,
+        height,
+        width,
+        height,
+        summary,
+        bars,
+    )
+
+
+def _clip(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def edition_figures_chart(counts) -> str:
+    """An edition's emails (an object annotated by services.editions.with_counts) as bars:
+    sent, bounced, complained, unsubscribed, and queued, failed, uncertain when there are."""
+    rows = [
+        ("Sent", counts.sent_count, COLOURS["sent"]),
+        ("Bounced", counts.bounced_count, COLOURS["bounced"]),
+        ("Complained", counts.complained_count, COLOURS["complained"]),
+        ("Unsubscribed", counts.unsubscribed_count, COLOURS["unsubscribed"]),
+    ]
+    rows += [
+        (label, value, COLOURS[key])
+        for label, key, value in [
+            ("Queued", "queued", counts.queued_count),
+            ("Failed", "failed", counts.failed_count),
+            ("Uncertain", "uncertain", counts.uncertain_count),
+        ]
+        if value
+    ]
+    return bar_chart(rows, title="Emails of this edition", label_width=120)
+
+
+def link_clicks_chart(links) -> str:
+    """Clicks per link of an edition, most clicked first."""
+    return bar_chart(
+        [(str(link), link.clicks, COLOURS["unsubscribed"]) for link in links],
+        title="Clicks per link",
+    )

@@ -7,6 +7,7 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,7 +18,7 @@ from django_countries import countries
 
 from articles.admin.shared import Reorderable, ReorderableInlineFormSet
 from articles.models import Article
-from subscriptions.charts import edition_bar, share_bar
+from subscriptions.charts import edition_bar, edition_figures_chart, link_clicks_chart, share_bar
 from subscriptions.models import Edition, EditionArticle, MailingList, Profession
 from subscriptions.services import audit
 from subscriptions.services import editions as service
@@ -488,7 +489,14 @@ class EditionAdmin(admin.ModelAdmin):
         context["schedule_form"] = ScheduleForm()
         if obj is not None:
             context["counts"] = service.with_counts(Edition.objects.filter(pk=obj.pk)).get()
-            links = list(obj.links.all())
+            context["figures_chart"] = edition_figures_chart(context["counts"])
+            context["per_reader"] = obj.mailing_list.track_clicks_per_reader
+            links = list(
+                obj.links.annotate(
+                    readers=Count("reader_clicks__subscriber", distinct=True)
+                ).order_by("-clicks", "pk")
+            )
             peak = max((link.clicks for link in links), default=0)
             context["link_clicks"] = [(link, share_bar(link.clicks, peak)) for link in links]
+            context["clicks_chart"] = link_clicks_chart(links) if links else ""
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from articles.models import Journal
 from subscriptions import sending
 from subscriptions.models import MailingList, OutboundEmail, Subscriber, Subscription
-from subscriptions.tokens import Purpose, address_check, make_token
+from subscriptions.tokens import Purpose, address_check, make_token, reader_tag
 
 logger = logging.getLogger(__name__)
 
@@ -211,14 +211,18 @@ def render_shared(
 def reader_links(
     subscriber: Subscriber, mailing_list: MailingList, *, edition_id: int | None = None
 ) -> dict[str, str]:
-    """A reader's own links in a shared body; the unsubscribe link names the edition."""
+    """A reader's own links in a shared body; the unsubscribe link names the edition. For a
+    list that records who clicked, the reader's tag for the counted links too."""
     check = address_check(subscriber)
-    return {
+    links = {
         "unsubscribe": link(
             Purpose.UNSUBSCRIBE, subscriber, mailing_list, edition_id=edition_id, check=check
         ),
         "manage": link(Purpose.MANAGE, subscriber, check=check),
     }
+    if mailing_list.track_clicks_per_reader:
+        links["reader"] = reader_tag(subscriber.pk)
+    return links
 
 
 def bulk_message(

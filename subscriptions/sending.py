@@ -143,13 +143,16 @@ def as_message(outbound: OutboundEmail, connection=None) -> EmailMultiAlternativ
 
 UNSUBSCRIBE_SLOT = "JHOP-UNSUBSCRIBE-URL-SLOT"
 MANAGE_SLOT = "JHOP-MANAGE-URL-SLOT"
+# In counted links, where the reader's tag goes (lists that record who clicked).
+READER_SLOT = "JHOP-READER-SLOT"
 
 
 def fill_links(part: str, links: dict[str, str]) -> str:
     """Put a reader's own links into a body shared by the whole list."""
-    return part.replace(UNSUBSCRIBE_SLOT, links.get("unsubscribe", "")).replace(
+    part = part.replace(UNSUBSCRIBE_SLOT, links.get("unsubscribe", "")).replace(
         MANAGE_SLOT, links.get("manage", "")
     )
+    return part.replace(READER_SLOT, links["reader"]) if "reader" in links else part
 
 
 def is_throttled(exc: Exception) -> bool:

@@ -107,6 +107,23 @@ def read_token(token: str, *, purpose: Purpose) -> TokenData:
     return TokenData(subscriber=subscriber, mailing_list=mailing_list, edition_id=edition_id)
 
 
+READER_TAG_SALT = "subscriptions.click-reader"
+
+
+def reader_tag(subscriber_id: int) -> str:
+    """The reader, signed, for the counted links of a list that records who clicked."""
+    return signing.Signer(salt=READER_TAG_SALT).sign(str(subscriber_id))
+
+
+def read_reader_tag(tag: str) -> int | None:
+    """The subscriber id in a tag made by reader_tag(), or None if it is not one."""
+    try:
+        value = signing.Signer(salt=READER_TAG_SALT).unsign(tag)
+    except signing.BadSignature:
+        return None
+    return int(value) if value.isdigit() else None
+
+
 EDITION_TAG_SALT = "subscriptions.edition-tag"
 
 

@@ -33,4 +33,10 @@ newsletter_urlpatterns = (
 )
 
 # Mounted at /l/ (namespace "clicks"): counted links of editions' emails.
-click_urlpatterns = ([path("<str:token>", views.click, name="click")], "clicks")
+click_urlpatterns = (
+    [
+        path("<str:token>", views.click, name="click"),
+        path("<str:token>/<str:reader>", views.click, name="click-reader"),
+    ],
+    "clicks",
+)

@@ -425,10 +425,10 @@ def edition_detail(request, list_slug, slug):
 
 
 @require_safe
-def click(request, token):
+def click(request, token, reader=""):
     """A counted link of an edition's email: count it, then go where it points. The token
-    names the link, not the reader: nothing about who clicked is kept."""
-    url = follow_click(token)
+    names the link; the reader is named (and kept) only by a list that records who clicked."""
+    url = follow_click(token, reader=reader)
     if url is None:
         raise Http404("No such link")
     response = redirect(url)

@@ -3,7 +3,7 @@
 from subscriptions.models.alerts import IssueAlert
 from subscriptions.models.audit import AuditEntry, PendingImport
 from subscriptions.models.delivery import DeliveryEvent
-from subscriptions.models.editions import Edition, EditionArticle, EditionLink
+from subscriptions.models.editions import Edition, EditionArticle, EditionLink, ReaderClick
 from subscriptions.models.lists import (
     ConsentText,
     MailingList,
@@ -25,6 +25,7 @@ from subscriptions.models.subscribers import (
     normalise_email,
     strip_invisible,
 )
+from subscriptions.models.wording import EmailWording
 
 __all__ = [
     "PRINT_QUALIFICATION_PERIOD",
@@ -37,6 +38,7 @@ __all__ = [
     "EditionArticle",
     "EditionLink",
     "EmailProblem",
+    "EmailWording",
     "IssueAlert",
     "MailingList",
     "MailingListQuerySet",
@@ -44,6 +46,7 @@ __all__ = [
     "OutboundEmail",
     "PendingImport",
     "Profession",
+    "ReaderClick",
     "Subscriber",
     "SubscriberQuerySet",
     "Subscription",

@@ -151,8 +151,8 @@ class EditionArticle(models.Model):
 
 
 class EditionLink(models.Model):
-    """A link of an edition's email, counted when followed (/l/<token>): how many times, not
-    by whom; the link is the same for every reader of the edition."""
+    """A link of an edition's email, counted when followed (/l/<token>): how many times. Who
+    clicked is recorded (ReaderClick) only if the list records clicks per reader."""
 
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="links")
     url = models.URLField(max_length=500)
@@ -167,3 +167,21 @@ class EditionLink(models.Model):
 
     def __str__(self):
         return self.label or self.url
+
+
+class ReaderClick(models.Model):
+    """One reader's click on an edition's link, kept only for lists whose manager turned on
+    per-reader click tracking (MailingList.track_clicks_per_reader)."""
+
+    link = models.ForeignKey(EditionLink, on_delete=models.CASCADE, related_name="reader_clicks")
+    subscriber = models.ForeignKey(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="link_clicks"
+    )
+    clicked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["clicked_at", "pk"]
+        indexes = [models.Index(fields=["subscriber", "clicked_at"], name="readerclick_reader")]
+
+    def __str__(self):
+        return f"{self.subscriber_id} → {self.link_id}"

@@ -51,6 +51,15 @@ class MailingList(models.Model):
         help_text="The public archive of sent editions (/newsletter/<list>/) and each "
         "edition's web version are listed in sitemap.xml for search engines.",
     )
+    track_clicks_per_reader = models.BooleanField(
+        "record which reader clicked",
+        default=False,
+        help_text="Off: clicks on an edition's links are counted per link only, and nothing "
+        "says who clicked. On: each reader's email carries links that name them, and a click "
+        "records the reader (shown in their data export, removed when they are erased). "
+        "Opens are never tracked: since Apple Mail Privacy Protection, mail apps fetch images "
+        "for their readers, so an open says nothing reliable.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,7 +9,7 @@ from django_tasks import task
 
 from articles.models import Article, Issue
 from subscriptions import emails
-from subscriptions.models import IssueAlert, MailingList
+from subscriptions.models import EmailWording, IssueAlert, MailingList
 from subscriptions.services import bulk
 
 ALREADY_ANNOUNCED = "{issue} has already been announced to {mailing_list}."
@@ -91,6 +91,7 @@ def build_issue_alert_emails(*, issue_alert_id: int) -> int:
     context = {
         **emails.site_context(),
         "issue": issue,
+        "wording": EmailWording.for_kind(EmailWording.Kind.ALERT),
         "issue_url": emails.absolute_url(issue.get_absolute_url()),
         "cover_url": _cover_url(issue),
         # Read once for the whole list; the same published() rule as the issue page.

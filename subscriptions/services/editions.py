@@ -20,16 +20,19 @@ from django_tasks import task
 
 from articles.models import Article
 from articles.signals import content_changed
-from subscriptions import emails, sending
+from subscriptions import emails, sending, tokens
 from subscriptions.models import (
     ConsentEvent,
     DeliveryEvent,
     Edition,
     EditionLink,
+    EmailWording,
     MailingList,
     OutboundEmail,
+    ReaderClick,
     Subscriber,
 )
+from subscriptions.sending import READER_SLOT
 from subscriptions.services import bulk
 
 Status = Edition.Status
@@ -75,16 +78,21 @@ def edition_articles(edition: Edition) -> list[Article]:
 def context(edition: Edition, *, count_clicks: bool = False) -> dict:
     """What the edition's templates show. With count_clicks (the email as sent), each
     article's link goes through /l/<token>, the same for every reader: clicks are counted
-    per link, never per reader."""
+    per link; only if the list records who clicked does the link end with the reader's
+    tag (a slot in the shared body, filled in per reader when sent)."""
     articles = edition_articles(edition)
+    per_reader = edition.mailing_list.track_clicks_per_reader
     for article in articles:
         article.email_url = emails.absolute_url(article.get_absolute_url())
         if count_clicks:
-            article.email_url = click_url(edition, article.email_url, label=article.title)
+            article.email_url = click_url(
+                edition, article.email_url, label=article.title, per_reader=per_reader
+            )
         article.email_image = _image_url(article) if article.lead_image_alt.strip() else ""
     return {
         **emails.site_context(),
         "edition": edition,
+        "wording": EmailWording.for_kind(EmailWording.Kind.EDITION),
         "intro": edition.intro_paragraphs(),
         "articles": articles,
         # The web version: the same for every reader, without their links.
@@ -95,24 +103,42 @@ def context(edition: Edition, *, count_clicks: bool = False) -> dict:
 CLICK_SALT = "subscriptions.edition-link"
 
 
-def click_url(edition: Edition, url: str, *, label: str = "") -> str:
-    """The counted address of one link of an edition (made once per edition and link)."""
+def click_url(edition: Edition, url: str, *, label: str = "", per_reader: bool = False) -> str:
+    """The counted address of one link of an edition (made once per edition and link); with
+    per_reader, ending in the slot for the reader's tag."""
     link, _ = EditionLink.objects.get_or_create(
         edition=edition, url=url, defaults={"label": label[:300]}
     )
     token = signing.Signer(salt=CLICK_SALT).sign(str(link.pk))
+    if per_reader:
+        return emails.absolute_url(reverse("clicks:click-reader", args=[token, READER_SLOT]))
     return emails.absolute_url(reverse("clicks:click", args=[token]))
 
 
-def follow_click(token: str) -> str | None:
-    """Count a click on an edition's link and return where it goes (None: not ours)."""
+def follow_click(token: str, *, reader: str = "") -> str | None:
+    """Count a click on an edition's link and return where it goes (None: not ours).
+
+    `reader` is the tag of a list that records who clicked: the click is recorded for that
+    reader only if the tag is genuine, the reader is not erased and the list still records
+    who clicked (a manager who turns it off stops it for emails already sent). A link whose
+    tag is damaged still counts, and still leads to the article.
+    """
     try:
         pk = int(signing.Signer(salt=CLICK_SALT).unsign(token))
     except (signing.BadSignature, ValueError):
         return None
-    url = EditionLink.objects.filter(pk=pk).values_list("url", flat=True).first()
-    if url is not None:
-        EditionLink.objects.filter(pk=pk).update(clicks=F("clicks") + 1)
+    found = (
+        EditionLink.objects.filter(pk=pk)
+        .values_list("url", "edition__mailing_list__track_clicks_per_reader")
+        .first()
+    )
+    if found is None:
+        return None
+    url, per_reader = found
+    EditionLink.objects.filter(pk=pk).update(clicks=F("clicks") + 1)
+    subscriber_id = tokens.read_reader_tag(reader) if reader and per_reader else None
+    if subscriber_id and Subscriber.objects.not_erased().filter(pk=subscriber_id).exists():
+        ReaderClick.objects.create(link_id=pk, subscriber_id=subscriber_id)
     return url
 
 

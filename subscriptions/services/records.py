@@ -58,6 +58,7 @@ def erase_subscriber(*, subscriber: Subscriber, meta: RequestMeta) -> None:
         # The one sanctioned rewrite of the consent log: personal data leaves it.
         subscriber.events.update(details={}, ip_address="", user_agent="", source_url="")
         OutboundEmail.objects.filter(subscriber=subscriber).delete()
+        subscriber.link_clicks.all().delete()
         subscriber.email = ""
         for name in PROFILE_FIELDS:
             setattr(subscriber, name, "")
@@ -118,6 +119,15 @@ def subscriber_data(subscriber: Subscriber) -> dict:
                 "status": e.status,
             }
             for e in subscriber.outbound_emails.order_by("created_at")
+        ],
+        # Recorded only for lists whose manager turned on per-reader click tracking.
+        "link_clicks": [
+            {
+                "at": c.clicked_at.isoformat(),
+                "edition": c.link.edition.subject,
+                "link": c.link.url,
+            }
+            for c in subscriber.link_clicks.select_related("link__edition")
         ],
     }
 

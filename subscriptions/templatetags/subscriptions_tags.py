@@ -4,7 +4,8 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from subscriptions.forms import SubscribeForm
-from subscriptions.models import current_offer
+from subscriptions.models import EmailWording, current_offer
+from subscriptions.models.wording import fill
 
 register = template.Library()
 
@@ -51,3 +52,42 @@ def subscribe_box(context):
     request = context.get("request")
     source = request.get_full_path() if request else ""
     return mark_safe(html.replace(SOURCE_MARK, conditional_escape(source)))
+
+
+def wording_values(kind: str, context) -> dict[str, str]:
+    """The values an email's editable words may name (EmailWording.PLACEHOLDERS)."""
+    mailing_list = context.get("mailing_list")
+    list_name = mailing_list.name if mailing_list else ""
+    values = {"list": list_name, "site": context.get("site_name", "")}
+    if kind == EmailWording.Kind.EDITION:
+        edition = context.get("edition")
+        values["subject"] = edition.subject if edition else ""
+        # One body for the whole list: the reason must hold for every reader.
+        values["reason"] = (
+            f"your address is on our {list_name} list: you asked for it, or it came from an "
+            "earlier list of ours"
+        )
+    else:
+        issue, subscriber = context.get("issue"), context.get("subscriber")
+        values["issue"] = issue.label if issue else ""
+        values["issue_title"] = issue.title if issue else ""
+        values["first_name"] = subscriber.first_name if subscriber else ""
+        values["reason"] = (
+            f"your address came to our {list_name} list from an earlier list of ours"
+            if context.get("imported")
+            else f"you subscribed to {list_name}"
+        )
+    return values
+
+
+@register.simple_tag(takes_context=True)
+def email_part(context, kind: str, part: str) -> str:
+    """One editable part of a bulk email (subject, preheader, intro, footer) with its
+    placeholders filled in; the sending code puts the saved words in the context once
+    ("wording"), else they are read here. An edition's own preheader comes first."""
+    if part == "preheader" and (edition := context.get("edition")) and edition.preheader:
+        return edition.preheader
+    wording = context.get("wording")
+    if wording is None or wording.kind != kind:
+        wording = EmailWording.for_kind(kind)
+    return fill(getattr(wording, part), wording_values(kind, context))
