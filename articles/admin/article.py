@@ -16,7 +16,7 @@ from django.utils import timezone
 from js_asset import Media
 from reversion.admin import VersionAdmin
 
-from articles import lookup, services
+from articles import citations, lookup, services
 from articles.admin import scholarly
 from articles.admin.common import (
     LabelledDateTimes,
@@ -47,6 +47,7 @@ from articles.models import (
     Topic,
 )
 from articles.references import parse_reference_list
+from articles.sanitizer import sanitize_html
 from articles.text import slugify, unique_slug
 
 ARTICLE_CHILDREN = (Authorship, ArticleTopic, Reference, RelatedItem)
@@ -165,6 +166,11 @@ class ReferenceInlineFormSet(ReorderableInlineFormSet):
                 entry.position = next_number
                 numbers.add(next_number)
                 next_number += 1
+        # Word's and Google Docs' superscript citations ("disease.<sup>1-3</sup>") become
+        # bracketed ones when their references exist; the rest is a warning after saving.
+        body = citations.convert_superscripts(sanitize_html(self.instance.body), numbers)
+        self.instance.body = body
+        self.instance.citation_warnings = citations.citation_warnings(body, numbers)
         self.instance.check_citations(numbers)
 
 
@@ -490,6 +496,8 @@ class ArticleAdmin(
         # publication, the gate); a scheduled article that no longer validates is held back.
         if note := services.check_after_edit(article=form.instance, user=request.user):
             self.message_user(request, note, messages.WARNING)
+        for warning in getattr(form.instance, "citation_warnings", []):
+            self.message_user(request, warning, messages.WARNING)
 
     @admin.action(description="Register DOIs with Crossref")
     def register_dois(self, request, queryset):
