@@ -247,7 +247,7 @@ class IssueFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         # Issue labels include the journal's short name: fetch it in the same query.
         issues = Issue.objects.select_related("journal")[: self.shown]
-        return [(issue.pk, issue.label) for issue in issues]
+        return [(issue.pk, issue.full_label) for issue in issues]
 
 
 class PublishedYearFilter(admin.SimpleListFilter):

@@ -20,6 +20,7 @@ from articles.admin.common import (
     SharesDraftsMixin,
     SiteLinkMixin,
     count_of,
+    log_list_action,
     state,
     thumbnail,
 )
@@ -270,7 +271,9 @@ class AuthorAdmin(KeepsUploadsAdmin, SiteLinkMixin, VersionAdmin):
                 },
             )
         duplicates = [a for a in authors if a.pk != keep.pk]
+        names = ", ".join(f"{a.display_name} (#{a.pk})" for a in duplicates)
         merged = services.merge_authors(keep=keep, duplicates=duplicates, user=request.user)
+        log_list_action(request, [keep], f"Merged from the list: {names}")
         self.message_user(
             request, f"Merged {merged} duplicate(s) into {keep.display_name}.", messages.SUCCESS
         )
