@@ -18,6 +18,7 @@ from reversion.admin import VersionAdmin
 
 from articles import citations, lookup, services
 from articles.admin import scholarly
+from articles.admin.autosave import AutosavesMixin
 from articles.admin.common import (
     LabelledDateTimes,
     PublishActionsMixin,
@@ -310,6 +311,7 @@ class ArticleChangeList(ChangeList):
 
 @admin.register(Article)
 class ArticleAdmin(
+    AutosavesMixin,
     PlainActionCheckbox,
     LabelledDateTimes,
     SaysWhenReadersSeeIt,

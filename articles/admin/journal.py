@@ -13,6 +13,7 @@ from reversion.admin import VersionAdmin
 
 from articles import services
 from articles.admin import scholarly
+from articles.admin.autosave import AutosavesMixin
 from articles.admin.common import (
     LabelledDateTimes,
     PublishActionsMixin,
@@ -85,6 +86,7 @@ class IssueArticleInline(Reorderable, admin.TabularInline):
 
 @admin.register(Issue)
 class IssueAdmin(
+    AutosavesMixin,
     KeepsUploadsAdmin,
     LabelledDateTimes,
     SaysWhenReadersSeeIt,
