@@ -1,6 +1,6 @@
 // The article and issue forms: warn before leaving with unsaved changes, autosave the
 // fields every few seconds of editing (articles.admin.autosave), discard on request.
-(function () {
+function startAutosave() {
   "use strict";
   const box = document.getElementById("autosave");
   if (!box) return;
@@ -70,4 +70,11 @@
       status.textContent = "Unsaved changes discarded.";
     });
   }
-})();
+}
+
+// Admin media load in the page head, before the form exists.
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", startAutosave);
+} else {
+  startAutosave();
+}
