@@ -384,6 +384,10 @@ class ArticleAdmin(
         ("Crossref and JATS", {"fields": ["export_report", "crossref_deposits"]}),
     ]
 
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["js/admin/paste_citations.js"])
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authorships__author")
 
