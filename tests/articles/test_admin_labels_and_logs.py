@@ -119,3 +119,18 @@ def test_publishing_in_the_form_writes_one_log_entry(admin_client):
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED
     assert len(entries()) == 1
+
+
+def test_asking_crossref_for_results_logs_each_deposit_asked(admin_client, monkeypatch):
+    from articles.scholarly import registration
+
+    monkeypatch.setattr(registration, "check_result", lambda *, deposit: "succeeded")
+    issue = make_issue()
+    submitted = CrossrefDeposit.objects.create(
+        issue=issue, batch_id="b-1", state=CrossrefDeposit.State.SUBMITTED, document="<x/>"
+    )
+    queued = CrossrefDeposit.objects.create(issue=issue, batch_id="b-2", document="<x/>")
+
+    run(admin_client, "crossrefdeposit", "check_results", [submitted.pk, queued.pk])
+
+    assert entries() == [(str(submitted.pk), "Result asked of Crossref from the list: succeeded")]
