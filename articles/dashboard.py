@@ -25,6 +25,7 @@ def problems_of(article: Article) -> list[str]:
     numbers = {r.position for r in article.references.all()}
     if missing := sorted(citations.cited_numbers(article.body) - numbers):
         found.append("cites " + ", ".join(f"[{n}]" for n in missing) + " with no reference")
+    found.extend(citations.citation_warnings(article.body, numbers))
     if article.lead_image and not article.lead_image_alt.strip():
         found.append("lead image without alt text")
     return found

@@ -3,7 +3,9 @@
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import metadata
@@ -50,12 +52,23 @@ class PageMetaMixin:
         return context
 
 
-def table_of_contents(issue: Issue, *, preview: bool = False):
+def table_of_contents(issue: Issue, *, preview: bool = False, proof: bool = False):
     """An issue's published articles in the editors' order: by section, then position.
 
     A preview shows what readers will see once the issue is live: its articles that are
-    published (scheduled ones included), not its drafts.
+    published (scheduled ones included), not its drafts. A proof (editors only) lists
+    the drafts too, each article not yet live marked with its state (`proof_mark`).
     """
+    if proof:
+        contents = list(Article.objects.for_cards().filter(issue=issue).in_contents_order())
+        now = timezone.now()
+        for article in contents:
+            if article.status != Article.Status.PUBLISHED:
+                article.proof_mark = "Draft"
+            elif article.published_at and article.published_at > now:
+                at = date_format(timezone.localtime(article.published_at), "M j, Y H:i")
+                article.proof_mark = f"Scheduled for {at}"
+        return contents
     articles = Article.objects.filter(status=Article.Status.PUBLISHED) if preview else None
     if articles is None:
         articles = Article.objects.published()
@@ -156,8 +169,16 @@ class IssueDetailView(PreviewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         shows(f"issue:{self.object.pk}", f"list:issue:{self.object.pk}")
+        # Editors proofing an unpublished issue see its drafts too, with links to them (a
+        # shared-draft link shows only what readers will get).
+        proof = (
+            not self.preview
+            and not self.object.is_public
+            and self.request.user.has_perm("articles.change_article")
+        )
         return super().get_context_data(
-            contents=table_of_contents(self.object, preview=self.is_preview()),
+            contents=table_of_contents(self.object, preview=self.is_preview(), proof=proof),
+            is_proof=proof,
             json_ld=metadata.issue_json_ld(self.object, absolute_url=site_url),
             **kwargs,
         )

@@ -187,6 +187,9 @@ if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The article and issue forms keep an editor's unsaved changes this often (articles.Autosave).
+AUTOSAVE_SECONDS = 30
+AUTOSAVE_MAX_BYTES = 512 * 1024
 
 # Cache, email, tasks --------------------------------------------------------
 # Rate limits count in the cache: every app server and worker must share it, so production

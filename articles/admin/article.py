@@ -16,8 +16,9 @@ from django.utils import timezone
 from js_asset import Media
 from reversion.admin import VersionAdmin
 
-from articles import lookup, review, services
+from articles import citations, lookup, review, services
 from articles.admin import scholarly
+from articles.admin.autosave import AutosavesMixin
 from articles.admin.common import (
     LabelledDateTimes,
     PublishActionsMixin,
@@ -48,6 +49,7 @@ from articles.models import (
     Topic,
 )
 from articles.references import parse_reference_list
+from articles.sanitizer import sanitize_html
 from articles.text import slugify, unique_slug
 
 ARTICLE_CHILDREN = (Authorship, ArticleTopic, Reference, RelatedItem)
@@ -166,6 +168,11 @@ class ReferenceInlineFormSet(ReorderableInlineFormSet):
                 entry.position = next_number
                 numbers.add(next_number)
                 next_number += 1
+        # Word's and Google Docs' superscript citations ("disease.<sup>1-3</sup>") become
+        # bracketed ones when their references exist; the rest is a warning after saving.
+        body = citations.convert_superscripts(sanitize_html(self.instance.body), numbers)
+        self.instance.body = body
+        self.instance.citation_warnings = citations.citation_warnings(body, numbers)
         self.instance.check_citations(numbers)
 
 
@@ -242,7 +249,7 @@ class IssueFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         # Issue labels include the journal's short name: fetch it in the same query.
         issues = Issue.objects.select_related("journal")[: self.shown]
-        return [(issue.pk, issue.label) for issue in issues]
+        return [(issue.pk, issue.full_label) for issue in issues]
 
 
 class PublishedYearFilter(admin.SimpleListFilter):
@@ -305,6 +312,7 @@ class ArticleChangeList(ChangeList):
 
 @admin.register(Article)
 class ArticleAdmin(
+    AutosavesMixin,
     PlainActionCheckbox,
     LabelledDateTimes,
     SaysWhenReadersSeeIt,
@@ -382,6 +390,10 @@ class ArticleAdmin(
         ),
         ("Crossref and JATS", {"fields": ["export_report", "crossref_deposits"]}),
     ]
+
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["js/admin/paste_citations.js"])
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authorships__author")
@@ -644,6 +656,8 @@ class ArticleAdmin(
         # publication, the gate); a scheduled article that no longer validates is held back.
         if note := services.check_after_edit(article=form.instance, user=request.user):
             self.message_user(request, note, messages.WARNING)
+        for warning in getattr(form.instance, "citation_warnings", []):
+            self.message_user(request, warning, messages.WARNING)
 
     @admin.action(description="Register DOIs with Crossref")
     def register_dois(self, request, queryset):

@@ -41,6 +41,20 @@ def state(obj) -> str:
     return "Draft"
 
 
+def log_list_action(request, objects, message: str) -> None:
+    """One admin log entry per object a list action changed: its history, and the
+    dashboard's "Recent changes". Straight to the log: the admin's log_change would also
+    start a second revision over the one the service recorded."""
+    for obj in objects:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[obj],
+            action_flag=CHANGE,
+            change_message=message,
+            single_object=True,
+        )
+
+
 class LabelledDateTimes:
     """Admin mixin: the date and the time box of a date-time field each get a name.
 
@@ -104,6 +118,8 @@ class SharesDraftsMixin:
         target = self.model._meta.model_name  # "article" or "issue"
         for obj in queryset:
             link = services.create_preview_link(**{target: obj}, user=request.user)
+            until = date_format(timezone.localtime(link.expires_at), "M j, Y")
+            log_list_action(request, [obj], f"Shared a draft from the list: a link until {until}")
             self.message_user(
                 request,
                 format_html(
@@ -139,15 +155,7 @@ class PublishActionsMixin:
                 entry = f"Scheduled {where}: goes live on {stamp}"
             else:
                 entry = f"Published {where}"
-            # Straight to the log: the admin's log_change would also start a second
-            # revision over the one the service recorded ("Published").
-            LogEntry.objects.log_actions(
-                user_id=request.user.pk,
-                queryset=[obj],
-                action_flag=CHANGE,
-                change_message=entry,
-                single_object=True,
-            )
+            log_list_action(request, [obj], entry)
         # Publishing says what readers get: "readers see them now", or "scheduled for …"
         # (never "published" for something nobody can read yet).
         noun = self.model._meta.verbose_name

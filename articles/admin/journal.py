@@ -14,6 +14,7 @@ from reversion.admin import VersionAdmin
 
 from articles import services
 from articles.admin import scholarly
+from articles.admin.autosave import AutosavesMixin
 from articles.admin.common import (
     LabelledDateTimes,
     PublishActionsMixin,
@@ -21,6 +22,7 @@ from articles.admin.common import (
     SharesDraftsMixin,
     SiteLinkMixin,
     count_of,
+    log_list_action,
     state,
     thumbnail,
 )
@@ -87,6 +89,7 @@ class IssueArticleInline(Reorderable, admin.TabularInline):
 
 @admin.register(Issue)
 class IssueAdmin(
+    AutosavesMixin,
     KeepsUploadsAdmin,
     LabelledDateTimes,
     SaysWhenReadersSeeIt,
@@ -289,7 +292,9 @@ class AuthorAdmin(KeepsUploadsAdmin, SiteLinkMixin, VersionAdmin):
                 },
             )
         duplicates = [a for a in authors if a.pk != keep.pk]
+        names = ", ".join(f"{a.display_name} (#{a.pk})" for a in duplicates)
         merged = services.merge_authors(keep=keep, duplicates=duplicates, user=request.user)
+        log_list_action(request, [keep], f"Merged from the list: {names}")
         self.message_user(
             request, f"Merged {merged} duplicate(s) into {keep.display_name}.", messages.SUCCESS
         )

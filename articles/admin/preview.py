@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from articles import services
+from articles.admin.common import log_list_action
 from articles.models import PreviewLink
 
 
@@ -83,5 +84,7 @@ class PreviewLinkAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke: stop the links working now")
     def revoke(self, request, queryset):
+        active = list(queryset.filter(revoked_at__isnull=True))
         count = services.revoke_preview_links(links=queryset)
+        log_list_action(request, active, "Revoked from the list")
         self.message_user(request, f"{count} link(s) revoked.", messages.SUCCESS)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
+from articles.admin.common import log_list_action
 from articles.models import CrossrefDeposit
 from articles.scholarly import indexing, registration
 
@@ -84,6 +85,7 @@ def register_dois(model_admin, request, queryset, *, kind: str) -> None:
                 model_admin.message_user(request, message, messages.ERROR)
         else:
             queued += 1
+            log_list_action(request, [obj], "DOI registration sent to Crossref from the list")
     if queued:
         model_admin.message_user(
             request,
@@ -154,10 +156,10 @@ class CrossrefDepositAdmin(admin.ModelAdmin):
 
     @admin.action(description="Ask Crossref for the result of submitted deposits")
     def check_results(self, request, queryset):
-        states = [
-            registration.check_result(deposit=deposit)
-            for deposit in queryset.filter(state=CrossrefDeposit.State.SUBMITTED)
-        ]
+        states = []
+        for deposit in queryset.filter(state=CrossrefDeposit.State.SUBMITTED):
+            states.append(result := registration.check_result(deposit=deposit))
+            log_list_action(request, [deposit], f"Result asked of Crossref from the list: {result}")
         self.message_user(
             request,
             f"{states.count('succeeded')} succeeded, {states.count('failed')} failed, "

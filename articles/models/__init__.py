@@ -1,5 +1,6 @@
 from articles.models.article import Article, ArticleQuerySet, Authorship, Reference, RelatedItem
 from articles.models.article_topic import ArticleTopic
+from articles.models.autosave import Autosave
 from articles.models.crossref import CrossrefDeposit
 from articles.models.journal import Author, Issue, IssueQuerySet, Journal, Section, Topic
 from articles.models.preview import PreviewLink, PreviewLinkQuerySet
@@ -14,6 +15,7 @@ __all__ = [
     "ArticleTopic",
     "Author",
     "Authorship",
+    "Autosave",
     "CrossrefDeposit",
     "Issue",
     "IssueQuerySet",

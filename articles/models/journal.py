@@ -225,7 +225,7 @@ class Issue(VisibilityMixin, models.Model):
         ]
 
     def __str__(self):
-        return self.label
+        return self.full_label
 
     def get_absolute_url(self):
         return slug_path("articles:issue-detail", self.slug)
@@ -262,6 +262,22 @@ class Issue(VisibilityMixin, models.Model):
             return self.title
         if self.title:
             return f"{self.month_label} {self.title}"
+        return self._numbered_label
+
+    @property
+    def full_label(self) -> str:
+        """The label with the month, volume and number always in it, then any title:
+        "JHOP - December 2026 Vol 16, No 8", "JHOP - February 2022 Vol 12: Clinical Trials
+        to Clinical Practice". Wherever editors pick an issue: a titled label alone does
+        not say which issue it is. (Readers see the label, as the journal prints it.)"""
+        if self.title:
+            # The title names the kind ("2021 Year in Review - Breast Cancer").
+            numbered = " ".join(p for p in (self.month_label, self.volume_number) if p)
+            return f"{self.journal.short_name} - {numbered}: {self.title}"
+        return self._numbered_label
+
+    @property
+    def _numbered_label(self) -> str:
         label = f"{self.journal.short_name} - {self.month_label}"
         if volume_number := self.volume_number:
             label += f" {volume_number}"

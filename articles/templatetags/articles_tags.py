@@ -66,9 +66,10 @@ def _time_tag(value) -> str:
 
 
 @register.simple_tag
-def article_item(article, level=2, in_issue=False, snippet=""):
+def article_item(article, level=2, in_issue=False, snippet="", mark=""):
     """An article as a list shows it: title, byline, issue, date and categories (or the
-    pages, in its issue's contents), and a search snippet. The byline and topic names are
+    pages, in its issue's contents), a search snippet, and a state an editor proofing an
+    issue sees ("Draft", "Scheduled for …"). The byline and topic names are
     the ones stored on the article (articles.derived.cards): Article.objects.for_cards() reads
     everything this shows in one query.
 
@@ -82,6 +83,8 @@ def article_item(article, level=2, in_issue=False, snippet=""):
         f'<article class="item">\n  <h{level} class="item-title">'
         f'<a href="{escape(article.get_absolute_url())}">{title}</a></h{level}>\n'
     ]
+    if mark:
+        parts.append(f'  <p class="item-meta"><strong class="badge">{escape(mark)}</strong></p>\n')
     if article.byline:
         parts.append(f'  <p class="byline">{escape(article.byline)}</p>\n')
     time_tag = _time_tag(article.published_at)

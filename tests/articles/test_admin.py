@@ -200,8 +200,9 @@ def test_issue_autocomplete_runs_a_fixed_number_of_queries(
         ("Vol 12, No 2", ["JHOP - April 2022 Vol 12, No 2"]),
         ("JHOP - April 2022 Vol 12, No 2", ["JHOP - April 2022 Vol 12, No 2"]),
         ("special feature", ["JHOP - March 2022 Vol 12 Special Feature"]),
-        ("year in review", ["2021 Year in Review - Breast Cancer"]),
-        ("clinical trials", ["February 2022 Clinical Trials to Clinical Practice"]),
+        # Titled issues: the month, volume and number, then the title.
+        ("year in review", ["JHOP - January 2022 Vol 12: 2021 Year in Review - Breast Cancer"]),
+        ("clinical trials", ["JHOP - February 2022 Vol 12: Clinical Trials to Clinical Practice"]),
         ("2019", ["JHOP - June 2019 Vol 9, No 2"]),
         ("December 2022", []),
     ],

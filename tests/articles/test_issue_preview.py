@@ -37,8 +37,43 @@ def test_staff_preview_a_draft_issue_as_readers_will_see_it(admin_client, client
 
     assert response.status_code == 200
     assert "Draft preview." in response.text
-    assert toc_titles(response.text) == ["First in the issue", "Going out with it"]
+    # Editors proof the whole issue: its drafts too, marked as such.
+    titles = toc_titles(response.text)
+    assert sorted(titles) == ["First in the issue", "Going out with it", "Still a draft"]
+    assert titles.index("First in the issue") < titles.index("Going out with it")
     assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_proofing_a_draft_issue_marks_drafts_and_scheduled_articles_and_links_them(
+    admin_client, client, draft_issue
+):
+    later = timezone.now() + timedelta(days=3)
+    Article.objects.filter(title="Going out with it").update(published_at=later)
+
+    page = lxml.html.fromstring(admin_client.get(draft_issue.get_absolute_url()).text)
+
+    items = {
+        item.xpath(".//h4")[0].text_content().strip(): item
+        for item in page.xpath("//section[@class='toc-section']//article")
+    }
+    marks = {t: [b.text_content() for b in i.find_class("badge")] for t, i in items.items()}
+    assert marks["Still a draft"] == ["Draft"]
+    assert marks["Going out with it"][0].startswith("Scheduled for ")
+    assert marks["First in the issue"] == []
+    draft = Article.objects.get(title="Still a draft")
+    [href] = items["Still a draft"].xpath(".//h4/a/@href")
+    assert href == draft.get_absolute_url()
+    assert "Draft preview" in admin_client.get(href).text  # the editor's preview of it
+    assert client.get(href).status_code == 404
+
+
+def test_public_issue_pages_never_show_drafts(admin_client, client, draft_issue):
+    link = create_preview_link(issue=draft_issue, user=None)
+    assert "Still a draft" not in client.get(link.get_absolute_url()).text
+    Issue.objects.filter(pk=draft_issue.pk).update(status=Issue.Status.PUBLISHED)
+    for reader in (client, admin_client):
+        html = reader.get(draft_issue.get_absolute_url()).text
+        assert "Still a draft" not in html and 'class="badge"' not in html
 
 
 def test_a_shared_link_shows_the_draft_issue_to_a_guest(client, draft_issue):

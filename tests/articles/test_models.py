@@ -64,7 +64,37 @@ pytestmark = pytest.mark.django_db
 def test_issue_label_as_the_seed_prints_it(fields, label):
     issue = make_issue(**fields)
     assert issue.label == label
-    assert str(issue) == label
+    assert str(issue) == issue.full_label
+
+
+@pytest.mark.parametrize(
+    ("fields", "full_label"),
+    [
+        (
+            {"volume": 16, "number": 8, "cover_date": date(2026, 12, 1)},
+            "JHOP - December 2026 Vol 16, No 8",
+        ),
+        (
+            {"volume": 16, "number": 8, "cover_date": date(2026, 12, 1), "title": "Biosimilars"},
+            "JHOP - December 2026 Vol 16, No 8: Biosimilars",
+        ),
+        (
+            {
+                "volume": 12,
+                "number": None,
+                "cover_date": date(2022, 2, 1),
+                "kind": Issue.Kind.SPECIAL_ISSUE,
+                "title": "Clinical Trials to Clinical Practice",
+            },
+            "JHOP - February 2022 Vol 12: Clinical Trials to Clinical Practice",
+        ),
+    ],
+)
+def test_issue_full_label_always_says_month_volume_and_number(fields, full_label):
+    # What editors pick from and the article's issue line: a title alone is ambiguous.
+    issue = make_issue(**fields)
+    assert issue.full_label == full_label
+    assert str(issue) == full_label
 
 
 def test_issue_is_unique_per_journal_volume_number_kind():
