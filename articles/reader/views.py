@@ -6,8 +6,6 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import metadata
-from articles.context_processors import primary_journal
 from articles.derived.counts import live_count, sections_with_counts, topics_with_counts
 from articles.derived.pagecache import article_tags, card_tags, shows
 from articles.models import (
@@ -20,8 +18,10 @@ from articles.models import (
     Topic,
 )
 from articles.models.article import load_relations
-from articles.paging import CountedPaginator
 from articles.paths import site_url
+from articles.reader import metadata
+from articles.reader.context_processors import primary_journal
+from articles.reader.paging import CountedPaginator
 from articles.search import SearchForm, published_years, search_page, terms_of
 
 PAGE_SIZE = 20
@@ -293,7 +293,7 @@ class SubjectDetailView(ArticleListView):
 
 
 class _CountedSubjectMixin:
-    """Topic and section pages: the stored count paginates them (see articles.paging)."""
+    """Topic and section pages: the stored count paginates them (see articles.reader.paging)."""
 
     def get_paginator(self, queryset, per_page, **kwargs):
         return CountedPaginator(queryset, per_page, count=live_count(self.subject), **kwargs)
