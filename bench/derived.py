@@ -59,7 +59,9 @@ class Backends:
     def __init__(self, database_url: str):
         import psycopg
 
-        self.conn = psycopg.connect(re.sub(r"^postgres://", "postgresql://", database_url))
+        self.conn = psycopg.connect(
+            re.sub(r"^postgres://", "postgresql://", database_url), autocommit=True
+        )
         self.seen: dict[int, float] = {}
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.sample, daemon=True)
