@@ -330,7 +330,7 @@ class FilteredList(_SlicedSequence):
     Its length is exact: a topic's or a section's stored count (articles.derived.counts), or
     else a count of the index entries of the narrowest range (the year's, or the
     section's) that pass the other filters, read from the index alone. A page is read from
-    the index, from whichever end is nearer (as articles.paging.CountedPaginator does).
+    the index, from whichever end is nearer (as articles.reader.paging.CountedPaginator does).
     """
 
     def __init__(self, *, topic=None, section=None, year=None):

@@ -1,13 +1,13 @@
 from django.urls import path
 
-from articles import feeds, views
 from articles.derived.pagecache import cache_public_page as cached
-from articles.prepared import plan_once
+from articles.reader import feeds, views
+from articles.reader.prepared import plan_once
 from articles.scholarly import views as scholarly_views
 
 
 def page(view):
-    """A reader page: cached for anonymous readers, its queries prepared (articles.prepared)."""
+    """A reader page: cached for anonymous readers, its queries prepared (reader.prepared)."""
     return cached(plan_once(view))
 
 

@@ -292,13 +292,15 @@ def after_unrelated_edit(base: str, path: str, *, app_pids, db_name, rounds=10) 
 
 def distinct_pages(count: int) -> list[str]:
     """count distinct public pages: the lists first (home, archive, topics, feeds, sitemap,
-    every issue, topic and section), then authors' pages and article pages."""
+    every topic and section, the newest issues: at most a quarter of count), then authors'
+    pages and article pages (at least half: a large archive has more issues than that)."""
     from articles.models import Article, Author, Issue, Section, Topic
 
     pages = ["/", "/issues/", "/topics/", "/feeds/rss/", "/feeds/atom/", "/sitemap.xml"]
-    for model in (Issue, Topic, Section):
-        objects = model.objects.published() if model is Issue else model.objects.all()
-        pages += [o.get_absolute_url() for o in objects.order_by("pk")]
+    for model in (Topic, Section):
+        pages += [o.get_absolute_url() for o in model.objects.order_by("pk")]
+    issues = Issue.objects.published().order_by("-pk")[: max(count // 4 - len(pages), 0)]
+    pages += [issue.get_absolute_url() for issue in issues]
     articles = list(Article.objects.published().order_by("?")[:count])
     authors = Author.objects.filter(authorships__article__in=articles[: count // 4]).distinct()
     pages += [a.get_absolute_url() for a in authors.order_by("pk")[: count // 8]]

@@ -58,7 +58,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
     # Values sent apart from the SQL, so the reader pages can use prepared statements
-    # (articles/prepared.py); DATABASE_PREPARE_THRESHOLD=0 turns those off (e.g. PgBouncer).
+    # (articles/reader/prepared.py); DATABASE_PREPARE_THRESHOLD=0 turns those off (e.g. PgBouncer).
     options.setdefault(
         "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
     )
@@ -143,7 +143,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "articles.context_processors.site",
+                "articles.reader.context_processors.site",
             ],
         },
     },

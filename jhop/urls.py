@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from articles.derived.pagecache import cache_public_page
-from articles.prepared import plan_once
-from articles.sitemaps import sitemap_index, sitemap_section
-from articles.views import HomeView
+from articles.reader.prepared import plan_once
+from articles.reader.sitemaps import sitemap_index, sitemap_section
+from articles.reader.views import HomeView
 from jhop import twofactor, views
 from subscriptions import webhooks
 from subscriptions.urls import click_urlpatterns, newsletter_urlpatterns

@@ -9,7 +9,7 @@ class SubscriptionsConfig(AppConfig):
         from axes.models import AccessFailureLog
         from django.db.models.signals import post_save
 
-        from articles.public import sitemaps
+        from articles.reader.public import sitemaps
         from subscriptions import webhooks  # noqa: F401  (connects the email service's reports)
         from subscriptions.services import audit
         from subscriptions.sitemaps import NewsletterSitemap

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles.public import cache_public_page
+from articles.reader.public import cache_public_page
 from subscriptions import views
 
 app_name = "subscriptions"

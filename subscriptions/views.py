@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
-from articles.public import cache_public_page, page_meta, shows
+from articles.reader.public import cache_public_page, page_meta, shows
 from subscriptions import services
 from subscriptions.forms import (
     EmailOnlyForm,
@@ -370,7 +370,7 @@ def unsubscribe(request, data):
 
 
 # The public archive of newsletter editions: pages that carry nothing per visitor (cached
-# for anonymous readers by articles.public.cache_public_page, see urls.py).
+# for anonymous readers by articles.reader.public.cache_public_page, see urls.py).
 
 ARCHIVE_PAGE_SIZE = 50
 

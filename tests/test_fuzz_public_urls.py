@@ -22,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from articles.models import PreviewLink
-from articles.sitemaps import sitemaps
+from articles.reader.sitemaps import sitemaps
 from subscriptions.tokens import Purpose, make_token
 from tests.articles.site_data import build_site
 from tests.subscriptions.factories import lists, make_subscriber

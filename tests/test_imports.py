@@ -20,14 +20,14 @@ FORBIDDEN = {
     "subscriptions": ("jhop",),
 }
 # What the other apps may use of articles: its models, its signals (to say that something
-# pages show changed), its shared admin helpers and its public face (articles.public: the
+# pages show changed), its shared admin helpers and its public face (articles.reader.public: the
 # public-page decorator, page metadata, the sitemap registry); never the page cache's
 # internals.
 ARTICLES_PUBLIC = (
     "articles.models",
     "articles.signals",
     "articles.admin.shared",
-    "articles.public",
+    "articles.reader.public",
 )
 
 

@@ -50,9 +50,22 @@ def _article_chunks(*fields) -> Iterator[list[tuple]]:
         last = rows[-1][0]
 
 
+def _chunks_of(ids: list[int], *fields) -> Iterator[list[tuple]]:
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        yield list(Article.objects.filter(pk__in=chunk).order_by("pk").values_list("pk", *fields))
+
+
 def check_cards(*, repair: bool) -> Iterator[Drift]:
-    """Article.byline, topics_line, authors_data, topics_data against the links."""
-    for rows in _article_chunks(*cards.STORED):
+    """Article.byline, topics_line, authors_data, topics_data against the links (on
+    PostgreSQL, only the articles a set-based comparison finds different)."""
+    candidates = cards.differing()
+    chunks = (
+        _article_chunks(*cards.STORED)
+        if candidates is None
+        else _chunks_of(candidates, *cards.STORED)
+    )
+    for rows in chunks:
         wanted = cards.stored_values(row[0] for row in rows)
         stale = []
         for pk, *stored in rows:
@@ -138,15 +151,43 @@ def check_records(*, repair: bool) -> Iterator[Drift]:
         Article.objects.bulk_update(stale, ["record_modified_at"], batch_size=500)
 
 
+# What the triggers would write for each article (articles_search_document() and
+# articles_search_topic_ids(), migrations 0019-0025), set-based: each author's and each
+# topic's name is parsed once, not once per article that lists it, and the links are
+# grouped in one pass instead of two subqueries per article.
 SEARCH_DRIFT = """
+WITH author_words AS MATERIALIZED (
+  SELECT id, setweight(to_tsvector('english', given_name || ' ' || family_name), 'D') AS v
+  FROM articles_author
+), topic_words AS MATERIALIZED (
+  SELECT id, name, setweight(to_tsvector('english', name), 'D') AS v FROM articles_topic
+), names AS (
+  SELECT s.article_id, array_agg(w.v ORDER BY s.position, s.id) AS v
+  FROM articles_authorship s JOIN author_words w ON w.id = s.author_id
+  WHERE s.article_id BETWEEN %(low)s AND %(high)s
+  GROUP BY s.article_id
+), topics AS (
+  SELECT at.article_id, array_agg(w.v ORDER BY w.name, w.id) AS v,
+         array_agg(at.topic_id ORDER BY at.topic_id) AS ids
+  FROM articles_article_topics at JOIN topic_words w ON w.id = at.topic_id
+  WHERE at.article_id BETWEEN %(low)s AND %(high)s
+  GROUP BY at.article_id
+)
 SELECT a.id, (s.article_id IS NULL) AS missing
-FROM articles_article a LEFT JOIN articles_search s ON s.article_id = a.id
+FROM articles_article a
+LEFT JOIN articles_search s ON s.article_id = a.id
+LEFT JOIN names ON names.article_id = a.id
+LEFT JOIN topics ON topics.article_id = a.id
 WHERE a.id BETWEEN %(low)s AND %(high)s AND (s.article_id IS NULL
    OR (s.status, s.published_at, s.issue_id, s.section_id, s.topic_ids)
       IS DISTINCT FROM
-      (a.status, a.published_at, a.issue_id, a.section_id, articles_search_topic_ids(a.id))
+      (a.status, a.published_at, a.issue_id, a.section_id, coalesce(topics.ids, '{}'))
    OR s.excerpt IS DISTINCT FROM articles_search_excerpt(a.standfirst, a.body)
-   OR s.document IS DISTINCT FROM articles_search_document(a.id, a.title, a.standfirst, a.body))
+   OR s.document IS DISTINCT FROM articles_search_apart(ARRAY[
+        setweight(to_tsvector('english', coalesce(a.title, '')), 'A'),
+        setweight(to_tsvector('english', coalesce(a.standfirst, '')), 'B'),
+        setweight(to_tsvector('english', coalesce(a.body, '')), 'C')]
+      || coalesce(names.v, '{}') || coalesce(topics.v, '{}')))
 UNION ALL
 SELECT s.article_id, FALSE FROM articles_search s
 WHERE s.article_id BETWEEN %(low)s AND %(high)s

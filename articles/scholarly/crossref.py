@@ -12,8 +12,8 @@ from django.conf import settings
 from django.utils import timezone
 from lxml import etree
 
-from articles.metadata import article_description
-from articles.models import Article, Issue, Journal
+from articles.models import Article, CrossrefDeposit, Issue, Journal
+from articles.reader.metadata import article_description
 from articles.scholarly.doi import issue_doi, journal_of
 from articles.scholarly.licence import licence_of
 
@@ -40,13 +40,33 @@ def _date(parent, when, *, media_type: str, day: bool = True) -> None:
 
 
 def timestamp(now: datetime | None = None) -> str:
-    """Crossref's version number for a deposit: a later deposit of a DOI must be larger.
-
-    yyyymmddhhmmss plus milliseconds, so two deposits in the same second still increase
-    (17 digits: within the 64-bit integer Crossref keeps it in).
-    """
+    """A time as Crossref's version numbers are written: yyyymmddhhmmss plus milliseconds,
+    so two in the same second still differ (17 digits: within the 64-bit integer Crossref
+    keeps it in)."""
     now = timezone.localtime(now or timezone.now(), UTC)
     return now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
+
+
+def last_deposit_timestamp() -> str | None:
+    """The version number of the latest deposit recorded (its batch id ends with it)."""
+    batch = CrossrefDeposit.objects.order_by("-created_at", "-pk").values_list(
+        "batch_id", flat=True
+    )[:1]
+    stamp = next(iter(batch), "").rsplit("-", 1)[-1]
+    return stamp if stamp.isdigit() and len(stamp) == 17 else None
+
+
+def record_timestamp(articles: list[Article], *, after: str | None = None) -> str:
+    """Crossref's version number for a deposit of these articles: when their records last
+    changed (Article.record_modified_at: an author's affiliation, the issue, a reference,
+    ...), so that the same content is deposited with the same number and a correction with
+    a larger one; and always larger than `after`, the last deposit's, since Crossref keeps
+    a DOI's metadata only from a deposit numbered above the one it holds."""
+    dates = [a.record_modified_at for a in articles if a.record_modified_at]
+    stamp = timestamp(max(dates)) if dates else timestamp()
+    if after is not None and int(stamp) <= int(after):
+        stamp = str(int(after) + 1)
+    return stamp
 
 
 def depositor() -> tuple[str, str]:
@@ -192,9 +212,10 @@ def _journal_article(parent, article: Article, journal: Journal) -> None:
 
 
 def deposit_articles(
-    articles: list[Article], *, journal: Journal, batch_id: str, now: datetime | None = None
+    articles: list[Article], *, journal: Journal, batch_id: str, stamp: str | None = None
 ) -> etree._ElementTree:
-    """A deposit of articles of one journal, grouped by issue (web-only articles alone)."""
+    """A deposit of articles of one journal, grouped by issue (web-only articles alone),
+    numbered `stamp` (by default when their records last changed)."""
     root = etree.Element(
         f"{{{CROSSREF_NS}}}doi_batch",
         nsmap={None: CROSSREF_NS, "jats": JATS1_NS, "ai": AI_NS, "xsi": XSI_NS},
@@ -203,7 +224,7 @@ def deposit_articles(
     root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
     head = _el(root, "head")
     _el(head, "doi_batch_id", batch_id)
-    _el(head, "timestamp", timestamp(now))
+    _el(head, "timestamp", stamp or record_timestamp(articles))
     name, email = depositor()
     who = _el(head, "depositor")
     _el(who, "depositor_name", name)
@@ -235,26 +256,27 @@ def issue_articles(issue: Issue):
     ).in_contents_order()
 
 
-def batch_id(kind: str, pk: int, now: datetime | None = None) -> str:
-    return f"jhop-{kind}-{pk}-{timestamp(now)}"
+def batch_id(kind: str, pk: int, stamp: str | None = None) -> str:
+    return f"jhop-{kind}-{pk}-{stamp or timestamp()}"
 
 
-def issue_deposit(issue: Issue, *, now: datetime | None = None) -> etree._ElementTree:
+def _numbered_deposit(kind: str, pk: int, articles: list[Article], journal: Journal):
+    """A deposit numbered after the last one recorded, its batch id ending with its number."""
+    stamp = record_timestamp(articles, after=last_deposit_timestamp())
     return deposit_articles(
-        list(issue_articles(issue)),
-        journal=issue.journal,
-        batch_id=batch_id("issue", issue.pk, now),
-        now=now,
+        articles, journal=journal, batch_id=batch_id(kind, pk, stamp), stamp=stamp
     )
 
 
-def article_deposit(article: Article, *, now: datetime | None = None) -> etree._ElementTree:
+def issue_deposit(issue: Issue) -> etree._ElementTree:
+    return _numbered_deposit("issue", issue.pk, list(issue_articles(issue)), issue.journal)
+
+
+def article_deposit(article: Article) -> etree._ElementTree:
     journal = journal_of(article)
     if journal is None:
         raise ValueError("There is no journal to deposit this article under.")
-    return deposit_articles(
-        [article], journal=journal, batch_id=batch_id("article", article.pk, now), now=now
-    )
+    return _numbered_deposit("article", article.pk, [article], journal)
 
 
 def to_bytes(document) -> bytes:

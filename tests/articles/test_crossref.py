@@ -96,15 +96,27 @@ def test_article_deposit_validates():
     assert len(etree.fromstring(out.encode()).findall(".//c:journal_article", NS)) == 1
 
 
-def test_later_deposits_have_larger_timestamps():
-    _issue, article = _issue_with_article()
-    stamps = [
-        etree.fromstring(_run("--article", str(article.pk))[0].encode()).findtext(
-            "c:head/c:timestamp", namespaces=NS
-        )
-        for _ in range(2)
-    ]
-    assert int(stamps[1]) > int(stamps[0])
+def _stamp(*args) -> int:
+    return int(
+        etree.fromstring(_run(*args)[0].encode()).findtext("c:head/c:timestamp", namespaces=NS)
+    )
+
+
+def test_the_timestamp_is_when_the_record_last_changed():
+    """The same record prints the same version number; an author's new affiliation, which
+    the deposit shows, makes it larger, in the issue's deposit and in the article's."""
+    issue, article = _issue_with_article()
+    before = _stamp("--issue", str(issue.pk))
+    article.refresh_from_db()
+    assert before == int(crossref.timestamp(article.record_modified_at))
+    assert _stamp("--issue", str(issue.pk)) == before == _stamp("--article", str(article.pk))
+
+    author = article.authorships.first().author
+    author.affiliation = "Moffitt Cancer Center, Tampa, FL"
+    author.save()
+    after = _stamp("--issue", str(issue.pk))
+    assert after > before
+    assert _stamp("--article", str(article.pk)) == after
 
 
 def test_drafts_and_articles_without_doi_are_left_out_of_an_issue():

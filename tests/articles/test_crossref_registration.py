@@ -17,7 +17,7 @@ from lxml import etree
 from articles.models import CrossrefDeposit, Reference
 from articles.scholarly import crossref, registration
 from jhop import periodic
-from tests.factories import make_article, make_issue, make_journal
+from tests.factories import make_article, make_author, make_issue, make_journal
 
 pytestmark = pytest.mark.django_db
 State = CrossrefDeposit.State
@@ -367,6 +367,30 @@ def test_a_correction_is_redeposited_with_a_newer_timestamp(
     assert stamp(second) > stamp(first)
     assert "Corrected title" in second.document
     assert CrossrefDeposit.objects.filter(issue=issue).count() == 2
+    # Sent again unchanged (Crossref lost it, say), the deposit is still numbered above the
+    # last: Crossref ignores a DOI's deposit numbered at or below the one it holds.
+    with django_capture_on_commit_callbacks(execute=True):
+        third = registration.request_registration(article=article, user=None)
+    assert stamp(third) > stamp(second)
+    assert third.batch_id.endswith(str(stamp(third)))
+
+
+def test_a_deposit_is_numbered_by_its_records_change_not_by_when_it_is_sent(
+    fake_crossref, django_capture_on_commit_callbacks
+):
+    issue, article = _issue()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = registration.request_registration(issue=issue, user=None)
+    author = make_author(affiliation="Dana-Farber Cancer Institute")
+    article.authorships.create(author=author, position=2)
+    author.affiliation = "Moffitt Cancer Center"
+    author.save()
+    article.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = registration.request_registration(issue=issue, user=None)
+    assert "Moffitt Cancer Center" in second.document
+    assert int(second.batch_id.rsplit("-", 1)[1]) > int(first.batch_id.rsplit("-", 1)[1])
+    assert second.batch_id.endswith(crossref.timestamp(article.record_modified_at))
 
 
 def test_an_invalid_record_is_not_sent(fake_crossref):

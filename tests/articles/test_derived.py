@@ -256,3 +256,25 @@ def test_check_derived_finds_and_repairs_a_stale_search_row(linked):
     }
     verify.drifts(only=["search"], repair=True)
     assert verify.drifts() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based check is SQL")
+def test_the_set_based_card_check_names_exactly_the_drifted_articles(linked):
+    """On PostgreSQL one query finds the articles whose lines differ; it agrees with
+    stored_values() on bylines with and without credentials, a given name left empty,
+    topics in the editors' order and articles without links."""
+    coauthor = make_author(given_name="", family_name="Roe", credentials="")
+    other = make_article(
+        title="Two",
+        authors=[coauthor, linked["author"]],
+        topics=[make_topic("Anemia"), linked["topic"]],
+    )
+    assert stored(other, "byline", "topics_line") == (
+        "Roe, Meg Barbor, MPH",
+        "Anemia, Breast Cancer",
+    )
+    assert cards.differing() == []
+    with writes.suspended():
+        Author.objects.filter(pk=coauthor.pk).update(affiliation="Moffitt Cancer Center")
+    assert cards.differing() == [other.pk]
+    assert [d.copy for d in verify.drifts(only=["cards"])] == ["Article.authors_data"]

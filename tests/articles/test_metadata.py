@@ -322,7 +322,7 @@ def test_issue_page_is_a_publication_issue(client, site):
 
 
 def test_ama_lists_six_authors_then_three_and_et_al():
-    from articles.metadata import ama_citation
+    from articles.reader.metadata import ama_citation
     from tests.factories import make_article, make_author
 
     six = [make_author(given_name="Robert J.", family_name=f"Name{i}") for i in range(6)]
@@ -365,7 +365,7 @@ def test_ris_keeps_one_line_per_tag_whatever_the_text(client, site):
 
 
 def test_citations_use_the_journal_title_abbreviation(client, site):
-    from articles.metadata import ama_citation
+    from articles.reader.metadata import ama_citation
 
     article = site["article"]
     journal = article.issue.journal

@@ -1,4 +1,4 @@
-"""Prepared statements (articles.prepared): the reader pages' queries are planned once per
+"""Prepared statements (articles.reader.prepared): the reader pages' queries are planned once per
 connection; search and everything else are planned for their values every time."""
 
 import pytest

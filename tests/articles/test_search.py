@@ -263,7 +263,7 @@ def test_publishing_withdrawing_moving_and_deleting_update_the_search_table(corp
 def test_pages_of_ranked_results_come_from_one_ranked_window(client, corpus, monkeypatch):
     """Each page is cut from the same ranked list; its total and headlines come with it, and
     a page past the end shows the last one."""
-    from articles import views
+    from articles.reader import views
 
     for n in range(5):
         make_article(title=f"Dosing note {n}", body="<p>Zoledronate dosing.</p>")

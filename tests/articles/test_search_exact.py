@@ -74,7 +74,7 @@ def test_a_filter_alone_lists_its_live_articles_newest_first(filtered):
 def test_every_page_of_a_filter_alone_comes_in_order_with_its_count(client, filtered, monkeypatch):
     """Pages past the middle are read from the other end; each shows what its place in the
     newest-first list holds, and the count is exact."""
-    from articles import views
+    from articles.reader import views
 
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     expected = newest_first(filtered["made"])
@@ -173,7 +173,7 @@ def test_filtered_searches_find_what_the_topic_holds(adjacent):
 @postgres_only
 def test_equal_scores_come_newest_first_on_every_page(monkeypatch, client):
     """Twelve articles score the same: every page shows its place in the newest-first order."""
-    from articles import views
+    from articles.reader import views
 
     made = [
         make_article(title=f"Twin {n}", body="<p>Same words.</p>", published_at=days_ago(n + 1))

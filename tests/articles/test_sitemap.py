@@ -89,7 +89,7 @@ def test_index_carries_lastmod_of_each_sitemap(client):
 
 
 def test_large_sitemaps_are_split_into_pages(client, sitemap_schema, index_schema, monkeypatch):
-    from articles.sitemaps import ArticleSitemap
+    from articles.reader.sitemaps import ArticleSitemap
 
     monkeypatch.setattr(ArticleSitemap, "limit", 2)
     build_site(n=3)
@@ -197,7 +197,7 @@ def test_an_author_of_a_scheduled_article_is_listed_once_it_is_due(client):
 
 
 def test_every_sitemap_file_is_split_at_the_limit(client, index_schema, monkeypatch):
-    from articles import sitemaps
+    from articles.reader import sitemaps
 
     for cls in (sitemaps.AuthorSitemap, sitemaps.TopicSitemap):
         monkeypatch.setattr(cls, "limit", 2)

@@ -4,7 +4,7 @@ public, cacheable pages (and how such a page names what it shows), page metadata
 sitemap registry another app adds its section to."""
 
 from articles.derived.pagecache import cache_public_page, shows
-from articles.metadata import page_meta
-from articles.sitemaps import sitemaps
+from articles.reader.metadata import page_meta
+from articles.reader.sitemaps import sitemaps
 
 __all__ = ["cache_public_page", "page_meta", "shows", "sitemaps"]

@@ -5,11 +5,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
-from articles.context_processors import primary_journal
 from articles.derived.pagecache import article_tags, shows
-from articles.metadata import article_description, modified_at
 from articles.models import Article, Section, Topic
 from articles.paths import site_url
+from articles.reader.context_processors import primary_journal
+from articles.reader.metadata import article_description, modified_at
 
 FEED_SIZE = 20
 DC_NS = "http://purl.org/dc/elements/1.1/"

@@ -8,8 +8,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import metadata
-from articles.context_processors import primary_journal
 from articles.derived.counts import live_count, sections_with_counts, topics_with_counts
 from articles.derived.pagecache import article_tags, card_tags, shows
 from articles.models import (
@@ -22,8 +20,10 @@ from articles.models import (
     Topic,
 )
 from articles.models.article import load_relations
-from articles.paging import CountedPaginator
 from articles.paths import site_url
+from articles.reader import metadata
+from articles.reader.context_processors import primary_journal
+from articles.reader.paging import CountedPaginator
 from articles.scholarly.doi import journal_of
 from articles.search import SearchForm, published_years, search_page, terms_of
 
@@ -325,7 +325,7 @@ class SubjectDetailView(ArticleListView):
 
 
 class _CountedSubjectMixin:
-    """Topic and section pages: the stored count paginates them (see articles.paging)."""
+    """Topic and section pages: the stored count paginates them (see articles.reader.paging)."""
 
     def get_paginator(self, queryset, per_page, **kwargs):
         return CountedPaginator(queryset, per_page, count=live_count(self.subject), **kwargs)
