@@ -353,11 +353,11 @@ class SearchView(PageMetaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         shows("list:search")
         form = SearchForm(self.request.GET or None, years=published_years())
-        query, page, filtered = "", None, False
+        query, results, filtered = "", None, False
         if form.is_valid():
             query = form.cleaned_data["q"]
             filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
-            page = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
+            results = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
         if query:
             self.meta_title = f"Search: {query}"
         self.noindex = bool(self.request.GET)
@@ -365,8 +365,9 @@ class SearchView(PageMetaMixin, TemplateView):
             form=form,
             query=query,
             query_words=terms_of(query),
-            page_obj=page,
-            searched=page is not None,
+            page_obj=results and results.page,
+            facets=results and results.facets,
+            searched=results is not None,
             filtered=filtered,
             **kwargs,
         )

@@ -4,6 +4,7 @@ from articles.models.crossref import CrossrefDeposit
 from articles.models.journal import Author, Issue, IssueQuerySet, Journal, Section, Topic
 from articles.models.preview import PreviewLink, PreviewLinkQuerySet
 from articles.models.related_ranking import RankedRelated
+from articles.models.search_entry import SearchEntry
 from articles.models.slug_history import ArticleSlugHistory
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "RankedRelated",
     "Reference",
     "RelatedItem",
+    "SearchEntry",
     "Section",
     "Topic",
 ]
