@@ -1,6 +1,8 @@
 """Search without PostgreSQL (SQLite in development): every word or phrase must occur
 within one field (substrings, unstemmed), ranked by where it occurs."""
 
+from collections import Counter
+
 from django.db.models import Case, Count, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Concat, ExtractYear
 
@@ -74,19 +76,28 @@ def search(articles: QuerySet, parsed: ParsedQuery, *, sort: str = "") -> QueryS
 
 
 def facets(articles: QuerySet) -> dict[str, list[tuple]]:
-    """Exact counts of the articles by year, topic, section and kind of section."""
+    """Exact counts of the articles by year, (topic slug, name) and (section slug, name,
+    content kind): two queries (years and sections counted together, by pair)."""
     ids = articles.order_by().values("pk")
-    years = (
+    pairs = (
         Article.objects.filter(pk__in=ids)
         .annotate(year=ExtractYear("published_at"))
-        .values_list("year")
+        .values_list("year", "section__slug", "section__name", "section__content_kind")
         .annotate(n=Count("pk"))
-        .order_by("-year")
+        .order_by()
     )
+    years, sections = Counter(), Counter()
+    for year, *section, n in pairs:
+        years[year] += n
+        sections[tuple(section)] += n
     topics = (
         Article.topics.through.objects.filter(article_id__in=ids)
-        .values_list("topic_id")
+        .values_list("topic__slug", "topic__name")
         .annotate(n=Count("pk"))
+        .order_by()
     )
-    sections = Article.objects.filter(pk__in=ids).values_list("section_id").annotate(n=Count("pk"))
-    return {"year": list(years), "topic": list(topics), "section": list(sections)}
+    return {
+        "year": list(years.items()),
+        "topic": list(topics),
+        "section": [(*section, n) for section, n in sections.items()],
+    }

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from articles.models import Article, Section, Topic
+from articles.models import Article, Section
 from articles.models.article import CARD_FIELDS
 from articles.search import fallback, postgres
 from articles.search.query import parse
@@ -89,29 +89,27 @@ def _facets(results, form_data: dict) -> dict[str, list[Facet]]:
         counted = postgres.facets(results.entries)
     else:
         counted = fallback.facets(results)
-    topics = Topic.objects.in_bulk([pk for pk, _ in counted["topic"]])
-    sections = Section.objects.in_bulk([pk for pk, _ in counted["section"] if pk is not None])
-    chosen_topic, chosen_section = form_data.get("topic"), form_data.get("section")
+    topic, section = form_data.get("topic"), form_data.get("section")
     by_year = [
         Facet(str(year), n, str(year), year == form_data.get("year"))
-        for year, n in sorted(counted["year"], key=lambda row: row[0] or 0, reverse=True)
+        for year, n in sorted(counted["year"], reverse=True)
         if year is not None
     ]
     by_topic = [
-        Facet(topics[pk].name, n, topics[pk].slug, topics[pk] == chosen_topic)
-        for pk, n in counted["topic"]
-        if pk in topics
+        Facet(name, n, slug, topic is not None and slug == topic.slug)
+        for slug, name, n in counted["topic"]
     ]
     by_section = [
-        Facet(sections[pk].name, n, sections[pk].slug, sections[pk] == chosen_section)
-        for pk, n in counted["section"]
-        if pk in sections
+        Facet(name, n, slug, section is not None and slug == section.slug)
+        for slug, name, _, n in counted["section"]
+        if slug is not None
     ]
     kinds = {}
-    for pk, n in counted["section"]:
-        if pk in sections:
-            kind = sections[pk].get_content_kind_display().split(" (")[0]
-            kinds[kind] = kinds.get(kind, 0) + n
+    labels = dict(Section.ContentKind.choices)
+    for slug, _, kind, n in counted["section"]:
+        if slug is not None:
+            label = labels.get(kind, kind).split(" (")[0]
+            kinds[label] = kinds.get(label, 0) + n
     by_topic.sort(key=lambda f: (-f.count, f.label))
     by_section.sort(key=lambda f: (-f.count, f.label))
     return {

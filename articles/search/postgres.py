@@ -253,15 +253,21 @@ class FilteredList(SlicedSequence):
 
 FACETS_SQL = """
 WITH m AS MATERIALIZED ({matched})
-SELECT 'year', m.year, count(*) FROM m GROUP BY m.year
-UNION ALL SELECT 'section', m.section_id, count(*) FROM m GROUP BY m.section_id
-UNION ALL SELECT 'topic', t.id, count(*) FROM m CROSS JOIN unnest(m.topic_ids) AS t(id)
-  GROUP BY t.id
+SELECT 'year', m.year::text, NULL, NULL, count(*) FROM m GROUP BY m.year
+UNION ALL
+SELECT 'section', s.slug, s.name, s.content_kind, c.n FROM (
+  SELECT m.section_id, count(*) AS n FROM m GROUP BY m.section_id
+) c JOIN articles_section s ON s.id = c.section_id
+UNION ALL
+SELECT 'topic', t.slug, t.name, NULL, c.n FROM (
+  SELECT u.id, count(*) AS n FROM m CROSS JOIN unnest(m.topic_ids) AS u(id) GROUP BY u.id
+) c JOIN articles_topic t ON t.id = c.id
 """
 
 
 def facets(entries: QuerySet) -> dict[str, list[tuple]]:
-    """Exact counts of the entries by year, section and topic, in one pass over them."""
+    """Exact counts of the entries by year, (topic slug, name) and (section slug, name,
+    content kind), in one pass over them."""
     matched = entries.annotate(year=ExtractYear("published_at")).values(
         "year", "section_id", "topic_ids"
     )
@@ -269,8 +275,13 @@ def facets(entries: QuerySet) -> dict[str, list[tuple]]:
     found = {"year": [], "section": [], "topic": []}
     with connection.cursor() as cursor:
         cursor.execute(FACETS_SQL.format(matched=sql), params)
-        for kind, key, n in cursor.fetchall():
-            found[kind].append((key, n))
+        for facet, key, name, kind, n in cursor.fetchall():
+            if facet == "year":
+                found["year"].append((int(key), n))
+            elif facet == "topic":
+                found["topic"].append((key, name, n))
+            else:
+                found["section"].append((key, name, kind, n))
     return found
 
 
