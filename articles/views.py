@@ -367,6 +367,7 @@ class SearchView(PageMetaMixin, TemplateView):
             query_words=terms_of(query),
             page_obj=results and results.page,
             facets=results and results.facets,
+            suggestion=results and results.suggestion,
             searched=results is not None,
             filtered=filtered,
             **kwargs,

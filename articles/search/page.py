@@ -1,6 +1,7 @@
 """The search page's glue: what the form asks for, read by the PostgreSQL search or the
 fallback, as a page of results with its facets."""
 
+import re
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
@@ -78,6 +79,22 @@ class Facet:
 class Results:
     page: Page
     facets: dict[str, list[Facet]] = field(default_factory=dict)
+    suggestion: str = ""
+
+
+def suggestion(query: str, filters: dict) -> str:
+    """For a search that found nothing on PostgreSQL, the query with each misspelt word
+    replaced by the nearest word of the index's vocabulary, if that finds a published
+    article; else "" (and always "" elsewhere)."""
+    if not _on_postgresql():
+        return ""
+    respelled = postgres.respelled(parse(query))
+    if not respelled:
+        return ""
+    pattern = re.compile(r"\w+", re.UNICODE)
+    corrected = pattern.sub(lambda m: respelled.get(m.group(0).lower(), m.group(0)), query)
+    corrected = " ".join(corrected.split())
+    return corrected if postgres.finds_any(parse(corrected), **filters) else ""
 
 
 def _facets(results, form_data: dict) -> dict[str, list[Facet]]:
@@ -142,5 +159,7 @@ def search_page(form_data: dict, page_number, per_page: int) -> Results:
         )
         page = Paginator(listed, per_page).get_page(page_number)
         add_snippets(page.object_list, query)
-    facets = _facets(results, form_data) if page.paginator.count else {}
-    return Results(page=page, facets=facets)
+    if page.paginator.count:
+        return Results(page=page, facets=_facets(results, form_data))
+    filters = {name: form_data.get(name) for name in ("topic", "section", "year")}
+    return Results(page=page, suggestion=suggestion(query, filters) if query else "")

@@ -285,6 +285,38 @@ def facets(entries: QuerySet) -> dict[str, list[tuple]]:
     return found
 
 
+# For each word of the query that no stored document holds (and that is no stopword), the
+# nearest lexeme of the index's vocabulary by trigrams (migration 0028), commonest first
+# among equals.
+SUGGEST_SQL = """
+SELECT q.word, (
+  SELECT v.word FROM articles_search_word v WHERE v.word %% q.word
+  ORDER BY similarity(v.word, q.word) DESC, v.ndoc DESC, v.word LIMIT 1)
+FROM unnest(%(words)s::text[]) WITH ORDINALITY AS q(word, n)
+WHERE length(to_tsvector(%(config)s::regconfig, q.word)) > 0
+  AND NOT EXISTS (
+    SELECT 1 FROM articles_search_word v
+    WHERE v.word = ANY(tsvector_to_array(to_tsvector(%(config)s::regconfig, q.word))))
+ORDER BY q.n
+"""
+
+
+def respelled(parsed: ParsedQuery) -> dict[str, str]:
+    """The query's unknown words (of four letters or more), each with the nearest word of
+    the index's vocabulary, if any is near enough (pg_trgm's similarity threshold)."""
+    words = [w.lower() for w in parsed.words if len(w) >= 4 and not w.isdigit()]
+    if not words:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(SUGGEST_SQL, {"words": words, "config": CONFIG})
+        return {word: near for word, near in cursor.fetchall() if near}
+
+
+def finds_any(parsed: ParsedQuery, **filters) -> bool:
+    """Whether the query finds a live article (with the filters)."""
+    return matching(live_entries(**filters), parsed).exists()
+
+
 def live_span() -> dict:
     """The first and last live publication dates (each read from one end of the
     newest-first index)."""

@@ -153,3 +153,46 @@ def test_no_query_breaks_the_page(client, authored):
                 "/search/", {"q": query, "sort": sort, "page": rng.choice(["1", "99", "x"])}
             )
             assert response.status_code in (200, 400), (query, sort)
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="pg_trgm over the PostgreSQL index's vocabulary"
+)
+
+
+@postgres_only
+def test_a_misspelt_drug_name_gets_a_suggestion_that_finds_it(client):
+    make_article(title="Zanubrutinib in mantle cell lymphoma", body="<p>Neutropenia.</p>")
+    make_article(title="Venetoclax embargoed", status=Article.Status.DRAFT)
+    page = parse_html(client.get("/search/?q=zanubrutinb+neutropena"))
+    (hint,) = page.find_class("did-you-mean")
+    assert seen(hint) == "Did you mean zanubrutinib neutropenia?"
+    followed = parse_html(client.get("/search/" + hint.find("a").get("href")))
+    assert seen(followed.get_element_by_id("results-heading")).startswith("1 result for")
+    # A word only a draft holds is never suggested; a known word needs no suggestion.
+    assert not parse_html(client.get("/search/?q=venetoclx")).find_class("did-you-mean")
+    assert not parse_html(client.get("/search/?q=lymphoma+xyzzyq")).find_class("did-you-mean")
+
+
+@postgres_only
+def test_the_vocabulary_counts_every_stored_document_after_any_write():
+    from articles.derived import verify
+
+    article = make_article(title="Zoledronate dosing", body="<p>Renal dosing.</p>")
+    other = make_article(title="Zoledronate in myeloma")
+    article.title = "Denosumab dosing"
+    article.save()
+    other.delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word, ndoc FROM articles_search_word WHERE word LIKE 'z%%'")
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT ndoc FROM articles_search_word WHERE word = 'denosumab'")
+        assert cursor.fetchone() == (1,)
+    assert verify.drifts(only=["search_words"]) == []
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE articles_search_word SET ndoc = 7 WHERE word = 'denosumab'")
+    assert [(d.row, d.stored, d.fresh) for d in verify.drifts(only=["search_words"])] == [
+        ("denosumab", 7, 1)
+    ]
+    verify.drifts(only=["search_words"], repair=True)
+    assert verify.drifts(only=["search_words"]) == []
