@@ -7,7 +7,7 @@ from django.db.models import Case, Count, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Concat, ExtractYear
 
 from articles.models import Article, Authorship
-from articles.search.query import AuthorName, ParsedQuery, groups_of
+from articles.search.query import ParsedQuery, groups_of
 
 
 def _match(text: str) -> Q:
@@ -42,21 +42,13 @@ def _matches(query: str) -> Q:
     return condition
 
 
-def by_author(name: AuthorName) -> QuerySet:
-    """The ids of articles credited to an author of that family name and initial."""
-    return Authorship.objects.filter(
-        author__family_name__iexact=name.family,
-        author__given_name__istartswith=name.initial,
-    ).values("article_id")
-
-
 def search(articles: QuerySet, parsed: ParsedQuery, *, sort: str = "") -> QuerySet:
     """The articles matching the query, best first (or newest first), with .rank."""
     condition = _matches(parsed.text)
     if parsed.authors:
         by_name = _matches(parsed.reduced)
         for name in parsed.authors:
-            by_name &= Q(pk__in=by_author(name))
+            by_name &= Q(pk__in=name.article_ids())
         condition |= by_name
     rank = Value(0.0, output_field=FloatField())
     for group in groups_of(parsed.ranked_by):

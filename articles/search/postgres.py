@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from articles.derived.counts import live_count
-from articles.models import Article, Authorship, Issue, SearchEntry
+from articles.models import Article, Issue, SearchEntry
 from articles.models.publishing import PublishState
-from articles.search.query import AuthorName, ParsedQuery
+from articles.search.query import ParsedQuery
 from articles.search.snippets import clean_headline, plain_snippet
 
 CONFIG = "english"
@@ -66,21 +66,13 @@ def live_entries(*, now=None, topic=None, section=None, year=None) -> QuerySet:
     return entries
 
 
-def by_author(name: AuthorName) -> QuerySet:
-    """The ids of articles credited to an author of that family name and initial."""
-    return Authorship.objects.filter(
-        author__family_name__iexact=name.family,
-        author__given_name__istartswith=name.initial,
-    ).values("article_id")
-
-
 def matching(entries: QuerySet, parsed: ParsedQuery) -> QuerySet:
     """The entries whose document matches the query (see ParsedQuery for author names)."""
     condition = Q(document=tsquery(parsed.text))
     if parsed.authors:
         by_name = Q(document=tsquery(parsed.reduced))
         for name in parsed.authors:
-            by_name &= Q(article__in=by_author(name))
+            by_name &= Q(article__in=name.article_ids())
         condition |= by_name
     return entries.filter(condition)
 

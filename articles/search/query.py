@@ -4,6 +4,10 @@
 import re
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
+from articles.models import Authorship
+
 MAX_TERMS = 12
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 # websearch_to_tsquery's tokens: "a phrase", -exclusion, or a word.
@@ -21,6 +25,13 @@ class AuthorName:
 
     family: str
     initial: str
+
+    def article_ids(self) -> QuerySet:
+        """The ids of the articles credited to an author of this family name and initial."""
+        return Authorship.objects.filter(
+            author__family_name__iexact=self.family,
+            author__given_name__istartswith=self.initial,
+        ).values("article_id")
 
 
 @dataclass(frozen=True)
