@@ -4,7 +4,7 @@ counted), ranked over all matches, best first, or newest first.
 query: the reader's query (websearch_to_tsquery's syntax, and author names with initials);
 postgres: the search on PostgreSQL (the trigger-kept articles_search table); fallback: the
 search elsewhere (SQLite in development); snippets: the marked extracts; forms: the search
-form; page: the page of results and its facets, as the view asks for them.
+form; page: the page of results, its facets and "did you mean", as the view asks for them.
 """
 
 from articles.search.forms import SearchForm

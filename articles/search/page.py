@@ -1,5 +1,5 @@
 """The search page's glue: what the form asks for, read by the PostgreSQL search or the
-fallback, as a page of results with its facets."""
+fallback, as a page of results with its facets, or, when nothing matches, a suggestion."""
 
 import re
 from dataclasses import dataclass, field
@@ -139,7 +139,7 @@ def _facets(results, form_data: dict) -> dict[str, list[Facet]]:
 
 def search_page(form_data: dict, page_number, per_page: int) -> Results:
     """The page of results the search form asks for (its articles carry .snippet), with the
-    facets of every match."""
+    facets of every match; or, when nothing matches, "did you mean" (PostgreSQL)."""
     query = form_data.get("q") or ""
     results = search_articles(
         query,
