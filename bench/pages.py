@@ -60,6 +60,12 @@ def configure_production(redis_url: str):
     servers.collect_static(env)
 
 
+def load_average() -> str:
+    """The machine's load (others' work included), as /proc reads it."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=2000)
@@ -106,6 +112,7 @@ def main() -> None:
         fill_archive(args.articles)
         print(f"archive built in {time.perf_counter() - t0:.1f}s")
     print(f"archive: {Article.objects.count()} articles on {connection.vendor}")
+    print(f"load average before (1, 5, 15 min): {load_average()}")
 
     article = Article.objects.published().newest_first()[10]
     last_page = -(-Article.objects.published().count() // 5000)
@@ -132,6 +139,9 @@ def main() -> None:
         "search rare": reverse("articles:search") + "?q=zanubrutinib",
         "search author": reverse("articles:search") + f"?q={author.family_name}",
         "search, page 40": reverse("articles:search") + "?q=cancer&page=40",
+        "search common, by date": reverse("articles:search") + "?q=cancer&sort=date",
+        "search author initial": reverse("articles:search")
+        + f"?q={author.family_name}+{author.given_name[:1]}",
         # Phrases, exclusions, or, filters: every form the search page accepts.
         "search phrase reversed": reverse("articles:search") + '?q="cancer+breast"',
         "search phrase never": reverse("articles:search") + '?q="evidence+summary"',
@@ -235,6 +245,7 @@ def main() -> None:
             f"{app_ms + db_ms:>11.1f}{statistics.median(walls):>13.1f}",
             flush=True,
         )
+    print(f"load average after (1, 5, 15 min): {load_average()}")
     print("\nwhat each page asked:")
     for name, url in pages.items():
         print(f"  {name:<28}{unquote_plus(url)}")

@@ -241,6 +241,36 @@ def _search_in_background(repair: bool) -> list:
     return futures
 
 
+SEARCH_WORDS_FRESH = """
+SELECT l AS word, count(*) AS ndoc
+FROM articles_search s CROSS JOIN unnest(tsvector_to_array(s.document)) l GROUP BY l
+"""
+SEARCH_WORDS_DRIFT = """
+SELECT coalesce(f.word, w.word), w.ndoc, f.ndoc
+FROM articles_search_word w FULL JOIN (
+  SELECT l AS word, count(*) AS ndoc
+  FROM articles_search s CROSS JOIN unnest(tsvector_to_array(s.document)) l GROUP BY l
+) f ON f.word = w.word
+WHERE w.ndoc IS DISTINCT FROM f.ndoc ORDER BY 1
+"""
+
+
+def check_search_words(*, repair: bool) -> Iterator[Drift]:
+    """articles_search_word (PostgreSQL): each lexeme's number of stored documents."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_WORDS_DRIFT)
+        found = cursor.fetchall()
+    for word, stored, fresh in found:
+        yield Drift("articles_search_word", word, stored, fresh)
+    if repair and found:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE articles_search IN SHARE MODE")
+            cursor.execute("DELETE FROM articles_search_word")
+            cursor.execute("INSERT INTO articles_search_word (word, ndoc)" + SEARCH_WORDS_FRESH)
+
+
 CHECKS = {
     "cards": check_cards,
     "body_html": check_body_html,
@@ -248,6 +278,7 @@ CHECKS = {
     "related": check_related,
     "records": check_records,
     "search": check_search,
+    "search_words": check_search_words,
 }
 
 

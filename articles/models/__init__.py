@@ -6,6 +6,7 @@ from articles.models.journal import Author, Issue, IssueQuerySet, Journal, Secti
 from articles.models.preview import PreviewLink, PreviewLinkQuerySet
 from articles.models.related_ranking import RankedRelated
 from articles.models.review import Review, ReviewComment, ReviewState
+from articles.models.search_entry import SearchEntry
 from articles.models.slug_history import ArticleSlugHistory
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Review",
     "ReviewComment",
     "ReviewState",
+    "SearchEntry",
     "Section",
     "Topic",
 ]

@@ -8,7 +8,7 @@ paging             pages of long lists that cost the same at any depth
 context_processors the primary journal every page shows
 prepared           prepared statements for the reader pages (PostgreSQL)
 public             what other apps may use of the public side
+search             the search page: query parser, PostgreSQL and SQLite engines, facets
 
-Search (articles.search) is read side too. The stored copies these pages read are kept
-in articles.derived.
+The stored copies these pages read are kept in articles.derived.
 """

@@ -24,8 +24,8 @@ from articles.paths import site_url
 from articles.reader import metadata
 from articles.reader.context_processors import primary_journal
 from articles.reader.paging import CountedPaginator
+from articles.reader.search import SearchForm, published_years, search_page, terms_of
 from articles.scholarly.doi import journal_of
-from articles.search import SearchForm, published_years, search_page, terms_of
 
 PAGE_SIZE = 20
 RELATED_ITEMS = 10
@@ -385,11 +385,11 @@ class SearchView(PageMetaMixin, TemplateView):
     def get_context_data(self, **kwargs):
         shows("list:search")
         form = SearchForm(self.request.GET or None, years=published_years())
-        query, page, filtered = "", None, False
+        query, results, filtered = "", None, False
         if form.is_valid():
             query = form.cleaned_data["q"]
             filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
-            page = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
+            results = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
         if query:
             self.meta_title = f"Search: {query}"
         self.noindex = bool(self.request.GET)
@@ -397,8 +397,10 @@ class SearchView(PageMetaMixin, TemplateView):
             form=form,
             query=query,
             query_words=terms_of(query),
-            page_obj=page,
-            searched=page is not None,
+            page_obj=results and results.page,
+            facets=results and results.facets,
+            suggestion=results and results.suggestion,
+            searched=results is not None,
             filtered=filtered,
             **kwargs,
         )

@@ -5,7 +5,7 @@ from django.db import connection
 from django.utils import timezone
 
 from articles.models import Article, ArticleTopic, Authorship
-from articles.search import search_articles, snippet
+from articles.reader.search import search_articles, snippet
 from tests.factories import make_article, make_author, make_section, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -310,7 +310,8 @@ def test_the_form_marks_the_chosen_options_and_escapes_their_names(client, corpu
     assert '<option value="lymphoma" selected>Lymphoma</option>' in html
     assert '<option value="2019" selected>2019</option>' in html
     assert '<option value="" selected>All sections</option>' in html
-    assert html.count(" selected>") == 3
+    assert '<option value="" selected>Relevance</option>' in html
+    assert html.count(" selected>") == 4
     assert ">Cells &amp; &lt;Genes&gt;</option>" in html
 
 

@@ -1,5 +1,5 @@
 """Search answers exactly: every published article that matches, counted, ranked over all
-of them (articles.search: RankedSearch, FilteredList), checked against a brute-force
+of them (articles.reader.search: RankedSearch, FilteredList), checked against a brute-force
 reference over every article."""
 
 import random
@@ -9,9 +9,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from articles import search
 from articles.models import Article
-from articles.search import search_articles
+from articles.reader.search import postgres, search_articles
 from tests.factories import make_article, make_author, make_issue, make_section, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -288,15 +287,18 @@ def reference(query, *, topic=None, section=None, year=None):
     ids = list(live.values_list("pk", flat=True))
     sql = (
         "SELECT s.article_id FROM articles_search s"
-        " WHERE s.article_id = ANY(%(ids)s) AND s.document @@ {q}"
-        " ORDER BY {score} DESC, s.published_at DESC, s.article_id DESC"
+        " WHERE s.article_id = ANY(%(ids)s)"
+        " AND s.document @@ websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
+        " ORDER BY ts_rank(%(weights)s::float4[], s.document,"
+        " websearch_to_tsquery(%(config)s::regconfig, %(query)s)) DESC,"
+        " s.published_at DESC, s.article_id DESC"
     )
-    sql = sql.replace("{score}", search.RANK_SQL).replace("{q}", search.QUERY_SQL)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute(
-            sql, {"ids": ids, "config": search.CONFIG, "query": query, "weights": search.WEIGHTS}
+            sql,
+            {"ids": ids, "config": postgres.CONFIG, "query": query, "weights": postgres.WEIGHTS},
         )
         return [row[0] for row in cursor.fetchall()]
 

@@ -171,6 +171,7 @@ def page_urls(site) -> list[str]:
         "/search/",
         "/search/?q=breast",
         "/search/?q=breast&topic=breast-cancer&page=2",
+        "/search/?q=breast&sort=date&year=abc",
         "/search/?q=xylophonequartz",
         "/search/?q=%25%25",
         "/search/?q=x&year=abc",

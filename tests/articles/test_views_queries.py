@@ -24,12 +24,14 @@ MAX_QUERIES = {
     "topic-detail": 4,
     "section-detail": 4,
     "author-detail": 6,
-    "search": 7,
-    "search-by-topic": 8,
-    # On PostgreSQL a phrase or an exclusion costs one query more (its shape is read first).
-    "search-phrase": 9,
+    # Search: the form's choices (years, topics, sections), the page and its total, its
+    # headlines (PostgreSQL), its articles, and the facets (one query on PostgreSQL, two
+    # on SQLite).
+    "search": 9,
+    "search-by-topic": 10,
+    "search-phrase": 10,
     "search-exclusions": 8,
-    "search-by-year-and-section": 9,  # a count (no stored one for two filters) and the page
+    "search-by-year-and-section": 10,
     "feed": 7,
     "sitemap-index": 15,  # two per section (its last change, its size), the journal, newsletters
     "sitemap-articles": 6,
