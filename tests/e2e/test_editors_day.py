@@ -1,32 +1,40 @@
-"""The editor's day, done when: an Editors-group user enters an issue and an article and
-publishes it, with no trap on the way.
+"""The editor's day, done when: an Editors-group user enters an issue and an article with
+everything issue 21's task holds, publishes it, corrects it, and a reader sees it all.
 
-Steps a person takes (each fill, click, choice, drag or file pick counts one):
+Steps a person takes (each fill, click, choice, drag, file pick or address typed counts
+one; an autocomplete pick is three: click, type, choose; copying in Word is not counted,
+pasting is):
 
 - sign in: open the login page, type the user name, the password, submit (4)
 - the issue: open "Add issue" (the journal is preselected), type the volume and the
   number, pick the cover month, type the year, set the status to Published, "Save and
   continue editing" (the slug is made from the label) (7)
 - open "Add an article to this issue" from the issue page: the issue is preselected (1)
-- the article: type the title (the slug fills itself in), pick the section (click, type,
-  choose: 3), click into the body and type it with its citations (2), pick the first
-  author (3), "Add another author" (1), pick the second author (3), drag the second
-  author above the first (1), paste the three-entry reference list (1), choose the lead
-  image (1), set the status to Published (1), save (1) (18)
+- the article: type the title (the slug fills itself in), pick the section (3), click
+  into the body and paste the Word text, its superscript citations with it (2), pick
+  the first author (3), "Add another Author" (1), "+" beside it for a new author (1),
+  in the window that opens type the given name, family name and credentials and save
+  (4: the window closes and the row holds the new author), drag the new author above
+  the first (1), paste the three-entry reference list (1), pick a related item (3),
+  "Add another Related item" (1), pick the second (3), choose the lead image (1), set
+  the status to Published (1), save (1) (27)
 - the form comes back: the alt text is missing. The image is kept; type the alt text
   and save again (2)
+- the correction: open the article from the message (1), "Today" and "Now" beside
+  Corrected on (2), type the correction note (1), save (1) (5)
 
-32 steps, against about 80 before (June 2026 walkthrough in issue 12): the journal, the
-slugs and the issue were typed or searched for, the cover date typed in full, each
-reference typed field by field with its DOI twice, positions typed as numbers, and the
-image chosen again after the error.
+46 steps, against 76 for the same task in issue 21's walkthrough (December 2026), and
+about 80 for a smaller one in issue 12's (June 2026).
 
 With the review step on (EDITORIAL_REVIEW) the editor does not set the status, and saves
 with "Save and submit for review" instead (-1); a managing editor then signs in (4), opens
 the article from "Waiting for my review" on the dashboard (1) and presses "Save, approve
-and publish" (1): 37 steps, 5 more. The test counts the steps as it takes them, prints
-both counts and holds them: the day without review must not grow, and review must cost
-at most 6 steps.
+and publish" (1); the editor reloads the form (1, instead of opening the article from the
+list's message) to correct it: 51 steps, 5 more. The test counts the steps as it takes
+them, prints the count and holds it: the day without review must not grow (nor reach 76),
+and review must cost at most 6 steps. The reader's page then shows the authors with their
+credentials in byline order, the three citations linked to their references, the two
+related items first, the lead image's alt text, and the correction's date and note.
 """
 
 from datetime import timedelta
