@@ -156,8 +156,9 @@ def test_an_editor_enters_an_issue_and_an_article_and_publishes_it(
     make_journal()
     make_section("Original Article")
     make_author(given_name="Donyika", family_name="Joseph", credentials="PharmD, BCOP")
-    for title in RELATED:
-        make_article(title=title, published_at=timezone.now() - timedelta(days=30))
+    # Older first: the related items filled by recency would list them the other way round.
+    for days, title in zip((60, 30), RELATED, strict=True):
+        make_article(title=title, published_at=timezone.now() - timedelta(days=days))
     image = tmp_path / "her2-figure.png"
     buffer = BytesIO()
     Image.new("RGB", (800, 500), (30, 90, 160)).save(buffer, format="PNG")
@@ -194,6 +195,7 @@ def test_an_editor_enters_an_issue_and_an_article_and_publishes_it(
     you.click(page.locator(".add-row a", has_text="Add another Author"))
     with page.expect_popup() as popup:
         you.click("#add_id_authorships-1-author")
+    watch_for_errors(popup.value, problems)
     new_author = CountedPage(popup.value)
     new_author.fill("#id_given_name", "Meghan")
     new_author.fill("#id_family_name", "Karuturi")
@@ -264,6 +266,7 @@ def test_an_editor_enters_an_issue_and_an_article_and_publishes_it(
     assert article.slug == "antibody-drug-conjugates-in-her2-low-breast-cancer"
     assert article.issue == issue and article.is_public
     assert [a.family_name for a in article.ordered_authors] == ["Karuturi", "Joseph"]
+    assert [link.related.title for link in article.related_links.all()] == list(RELATED)
     assert article.corrected_at is None
 
     # The correction, once it is published: the date ("Today", "Now"), a note, save.
