@@ -101,7 +101,7 @@ def _facets(results, form_data: dict) -> dict[str, list[Facet]]:
     """Exact counts of every match by year, topic, section and type of article, for the
     reader to narrow the search by (the type follows from the sections' counts)."""
     if isinstance(results, postgres.RankedSearch):
-        counted = postgres.facets(results.matched)
+        counted = results.facet_counts or postgres.facets(results.matched)
     elif isinstance(results, postgres.FilteredList):
         counted = postgres.facets(results.entries)
     else:

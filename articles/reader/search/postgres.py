@@ -116,6 +116,7 @@ class RankedSearch(SlicedSequence):
         self._total = None
         self._start = self._stop = 0  # the rows read so far: [start, stop)
         self._rows = []
+        self.facet_counts = None  # by year, section and topic, once a page is read
 
     @cached_property
     def matched(self) -> QuerySet:
@@ -154,12 +155,46 @@ class RankedSearch(SlicedSequence):
             rank=rank_of(self.parsed.ranked_by), total=Window(Count("*"))
         ).order_by(*order)
 
+    def _page_and_facets(self, start: int, stop: int) -> list[tuple[int, float]]:
+        """The rows [start, stop) in the order shown, and (as self._total and
+        self.facet_counts) the number of matches and their facets, from one pass over the
+        matches: each is ranked once, and only its id, rank, date, year, section and topics
+        are kept for the sort and the counts (a window count over the whole rows would
+        spill every stored document to disk)."""
+        matched = self.matched.annotate(
+            rank=rank_of(self.parsed.ranked_by), year=ExtractYear("published_at")
+        ).values("article_id", "published_at", "rank", "year", "section_id", "topic_ids")
+        sql, params = matched.query.sql_with_params()
+        order = "m.published_at DESC, m.article_id DESC"
+        if self.sort != "date":
+            order = "m.rank DESC, " + order
+        found = {"year": [], "section": [], "topic": []}
+        rows, total = [], 0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                PAGE_AND_FACETS_SQL.format(matched=sql, order=order),
+                (*params, stop - start, start),
+            )
+            for facet, key, name, kind, n, rank, at in cursor.fetchall():
+                if facet == "row":
+                    rows.append((int(key), rank, at))
+                elif facet == "total":
+                    total = n
+                elif facet == "year":
+                    found["year"].append((int(key) if key is not None else None, n))
+                elif facet == "topic":
+                    found["topic"].append((key, name, n))
+                else:
+                    found["section"].append((key, name, kind, n))
+        if self.sort == "date":
+            rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
+        else:
+            rows.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
+        self._total, self.facet_counts = total, found
+        return [(pk, rank) for pk, rank, _ in rows]
+
     def _fetch(self, start: int, stop: int) -> None:
-        rows = list(self.ranking().values_list("article_id", "rank", "total")[start:stop])
-        if rows:
-            self._total = rows[0][2]
-        elif self._total is None:
-            self._total = self.matched.count() if start else 0
+        rows = self._page_and_facets(start, stop)
         self._start, self._stop = start, min(stop, self._total)
         ids = [row[0] for row in rows]
         headlines = {}
@@ -175,7 +210,7 @@ class RankedSearch(SlicedSequence):
             )
         articles = _cards(ids)
         self._rows = []
-        for article_id, rank, _ in rows:
+        for article_id, rank in rows:
             article = articles.get(article_id)
             if article is None:  # unpublished since the ranked query: skip it
                 continue
@@ -242,6 +277,27 @@ class FilteredList(SlicedSequence):
                 shown.append(article)
         return shown
 
+
+# A page of matches, their number and their facets, from one materialized pass (ranked
+# once). The page's rows come back unordered (UNION ALL): the caller sorts them.
+PAGE_AND_FACETS_SQL = """
+WITH m AS MATERIALIZED ({matched})
+SELECT 'row', p.article_id::text, NULL, NULL, NULL::bigint, p.rank, p.published_at FROM (
+  SELECT m.article_id, m.rank, m.published_at FROM m ORDER BY {order} LIMIT %s OFFSET %s
+) p
+UNION ALL
+SELECT 'total', NULL, NULL, NULL, count(*), NULL, NULL FROM m
+UNION ALL
+SELECT 'year', m.year::text, NULL, NULL, count(*), NULL, NULL FROM m GROUP BY m.year
+UNION ALL
+SELECT 'section', s.slug, s.name, s.content_kind, c.n, NULL, NULL FROM (
+  SELECT m.section_id, count(*) AS n FROM m GROUP BY m.section_id
+) c JOIN articles_section s ON s.id = c.section_id
+UNION ALL
+SELECT 'topic', t.slug, t.name, NULL, c.n, NULL, NULL FROM (
+  SELECT u.id, count(*) AS n FROM m CROSS JOIN unnest(m.topic_ids) AS u(id) GROUP BY u.id
+) c JOIN articles_topic t ON t.id = c.id
+"""
 
 FACETS_SQL = """
 WITH m AS MATERIALIZED ({matched})
