@@ -231,12 +231,13 @@ def test_rate_limits_count_across_both_app_servers(stack):
     browser = Browser(proxy.url)
     browser.logged_before = len(proxy.log())
     stamps = Browser(stack["a"].url)  # only the signups go through nginx: they alternate
-    statuses, upstreams = [], set()
+    statuses, upstreams, errors = [], set(), []
     for _ in range(4):  # SUBSCRIPTIONS_RATE_PER_EMAIL is 3/h on both servers
-        response, _ = signup(browser, newsletter, "grace@example.com", stamp_from=stamps)
+        response, body = signup(browser, newsletter, "grace@example.com", stamp_from=stamps)
         statuses.append(response.status)
         upstreams.add(last_upstream(proxy, browser))
-    assert statuses == [302, 302, 302, 429]
+        errors += re.findall(r'class="errorlist[^"]*"[^>]*>(.*?)</ul>', str(body), re.S)
+    assert statuses == [302, 302, 302, 429], errors  # a form sent back says why
     assert len(upstreams) == 2  # the four went to both app servers
     assert Subscriber.objects.filter(email="grace@example.com").count() == 1
 
