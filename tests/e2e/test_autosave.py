@@ -50,6 +50,8 @@ def test_paste_leave_autosave_restore_and_save(
     pasted = editor.inner_html()
     # Chromium reports each style of the pasted Word HTML that the editor reads (its
     # <style> block, style attributes) as blocked by the page's CSP: expected, none ours.
+    # The reports come asynchronously, some after this line: they are left out wherever
+    # problems are checked, and only those.
     assert not [p for p in problems if "paste_citations" in p]
     styles = ("Applying inline style", "CSP style-src")
     problems[:] = [p for p in problems if not p.startswith(styles)]
@@ -92,4 +94,4 @@ def test_paste_leave_autosave_restore_and_save(
     assert article.title == "Typed title" and "Typed in the browser." in article.body_html
     assert 'href="#ref-1"' in article.body_html and "some.<sup>2,3</sup>" in article.body
     assert not Autosave.objects.exists()
-    assert problems == []
+    assert [p for p in problems if not p.startswith(styles)] == []
