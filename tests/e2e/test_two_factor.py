@@ -62,6 +62,7 @@ def test_enrol_then_sign_in_with_a_code(manager, page, screenshot):
     secret = page.locator("figcaption code").inner_text()
     page.fill("#id_token", code(secret))
     page.click("input[type=submit]")
+    page.wait_for_selector(".recovery-codes")  # the next page, not the one just left
     codes = page.locator(".recovery-codes code").all_inner_texts()
     assert len(codes) == 10
     assert axe_violations(page) == []
