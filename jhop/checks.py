@@ -39,3 +39,32 @@ def https_site_url(app_configs, **kwargs):
             id="jhop.E002",
         )
     ]
+
+
+# Services anymail still ships but no longer supports officially (its issue 432): sending
+# and webhooks work, and are tested here, but anymail's fixes for them may stop.
+UNSUPPORTED_ESPS = {"sendgrid": "https://github.com/anymail/django-anymail/issues/432"}
+
+
+@checks.register()
+def email_service_supported(app_configs, **kwargs):
+    esp = getattr(settings, "ANYMAIL_ESP", "")
+    if esp == "sendinblue":
+        return [
+            checks.Warning(
+                "ANYMAIL_ESP=sendinblue is anymail's deprecated name for Brevo.",
+                hint="Set ANYMAIL_ESP=brevo (and BREVO_* variables for SENDINBLUE_* ones); "
+                "point Brevo's webhooks at /anymail/brevo/.",
+                id="jhop.W002",
+            )
+        ]
+    if esp not in UNSUPPORTED_ESPS:
+        return []
+    return [
+        checks.Warning(
+            f"ANYMAIL_ESP={esp}: django-anymail no longer supports this service officially "
+            f"({UNSUPPORTED_ESPS[esp]}).",
+            hint="It works and JHOP's tests cover it; consider Amazon SES, Postmark or Mailgun.",
+            id="jhop.W001",
+        )
+    ]

@@ -155,3 +155,29 @@ def test_odd_sns_fields_are_a_400(client, webhooks, change):  # noqa: F811
         **basic(),
     )
     assert response.status_code == 400
+
+
+def test_deprecated_aliases_are_not_mounted_and_no_request_warns(client, webhooks, recwarn):  # noqa: F811
+    """anymail's /sendinblue/ URLs are Brevo's under an old name, deprecated: only /brevo/ is
+    mounted. SendGrid's views, which anymail no longer supports officially, work without a
+    warning per request (`manage.py check` says it once, jhop.W001)."""
+    body = '[{"event": "delivered", "email": "a@example.org", "sg_event_id": "1"}]'
+    json_body = {"content_type": "application/json", **basic()}
+    sendinblue = client.post("/anymail/sendinblue/tracking/", "{}", **json_body)
+    brevo = client.post("/anymail/brevo/tracking/", "{not json", **json_body)
+    sendgrid = client.post("/anymail/sendgrid/tracking/", body, **json_body)
+    assert sendinblue.status_code == 404
+    assert brevo.status_code == 400
+    assert sendgrid.status_code == 200
+    assert [str(w.message) for w in recwarn] == []
+
+
+@pytest.mark.parametrize(
+    ("esp", "check_id"),
+    [("sendgrid", "jhop.W001"), ("sendinblue", "jhop.W002"), ("postmark", None)],
+)
+def test_check_names_an_email_service_anymail_no_longer_supports(settings, esp, check_id):
+    from jhop.checks import email_service_supported
+
+    settings.ANYMAIL_ESP = esp
+    assert [m.id for m in email_service_supported(None)] == ([check_id] if check_id else [])
