@@ -20,7 +20,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-PORTS = range(8200, 8300)  # this project's loopback port range for throwaway servers
+
+
+def _ports() -> range:
+    """This project's loopback port range for throwaway servers (8200-8299), split between
+    pytest-xdist's processes: a port found free is only bound later (by nginx, gunicorn),
+    so two processes scanning the same range would both take its first free port."""
+    first, last = 8200, 8300
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or count < 2:
+        return range(first, last)
+    n, width = int(worker[2:]), (last - first) // count
+    return range(first + n * width, first + (n + 1) * width)
+
+
+PORTS = _ports()
 
 
 def free_port(taken: set[int] | None = None) -> int:
