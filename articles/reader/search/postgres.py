@@ -6,11 +6,12 @@ websearch_to_tsquery; every match is scored with ts_rank and counted in one pass
 the rows shown get a headline."""
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connection
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
+from django.db import connection, transaction
+from django.db.models import F, FloatField, Func, Max, Min, Q, QuerySet, Value
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -18,7 +19,7 @@ from django.utils.functional import cached_property
 from articles.derived.counts import live_count
 from articles.models import Article, Issue, SearchEntry
 from articles.models.publishing import PublishState
-from articles.reader.search.query import ParsedQuery
+from articles.reader.search.query import ParsedQuery, exclusions_only
 from articles.reader.search.snippets import clean_headline, plain_snippet
 
 CONFIG = "english"
@@ -35,12 +36,67 @@ HEADLINE = {
 }
 
 
+# By relevance with RUM: the rows read in the index's order past the page's last, so that
+# equal scores across its edge seldom need a second read.
+RUM_REACH = 10
+# The documents' index: RUM where the server has the extension (migration 0034), else GIN.
+DOCUMENT_INDEX = "articles_search_document_idx"
+
+
 def tsquery(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=CONFIG)
 
 
 def rank_of(text: str) -> SearchRank:
     return SearchRank(F("document"), tsquery(text), weights=WEIGHTS)
+
+
+class Distance(Func):
+    """RUM's `document <=> query`: the inverse of RUM's score of the document (cover
+    density over its positions, weighted like WEIGHTS), infinite when the score is 0. The
+    RUM index returns matches in its order from the positions it stores; computed on a
+    row, it reads the row's document."""
+
+    arg_joiner = " <=> "
+    template = "(%(expressions)s)"
+    output_field = FloatField()
+
+
+_rum_indexed = {}
+
+
+@contextmanager
+def planned(*methods: str):
+    """Run the queries inside with these plan methods off (e.g. "seqscan"): the planner
+    costs a test of `document @@ query` on a row as a cheap function call, not as reading
+    a 10-30 kB document stored out of line, so it would scan the table for a common
+    word, where the index answers without reading any document."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for method in methods:
+            cursor.execute(f"SET LOCAL enable_{method} = off")
+        yield
+
+
+def ranking_by_rum() -> bool:
+    """Whether the documents' index is a RUM index (migration 0034, where the server has
+    the extension): then the ranking is RUM's score, else ts_rank (with WEIGHTS both).
+    Asked once per database a process uses."""
+    name = connection.settings_dict["NAME"]
+    if name not in _rum_indexed:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM pg_indexes WHERE indexname = %s AND indexdef LIKE %s",
+                [DOCUMENT_INDEX, "% USING rum %"],
+            )
+            _rum_indexed[name] = cursor.fetchone() is not None
+    return _rum_indexed[name]
+
+
+def _lacking_words(groups: list[list[str]] | None) -> bool:
+    """Whether exclusions_only() found words a match must lack, each alone (`-a -b`): no
+    match holds any of the query's words, so every match scores 0 (by either ranking).
+    (Not so for `-"a b"` or `-a or -b`: a match may hold a, and it counts.)"""
+    return groups is not None and all(len(g) == 1 and " " not in g[0] for g in groups)
 
 
 def live_entries(*, now=None, topic=None, section=None, year=None) -> QuerySet:
@@ -67,7 +123,18 @@ def live_entries(*, now=None, topic=None, section=None, year=None) -> QuerySet:
 
 
 def matching(entries: QuerySet, parsed: ParsedQuery) -> QuerySet:
-    """The entries whose document matches the query (see ParsedQuery for author names)."""
+    """The entries whose document matches the query (see ParsedQuery for author names).
+
+    A query of exclusions only is read as "every entry but those holding the words": no
+    index answers "lacks a word", and testing each live row would read every stored
+    document; the index finds the entries holding them (exactly: plain words need no
+    recheck)."""
+    groups = exclusions_only(parsed.text)
+    if groups is not None:
+        holding = Q()
+        for group in groups:  # a match lacks at least one of each group's
+            holding |= Q(document=tsquery(" ".join(f'"{text}"' for text in group)))
+        return entries.exclude(article__in=SearchEntry.objects.filter(holding).values("article_id"))
     condition = Q(document=tsquery(parsed.text))
     if parsed.authors:
         by_name = Q(document=tsquery(parsed.reduced))
@@ -105,9 +172,11 @@ class RankedSearch(SlicedSequence):
 
     Exact: its length is the number of live articles matching (with the filters), and the
     order is the ranking over all of them (ties newest first), or newest first when sorted
-    by date. A page costs one query for its rows and the total (a window count over every
-    match), one for its headlines, and one for its articles (with the one published() rule,
-    once more, as a safety net)."""
+    by date. A page costs one query for the total, the facets (and, by date, the page's
+    rows); by relevance with RUM, one for the page's rows in the index's order and one for
+    their scores (more only when equal scores straddle the page's edges: see
+    _best_rum()); one for its headlines; one for its articles (with the one published()
+    rule, once more, as a safety net)."""
 
     def __init__(self, parsed: ParsedQuery, *, sort: str = "", **filters):
         self.parsed = parsed
@@ -146,38 +215,34 @@ class RankedSearch(SlicedSequence):
         number = min(number, 10**9)  # past any archive, within OFFSET's range
         self._fetch((number - 1) * per_page, number * per_page)
 
-    def ranking(self) -> QuerySet:
-        """Every match with its rank and the number of matches, in the order shown."""
-        order = ["-rank", "-published_at", "-article_id"]
-        if self.sort == "date":
-            order = ["-published_at", "-article_id"]
-        return self.matched.annotate(
-            rank=rank_of(self.parsed.ranked_by), total=Window(Count("*"))
-        ).order_by(*order)
-
-    def _page_and_facets(self, start: int, stop: int) -> list[tuple[int, float]]:
-        """The rows [start, stop) in the order shown, and (as self._total and
-        self.facet_counts) the number of matches and their facets, from one pass over the
-        matches: each is ranked once, and only its id, rank, date, year, section and topics
-        are kept for the sort and the counts (a window count over the whole rows would
-        spill every stored document to disk)."""
-        matched = self.matched.annotate(
-            rank=rank_of(self.parsed.ranked_by), year=ExtractYear("published_at")
-        ).values("article_id", "published_at", "rank", "year", "section_id", "topic_ids")
+    def _page_and_facets(self, start: int, stop: int, *, ranked: bool) -> list[tuple]:
+        """The number of matches and their facets (as self._total and self.facet_counts)
+        and the rows [start, stop) in the order shown, as (id, rank), from one pass over
+        the matches that keeps only each match's id, date, year, section, topics and (if
+        ranked) its score, which reads every match's document. Unranked, the rows are
+        newest first."""
+        rank = Value(0.0, FloatField())
+        if ranked and ranking_by_rum():
+            rank = Value(1.0) / Distance(F("document"), tsquery(self.parsed.ranked_by))
+        elif ranked:
+            rank = rank_of(self.parsed.ranked_by)
+        matched = self.matched.annotate(rank=rank, year=ExtractYear("published_at")).values(
+            "article_id", "published_at", "rank", "year", "section_id", "topic_ids"
+        )
         sql, params = matched.query.sql_with_params()
         order = "m.published_at DESC, m.article_id DESC"
-        if self.sort != "date":
+        if ranked:
             order = "m.rank DESC, " + order
         found = {"year": [], "section": [], "topic": []}
         rows, total = [], 0
-        with connection.cursor() as cursor:
+        with planned("seqscan"), connection.cursor() as cursor:
             cursor.execute(
                 PAGE_AND_FACETS_SQL.format(matched=sql, order=order),
                 (*params, stop - start, start),
             )
-            for facet, key, name, kind, n, rank, at in cursor.fetchall():
+            for facet, key, name, kind, n, score, at in cursor.fetchall():
                 if facet == "row":
-                    rows.append((int(key), rank, at))
+                    rows.append((int(key), score, at))
                 elif facet == "total":
                     total = n
                 elif facet == "year":
@@ -186,15 +251,64 @@ class RankedSearch(SlicedSequence):
                     found["topic"].append((key, name, n))
                 else:
                     found["section"].append((key, name, kind, n))
-        if self.sort == "date":
-            rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
-        else:
-            rows.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
+        rows.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
         self._total, self.facet_counts = total, found
-        return [(pk, rank) for pk, rank, _ in rows]
+        return [(pk, score) for pk, score, _ in rows]
+
+    def _best_rum(self, start: int, stop: int) -> list[tuple[int, float]]:
+        """The rows [start, stop) of the ranking by RUM's score, as (id, rank).
+
+        The index returns the matches best first (ascending distance, scored from the
+        positions it stores), in no order among equal scores: the ids from just before the
+        page to RUM_REACH past it are read in that order, only those rows are scored from
+        their documents, and while the first of them ties with the page's first row (or
+        the last with the page's last) the window widens. Then the page's rows are those
+        at its places in the index's order, and only their order among equal scores is
+        left to set: newest first."""
+        query = tsquery(self.parsed.ranked_by)
+        # Every match matches ranked_by: with author names, the index reads by it.
+        ordered = self.matched.filter(document=query).order_by(Distance(F("document"), query))
+        lo, hi = max(start - 1, 0), min(stop + RUM_REACH, self._total)
+        while True:
+            with planned("seqscan", "bitmapscan", "sort"):  # the index's order, unscored
+                ids = list(ordered.values_list("article_id", flat=True)[:hi])
+            if start >= len(ids):  # unpublished since the count
+                return []
+            hi = len(ids)
+            scored = {
+                pk: (distance, -published_at.timestamp(), -pk)
+                for pk, distance, published_at in SearchEntry.objects.filter(
+                    article_id__in=ids[lo:hi]
+                )
+                .annotate(distance=Distance(F("document"), query))
+                .values_list("article_id", "distance", "published_at")
+            }
+            distance = [scored[pk][0] for pk in ids[lo:hi]]
+            first, last = start - lo, min(stop, hi) - 1 - lo
+            widen_down = lo > 0 and distance[0] == distance[first]
+            widen_up = hi < self._total and distance[-1] == distance[last]
+            if not (widen_down or widen_up):
+                break
+            reach = 2 * (hi - lo)
+            lo = max(lo - reach, 0) if widen_down else lo
+            hi = min(hi + reach, self._total) if widen_up else hi
+        window = sorted(ids[lo:hi], key=scored.get)
+        return [(pk, 1 / scored[pk][0]) for pk in window[start - lo : stop - lo]]
 
     def _fetch(self, start: int, stop: int) -> None:
-        rows = self._page_and_facets(start, stop)
+        """Read the rows [start, stop): by relevance with RUM, in the index's order
+        (_best_rum), unless the query is exclusions only (no index reads it: matches are
+        scored one by one, or, lacking every word, all score 0 and come newest first);
+        by relevance without RUM, every match scored with ts_rank; by date, newest
+        first."""
+        excluding = exclusions_only(self.parsed.ranked_by)
+        ranked = self.sort != "date" and not _lacking_words(excluding)
+        by_rum = ranked and excluding is None and ranking_by_rum()
+        if by_rum:  # the page's rows come from the index: only the count and facets here
+            self._page_and_facets(start, start, ranked=False)
+            rows = self._best_rum(start, stop) if start < self._total else []
+        else:
+            rows = self._page_and_facets(start, stop, ranked=ranked)
         self._start, self._stop = start, min(stop, self._total)
         ids = [row[0] for row in rows]
         headlines = {}
