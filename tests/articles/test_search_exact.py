@@ -236,6 +236,8 @@ QUERIES = [
     "rituximab dosing or toxicity",
     "okafor",
     '"ana okafor"',
+    "Okafor A",
+    "A Okafor -renal",
     "renal -dosing -trial",
 ]
 

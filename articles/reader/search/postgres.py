@@ -266,8 +266,10 @@ class RankedSearch(SlicedSequence):
         at its places in the index's order, and only their order among equal scores is
         left to set: newest first."""
         query = tsquery(self.parsed.ranked_by)
-        # Every match matches ranked_by: with author names, the index reads by it.
-        ordered = self.matched.filter(document=query).order_by(Distance(F("document"), query))
+        ordered = self.matched
+        if self.parsed.authors:  # every match matches ranked_by: the index reads by it
+            ordered = ordered.filter(document=query)
+        ordered = ordered.order_by(Distance(F("document"), query))
         lo, hi = max(start - 1, 0), min(stop + RUM_REACH, self._total)
         while True:
             with planned("seqscan", "bitmapscan", "sort"):  # the index's order, unscored
