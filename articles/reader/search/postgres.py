@@ -36,9 +36,9 @@ HEADLINE = {
 }
 
 
-# By relevance with RUM: the rows read in the index's order past the page's last, so that
-# equal scores across its edge seldom need a second read.
-RUM_REACH = 10
+# By relevance with RUM: the ids first read in the index's order (cheap: no document is
+# read), at least this many, or twice the page's end; more if equal scores run past them.
+RUM_FIRST_READ = 200
 # The documents' index: RUM where the server has the extension (migration 0034), else GIN.
 DOCUMENT_INDEX = "articles_search_document_idx"
 
@@ -90,6 +90,18 @@ def ranking_by_rum() -> bool:
             )
             _rum_indexed[name] = cursor.fetchone() is not None
     return _rum_indexed[name]
+
+
+def has_phrase(text: str) -> bool:
+    """Whether websearch_to_tsquery(text) holds a phrase (`<->`): a quoted phrase, or a
+    word the parser splits ("covid-19"). The RUM index does not return such a query's
+    matches in the order of their distance (it checks the phrase, but its order is not
+    the operator's), so they are scored one by one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT strpos(websearch_to_tsquery(%s::regconfig, %s)::text, '<') > 0", [CONFIG, text]
+        )
+        return cursor.fetchone()[0]
 
 
 def _lacking_words(groups: list[list[str]] | None) -> bool:
@@ -255,60 +267,104 @@ class RankedSearch(SlicedSequence):
         self._total, self.facet_counts = total, found
         return [(pk, score) for pk, score, _ in rows]
 
-    def _best_rum(self, start: int, stop: int) -> list[tuple[int, float]]:
+    def _best_rum(self, start: int, stop: int) -> list[tuple[int, float]] | None:
         """The rows [start, stop) of the ranking by RUM's score, as (id, rank).
 
-        The index returns the matches best first (ascending distance, scored from the
-        positions it stores), in no order among equal scores: the ids from just before the
-        page to RUM_REACH past it are read in that order, only those rows are scored from
-        their documents, and while the first of them ties with the page's first row (or
-        the last with the page's last) the window widens. Then the page's rows are those
-        at its places in the index's order, and only their order among equal scores is
-        left to set: newest first."""
+        The index returns the matches' ids best first (ascending distance, scored from
+        the positions it stores, no document read), in no order among equal scores. So
+        the page's rows are scored from their documents, and the runs of equal scores
+        that cross its edges are found by bisection over the index's order (scoring a
+        few rows more: every row between two of equal score has that score too); those
+        runs are then ordered newest first with the page's rows, and the page cut. None
+        if the page's scores are out of the index's order (as for phrases: has_phrase)."""
         query = tsquery(self.parsed.ranked_by)
         ordered = self.matched
         if self.parsed.authors:  # every match matches ranked_by: the index reads by it
             ordered = ordered.filter(document=query)
-        ordered = ordered.order_by(Distance(F("document"), query))
-        lo, hi = max(start - 1, 0), min(stop + RUM_REACH, self._total)
-        while True:
-            with planned("seqscan", "bitmapscan", "sort"):  # the index's order, unscored
-                ids = list(ordered.values_list("article_id", flat=True)[:hi])
-            if start >= len(ids):  # unpublished since the count
-                return []
-            hi = len(ids)
-            scored = {
-                pk: (distance, -published_at.timestamp(), -pk)
-                for pk, distance, published_at in SearchEntry.objects.filter(
-                    article_id__in=ids[lo:hi]
+        ordered = ordered.order_by(Distance(F("document"), query)).values_list(
+            "article_id", flat=True
+        )
+        ids, distance = [], {}
+
+        def read(n: int) -> None:  # the first n ids, in the index's order
+            if n > len(ids):
+                with planned("seqscan", "bitmapscan", "sort"):
+                    ids[:] = list(ordered[:n])
+
+        def score(*places: int) -> None:
+            wanted = [ids[i] for i in places if ids[i] not in distance]
+            if wanted:
+                distance.update(
+                    SearchEntry.objects.filter(article_id__in=wanted)
+                    .annotate(distance=Distance(F("document"), query))
+                    .values_list("article_id", "distance")
                 )
-                .annotate(distance=Distance(F("document"), query))
-                .values_list("article_id", "distance", "published_at")
-            }
-            distance = [scored[pk][0] for pk in ids[lo:hi]]
-            first, last = start - lo, min(stop, hi) - 1 - lo
-            widen_down = lo > 0 and distance[0] == distance[first]
-            widen_up = hi < self._total and distance[-1] == distance[last]
-            if not (widen_down or widen_up):
+
+        def at(i: int) -> float:
+            score(i)
+            return distance[ids[i]]
+
+        read(min(self._total, max(2 * stop, RUM_FIRST_READ)))
+        stop = min(stop, len(ids))
+        if start >= stop:  # unpublished since the count
+            return []
+        score(*range(start, stop))
+        page_distances = [distance[ids[i]] for i in range(start, stop)]
+        if page_distances != sorted(page_distances):  # not the operator's order: score all
+            return None
+        # The run of the page's first score begins at `first`: the lowest place whose
+        # distance equals it (bisection over [0, start]).
+        low, first = 0, start
+        while low < first:
+            middle = (low + first) // 2
+            if at(middle) < distance[ids[start]]:
+                low = middle + 1
+            else:
+                first = middle
+        # The run of its last score ends before `end`: the lowest place past stop - 1
+        # whose distance is greater (read further while the run lasts to the end).
+        last = distance[ids[stop - 1]]
+        while at(len(ids) - 1) == last and len(ids) < self._total:
+            before = len(ids)
+            read(min(self._total, 8 * before))
+            if len(ids) == before:
                 break
-            reach = 2 * (hi - lo)
-            lo = max(lo - reach, 0) if widen_down else lo
-            hi = min(hi + reach, self._total) if widen_up else hi
-        window = sorted(ids[lo:hi], key=scored.get)
-        return [(pk, 1 / scored[pk][0]) for pk in window[start - lo : stop - lo]]
+        low, end = stop, len(ids)
+        while low < end:
+            middle = (low + end) // 2
+            if at(middle) > last:
+                end = middle
+            else:
+                low = middle + 1
+        window = ids[first:end]
+        for pk in ids[first:start]:
+            distance[pk] = distance[ids[start]]
+        for pk in ids[stop:end]:
+            distance[pk] = last
+        published = dict(
+            SearchEntry.objects.filter(article_id__in=window).values_list(
+                "article_id", "published_at"
+            )
+        )
+        window.sort(key=lambda pk: (distance[pk], -published[pk].timestamp(), -pk))
+        page = window[start - first : stop - first]
+        return [(pk, 1 / distance[pk]) for pk in page]
 
     def _fetch(self, start: int, stop: int) -> None:
         """Read the rows [start, stop): by relevance with RUM, in the index's order
-        (_best_rum), unless the query is exclusions only (no index reads it: matches are
+        (_best_rum), unless the query has a phrase or is exclusions only (then matches are
         scored one by one, or, lacking every word, all score 0 and come newest first);
         by relevance without RUM, every match scored with ts_rank; by date, newest
         first."""
         excluding = exclusions_only(self.parsed.ranked_by)
         ranked = self.sort != "date" and not _lacking_words(excluding)
         by_rum = ranked and excluding is None and ranking_by_rum()
+        by_rum = by_rum and not has_phrase(self.parsed.ranked_by)
         if by_rum:  # the page's rows come from the index: only the count and facets here
             self._page_and_facets(start, start, ranked=False)
             rows = self._best_rum(start, stop) if start < self._total else []
+            if rows is None:
+                rows = self._page_and_facets(start, stop, ranked=True)
         else:
             rows = self._page_and_facets(start, stop, ranked=ranked)
         self._start, self._stop = start, min(stop, self._total)
