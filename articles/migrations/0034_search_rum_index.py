@@ -13,7 +13,8 @@ GIN must recheck from its document). Without the extension, or the right to crea
 Rows are kept under 128 bytes in the table: the document (compressed, STORAGE EXTENDED,
 where 0019 kept it in the row up to a page's size) and the excerpt are stored out of line
 (toast_tuple_target), so that counting matches by their filters and facets reads narrow
-rows, about 60 to a page, and no document. The rows written before are rewritten (no
+rows, about 60 to a page, and no document; the topics (a few ids, read by the topic
+facet and filter) are never moved out (STORAGE PLAIN). The rows written before are rewritten (no
 document changes: the vocabulary's trigger is held off for it).
 """
 
@@ -24,7 +25,9 @@ RUM = f"CREATE INDEX {INDEX} ON articles_search USING rum (document rum_tsvector
 GIN = f"CREATE INDEX {INDEX} ON articles_search USING gin (document)"
 REWRITE = """
 ALTER TABLE articles_search DISABLE TRIGGER articles_search_words_updated;
-UPDATE articles_search SET excerpt = excerpt || '', document = document || ''::tsvector;
+UPDATE articles_search
+SET excerpt = excerpt || '', document = document || ''::tsvector,
+  topic_ids = topic_ids || '{}'::bigint[];
 ALTER TABLE articles_search ENABLE TRIGGER articles_search_words_updated;
 """
 
@@ -49,7 +52,8 @@ def forward(apps, schema_editor):
         return
     schema_editor.execute(
         "ALTER TABLE articles_search SET (toast_tuple_target = 128);"
-        "ALTER TABLE articles_search ALTER COLUMN document SET STORAGE EXTENDED"
+        "ALTER TABLE articles_search ALTER COLUMN document SET STORAGE EXTENDED;"
+        "ALTER TABLE articles_search ALTER COLUMN topic_ids SET STORAGE PLAIN"
     )
     schema_editor.execute(REWRITE)
     if _can_create_rum(schema_editor.connection):
@@ -64,7 +68,8 @@ def backward(apps, schema_editor):
     schema_editor.execute(GIN)
     schema_editor.execute(
         "ALTER TABLE articles_search RESET (toast_tuple_target);"
-        "ALTER TABLE articles_search ALTER COLUMN document SET STORAGE MAIN"
+        "ALTER TABLE articles_search ALTER COLUMN document SET STORAGE MAIN;"
+        "ALTER TABLE articles_search ALTER COLUMN topic_ids SET STORAGE EXTENDED"
     )
 
 
