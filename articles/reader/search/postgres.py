@@ -312,33 +312,33 @@ class RankedSearch(SlicedSequence):
         page_distances = [distance[ids[i]] for i in range(start, stop)]
         if page_distances != sorted(page_distances):  # not the operator's order: score all
             return None
-        # The run of the page's first score begins at `first`: the lowest place whose
-        # distance equals it (bisection over [0, start]).
-        low, first = 0, start
-        while low < first:
-            middle = (low + first) // 2
-            if at(middle) < distance[ids[start]]:
-                low = middle + 1
-            else:
-                first = middle
-        # The run of its last score ends before `end`: the lowest place past stop - 1
-        # whose distance is greater (read further while the run lasts to the end).
-        last = distance[ids[stop - 1]]
+
+        def lowest(low: int, high: int, reached) -> int:
+            """The lowest place in [low, high) where reached(distance) holds (it holds
+            from some place on: distances ascend), else high; seven places scored a
+            query."""
+            while low < high:
+                places = sorted({low + (high - low) * j // 8 for j in range(1, 8)} | {low})
+                score(*places)
+                below = [i for i in places if not reached(distance[ids[i]])]
+                above = [i for i in places if reached(distance[ids[i]])]
+                low = below[-1] + 1 if below else low
+                high = above[0] if above else high
+            return low
+
+        # The run of the page's first score begins at `first`; that of its last ends
+        # before `end` (read further while it lasts to the last id read).
+        d_first, last = distance[ids[start]], distance[ids[stop - 1]]
+        first = lowest(0, start, lambda d: d >= d_first)
         while at(len(ids) - 1) == last and len(ids) < self._total:
             before = len(ids)
             read(min(self._total, 8 * before))
             if len(ids) == before:
                 break
-        low, end = stop, len(ids)
-        while low < end:
-            middle = (low + end) // 2
-            if at(middle) > last:
-                end = middle
-            else:
-                low = middle + 1
+        end = lowest(stop, len(ids), lambda d: d > last)
         window = ids[first:end]
         for pk in ids[first:start]:
-            distance[pk] = distance[ids[start]]
+            distance[pk] = d_first
         for pk in ids[stop:end]:
             distance[pk] = last
         published = dict(
