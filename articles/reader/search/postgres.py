@@ -1,9 +1,14 @@
 """Search on PostgreSQL, over articles_search (SearchEntry): one row per article holding
 its weighted document (title A, standfirst B, body C, each author's and topic's name D,
 kept apart so that no phrase spans two of them), its publish fields, topics and a
-plain-text excerpt, all kept by triggers. The reader's query is read by
-websearch_to_tsquery; every match is scored with ts_rank and counted in one pass; only
-the rows shown get a headline."""
+plain-text excerpt, all kept by triggers; the document and excerpt are stored out of line,
+so its rows are narrow (migration 0034). The reader's query is read by
+websearch_to_tsquery; every match is counted, with its facets, in one pass through the
+documents' index that reads no document. The ranking is RUM's score where the documents'
+index is RUM (migration 0034): the page's rows come in order from the index, and only they
+(and a few around them, for ties) are scored from their documents; phrases, and
+exclusions of phrases or alternatives, are scored match by match. Without RUM, every
+match is scored with ts_rank in the counting pass. Only the rows shown get a headline."""
 
 from collections.abc import Sequence
 from contextlib import contextmanager
