@@ -55,10 +55,10 @@ def forward(apps, schema_editor):
         "ALTER TABLE articles_search ALTER COLUMN document SET STORAGE EXTENDED;"
         "ALTER TABLE articles_search ALTER COLUMN topic_ids SET STORAGE PLAIN"
     )
+    # The index is built once after the rewrite, not updated row by row during it.
+    schema_editor.execute(f"DROP INDEX {INDEX}")
     schema_editor.execute(REWRITE)
-    if _can_create_rum(schema_editor.connection):
-        schema_editor.execute(f"DROP INDEX {INDEX}")
-        schema_editor.execute(RUM)
+    schema_editor.execute(RUM if _can_create_rum(schema_editor.connection) else GIN)
 
 
 def backward(apps, schema_editor):
