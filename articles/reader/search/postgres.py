@@ -472,7 +472,7 @@ SELECT 'section', s.slug, s.name, s.content_kind, c.n, NULL, NULL FROM (
 ) c JOIN articles_section s ON s.id = c.section_id
 UNION ALL
 SELECT 'topic', t.slug, t.name, NULL, c.n, NULL, NULL FROM (
-  SELECT u.id, count(*) AS n FROM m CROSS JOIN unnest(m.topic_ids) AS u(id) GROUP BY u.id
+  SELECT u.id, count(*) AS n FROM (SELECT unnest(m.topic_ids) AS id FROM m) u GROUP BY u.id
 ) c JOIN articles_topic t ON t.id = c.id
 """
 
@@ -485,7 +485,7 @@ SELECT 'section', s.slug, s.name, s.content_kind, c.n FROM (
 ) c JOIN articles_section s ON s.id = c.section_id
 UNION ALL
 SELECT 'topic', t.slug, t.name, NULL, c.n FROM (
-  SELECT u.id, count(*) AS n FROM m CROSS JOIN unnest(m.topic_ids) AS u(id) GROUP BY u.id
+  SELECT u.id, count(*) AS n FROM (SELECT unnest(m.topic_ids) AS id FROM m) u GROUP BY u.id
 ) c JOIN articles_topic t ON t.id = c.id
 """
 
