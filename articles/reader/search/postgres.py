@@ -67,9 +67,6 @@ class Distance(Func):
     output_field = FloatField()
 
 
-_rum_indexed = {}
-
-
 @contextmanager
 def planned(*methods: str):
     """Run the queries inside with these plan methods off (e.g. "seqscan"): the planner
@@ -80,6 +77,9 @@ def planned(*methods: str):
         for method in methods:
             cursor.execute(f"SET LOCAL enable_{method} = off")
         yield
+
+
+_rum_indexed = {}
 
 
 def ranking_by_rum() -> bool:
@@ -210,7 +210,8 @@ class RankedSearch(SlicedSequence):
 
     def __len__(self) -> int:
         if self._total is None:
-            self._total = self.matched.count()
+            with planned("seqscan"):
+                self._total = self.matched.count()
         return self._total
 
     def _slice(self, start: int, stop: int) -> list[Article]:
