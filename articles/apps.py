@@ -6,6 +6,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Journal content"
 
     def ready(self):
+        from articles import checks  # noqa: F401  (registers the search index check)
         from articles.derived import hub, pagecache
 
         # The page cache hears of every write that changes what a page shows (its tags).

@@ -221,6 +221,9 @@ WORDS = [
 ]
 QUERIES = [
     "cancer",
+    "-cancer -breast",
+    '-"breast cancer"',
+    "-lymphoma or -myeloma",
     "breast cancer",
     '"breast cancer"',
     '"cancer breast"',
@@ -233,6 +236,8 @@ QUERIES = [
     "rituximab dosing or toxicity",
     "okafor",
     '"ana okafor"',
+    "Okafor A",
+    "A Okafor -renal",
     "renal -dosing -trial",
 ]
 
@@ -274,9 +279,23 @@ def archive():
     return {"topic": topics[0], "section": sections[1]}
 
 
-def reference(query, *, topic=None, section=None, year=None):
+REFERENCE_SQL = """
+SELECT s.article_id FROM articles_search s
+WHERE s.article_id = ANY(%(ids)s)
+  AND s.document @@ websearch_to_tsquery(%(config)s::regconfig, %(query)s)
+ORDER BY {best}, s.published_at DESC, s.article_id DESC
+"""
+REFERENCE_RUM = "s.document <=> websearch_to_tsquery(%(config)s::regconfig, %(query)s) ASC"
+REFERENCE_TS_RANK = (
+    "ts_rank(%(weights)s::float4[], s.document,"
+    " websearch_to_tsquery(%(config)s::regconfig, %(query)s)) DESC"
+)
+
+
+def reference(query, *, topic=None, section=None, year=None, by_rum=None):
     """Every live article's stored document matched with websearch_to_tsquery and scored by
-    the site's ranking, one by one (no index), best first, ties newest first."""
+    the site's ranking, one by one (no index), best first, ties newest first: RUM's score
+    (`document <=> query`, its inverse) where the documents' index is RUM, else ts_rank."""
     live = Article.objects.published()
     if topic is not None:
         live = live.filter(topics=topic)
@@ -285,14 +304,9 @@ def reference(query, *, topic=None, section=None, year=None):
     if year is not None:
         live = live.filter(published_at__year=year)
     ids = list(live.values_list("pk", flat=True))
-    sql = (
-        "SELECT s.article_id FROM articles_search s"
-        " WHERE s.article_id = ANY(%(ids)s)"
-        " AND s.document @@ websearch_to_tsquery(%(config)s::regconfig, %(query)s)"
-        " ORDER BY ts_rank(%(weights)s::float4[], s.document,"
-        " websearch_to_tsquery(%(config)s::regconfig, %(query)s)) DESC,"
-        " s.published_at DESC, s.article_id DESC"
-    )
+    if by_rum is None:
+        by_rum = postgres.ranking_by_rum()
+    sql = REFERENCE_SQL.format(best=REFERENCE_RUM if by_rum else REFERENCE_TS_RANK)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
@@ -304,21 +318,46 @@ def reference(query, *, topic=None, section=None, year=None):
 
 
 @postgres_only
-def test_every_query_form_equals_the_brute_force_reference(archive):
+@pytest.mark.parametrize("by_rum", [True, False], ids=["RUM", "GIN"])
+def test_every_query_form_equals_the_brute_force_reference(archive, by_rum, monkeypatch):
+    """With the RUM index (ranked by RUM's score, read in the index's order), and without
+    it (ranked by ts_rank over every match), as a server without the extension would."""
+    if by_rum and not postgres.ranking_by_rum():
+        pytest.skip("this PostgreSQL has no rum extension")
+    monkeypatch.setattr(postgres, "ranking_by_rum", lambda: by_rum)
     year = Article.objects.published().latest("published_at").published_at.year
     filters = [{}, {"topic": archive["topic"]}, {"section": archive["section"]}, {"year": year}]
     filters.append({"topic": archive["topic"], "section": archive["section"]})
     checked = 0
     for query in QUERIES:
         for chosen in filters:
-            expected = reference(query, **chosen)
+            expected = reference(query, by_rum=by_rum, **chosen)
             results = search_articles(query, **chosen)
             assert len(results) == len(expected), (query, chosen)
             assert [a.pk for a in results[:20]] == expected[:20], (query, chosen)
             if len(expected) > 20:
                 assert [a.pk for a in results[20:40]] == expected[20:40], (query, chosen)
+            for start in (7, 33):  # pages that start and end anywhere, ties included
+                assert [a.pk for a in results[start : start + 9]] == (
+                    expected[start : start + 9]
+                ), (query, chosen, start)
             checked += bool(expected)
     assert checked > len(QUERIES) * 2  # most forms match something
+
+
+@postgres_only
+def test_without_the_rum_index_the_check_warns():
+    from articles.checks import search_ranked_by_index
+
+    if not postgres.ranking_by_rum():
+        pytest.skip("this PostgreSQL has no rum extension")
+    assert search_ranked_by_index(None) == []
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute("DROP INDEX articles_search_document_idx")
+        cursor.execute(
+            "CREATE INDEX articles_search_document_idx ON articles_search USING gin (document)"
+        )
+    assert [w.id for w in search_ranked_by_index(None)] == ["articles.W001"]
 
 
 @postgres_only

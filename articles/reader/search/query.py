@@ -140,3 +140,24 @@ def groups_of(query: str) -> list[list[tuple[bool, str]]]:
             groups.append([(excluded, text)])
         join = False
     return groups[:MAX_TERMS]
+
+
+PLAIN_RE = re.compile(r"^[\w\s]*$", re.UNICODE)
+
+
+def exclusions_only(query: str) -> list[list[str]] | None:
+    """For a query of exclusions only (`-a -"b c"`, `-a or -b`), of plain words and
+    phrases (no hyphen or apostrophe, which websearch_to_tsquery reads its own way), its
+    groups as lists of the words or phrases a match must not hold all of: `-a -"b c"` is
+    [["a"], ["b c"]], `-a or -b` [["a", "b"]]. Else None."""
+    for match in TOKEN_RE.finditer(query or ""):
+        word = match.group(4)
+        if word is not None and not match.group(3) and word.lower() == "or":
+            continue
+        excluded = match.group(1) if word is None else match.group(3)
+        if not excluded or not PLAIN_RE.match(match.group(2) if word is None else word):
+            return None
+    groups = groups_of(query)
+    if not groups or not all(excluded for group in groups for excluded, _ in group):
+        return None
+    return [[text for _, text in group] for group in groups]
