@@ -10,15 +10,26 @@ afterwards, in bulk, by the same code the site uses (articles.derived.related.ra
 
 import argparse
 import hashlib
+import json
 import random
 import time
 from datetime import date, timedelta
 
 import numpy as np
-from corpus import CLINICAL, FAMILY, GIVEN, SECTIONS, Corpus, title_case
+from corpus import CLINICAL, FAMILY, GIVEN, RARE, SECTIONS, Corpus, title_case
 
 # Research sections (the first five) carry most of the archive.
 SECTION_SHARES = [0.3, 0.1, 0.05, 0.1, 0.05, 0.15, 0.1, 0.05, 0.02, 0.08]
+
+
+def _lines(values: tuple) -> dict:
+    """The article's stored lines (articles.derived.cards.STORED) as COPY writes them."""
+    from articles.derived import cards
+
+    row = dict(zip(cards.STORED, values, strict=True))
+    row["authors_data"] = json.dumps(row["authors_data"])
+    row["topics_data"] = json.dumps(row["topics_data"])
+    return row
 
 
 def _writer():
@@ -62,7 +73,7 @@ def build(n_articles: int, *, seed: int = 7, verbose: bool = False) -> dict:
     from django.utils import timezone
     from django.utils.text import slugify
 
-    from articles.derived import related
+    from articles.derived import cards, related
     from articles.models import (
         Article,
         ArticleTopic,
@@ -195,44 +206,6 @@ def build(n_articles: int, *, seed: int = 7, verbose: bool = False) -> dict:
                 refs = int(nrng.integers(0, 6))
             published = now - timedelta(hours=(n_articles - i))
             plan.append((research, chosen, words, refs, published))
-        seen = set()
-        checked = 0
-
-        def articles():
-            nonlocal checked
-            for i, pk in enumerate(article_ids):
-                research, chosen, words, refs, published = plan[i]
-                names = [CLINICAL[t] for t in chosen]
-                case = SECTIONS[section_of[i]][0] == "Case Reports"
-                body, body_html = corpus.body(words, names, refs, research, case)
-                digest = hashlib.md5(body.encode()).digest()  # noqa: S324 (not security)
-                assert digest not in seen, "every body is distinct"
-                seen.add(digest)
-                if i % 500 == 0:
-                    # The HTML is what the sanitizer keeps and the site renders: checked here
-                    # on a sample (rendering every body with the site's code is slower).
-                    assert sanitize_html(body) == body
-                    assert Article(body=body).derive_from_body() == {"body_html": body_html}
-                    checked += 1
-                yield {
-                    "id": pk,
-                    "title": corpus.title(names, research, published.year),
-                    "slug": f"bench-article-{i}",
-                    "issue_id": issue_ids[i * n_issues // n_articles],
-                    "section_id": sections[section_of[i]].pk,
-                    "standfirst": corpus.standfirst(names, published.year),
-                    "body": body,
-                    "body_html": body_html,
-                    "status": Article.Status.PUBLISHED,
-                    "published_at": published,
-                    "position": i % 40,
-                    "created_at": now,
-                    "updated_at": now,
-                    "record_modified_at": now,
-                }
-
-        write(Article, articles())
-        step(f"articles (rendering checked on {checked})")
         ids = iter(range(next_id(Authorship), 10**10))
         # Some people write much more than others: authors are drawn on a Zipf curve.
         author_cdf = np.cumsum(1 / np.arange(1, n_authors + 1) ** 0.8)
@@ -265,6 +238,51 @@ def build(n_articles: int, *, seed: int = 7, verbose: bool = False) -> dict:
             ),
         )
         step("authorships and topics")
+        seen = set()
+        checked = 0
+
+        def articles(start: int, stop: int, lines: dict[int, tuple]):
+            nonlocal checked
+            for i in range(start, stop):
+                pk = article_ids[i]
+                research, chosen, words, refs, published = plan[i]
+                names = [CLINICAL[t] for t in chosen]
+                case = SECTIONS[section_of[i]][0] == "Case Reports"
+                body, body_html = corpus.body(words, names, refs, research, case)
+                digest = hashlib.md5(body.encode()).digest()  # noqa: S324 (not security)
+                assert digest not in seen, "every body is distinct"
+                seen.add(digest)
+                if i % 500 == 0:
+                    # The HTML is what the sanitizer keeps and the site renders: checked here
+                    # on a sample (rendering every body with the site's code is slower).
+                    assert sanitize_html(body) == body
+                    assert Article(body=body).derive_from_body() == {"body_html": body_html}
+                    checked += 1
+                yield {
+                    "id": pk,
+                    "title": corpus.title(names, research, published.year),
+                    "slug": f"bench-article-{i}",
+                    "issue_id": issue_ids[i * n_issues // n_articles],
+                    "section_id": sections[section_of[i]].pk,
+                    "standfirst": corpus.standfirst(names, published.year),
+                    "body": body,
+                    "body_html": body_html,
+                    **_lines(lines[pk]),
+                    "status": Article.Status.PUBLISHED,
+                    "published_at": published,
+                    "position": i % 40,
+                    "created_at": now,
+                    "updated_at": now,
+                    "record_modified_at": now,
+                }
+
+        for start in range(0, n_articles, cards.CHUNK):
+            stop = min(start + cards.CHUNK, n_articles)
+            # What articles.derived.cards stores on each article (its authors' and topics'
+            # lines and page copies), by the site's own code from the links written above.
+            lines = cards.stored_values(article_ids[start:stop])
+            write(Article, articles(start, stop, lines))
+        step(f"articles (rendering checked on {checked})")
         ids = iter(range(next_id(Reference), 10**10))
         write(
             Reference,
@@ -418,8 +436,9 @@ def _derive_in_bulk(step) -> None:
 
     recount()
     step("derived: counts")
-    cards.refresh()
-    step("derived: bylines and topic lines")
+    # Written with the articles (from the links, by the site's own code): checked here.
+    assert not cards.differing(), "stored bylines and topic lines differ from the links"
+    step("derived: bylines and topic lines checked")
     # Dated once every row a record shows exists.
     Article.objects.update(record_modified_at=timezone.now())
     step("derived: record dates")
@@ -435,6 +454,9 @@ def _derive_in_bulk(step) -> None:
             cursor.execute(BULK_SEARCH_DOCUMENTS)
             step("derived: search documents")
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            # The index sorts its entries in memory (the server's default, 64 MB, spills
+            # them to disk many times over at 100,000 long bodies).
+            cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
             cursor.execute(
                 "CREATE INDEX articles_search_document_idx ON articles_search USING gin (document)"
             )
@@ -454,9 +476,61 @@ def _analyze(*, vacuum: bool = False) -> None:
             cursor.execute(f"{'VACUUM ' if vacuum else ''}ANALYZE {tables}")
 
 
+# Words of a body: its space-separated tokens (citations included), counted in C: the spaces,
+# plus one for each paragraph or heading (each starts a word no space precedes).
+CORPUS_STATS = """
+SELECT count(*), sum(w), percentile_disc(0.5) WITHIN GROUP (ORDER BY w),
+  percentile_disc(0.99) WITHIN GROUP (ORDER BY w)
+FROM (SELECT length(body) - length(replace(body, ' ', ''))
+        + (length(body) - length(replace(body, '</', ''))) / 2 AS w
+      FROM articles_article) x
+"""
+LEXEME_STATS = """
+SELECT count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY ndoc),
+  percentile_disc(0.9) WITHIN GROUP (ORDER BY ndoc),
+  percentile_disc(0.99) WITHIN GROUP (ORDER BY ndoc), max(ndoc),
+  count(*) FILTER (WHERE ndoc = 1)
+FROM lexemes
+"""
+
+
+def corpus_stats(out=print) -> None:
+    """Print the corpus's statistics (PostgreSQL): articles and body words, and the search
+    documents' lexemes with their posting-list lengths (documents per lexeme, ts_stat)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(CORPUS_STATS)
+        articles, words, median, p99 = cursor.fetchone()
+        out(f"articles: {articles:,}; body words: {words:,} (median {median:,}, p99 {p99:,})")
+        cursor.execute(
+            "CREATE TEMP TABLE lexemes AS "
+            "SELECT word, ndoc FROM ts_stat('SELECT document FROM articles_search')"
+        )
+        cursor.execute(LEXEME_STATS)
+        n, p50, p90, p99, top, once = cursor.fetchone()
+        out(
+            f"distinct lexemes: {n:,} ({once:,} in one document); documents per lexeme: "
+            f"median {p50:,}, p90 {p90:,}, p99 {p99:,}, max {top:,}"
+        )
+        cursor.execute("SELECT word, ndoc FROM lexemes ORDER BY ndoc DESC, word LIMIT 20")
+        out("most frequent: " + ", ".join(f"{w} {d:,}" for w, d in cursor.fetchall()))
+        cursor.execute(
+            "SELECT word, ndoc FROM lexemes WHERE word = ANY(%s) ORDER BY ndoc DESC",
+            [["cancer", "patient", "breast", "lymphoma", "neutropenia", "stem", *RARE]],
+        )
+        out("bench query words: " + ", ".join(f"{w} {d:,}" for w, d in cursor.fetchall()))
+        cursor.execute("DROP TABLE lexemes")
+        out(f"(statistics computed in {time.perf_counter() - started:.1f}s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument(
+        "--stats", action="store_true", help="only print the statistics of the archive there"
+    )
     args = parser.parse_args()
     from _setup import configure
 
@@ -465,6 +539,9 @@ def main() -> None:
 
     from articles.models import Article
 
+    if args.stats:
+        corpus_stats()
+        return
     if Article.objects.exists():
         raise SystemExit("The database already has articles: use an empty one.")
     started = time.perf_counter()
@@ -473,6 +550,8 @@ def main() -> None:
         f"{args.articles} articles built in {time.perf_counter() - started:.1f}s "
         f"on {connection.vendor}"
     )
+    if connection.vendor == "postgresql":
+        corpus_stats()
 
 
 if __name__ == "__main__":

@@ -123,9 +123,9 @@ MIDDLES = _list(
 
 # Words of any oncology article, most frequent first (a Zipf curve within this list).
 DOMAIN = _list(
-    "patients treatment therapy cancer clinical dose survival response median months trial "
+    "patients treatment therapy clinical dose survival response median months trial "
     "study grade adverse events risk toxicity efficacy safety phase regimen progression overall "
-    "disease tumor randomized cohort baseline hazard ratio interval placebo arm oncology "
+    "disease tumor randomized cohort baseline hazard ratio interval placebo arm oncology cancer "
     "pharmacist dosing monitoring management receiving treated associated incidence rate "
     "outcomes chemotherapy infusion oral administration cycle cycles day days weeks daily "
     "combination monotherapy standard care guidelines recommendations evidence data analysis "
