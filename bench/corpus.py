@@ -449,6 +449,8 @@ class Corpus:
                 own = list(self.rng.choice(drugs, size=40, replace=False))
             own += [d for d, topics in RARE.items() if topic in topics]
             diseases = [str(x) for x in self.rng.choice(DISEASES, size=25, replace=False)]
+            malignancies = DISEASES[: DISEASES.index("amyloidosis")]
+            cancers = [str(x) for x in self.rng.choice(malignancies, size=5, replace=False)]
             markers = [str(x) for x in self.rng.choice(BIOMARKERS, size=8, replace=False)]
             own_trials = [str(x) for x in self.rng.choice(trials, size=20, replace=False)]
             rest = [*own[:-8], *diseases, *markers, *own_trials]
@@ -457,9 +459,9 @@ class Corpus:
             terms = [topic, *rest, *own[-8:]]
             self.topic_terms[topic] = (np.array([index[t] for t in terms]), _zipf(len(terms)))
             self.topic_drugs[topic] = [d for d in own if d not in RARE] or drugs[:10]
-            self.topic_diseases[topic] = diseases
+            self.topic_diseases[topic] = [topic] if topic in CLINICAL[:9] else cancers
             self.topic_trials[topic] = own_trials
-        self.adverse = [d for d in DISEASES if d[:1].islower()]
+        self.adverse = DISEASES[DISEASES.index("graft-versus-host disease") :]
 
     def _drug_names(self) -> tuple[list[str], dict[str, tuple[str, ...]]]:
         """Thousands of INN-like names (stem + class suffix), with the real rare ones."""
@@ -636,9 +638,8 @@ class Corpus:
         rng = self.rng
         drugs = self.topic_drugs[topic]
         drug, drug2 = (drugs[int(i)] for i in rng.choice(len(drugs), size=2))
-        disease = self.topic_diseases[topic][int(rng.integers(5))]
-        if topic in CLINICAL[:9]:
-            disease = topic
+        diseases = self.topic_diseases[topic]
+        disease = diseases[int(rng.integers(len(diseases)))]
         ae = self.adverse[int(rng.integers(len(self.adverse)))]
         trials = self.topic_trials[topic]
         case = title_case if capital else str
