@@ -1,19 +1,23 @@
 """A journal-sized archive for the benchmarks, built fast enough for 100,000 articles.
 
-Rows are written in bulk (PostgreSQL COPY, or bulk_create elsewhere) with ids assigned
-here, so no signal runs: what the site derives from content when it is saved (the
-related-items lists, the search document, the body as readers see it) is computed
-afterwards, in bulk, by the same code the site uses (articles.derived.related.rank_many etc.).
+The text is bench/corpus.py's: realistic word statistics, every body distinct. Rows are
+written in bulk (PostgreSQL COPY, or bulk_create elsewhere) with ids assigned here, so no
+signal runs: what the site derives from content when it is saved (the related-items lists,
+the counts, the search document) is computed in bulk by the same code the site uses
+(articles.derived.related.rank_many etc.); the body as readers see it is rendered by the
+corpus and checked against the site's renderer on a sample. At the end the corpus's
+statistics are printed (--stats prints them for an archive already built).
 
     DATABASE_URL=postgres://…/jhop_bench .venv/bin/python bench/archive.py --articles 100000
 """
 
 import argparse
 import hashlib
-import json
+import os
 import random
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 from corpus import CLINICAL, FAMILY, GIVEN, RARE, SECTIONS, Corpus, title_case
@@ -23,18 +27,34 @@ SECTION_SHARES = [0.3, 0.1, 0.05, 0.1, 0.05, 0.15, 0.1, 0.05, 0.02, 0.08]
 
 
 def _lines(values: tuple) -> dict:
-    """The article's stored lines (articles.derived.cards.STORED) as COPY writes them."""
+    """The article's stored lines and page copies (articles.derived.cards.STORED)."""
     from articles.derived import cards
 
-    row = dict(zip(cards.STORED, values, strict=True))
-    row["authors_data"] = json.dumps(row["authors_data"])
-    row["topics_data"] = json.dumps(row["topics_data"])
-    return row
+    return dict(zip(cards.STORED, values, strict=True))
+
+
+def _backend_pid() -> int | None:
+    """The PostgreSQL backend's process id when the server runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return pid if Path(f"/proc/{pid}/stat").exists() else None
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc (clock ticks of 10 ms)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _writer():
     from django.core.management.color import no_style
     from django.db import connection
+    from psycopg.types.json import Jsonb
 
     from articles.derived import writes
 
@@ -55,10 +75,15 @@ def _writer():
             return len(batch)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         table = connection.ops.quote_name(model._meta.db_table)
+        # JSON values go as JSON (psycopg would write a list as an array).
+        json_names = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
         with connection.cursor() as cursor:
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row.get(name, defaults[name]) for name in names])
+                    values = {**defaults, **row}
+                    for name in json_names:
+                        values[name] = Jsonb(values[name])
+                    copy.write_row([values[name] for name in names])
                     count += 1
             for sql in connection.ops.sequence_reset_sql(no_style(), [model]):
                 cursor.execute(sql)
@@ -94,10 +119,15 @@ def build(n_articles: int, *, seed: int = 7, verbose: bool = False) -> dict:
     timings = {}
     started = time.perf_counter()
 
+    backend = _backend_pid()
+
     def step(name):
         timings[name] = time.perf_counter() - started
         if verbose:
-            print(f"  {name}: {timings[name]:.1f}s", flush=True)
+            cpu = f"Python CPU {time.process_time():.1f}s"
+            if backend:
+                cpu += f", PostgreSQL CPU {_cpu_seconds(backend):.1f}s"
+            print(f"  {name}: {timings[name]:.1f}s ({cpu}; cumulative)", flush=True)
 
     now = timezone.now()
     with transaction.atomic():

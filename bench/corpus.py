@@ -13,8 +13,6 @@ linked) is rendered here directly: archive.py checks both against the site's own
 sample of every build.
 """
 
-import re
-
 import numpy as np
 
 
@@ -364,7 +362,6 @@ STANDFIRSTS = [
     "Guidance on {topic} for pharmacists managing patients who receive {drug}.",
 ]
 SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to"}
-WORD_RE = re.compile(r"[A-Za-z]")
 
 
 def _zipf(n: int, s: float = 1.05) -> np.ndarray:
@@ -422,7 +419,6 @@ class Corpus:
         self.domain_cdf = _zipf(len(DOMAIN), 1.0)
         drugs, drug_topics = self._drug_names()
         trials = self._trial_acronyms(600)
-        self.drugs = drugs
         # One list of every token text; the samplers hold indices into it.
         vocabulary = [*english, *DOMAIN]
         offset_domain = len(english)
@@ -432,8 +428,6 @@ class Corpus:
         self.vocabulary = np.array(vocabulary, dtype=object)
         self.domain_base = offset_domain
         index = {term: offset_lexicon + i for i, term in enumerate(lexicon)}
-        self.english_size = len(english)
-        self.lexicon_size = len(lexicon)
         # Every lexicon term, in a random order of frequency: the background clinical text.
         self.lexicon_order = offset_lexicon + self.rng.permutation(len(lexicon))
         self.lexicon_cdf = _zipf(len(lexicon), 1.0)
