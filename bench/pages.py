@@ -176,6 +176,16 @@ def main() -> None:
     )
     staff = Client()
     staff.force_login(admin_user)
+    # Production asks staff for a second factor (jhop/twofactor.py): the session passed it.
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=admin_user, name="bench", defaults={"confirmed": True}
+    )
+    session = staff.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     from subscriptions.models import MailingList
 
     newsletter = MailingList.objects.order_by("pk").first()
