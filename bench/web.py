@@ -413,11 +413,17 @@ def tag_invalidation(args, env: dict, redis_url: str) -> None:
     import redis
     from django.conf import settings
 
-    from articles.models import Article
+    from articles.models import Article, Reference
 
     paths = distinct_pages(args.pages)
     by_path = {a.get_absolute_url(): a.pk for a in Article.objects.published().only("slug")}
     articles = [by_path[p] for p in paths if p in by_path]
+    # The edits correct a reference: of the warmed articles, those that have one (a news
+    # item may have none).
+    cited = set(
+        Reference.objects.filter(article_id__in=articles).values_list("article_id", flat=True)
+    )
+    articles = [pk for pk in articles if pk in cited]
     rng = random.Random(11)
     edited = rng.choice(articles)
     shows = [p for p in paths if p not in by_path or by_path[p] != edited]
