@@ -388,7 +388,7 @@ class SearchView(PageMetaMixin, TemplateView):
         query, results, filtered = "", None, False
         if form.is_valid():
             query = form.cleaned_data["q"]
-            filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year"))
+            filtered = any(form.cleaned_data[name] for name in ("topic", "section", "year", "type"))
             results = search_page(form.cleaned_data, self.request.GET.get("page"), PAGE_SIZE)
         if query:
             self.meta_title = f"Search: {query}"

@@ -312,7 +312,8 @@ def test_the_form_marks_the_chosen_options_and_escapes_their_names(client, corpu
     assert '<option value="2019" selected>2019</option>' in html
     assert '<option value="" selected>All sections</option>' in html
     assert '<option value="" selected>Relevance</option>' in html
-    assert html.count(" selected>") == 4
+    assert '<option value="" selected>Any type</option>' in html
+    assert html.count(" selected>") == 5
     assert ">Cells &amp; &lt;Genes&gt;</option>" in html
 
 

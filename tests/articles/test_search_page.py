@@ -87,6 +87,41 @@ def test_the_page_shows_facets_that_narrow_the_search(client):
     assert "FDA Oncology Update (1)" in text and "News (1)" in text
     narrowed = parse_html(client.get("/search/" + links["Myeloma"]))
     assert "1 result for" in seen(narrowed.get_element_by_id("results-heading"))
+    # The type of article narrows too (the news item), and is then the one chosen.
+    assert "type=news" in links["News"]
+    by_type = parse_html(client.get("/search/" + links["News"]))
+    assert titles_seen(by_type) == ["Rituximab news"]
+    facets = seen(by_type.get_element_by_id("facets-heading").getparent())
+    assert "News (1)" in facets and "Scholarly" not in facets
+
+
+def titles_seen(page):
+    return [seen(h) for h in page.xpath("//div[@class='search-results-list']//h3")]
+
+
+@pytest.mark.parametrize("words", ["", "rituximab", "rituximab -zzz", '"rituximab news"'])
+def test_a_type_of_article_keeps_only_its_sections_articles(words):
+    news = make_section("FDA Oncology Update", content_kind="news")
+    scholarly = make_section("Original Article", content_kind="scholarly")
+    topic = make_topic("Lymphoma")
+    wanted = {
+        make_article(title="Rituximab news", section=news, body="<p>rituximab news</p>"),
+        make_article(title="More rituximab news", section=news, topics=[topic], body="<p>x</p>"),
+    }
+    make_article(title="Rituximab study", section=scholarly, body="<p>rituximab news</p>")
+    make_article(title="Rituximab, no section", body="<p>rituximab news</p>")
+    found = set(search_articles(words, kind="news"))
+    assert found == wanted
+    assert set(search_articles(words, kind="news", topic=topic)) <= found
+    assert len(search_articles(words, kind="news")) == len(found)
+    assert {a.title for a in search_articles(words, kind="scholarly")} <= {"Rituximab study"}
+
+
+def test_an_unknown_type_is_a_form_error_not_a_500(client):
+    response = client.get("/search/?q=rituximab&type=poetry")
+    assert response.status_code == 200
+    (alert,) = parse_html(response).xpath("//div[@role='alert']")
+    assert "Type of article" in seen(alert)
 
 
 @pytest.fixture

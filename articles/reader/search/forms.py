@@ -54,6 +54,13 @@ class SearchForm(forms.Form):
         widget=QuickSelect,
     )
     year = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, widget=QuickSelect)
+    type = forms.ChoiceField(
+        label="Type of article",
+        choices=[("", "Any type")]
+        + [(kind, label.split(" (")[0]) for kind, label in Section.ContentKind.choices],
+        required=False,
+        widget=QuickSelect,
+    )
     sort = forms.ChoiceField(
         label="Sort by",
         choices=[("", "Relevance"), ("date", "Newest first")],

@@ -20,17 +20,18 @@ def _on_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def search_articles(query: str, *, topic=None, section=None, year=None, sort: str = ""):
+def search_articles(query: str, *, topic=None, section=None, year=None, kind=None, sort: str = ""):
     """Published articles matching query, best first (or newest first: sort="date"), each
-    with .rank (and .headline on PostgreSQL).
+    with .rank (and .headline on PostgreSQL); kind is a type of article (its section's
+    Section.ContentKind).
 
     With no words, a filter alone lists its articles newest first; with neither, nothing.
     On PostgreSQL a RankedSearch or a FilteredList (sequences read a page at a time);
     elsewhere a QuerySet."""
     parsed = parse(query)
-    filters = {"topic": topic, "section": section, "year": year}
+    filters = {"topic": topic, "section": section, "year": year, "kind": kind or None}
     if not parsed:
-        if topic is None and section is None and year is None:
+        if topic is None and section is None and year is None and not kind:
             return Article.objects.none()
         if _on_postgresql():
             return postgres.FilteredList(**filters)
@@ -40,8 +41,10 @@ def search_articles(query: str, *, topic=None, section=None, year=None, sort: st
     return fallback.search(_filtered(**filters), parsed, sort=sort)
 
 
-def _filtered(*, topic=None, section=None, year=None):
+def _filtered(*, topic=None, section=None, year=None, kind=None):
     articles = Article.objects.published()
+    if kind:
+        articles = articles.filter(section__content_kind=kind)
     if topic is not None:
         articles = articles.filter(pk__in=topic.articles.values("pk"))
     if section is not None:
@@ -63,6 +66,11 @@ def published_years() -> range:
         return range(0)
     tz = timezone.get_current_timezone()
     return range(span["last"].astimezone(tz).year, span["first"].astimezone(tz).year - 1, -1)
+
+
+def type_label(kind: str) -> str:
+    """A type of article as the reader sees it ("Scholarly", "News")."""
+    return dict(Section.ContentKind.choices).get(kind, kind).split(" (")[0]
 
 
 @dataclass
@@ -122,18 +130,19 @@ def _facets(results, form_data: dict) -> dict[str, list[Facet]]:
         if slug is not None
     ]
     kinds = {}
-    labels = dict(Section.ContentKind.choices)
     for slug, _, kind, n in counted["section"]:
         if slug is not None:
-            label = labels.get(kind, kind).split(" (")[0]
-            kinds[label] = kinds.get(label, 0) + n
+            kinds[kind] = kinds.get(kind, 0) + n
     by_topic.sort(key=lambda f: (-f.count, f.label))
     by_section.sort(key=lambda f: (-f.count, f.label))
     return {
         "year": by_year,
         "topic": by_topic,
         "section": by_section,
-        "type": [Facet(kind, n) for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])],
+        "type": [
+            Facet(type_label(kind), n, kind, kind == form_data.get("type"))
+            for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])
+        ],
     }
 
 
@@ -146,6 +155,7 @@ def search_page(form_data: dict, page_number, per_page: int) -> Results:
         topic=form_data.get("topic"),
         section=form_data.get("section"),
         year=form_data.get("year"),
+        kind=form_data.get("type") or None,
         sort=form_data.get("sort") or "",
     )
     if isinstance(results, postgres.RankedSearch):
@@ -162,4 +172,5 @@ def search_page(form_data: dict, page_number, per_page: int) -> Results:
     if page.paginator.count:
         return Results(page=page, facets=_facets(results, form_data))
     filters = {name: form_data.get(name) for name in ("topic", "section", "year")}
+    filters["kind"] = form_data.get("type") or None
     return Results(page=page, suggestion=suggestion(query, filters) if query else "")

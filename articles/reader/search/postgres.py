@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from articles.derived.counts import live_count
-from articles.models import Article, Issue, SearchEntry
+from articles.models import Article, Issue, SearchEntry, Section
 from articles.models.publishing import PublishState
 from articles.reader.search.query import ParsedQuery, exclusions_only
 from articles.reader.search.snippets import clean_headline, plain_snippet
@@ -116,9 +116,10 @@ def _lacking_words(groups: list[list[str]] | None) -> bool:
     return groups is not None and all(len(g) == 1 and " " not in g[0] for g in groups)
 
 
-def live_entries(*, now=None, topic=None, section=None, year=None) -> QuerySet:
+def live_entries(*, now=None, topic=None, section=None, year=None, kind=None) -> QuerySet:
     """Article.objects.published() and the search form's filters, as conditions on
-    articles_search's own columns (those its newest-first and section indexes carry)."""
+    articles_search's own columns (those its newest-first and section indexes carry); a
+    type of article (kind: a Section.ContentKind) is its sections', a handful of ids."""
     now = now or timezone.now()
     hidden_issues = Issue.objects.not_published(now).order_by().values("pk")
     entries = SearchEntry.objects.filter(
@@ -128,6 +129,10 @@ def live_entries(*, now=None, topic=None, section=None, year=None) -> QuerySet:
     )
     if section is not None:
         entries = entries.filter(section=section)
+    if kind:
+        entries = entries.filter(
+            section__in=list(Section.objects.filter(content_kind=kind).values_list("pk", flat=True))
+        )
     if year is not None:
         tz = timezone.get_current_timezone()
         entries = entries.filter(
@@ -419,7 +424,8 @@ class FilteredList(SlicedSequence):
         if self._count is None:
             topic, section = self.filters.get("topic"), self.filters.get("section")
             subjects = [f for f in (topic, section) if f is not None]
-            if len(subjects) == 1 and self.filters.get("year") is None:
+            alone = self.filters.get("year") is None and not self.filters.get("kind")
+            if len(subjects) == 1 and alone:
                 self._count = live_count(subjects[0])
             else:
                 self._count = self.entries.count()
