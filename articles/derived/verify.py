@@ -167,9 +167,13 @@ WITH author_words AS MATERIALIZED (
   WHERE s.article_id BETWEEN %(low)s AND %(high)s
   GROUP BY s.article_id
 ), topics AS (
-  SELECT at.article_id, array_agg(w.v ORDER BY w.name, w.id) AS v,
+  -- The ids from the links alone, as articles_search_topic_ids() reads them (a link whose
+  -- topic is deleted in the same transaction, before the foreign key's deferred check,
+  -- still counts there).
+  SELECT at.article_id,
+         array_agg(w.v ORDER BY w.name, w.id) FILTER (WHERE w.id IS NOT NULL) AS v,
          array_agg(at.topic_id ORDER BY at.topic_id) AS ids
-  FROM articles_article_topics at JOIN topic_words w ON w.id = at.topic_id
+  FROM articles_article_topics at LEFT JOIN topic_words w ON w.id = at.topic_id
   WHERE at.article_id BETWEEN %(low)s AND %(high)s
   GROUP BY at.article_id
 )

@@ -44,6 +44,8 @@ HEADLINE = {
 # By relevance with RUM: the ids first read in the index's order (cheap: no document is
 # read), at least this many, or twice the page's end; more if equal scores run past them.
 RUM_FIRST_READ = 200
+# Past a page's rows, at most this many of the ids read are scored in the page's query.
+RUM_SCORED_AT_ONCE = 64
 # The documents' index: RUM where the server has the extension (migration 0034), else GIN.
 DOCUMENT_INDEX = "articles_search_document_idx"
 
@@ -73,9 +75,9 @@ def planned(*methods: str):
     costs a test of `document @@ query` on a row as a cheap function call, not as reading
     a 10-30 kB document stored out of line, so it would scan the table for a common
     word, where the index answers without reading any document."""
+    settings = ", ".join(f"set_config('enable_{method}', 'off', true)" for method in methods)
     with transaction.atomic(), connection.cursor() as cursor:
-        for method in methods:
-            cursor.execute(f"SET LOCAL enable_{method} = off")
+        cursor.execute(f"SELECT {settings}")  # one statement, whatever their number
         yield
 
 
@@ -319,7 +321,11 @@ class RankedSearch(SlicedSequence):
         stop = min(stop, len(ids))
         if start >= stop:  # unpublished since the count
             return []
-        score(*range(start, stop))
+        # The page's rows and as many after them (all the ids read, when at most
+        # RUM_SCORED_AT_ONCE more), in one query: the run of the page's last score usually
+        # ends among them, and the search below then scores nothing more.
+        more = len(ids) - stop
+        score(*range(start, len(ids) if more <= RUM_SCORED_AT_ONCE else 2 * stop - start))
         page_distances = [distance[ids[i]] for i in range(start, stop)]
         if page_distances != sorted(page_distances):  # not the operator's order: score all
             return None
