@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 CITATION_RE = re.compile(r"\[(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\]")
@@ -79,6 +78,12 @@ def cited_numbers(html: str) -> frozenset[int]:
 _LINK = '<a href="#{}" id="{}" aria-label="Reference {}">{}</a>'
 
 
+def _link(number: int, anchor: str) -> str:
+    # Numbers and anchors made of digits: nothing to escape (format_html cost 0.5 ms of a
+    # 1 ms body, which check_derived renders 100,000 times).
+    return _LINK.format(ref_anchor(number), anchor, number, number)
+
+
 def _render_group(group: str, counts: dict[int, int]) -> str:
     rendered = []
     for part in _parts(group):
@@ -87,14 +92,14 @@ def _render_group(group: str, counts: dict[int, int]) -> str:
             counts[n] = counts.get(n, 0) + 1
             anchors.append(cite_anchor(n, counts[n]))
         first, last = part[0], part[-1]
-        html = format_html(_LINK, ref_anchor(first), anchors[0], first, first)
+        html = _link(first, anchors[0])
         if len(part) > 1:
             # Numbers inside a range keep a target for their reference's back-link.
             for anchor in anchors[1:-1]:
-                html += format_html('<span id="{}"></span>', anchor)
-            html += "–" + format_html(_LINK, ref_anchor(last), anchors[-1], last, last)
+                html += f'<span id="{anchor}"></span>'
+            html += "–" + _link(last, anchors[-1])
         rendered.append(html)
-    return format_html('<sup class="cite">{}</sup>', mark_safe(",".join(rendered)))
+    return '<sup class="cite">' + ",".join(rendered) + "</sup>"
 
 
 @lru_cache(maxsize=256)
