@@ -77,8 +77,11 @@ SCHEDULE = [
         timedelta(minutes=2),
         "articles.scholarly.registration.advance_due",
     ),
-    # Every stored copy recomputed and compared; drift repaired (where the command exists).
+    # Every stored copy recomputed and compared; drift repaired (where the command exists):
+    # daily, the costly copies only where they or their sources changed since last found
+    # equal; weekly, every row of every copy.
     Job("check_derived", timedelta(days=1), "check_derived --repair"),
+    Job("check_derived_full", timedelta(days=7), "check_derived --repair --full"),
 ]
 
 

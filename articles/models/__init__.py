@@ -8,6 +8,7 @@ from articles.models.related_ranking import RankedRelated
 from articles.models.review import Review, ReviewComment, ReviewState
 from articles.models.search_entry import SearchEntry
 from articles.models.slug_history import ArticleSlugHistory
+from articles.models.verified_copy import VerifiedCopy
 
 __all__ = [
     "Article",
@@ -32,4 +33,5 @@ __all__ = [
     "SearchEntry",
     "Section",
     "Topic",
+    "VerifiedCopy",
 ]
