@@ -4,10 +4,13 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jhop_bench_100k \\
         .venv/bin/python bench/archive.py --articles 100000
     .venv/bin/python bench/derived.py --database jhop_bench_100k          # the command
+    .venv/bin/python bench/derived.py --database jhop_bench_100k --full   # and --full
     .venv/bin/python bench/derived.py --database jhop_bench_100k --each   # and each check
     .venv/bin/python bench/derived.py --database jhop_bench_100k --raw-sql
 
-Runs `manage.py check_derived` as an operator does (production settings: DJANGO_ENV,
+Runs `manage.py check_derived` as an operator does (the first time, when no check has
+left notes yet; then as the daily run does, with notes; with --full, then as the weekly
+run does, every row) (production settings: DJANGO_ENV,
 DEBUG off) and prints its wall time, the CPU seconds of its process (all threads) and of
 the PostgreSQL backends serving it (sampled from /proc/<pid>/stat every 0.1 s, found in
 pg_stat_activity by application_name), and the load average before and after: on a
@@ -111,9 +114,15 @@ def check_command(*args: str):
         out = io.StringIO()
         try:
             call_command("check_derived", *args, stdout=out)
+            result = out.getvalue().strip().splitlines()[-1]
         except CommandError as found:
-            return str(found).split(";")[0]
-        return out.getvalue().strip().splitlines()[-1]
+            result = str(found).split(";")[0]
+        recomputed = [
+            line.split(" articles recomputed")[0]
+            for line in out.getvalue().splitlines()
+            if " articles recomputed" in line
+        ]
+        return result + (f" (recomputed: {'; '.join(recomputed)})" if recomputed else "")
 
     return run
 
@@ -158,6 +167,9 @@ def main() -> None:
     parser.add_argument("--database", required=True, help="a PostgreSQL archive already built")
     parser.add_argument("--each", action="store_true", help="time each check alone first")
     parser.add_argument(
+        "--full", action="store_true", help="then the weekly run that ignores the notes"
+    )
+    parser.add_argument(
         "--raw-sql", action="store_true", help="then drift by SQL, check, repair, check"
     )
     parser.add_argument(
@@ -179,7 +191,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from articles.derived import verify
-    from articles.models import Article
+    from articles.models import Article, VerifiedCopy
 
     call_command("migrate", verbosity=0, interactive=False)
     print(
@@ -191,7 +203,11 @@ def main() -> None:
     if args.each:
         for name in verify.CHECKS:
             measured(f"`--only {name}`", one_check(name), database_url)
-    measured("`check_derived`", check_command(), database_url)
+    if not VerifiedCopy.objects.exists():
+        measured("`check_derived`, the first (no notes yet)", check_command(), database_url)
+    measured("`check_derived` (daily: notes)", check_command(), database_url)
+    if args.full:
+        measured("`check_derived --full` (weekly)", check_command("--full"), database_url)
     if args.raw_sql:
         measured("SQL around Django", raw_sql, database_url)
         measured("`check_derived`", check_command(), database_url)
