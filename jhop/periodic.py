@@ -77,6 +77,8 @@ SCHEDULE = [
         timedelta(minutes=2),
         "articles.scholarly.registration.advance_due",
     ),
+    # Search rows a large rename (or SQL around Django) queued, if the hub's task was lost.
+    Job("search_queue", timedelta(minutes=1), "articles.derived.search_queue.drain"),
     # Every stored copy recomputed and compared; drift repaired (where the command exists):
     # daily, the costly copies only where they or their sources changed since last found
     # equal; weekly, every row of every copy.

@@ -33,7 +33,7 @@ from django.db.models.functions import MD5
 from django.utils import timezone
 from django_tasks import task
 
-from articles.derived import cards, counts, records, related
+from articles.derived import cards, counts, records, related, search_queue
 from articles.models import Article, Author, Section, Topic, VerifiedCopy
 
 logger = logging.getLogger(__name__)
@@ -249,7 +249,9 @@ def check_records(*, repair: bool) -> Iterator[Drift]:
 # grouped in one pass instead of two subqueries per article. Each article's row is
 # recomputed unless its note (VerifiedCopy) still matches the digests of its sources and
 # of its stored row: the outer WHERE drops those before the select list parses anything.
-# Returns (id, missing, drifted, source digest, value digest) for the rows recomputed.
+# Rows queued for rewriting after a large rename (articles_search_pending) are skipped:
+# not drift, but work the queue finishes (search_queue). Returns (id, missing, drifted,
+# source digest, value digest) for the rows recomputed.
 SEARCH_DRIFT = """
 WITH author_words AS MATERIALIZED (
   SELECT id, given_name, family_name,
@@ -301,10 +303,11 @@ SELECT p.id, p.missing,
       || p.name_words || p.topic_words) AS drifted,
   p.source, p.value
 FROM pairs p
-WHERE %(full)s OR NOT EXISTS (
+WHERE NOT EXISTS (SELECT 1 FROM articles_search_pending q WHERE q.article_id = p.id)
+  AND (%(full)s OR NOT EXISTS (
   SELECT 1 FROM articles_verifiedcopy n
   WHERE n.copy = 'search' AND n.row = p.id AND n.code = %(code)s
-    AND n.source = p.source AND n.value = p.value)
+    AND n.source = p.source AND n.value = p.value))
 UNION ALL
 SELECT s.article_id, FALSE, TRUE, NULL, NULL FROM articles_search s
 WHERE s.article_id BETWEEN %(low)s AND %(high)s
@@ -441,6 +444,8 @@ def check(
     """Every drift of every declared copy (those named in only), repaired if asked; the
     noted copies recomputed only where their notes no longer match, unless full."""
     names = [name for name in CHECKS if not only or name in only]
+    if repair and "search" in names:
+        search_queue.drain()  # rows a rename queued are not drift, but work to finish
     for name in NOTED.intersection(names):
         _forget_deleted(name)
     noted = {"full": full, "tally": tally}

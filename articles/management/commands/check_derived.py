@@ -15,7 +15,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.derived import verify
+from articles.derived import search_queue, verify
 from articles.models import Article
 
 
@@ -56,6 +56,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{copy}: {rows:,} of {articles:,} articles recomputed"
                 + ("" if full else ", the others unchanged since found equal")
+            )
+        if waiting := search_queue.queued():
+            self.stdout.write(
+                f"{waiting:,} search rows queued for rewriting after a rename, not checked "
+                "(the worker rewrites them within a minute; --repair does it first)"
             )
         total = sum(found.values())
         if not total:
