@@ -28,8 +28,8 @@ def test_every_file_the_readme_names_exists():
 
 
 def test_the_periodic_jobs_table_is_the_schedule():
-    rows = re.findall(r"^\| `([^`]+)` \| (day|\d+ minutes) \|", README, re.MULTILINE)
-    every = {"day": timedelta(days=1)}
+    rows = re.findall(r"^\| `([^`]+)` \| (minute|day|week|\d+ minutes) \|", README, re.MULTILINE)
+    every = {"minute": timedelta(minutes=1), "day": timedelta(days=1), "week": timedelta(days=7)}
     table = {run: every.get(when) or timedelta(minutes=int(when.split()[0])) for run, when in rows}
     assert table == {job.run: job.every for job in periodic.SCHEDULE}
 
