@@ -15,7 +15,7 @@ queued, and check_derived --repair drains before it checks.
 from django.db import connection, transaction
 from django_tasks import task
 
-from articles.derived import locks
+from articles.derived import locks, pagecache
 
 BATCH = 100
 
@@ -59,6 +59,8 @@ def drain(*, batch: int = BATCH) -> int:
                 )
                 ids = [pk for (pk,) in cursor.fetchall()]  # a concurrent drain took the rest
             locks.refresh_search(ids)
+            if ids:  # search pages cached since the rename still miss the new name
+                pagecache.invalidate(["list:search"])
         done += len(ids)
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
-from articles.derived import search_queue, verify
+from articles.derived import pagecache, search_queue, verify
 from articles.models import Article, Author, Topic
 from tests.factories import make_article, make_author, make_topic
 
@@ -82,13 +82,17 @@ def test_a_topic_rename_by_sql_is_drained_by_check_derived_repair():
     assert verify.drifts() == []
 
 
-def test_the_drain_rewrites_the_rows_it_queued_in_batches(author):
+def test_the_drain_rewrites_the_rows_it_queued_in_batches(author, monkeypatch):
     now_max(0)
     Author.objects.filter(pk=author.pk).update(family_name="Mensah")  # the bulk path
     assert search_queue.queued() == 3
+    cooled = []
+    monkeypatch.setattr(pagecache, "invalidate", lambda tags: cooled.append(set(tags)))
     assert search_queue.drain(batch=2) == 3
     assert found("mensah") == 3
     assert verify.drifts() == []
+    # Search pages cached between the rename and the drain went cold, once a batch.
+    assert cooled == [{"list:search"}, {"list:search"}]
 
 
 @pytest.mark.django_db(transaction=True)
