@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
+from pathlib import Path
 
 from django.db import connection, transaction
 from django.db.models import Exists, F, Max, Min, OuterRef
@@ -141,9 +142,16 @@ def body_code() -> str:
     the sanitizer library's version (a change of either recomputes every body)."""
     from articles import citations, paste, sanitizer
 
-    sources = [inspect.getsource(m) for m in (citations, paste, sanitizer)]
-    sources += [inspect.getsource(Article.render_body), version("nh3")]
-    return _md5("\x1f".join(sources))
+    sources = [_source(m) for m in (citations, paste, sanitizer, Article.render_body)]
+    return _md5("\x1f".join([*sources, version("nh3")]))
+
+
+def _source(code) -> str:
+    """Its source; where only compiled files are deployed, its module's file's bytes."""
+    try:
+        return inspect.getsource(code)
+    except (OSError, TypeError):
+        return Path(inspect.getmodule(code).__file__).read_bytes().hex()
 
 
 def check_body_html(*, repair: bool, full: bool = False, tally: Tally | None = None):

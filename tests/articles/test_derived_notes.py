@@ -147,3 +147,16 @@ def test_a_raw_rename_recomputes_the_search_rows_that_list_the_author(articles):
     )
     found, counts = recomputed(only=["search"])
     assert sorted(d.row for d in found) == sorted(a.pk for a in articles)
+
+
+def test_the_code_digest_reads_the_compiled_file_where_no_source_is_deployed(monkeypatch):
+    import inspect
+    from pathlib import Path
+
+    from articles.models import article
+
+    def no_source(code):
+        raise OSError("could not get source code")
+
+    monkeypatch.setattr(inspect, "getsource", no_source)
+    assert verify._source(Article.render_body) == Path(article.__file__).read_bytes().hex()
