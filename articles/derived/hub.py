@@ -164,12 +164,11 @@ def link_deleted(sender, instance, origin=None, **kwargs):
 
 def name_saved(sender, instance, created, raw=False, **kwargs):
     cards.name_saved(sender, instance, created, raw=raw)
-    if not created:
-        search_queue.after_rename()
     if raw:
         counts.subject_restored(sender, instance, raw=raw)
     if not created:
         records.touch(records.showing(sender, [instance.pk]))
+        search_queue.after_rename()
 
 
 def subject_saved(sender, instance, created, raw=False, **kwargs):

@@ -16,6 +16,25 @@ from django.db import migrations
 
 SEARCH_NOW_MAX = 200
 
+# The rename triggers of 0017, calling `refresh` with the ids of the articles named.
+TRIGGERS = """
+CREATE OR REPLACE FUNCTION articles_author_search_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM {refresh}(ARRAY(
+    SELECT article_id FROM articles_authorship WHERE author_id = NEW.id));
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION articles_topic_search_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM {refresh}(ARRAY(
+    SELECT article_id FROM articles_article_topics WHERE topic_id = NEW.id));
+  RETURN NULL;
+END $$;
+"""
+
 FORWARD = f"""
 CREATE TABLE articles_search_pending (
   article_id bigint PRIMARY KEY,
@@ -37,40 +56,10 @@ BEGIN
   END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION articles_author_search_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM articles_refresh_search_soon(ARRAY(
-    SELECT article_id FROM articles_authorship WHERE author_id = NEW.id));
-  RETURN NULL;
-END $$;
+{TRIGGERS.format(refresh="articles_refresh_search_soon")}"""
 
-CREATE OR REPLACE FUNCTION articles_topic_search_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM articles_refresh_search_soon(ARRAY(
-    SELECT article_id FROM articles_article_topics WHERE topic_id = NEW.id));
-  RETURN NULL;
-END $$;
-"""
-
-BACKWARD = """
-CREATE OR REPLACE FUNCTION articles_author_search_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM articles_refresh_search(ARRAY(
-    SELECT article_id FROM articles_authorship WHERE author_id = NEW.id));
-  RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION articles_topic_search_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM articles_refresh_search(ARRAY(
-    SELECT article_id FROM articles_article_topics WHERE topic_id = NEW.id));
-  RETURN NULL;
-END $$;
-
+BACKWARD = f"""
+{TRIGGERS.format(refresh="articles_refresh_search")}
 SELECT articles_refresh_search(ARRAY(SELECT article_id FROM articles_search_pending));
 DROP FUNCTION articles_refresh_search_soon(bigint[]);
 DROP TABLE articles_search_pending;
